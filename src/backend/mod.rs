@@ -1,0 +1,166 @@
+//! The database side of the engine: one trait that every driver implements.
+//!
+//! Drivers only translate: they run statements, report errors, take the lock, and know their
+//! dialect's quoting. Everything else (version table, history, plans) lives once in the engine.
+
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::revision::Dialect;
+use crate::url::DatabaseUrl;
+
+/// A value bound to a statement or read from a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+impl Value {
+    /// The text, if this is a text value.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an integer value.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A row returned by a query.
+pub type Row = Vec<Value>;
+
+/// A failure reported by a driver.
+#[derive(Debug, Error)]
+pub enum BackendError {
+    /// The database cannot be reached or opened.
+    #[error("cannot connect to {target}: {message}")]
+    Connect {
+        /// What we tried to reach (never with a password).
+        target: String,
+        /// The driver's message.
+        message: String,
+    },
+    /// A statement failed; the database's own message.
+    #[error("{0}")]
+    Database(String),
+    /// Another migration held the lock for longer than the lock timeout.
+    #[error(
+        "timed out after {}s waiting for the migration lock on {target}: another migration is running",
+        waited.as_secs()
+    )]
+    LockTimeout {
+        /// The locked database.
+        target: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The URL names a backend this build does not include.
+    #[error("this build of quark-db-manage has no {0} driver; enable the '{0}' Cargo feature")]
+    NotCompiled(&'static str),
+}
+
+/// What the migration engine needs from a database.
+pub trait Backend {
+    /// The SQL dialect spoken, which picks `-- +upgrade <dialect>` sections.
+    fn dialect(&self) -> Dialect;
+
+    /// Takes the migration lock that serialises concurrent migrators, waiting at most `timeout`.
+    fn lock(&mut self, timeout: Duration) -> Result<(), BackendError>;
+
+    /// Releases the migration lock; harmless when it is not held.
+    fn unlock(&mut self) -> Result<(), BackendError>;
+
+    /// Whether a table of this name exists.
+    fn table_exists(&mut self, table: &str) -> Result<bool, BackendError>;
+
+    /// Starts a transaction.
+    fn begin(&mut self) -> Result<(), BackendError>;
+
+    /// Commits the transaction.
+    fn commit(&mut self) -> Result<(), BackendError>;
+
+    /// Rolls the transaction back.
+    fn rollback(&mut self) -> Result<(), BackendError>;
+
+    /// Runs one statement of a migration as written; any rows it returns are discarded.
+    fn run(&mut self, sql: &str) -> Result<(), BackendError>;
+
+    /// Runs one statement with bound parameters (see [`Backend::placeholder`]); returns rows changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError>;
+
+    /// Runs a query with bound parameters and returns its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError>;
+
+    /// The placeholder for the `n`th (1-based) bound parameter.
+    fn placeholder(&self, n: usize) -> String;
+
+    /// `name` quoted as an identifier.
+    fn quote(&self, name: &str) -> String;
+
+    /// Column definition of an auto-incrementing integer primary key.
+    fn auto_increment_key(&self) -> &'static str;
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// How long to wait for a busy database or a server to answer.
+    pub timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Opens a connection to the database `url` names.
+pub fn connect(
+    url: &DatabaseUrl,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Backend>, BackendError> {
+    match url.dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, options)?)),
+        #[cfg(not(feature = "sqlite"))]
+        Dialect::Sqlite => Err(BackendError::NotCompiled("sqlite")),
+        Dialect::Postgresql => Err(BackendError::NotCompiled("postgres")),
+        Dialect::Mysql => Err(BackendError::NotCompiled("mysql")),
+    }
+}

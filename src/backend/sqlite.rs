@@ -1,0 +1,186 @@
+//! SQLite through rusqlite (bundled). The migration lock is an exclusive `flock` on a `.lock`
+//! file beside the database file.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+
+use super::{Backend, BackendError, ConnectOptions, Row, Value};
+use crate::revision::Dialect;
+use crate::url::DatabaseUrl;
+
+/// A SQLite database file, or an in-memory database.
+pub struct Sqlite {
+    conn: Connection,
+    lock_path: Option<PathBuf>,
+    lock: Option<File>,
+}
+
+fn db_err(e: rusqlite::Error) -> BackendError {
+    BackendError::Database(e.to_string())
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database file `url` names.
+    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Sqlite, BackendError> {
+        let (conn, lock_path) = match &url.database {
+            None => (Connection::open_in_memory(), None),
+            Some(path) => (
+                Connection::open(path),
+                Some(PathBuf::from(format!("{path}.lock"))),
+            ),
+        };
+        let conn = conn.map_err(|e| BackendError::Connect {
+            target: format!(
+                "SQLite database {}",
+                url.database.as_deref().unwrap_or(":memory:")
+            ),
+            message: e.to_string(),
+        })?;
+        conn.busy_timeout(options.timeout).map_err(db_err)?;
+        Ok(Sqlite {
+            conn,
+            lock_path,
+            lock: None,
+        })
+    }
+}
+
+impl Backend for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn lock(&mut self, timeout: Duration) -> Result<(), BackendError> {
+        let Some(path) = &self.lock_path else {
+            return Ok(());
+        };
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| {
+                BackendError::Database(format!("cannot open lock file {}: {e}", path.display()))
+            })?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(BackendError::LockTimeout {
+                        target: path.display().to_string(),
+                        waited: start.elapsed(),
+                    });
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(BackendError::Database(format!(
+                        "cannot lock {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        self.lock = Some(file);
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<(), BackendError> {
+        if let Some(file) = self.lock.take() {
+            file.unlock().map_err(|e| {
+                BackendError::Database(format!("cannot release the migration lock: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
+        let rows = self.query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            &[table.into()],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    fn begin(&mut self) -> Result<(), BackendError> {
+        self.conn.execute_batch("BEGIN").map_err(db_err)
+    }
+
+    fn commit(&mut self) -> Result<(), BackendError> {
+        self.conn.execute_batch("COMMIT").map_err(db_err)
+    }
+
+    fn rollback(&mut self) -> Result<(), BackendError> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("ROLLBACK").map_err(db_err)
+    }
+
+    fn run(&mut self, sql: &str) -> Result<(), BackendError> {
+        self.conn.execute_batch(sql).map_err(db_err)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(db_err)?;
+        let n = stmt
+            .execute(rusqlite::params_from_iter(params.iter().map(to_sql)))
+            .map_err(db_err)?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(db_err)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter().map(to_sql)))
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_err)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(db_err)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Int(n),
+                    ValueRef::Real(f) => Value::Text(f.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn quote(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    fn auto_increment_key(&self) -> &'static str {
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+    }
+}
+
+fn to_sql(v: &Value) -> ToSqlOutput<'_> {
+    match v {
+        Value::Null => ToSqlOutput::Owned(SqlValue::Null),
+        Value::Int(i) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
+        Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+    }
+}

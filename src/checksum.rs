@@ -1,0 +1,31 @@
+//! Checksums of the SQL a revision runs, to detect revisions edited after they were applied.
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of `sql` as lowercase hex, with a BOM removed and CRLF folded to LF.
+pub fn checksum(sql: &str) -> String {
+    let sql = sql
+        .strip_prefix('\u{feff}')
+        .unwrap_or(sql)
+        .replace("\r\n", "\n");
+    Sha256::digest(sql.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_value_and_line_ending_independence() {
+        assert_eq!(
+            checksum(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(checksum("a;\r\nb;\r\n"), checksum("a;\nb;\n"));
+        assert_eq!(checksum("\u{feff}a;"), checksum("a;"));
+        assert_ne!(checksum("a;"), checksum("b;"));
+    }
+}

@@ -1,0 +1,92 @@
+//! How revisions look on the terminal, in Alembic's forms.
+
+use crate::revision::{Dialect, Direction, Revision, RevisionMap};
+
+/// `4358d1b8cc75 -> 1284c81cf727 (head), create lswitch ...`: one revision on one line.
+pub fn entry(map: &RevisionMap, rev: &Revision) -> String {
+    let parents = if rev.down_revisions.is_empty() {
+        "<base>".to_string()
+    } else {
+        rev.down_revisions.join(", ")
+    };
+    format!(
+        "{parents} -> {}{}, {}",
+        rev.id,
+        flags(map, rev),
+        rev.message
+    )
+}
+
+fn flags(map: &RevisionMap, rev: &Revision) -> String {
+    let mut out = String::new();
+    for label in &rev.branch_labels {
+        out.push_str(&format!(" ({label})"));
+    }
+    if map.is_head(&rev.id) {
+        out.push_str(" (head)");
+    }
+    if map.is_branch_point(&rev.id) {
+        out.push_str(" (branchpoint)");
+    }
+    if rev.is_merge() {
+        out.push_str(" (mergepoint)");
+    }
+    out
+}
+
+/// Every detail of a revision, as `show` and `--verbose` print it.
+pub fn verbose(map: &RevisionMap, rev: &Revision) -> String {
+    let mut out = format!("Rev: {}{}\n", rev.id, flags(map, rev));
+    let parents = if rev.down_revisions.is_empty() {
+        "<base>".to_string()
+    } else {
+        rev.down_revisions.join(", ")
+    };
+    out.push_str(&format!(
+        "{}: {parents}\n",
+        if rev.is_merge() { "Merges" } else { "Parent" }
+    ));
+    let children: Vec<String> = map.children(&rev.id).iter().map(|c| c.id.clone()).collect();
+    if !children.is_empty() {
+        out.push_str(&format!(
+            "{}: {}\n",
+            if children.len() > 1 {
+                "Branches into"
+            } else {
+                "Child"
+            },
+            children.join(", ")
+        ));
+    }
+    let labels: Vec<&str> = map.labels_of(&rev.id).into_iter().collect();
+    if !labels.is_empty() {
+        out.push_str(&format!("Branch names: {}\n", labels.join(", ")));
+    }
+    out.push_str(&format!("Path: {}\n", rev.path));
+    out.push_str(&format!(
+        "Transactional: {}\n",
+        if rev.transactional { "yes" } else { "no" }
+    ));
+    let reversible: Vec<&str> = Dialect::ALL
+        .iter()
+        .filter(|d| rev.section(Direction::Downgrade, **d).is_some() || rev.is_merge())
+        .map(|d| d.name())
+        .collect();
+    let downgrade = match reversible.len() {
+        0 => "no (irreversible: no '-- +downgrade' section)".to_string(),
+        3 => "yes".to_string(),
+        _ => format!("only on {}", reversible.join(", ")),
+    };
+    out.push_str(&format!(
+        "Downgrade: {downgrade}\n\n    {}\n\n",
+        rev.message
+    ));
+    out.push_str(&format!(
+        "    Revision ID: {}\n    Revises: {parents}\n",
+        rev.id
+    ));
+    if let Some(date) = &rev.create_date {
+        out.push_str(&format!("    Create Date: {date}\n"));
+    }
+    out
+}

@@ -1,0 +1,49 @@
+//! Build-time embedding: validate a `migrations/` directory and write the code that embeds it.
+//!
+//! Our own `build.rs` compiles this file directly; applications call it through
+//! [`crate::build::embed_migrations`].
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::source::{build_map, read_dir};
+
+/// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
+pub const GENERATED_FILE: &str = "quark_db_manage_migrations.rs";
+
+/// Validates the revisions in `dir` (relative to the crate being built) and writes the code that
+/// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes.
+///
+/// On failure, returns every problem as `dir/<file>:<line>: <what is wrong>` lines with hints.
+pub fn embed_migrations(dir: &str) -> Result<(), String> {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let out_dir = std::env::var_os("OUT_DIR")
+        .map(PathBuf::from)
+        .ok_or("OUT_DIR is not set: call this from build.rs")?;
+    let abs = manifest.join(dir);
+    println!("cargo:rerun-if-changed={}", abs.display());
+    let code = generate(&abs, dir)?;
+    std::fs::write(out_dir.join(GENERATED_FILE), code)
+        .map_err(|e| format!("cannot write {GENERATED_FILE}: {e}"))
+}
+
+/// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`.
+pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
+    let files = read_dir(abs, shown).map_err(|e| e.to_string())?;
+    build_map(&files).map_err(|e| e.to_string())?;
+    let mut code = String::from("&[\n");
+    for f in &files {
+        let full = abs.join(&f.name);
+        println!("cargo:rerun-if-changed={}", full.display());
+        let _ = writeln!(
+            code,
+            "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}) }},",
+            f.path,
+            full.display().to_string()
+        );
+    }
+    code.push(']');
+    Ok(code)
+}

@@ -1,0 +1,147 @@
+//! The library's error type: every way a migration command can fail.
+
+use thiserror::Error;
+
+use crate::backend::BackendError;
+use crate::config::ConfigError;
+use crate::plan::{PlanError, describe};
+use crate::revision::{Direction, FileError, GraphError};
+use crate::store::TableNameError;
+use crate::url::UrlError;
+
+/// An applied revision whose SQL changed after it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// The checksum recorded when it was applied.
+    pub recorded: String,
+    /// The checksum of the embedded SQL now.
+    pub embedded: String,
+}
+
+/// A revision that failed part-way, and where that left the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// Which way it ran.
+    pub direction: Direction,
+    /// 1-based number of the failing statement.
+    pub statement: usize,
+    /// Statements in the step.
+    pub statements: usize,
+    /// File line of the failing statement.
+    pub line: usize,
+    /// The failing statement.
+    pub sql: String,
+    /// The database's message.
+    pub message: String,
+    /// Statements that took effect despite the failure (outside a transaction).
+    pub took_effect: usize,
+    /// The version table after the failure.
+    pub left_at: Vec<String>,
+}
+
+/// Everything that can go wrong.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The connection setting.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database URL.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The database or its driver.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The target or the plan to reach it.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The version table name.
+    #[error(transparent)]
+    TableName(#[from] TableNameError),
+    /// Migration files that do not form a valid graph.
+    #[error(transparent)]
+    Migrations(#[from] GraphError),
+    /// The version table holds revisions this binary does not have.
+    #[error(
+        "the version table {table} holds {} unknown to this binary (its heads: {}). If another project owns {table}, keep ours in a separate table with --version-table <name>; if the schema already matches one of our revisions, adopt it with `stamp <revision> --purge`",
+        plural_revisions(unknown),
+        describe(heads)
+    )]
+    UnknownRevisions {
+        /// The version table.
+        table: String,
+        /// The unknown revisions.
+        unknown: Vec<String>,
+        /// Our heads.
+        heads: Vec<String>,
+    },
+    /// Applied revisions were edited.
+    #[error(
+        "{} changed since applied: {}; restore the applied SQL (write a new revision for new changes), or pass --ignore-drift to go on anyway",
+        if .0.len() == 1 { "revision" } else { "revisions" },
+        .0.iter().map(|d| format!("{} ({}: recorded checksum {}, embedded {})", d.revision, d.path, &d.recorded[..12.min(d.recorded.len())], &d.embedded[..12])).collect::<Vec<_>>().join(", ")
+    )]
+    Drift(Vec<Drift>),
+    /// A revision failed.
+    #[error("{}", failure_message(.0))]
+    StepFailed(Box<StepFailure>),
+    /// A file that could not be written or read.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<FileError> for Error {
+    fn from(e: FileError) -> Error {
+        Error::Migrations(GraphError(vec![e]))
+    }
+}
+
+fn plural_revisions(ids: &[String]) -> String {
+    let list = ids.join(", ");
+    if ids.len() == 1 {
+        format!("revision {list}")
+    } else {
+        format!("revisions {list}")
+    }
+}
+
+/// Collapses whitespace and shortens a statement for a one-line message.
+fn condensed(sql: &str) -> String {
+    let one: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 160 {
+        format!("{}...", one.chars().take(157).collect::<String>())
+    } else {
+        one
+    }
+}
+
+fn failure_message(f: &StepFailure) -> String {
+    let effect = if f.took_effect == 0 {
+        format!("nothing of this {} took effect", f.direction.name())
+    } else {
+        format!(
+            "statements 1 to {} took effect (the revision runs outside a transaction): repair the database by hand, then `stamp`",
+            f.took_effect
+        )
+    };
+    format!(
+        "{} of {} failed at statement {} of {} ({}:{}): {}: {}; the database is left at {}, {}",
+        f.direction.name(),
+        f.revision,
+        f.statement,
+        f.statements,
+        f.path,
+        f.line,
+        condensed(&f.sql),
+        f.message.trim(),
+        describe(&f.left_at),
+        effect
+    )
+}

@@ -1,0 +1,81 @@
+//! # quark-db-manage
+//!
+//! Alembic-style database migrations compiled into your binary.
+//!
+//! Revisions live in `migrations/<revision>_<slug>.sql`, each naming the revision it revises.
+//! At build time the whole chain is parsed and validated (a broken chain is a build error naming
+//! the file and line) and embedded, so the binary migrates its database with no file beside it.
+//! The version table is Alembic's own `alembic_version`, so a database that Alembic migrated is
+//! picked up as it is.
+//!
+//! Data flows one way: files ([`source`]) → parsed revisions and their graph ([`revision`]) →
+//! a plan ([`plan`]) → a database ([`backend`]), driven by the [`migrator`].
+//!
+//! ```no_run
+//! use quark_db_manage::{backend, load, migrator::Migrator, store::Store, url::DatabaseUrl, MIGRATIONS};
+//!
+//! let map = load(MIGRATIONS)?;
+//! let url = DatabaseUrl::parse("sqlite:////var/lib/app/app.db")?;
+//! let mut db = backend::connect(&url, &Default::default())?;
+//! let report = Migrator::new(&map, Store::new("alembic_version")?).upgrade(db.as_mut(), &"head".parse()?)?;
+//! println!("{} revisions applied", report.steps.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+extern crate self as quark_db_manage;
+
+pub mod backend;
+pub mod checksum;
+pub mod cli;
+mod codegen;
+pub mod config;
+pub mod error;
+pub mod migrator;
+pub mod plan;
+pub mod revision;
+pub mod scaffold;
+pub mod source;
+pub mod store;
+pub mod url;
+
+pub use error::Error;
+
+use revision::{GraphError, RevisionMap};
+
+/// One migration file embedded at build time.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedFile {
+    /// The path shown in messages, e.g. `migrations/1284c81cf727_x.sql`.
+    pub path: &'static str,
+    /// The file's text.
+    pub source: &'static str,
+}
+
+/// Build-script support: validate and embed a migrations directory.
+pub mod build {
+    pub use crate::codegen::embed_migrations;
+}
+
+/// Expands to the `&'static [EmbeddedFile]` that `build::embed_migrations` generated.
+#[macro_export]
+macro_rules! embed_migrations {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/quark_db_manage_migrations.rs"))
+    };
+}
+
+/// quark's own migrations, embedded from this crate's `migrations/`.
+pub static MIGRATIONS: &[EmbeddedFile] = embed_migrations!();
+
+/// Parses embedded files into a validated revision graph.
+pub fn load(files: &[EmbeddedFile]) -> Result<RevisionMap, GraphError> {
+    let files: Vec<source::SourceFile> = files
+        .iter()
+        .map(|f| source::SourceFile {
+            path: f.path.to_string(),
+            name: f.path.rsplit('/').next().unwrap_or(f.path).to_string(),
+            text: f.source.to_string(),
+        })
+        .collect();
+    source::build_map(&files)
+}

@@ -1,0 +1,7 @@
+//! The `quark-db-manage` binary: quark's migrations, compiled in.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    quark_db_manage::cli::main_with(quark_db_manage::MIGRATIONS)
+}

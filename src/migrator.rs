@@ -1,0 +1,340 @@
+//! Running plans against a database: lock, check, run each step, record it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use log::{debug, info};
+
+use crate::backend::Backend;
+use crate::checksum::checksum;
+use crate::error::{Drift, Error, StepFailure};
+use crate::plan::{self, Step};
+use crate::revision::{Direction, RevisionMap, Target};
+use crate::store::{Outcome, Store};
+
+/// The log target of every line the engine logs.
+pub const LOG_TARGET: &str = "quark.migration";
+
+/// What a command did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Version-table rows before.
+    pub before: Vec<String>,
+    /// Version-table rows after.
+    pub after: Vec<String>,
+    /// The steps that ran, in order.
+    pub steps: Vec<StepReport>,
+}
+
+/// One step that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// The revision.
+    pub revision: String,
+    /// Which way.
+    pub direction: Direction,
+    /// Statements run.
+    pub statements: usize,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// Runs upgrades, downgrades and stamps of one revision graph.
+#[derive(Debug, Clone)]
+pub struct Migrator<'m> {
+    map: &'m RevisionMap,
+    store: Store,
+    lock_timeout: Duration,
+    ignore_drift: bool,
+}
+
+/// Releases the migration lock when dropped, on every path out, panics included.
+struct LockGuard<'a> {
+    db: &'a mut dyn Backend,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.db.unlock() {
+            log::warn!(target: LOG_TARGET, "{e}");
+        }
+    }
+}
+
+impl<'m> Migrator<'m> {
+    /// A migrator for `map` keeping its state in `store`.
+    pub fn new(map: &'m RevisionMap, store: Store) -> Migrator<'m> {
+        Migrator {
+            map,
+            store,
+            lock_timeout: Duration::from_secs(60),
+            ignore_drift: false,
+        }
+    }
+
+    /// How long to wait for another migrator's lock (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Proceed even when applied revisions changed since they were applied.
+    pub fn ignore_drift(mut self, ignore: bool) -> Self {
+        self.ignore_drift = ignore;
+        self
+    }
+
+    /// The revision graph.
+    pub fn map(&self) -> &'m RevisionMap {
+        self.map
+    }
+
+    /// The version and history tables.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The database's current revisions, refusing revisions this graph does not have.
+    pub fn current(&self, db: &mut dyn Backend) -> Result<Vec<String>, Error> {
+        let heads = self.store.heads(db)?;
+        self.check_known(&heads)?;
+        Ok(heads)
+    }
+
+    fn check_known(&self, heads: &[String]) -> Result<(), Error> {
+        let unknown: Vec<String> = heads
+            .iter()
+            .filter(|h| self.map.get(h).is_none())
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(Error::UnknownRevisions {
+            table: self.store.version_table().to_string(),
+            unknown,
+            heads: self.map.heads().iter().map(|r| r.id.clone()).collect(),
+        })
+    }
+
+    /// Applied revisions whose embedded SQL no longer matches the checksum recorded when applied.
+    pub fn verify(&self, db: &mut dyn Backend) -> Result<Vec<Drift>, Error> {
+        let heads = self.current(db)?;
+        let recorded = self.store.applied_checksums(db)?;
+        Ok(self.drift(db, &heads, &recorded))
+    }
+
+    fn drift(
+        &self,
+        db: &dyn Backend,
+        heads: &[String],
+        recorded: &HashMap<String, String>,
+    ) -> Vec<Drift> {
+        let applied = self.map.ancestors(heads.iter().map(String::as_str));
+        self.map
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| applied[*i])
+            .filter_map(|(_, r)| {
+                let recorded = recorded.get(&r.id)?;
+                let embedded = checksum(&r.section(Direction::Upgrade, db.dialect())?.sql);
+                (embedded != *recorded).then(|| Drift {
+                    revision: r.id.clone(),
+                    path: r.path.clone(),
+                    recorded: recorded.clone(),
+                    embedded,
+                })
+            })
+            .collect()
+    }
+
+    fn refuse_drift(&self, db: &mut dyn Backend, heads: &[String]) -> Result<(), Error> {
+        if self.ignore_drift {
+            return Ok(());
+        }
+        let recorded = self.store.applied_checksums(db)?;
+        let drift = self.drift(db, heads, &recorded);
+        if drift.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Drift(drift))
+        }
+    }
+
+    /// Runs `f` holding the migration lock, with the version tables in place.
+    fn locked<T>(
+        &self,
+        db: &mut dyn Backend,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        db.lock(self.lock_timeout)?;
+        let guard = LockGuard { db };
+        self.store.ensure(guard.db)?;
+        f(guard.db)
+    }
+
+    /// Upgrades to `target`; takes the lock only when something is pending.
+    pub fn upgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
+        let heads = self.current(db)?;
+        let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+        if steps.is_empty() {
+            self.refuse_drift(db, &heads)?;
+            info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
+            return Ok(Report {
+                before: heads.clone(),
+                after: heads,
+                steps: Vec::new(),
+            });
+        }
+        self.locked(db, |db| {
+            let heads = self.current(db)?;
+            self.refuse_drift(db, &heads)?;
+            let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+            self.run(db, heads, &steps)
+        })
+    }
+
+    /// Downgrades to `target`; refused before anything runs when a step is irreversible.
+    pub fn downgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
+        let heads = self.current(db)?;
+        plan::downgrade(self.map, &heads, target, db.dialect())?;
+        self.locked(db, |db| {
+            let heads = self.current(db)?;
+            let steps = plan::downgrade(self.map, &heads, target, db.dialect())?;
+            self.run(db, heads, &steps)
+        })
+    }
+
+    /// Sets the version table to `target` without running any SQL; `purge` first empties it,
+    /// unknown revisions included.
+    pub fn stamp(
+        &self,
+        db: &mut dyn Backend,
+        target: &Target,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        self.locked(db, |db| {
+            let before = self.store.heads(db)?;
+            let known = if purge { Vec::new() } else { before.clone() };
+            if !purge {
+                self.check_known(&before)?;
+            }
+            let wanted = plan::resolve(self.map, &known, target).map_err(plan::PlanError::from)?;
+            let after = self.map.heads_of(&self.map.ancestors(wanted.iter().map(String::as_str)));
+            info!(target: LOG_TARGET, "Running stamp_revision {} -> {}", plan::describe(&before), plan::describe(&after));
+            db.begin()?;
+            let result = (|| {
+                if purge {
+                    self.store.clear_heads(db)?;
+                    self.store.replace_heads(db, &[], &after)?;
+                } else {
+                    let removed: Vec<String> = before.iter().filter(|h| !after.contains(h)).cloned().collect();
+                    let added: Vec<String> = after.iter().filter(|h| !before.contains(h)).cloned().collect();
+                    self.store.replace_heads(db, &removed, &added)?;
+                }
+                let stamped = if after.is_empty() { vec!["base".to_string()] } else { after.clone() };
+                for id in &stamped {
+                    let mut entry = Store::entry(id, "stamp", None, 0);
+                    entry.finish(Outcome::Success, 0, Instant::now(), None);
+                    self.store.record(db, &entry)?;
+                }
+                db.commit()
+            })();
+            if let Err(e) = result {
+                let _ = db.rollback();
+                return Err(e.into());
+            }
+            Ok(Report { before, after, steps: Vec::new() })
+        })
+    }
+
+    fn run(
+        &self,
+        db: &mut dyn Backend,
+        before: Vec<String>,
+        steps: &[Step<'_>],
+    ) -> Result<Report, Error> {
+        let mut report = Report {
+            before: before.clone(),
+            after: before,
+            steps: Vec::new(),
+        };
+        for step in steps {
+            report.steps.push(self.run_step(db, step)?);
+            report.after = step.after.clone();
+        }
+        Ok(report)
+    }
+
+    /// Runs one step; the revision's SQL and its version-table update commit together.
+    fn run_step(&self, db: &mut dyn Backend, step: &Step<'_>) -> Result<StepReport, Error> {
+        let rev = step.revision;
+        let dialect = db.dialect();
+        let parents = if rev.down_revisions.is_empty() {
+            "<base>".to_string()
+        } else {
+            rev.down_revisions.join(", ")
+        };
+        let (from, to) = match step.direction {
+            Direction::Upgrade => (parents, rev.id.clone()),
+            Direction::Downgrade => (rev.id.clone(), parents),
+        };
+        info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        let statements = match rev.statements(step.direction, dialect) {
+            Some(result) => result?,
+            None => Vec::new(),
+        };
+        let sum = rev
+            .section(step.direction, dialect)
+            .map(|s| checksum(&s.sql));
+        let mut entry = Store::entry(&rev.id, step.direction.name(), sum, statements.len());
+        let started = Instant::now();
+        if rev.transactional {
+            db.begin()?;
+        }
+        for (i, statement) in statements.iter().enumerate() {
+            debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
+            if let Err(e) = db.run(&statement.sql) {
+                if rev.transactional {
+                    let _ = db.rollback();
+                }
+                let took_effect = if rev.transactional { 0 } else { i };
+                entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
+                if let Err(record) = self.store.record(db, &entry) {
+                    log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+                }
+                return Err(Error::StepFailed(Box::new(StepFailure {
+                    revision: rev.id.clone(),
+                    path: rev.path.clone(),
+                    direction: step.direction,
+                    statement: i + 1,
+                    statements: statements.len(),
+                    line: statement.line,
+                    sql: statement.sql.clone(),
+                    message: e.to_string(),
+                    took_effect,
+                    left_at: step.before.clone(),
+                })));
+            }
+        }
+        if !rev.transactional {
+            db.begin()?;
+        }
+        entry.finish(Outcome::Success, statements.len(), started, None);
+        let recorded = self
+            .store
+            .replace_heads(db, &step.removed(), &step.added())
+            .and_then(|()| self.store.record(db, &entry))
+            .and_then(|()| db.commit());
+        if let Err(e) = recorded {
+            let _ = db.rollback();
+            return Err(e.into());
+        }
+        Ok(StepReport {
+            revision: rev.id.clone(),
+            direction: step.direction,
+            statements: statements.len(),
+            duration: started.elapsed(),
+        })
+    }
+}

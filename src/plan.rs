@@ -1,0 +1,389 @@
+//! From the database's current revisions and a target to the ordered steps that get there.
+
+use thiserror::Error;
+
+use crate::revision::{Dialect, Direction, Revision, RevisionMap, Target, TargetError};
+
+/// One revision to run, and the version table before and after it.
+#[derive(Debug, Clone)]
+pub struct Step<'m> {
+    /// The revision.
+    pub revision: &'m Revision,
+    /// Which way.
+    pub direction: Direction,
+    /// Version-table rows before the step.
+    pub before: Vec<String>,
+    /// Version-table rows after the step.
+    pub after: Vec<String>,
+}
+
+impl Step<'_> {
+    /// Rows to delete from the version table.
+    pub fn removed(&self) -> Vec<String> {
+        self.before
+            .iter()
+            .filter(|r| !self.after.contains(r))
+            .cloned()
+            .collect()
+    }
+
+    /// Rows to insert into the version table.
+    pub fn added(&self) -> Vec<String> {
+        self.after
+            .iter()
+            .filter(|r| !self.before.contains(r))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Why a plan cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PlanError {
+    /// The target does not resolve.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A downgrade would cross a revision that has no downgrade.
+    #[error(
+        "cannot downgrade revision {revision} ({path}): it has no '-- +downgrade' section for {dialect}, so it is irreversible; nothing was run"
+    )]
+    Irreversible {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// The dialect.
+        dialect: Dialect,
+    },
+    /// An upgrade needs a revision that has no upgrade for this dialect.
+    #[error(
+        "revision {revision} ({path}) has no upgrade section for {dialect}: add '-- +upgrade' or '-- +upgrade {dialect}'; nothing was run"
+    )]
+    NoUpgrade {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// The dialect.
+        dialect: Dialect,
+    },
+    /// A downgrade target that is not applied.
+    #[error("cannot downgrade to {target}: it is not applied (current: {current}); use upgrade")]
+    NotApplied {
+        /// The target.
+        target: String,
+        /// The current revisions.
+        current: String,
+    },
+    /// `upgrade -N` or `downgrade +N`.
+    #[error("{0}")]
+    WrongDirection(String),
+}
+
+/// Names revisions for messages: `a, b`, or `base` when empty.
+pub fn describe(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "base".to_string()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// Resolves `target` to the set of revisions it names; `current` answers `current` and relative steps.
+pub fn resolve(
+    map: &RevisionMap,
+    current: &[String],
+    target: &Target,
+) -> Result<Vec<String>, TargetError> {
+    Ok(match target {
+        Target::Head => vec![map.single_head()?.id.clone()],
+        Target::Heads => map.heads().iter().map(|r| r.id.clone()).collect(),
+        Target::Base => Vec::new(),
+        Target::Current => current.to_vec(),
+        Target::Revision(name) => vec![map.lookup(name)?.id.clone()],
+        Target::LabelHead(label) => vec![map.label_head(label)?.id.clone()],
+        Target::Relative { from, steps } => {
+            let start = match from {
+                Some(t) => resolve(map, current, t)?,
+                None => current.to_vec(),
+            };
+            let mut members = map.ancestors(start.iter().map(String::as_str));
+            let candidates: Vec<usize> = if *steps > 0 {
+                (0..map.len())
+                    .filter(|&i| !members[i])
+                    .take(*steps as usize)
+                    .collect()
+            } else {
+                (0..map.len())
+                    .rev()
+                    .filter(|&i| members[i])
+                    .take(steps.unsigned_abs() as usize)
+                    .collect()
+            };
+            if candidates.len() < steps.unsigned_abs() as usize {
+                let why = if *steps > 0 {
+                    format!(
+                        "only {} revision(s) lie above {}",
+                        candidates.len(),
+                        describe(&start)
+                    )
+                } else {
+                    format!(
+                        "only {} revision(s) lie below {}",
+                        candidates.len(),
+                        describe(&start)
+                    )
+                };
+                return Err(TargetError::TooFar { steps: *steps, why });
+            }
+            for i in candidates {
+                members[i] = *steps > 0;
+            }
+            map.heads_of(&members)
+        }
+    })
+}
+
+/// The upgrade steps from `current` to `target`, in order; empty when there is nothing to do.
+pub fn upgrade<'m>(
+    map: &'m RevisionMap,
+    current: &[String],
+    target: &Target,
+    dialect: Dialect,
+) -> Result<Vec<Step<'m>>, PlanError> {
+    if matches!(target, Target::Relative { from: None, steps } if *steps < 0) {
+        return Err(PlanError::WrongDirection(
+            "a negative step goes down: use downgrade".into(),
+        ));
+    }
+    let wanted = resolve(map, current, target)?;
+    let goal = map.ancestors(wanted.iter().map(String::as_str));
+    let mut applied = map.ancestors(current.iter().map(String::as_str));
+    let mut steps = Vec::new();
+    for i in 0..map.len() {
+        if goal[i] && !applied[i] {
+            let revision = map.at(i);
+            if revision.section(Direction::Upgrade, dialect).is_none() && !revision.is_merge() {
+                return Err(PlanError::NoUpgrade {
+                    revision: revision.id.clone(),
+                    path: revision.path.clone(),
+                    dialect,
+                });
+            }
+            let before = map.heads_of(&applied);
+            applied[i] = true;
+            steps.push(Step {
+                revision,
+                direction: Direction::Upgrade,
+                before,
+                after: map.heads_of(&applied),
+            });
+        }
+    }
+    Ok(steps)
+}
+
+/// The downgrade steps from `current` to `target`, newest first; refused up front when any step
+/// is irreversible.
+pub fn downgrade<'m>(
+    map: &'m RevisionMap,
+    current: &[String],
+    target: &Target,
+    dialect: Dialect,
+) -> Result<Vec<Step<'m>>, PlanError> {
+    if matches!(target, Target::Relative { from: None, steps } if *steps > 0) {
+        return Err(PlanError::WrongDirection(
+            "a positive step goes up: use upgrade".into(),
+        ));
+    }
+    let wanted = resolve(map, current, target)?;
+    let mut applied = map.ancestors(current.iter().map(String::as_str));
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| map.position(w).is_none_or(|p| !applied[p]))
+    {
+        return Err(PlanError::NotApplied {
+            target: missing.clone(),
+            current: describe(current),
+        });
+    }
+    let keep = map.ancestors(wanted.iter().map(String::as_str));
+    let remove: Vec<usize> = if wanted.is_empty() {
+        (0..map.len()).rev().filter(|&i| applied[i]).collect()
+    } else {
+        let below = map.descendants(wanted.iter().map(String::as_str));
+        (0..map.len())
+            .rev()
+            .filter(|&i| applied[i] && below[i] && !keep[i])
+            .collect()
+    };
+    let mut steps = Vec::new();
+    for i in remove {
+        let revision = map.at(i);
+        if revision.section(Direction::Downgrade, dialect).is_none() && !revision.is_merge() {
+            return Err(PlanError::Irreversible {
+                revision: revision.id.clone(),
+                path: revision.path.clone(),
+                dialect,
+            });
+        }
+        let before = map.heads_of(&applied);
+        applied[i] = false;
+        steps.push(Step {
+            revision,
+            direction: Direction::Downgrade,
+            before,
+            after: map.heads_of(&applied),
+        });
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::revision::RevisionMap;
+
+    fn chain() -> RevisionMap {
+        crate::revision::test_support::map(&[("a", ""), ("b", "a"), ("c", "b"), ("d", "c")])
+    }
+
+    fn ids(steps: &[Step]) -> Vec<String> {
+        steps.iter().map(|s| s.revision.id.clone()).collect()
+    }
+
+    fn t(s: &str) -> Target {
+        s.parse().unwrap()
+    }
+
+    const D: Dialect = Dialect::Sqlite;
+
+    #[test]
+    fn upgrade_from_base_and_from_the_middle() {
+        let m = chain();
+        let steps = upgrade(&m, &[], &t("head"), D).unwrap();
+        assert_eq!(ids(&steps), ["a", "b", "c", "d"]);
+        assert_eq!(
+            (steps[0].removed(), steps[0].added()),
+            (vec![], vec!["a".to_string()])
+        );
+        assert_eq!(
+            (steps[1].removed(), steps[1].added()),
+            (vec!["a".to_string()], vec!["b".to_string()])
+        );
+        assert_eq!(
+            ids(&upgrade(&m, &["b".into()], &t("head"), D).unwrap()),
+            ["c", "d"]
+        );
+        assert!(
+            upgrade(&m, &["d".into()], &t("head"), D)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(upgrade(&m, &["d".into()], &t("b"), D).unwrap().is_empty());
+    }
+
+    #[test]
+    fn relative_steps() {
+        let m = chain();
+        assert_eq!(
+            ids(&upgrade(&m, &["a".into()], &t("+2"), D).unwrap()),
+            ["b", "c"]
+        );
+        assert_eq!(
+            ids(&downgrade(&m, &["d".into()], &t("-1"), D).unwrap()),
+            ["d"]
+        );
+        assert_eq!(
+            ids(&downgrade(&m, &["d".into()], &t("head-3"), D).unwrap()),
+            ["d", "c", "b"]
+        );
+        assert_eq!(
+            ids(&upgrade(&m, &[], &t("b+1"), D).unwrap()),
+            ["a", "b", "c"]
+        );
+        let e = upgrade(&m, &["c".into()], &t("+5"), D).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot move +5 revisions: only 1 revision(s) lie above c"
+        );
+        assert!(matches!(
+            upgrade(&m, &[], &t("-1"), D),
+            Err(PlanError::WrongDirection(_))
+        ));
+        assert!(matches!(
+            downgrade(&m, &[], &t("+1"), D),
+            Err(PlanError::WrongDirection(_))
+        ));
+    }
+
+    #[test]
+    fn downgrade_to_a_revision_and_to_base() {
+        let m = chain();
+        let steps = downgrade(&m, &["d".into()], &t("b"), D).unwrap();
+        assert_eq!(ids(&steps), ["d", "c"]);
+        assert_eq!(steps[1].after, vec!["b".to_string()]);
+        let all = downgrade(&m, &["d".into()], &t("base"), D).unwrap();
+        assert_eq!(ids(&all), ["d", "c", "b", "a"]);
+        assert!(all[3].after.is_empty());
+        let e = downgrade(&m, &["b".into()], &t("c"), D).unwrap_err();
+        assert!(matches!(e, PlanError::NotApplied { .. }), "{e}");
+    }
+
+    #[test]
+    fn merges_and_branches_update_the_version_rows() {
+        let m =
+            crate::revision::test_support::map(&[("r", ""), ("a", "r"), ("b", "r"), ("m", "a, b")]);
+        let steps = upgrade(&m, &[], &t("head"), D).unwrap();
+        assert_eq!(ids(&steps), ["r", "a", "b", "m"]);
+        assert_eq!(steps[2].after, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(steps[3].removed(), vec!["a".to_string(), "b".to_string()]);
+        let back = downgrade(&m, &["m".into()], &t("-1"), D).unwrap();
+        assert_eq!(back[0].after, vec!["a".to_string(), "b".to_string()]);
+        let to_a = downgrade(&m, &["m".into()], &t("a"), D).unwrap();
+        assert_eq!(ids(&to_a), ["m"]);
+        assert_eq!(to_a[0].after, vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
+    fn irreversible_revisions_refuse_the_whole_downgrade() {
+        let mut revs: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .zip(["", "a", "b"])
+            .map(|(id, p)| crate::revision::test_support::rev(id, p, ""))
+            .collect();
+        revs[1].downgrade = Default::default();
+        let m = RevisionMap::new(revs).unwrap();
+        let e = downgrade(&m, &["c".into()], &t("base"), D).unwrap_err();
+        assert!(
+            matches!(&e, PlanError::Irreversible { revision, .. } if revision == "b"),
+            "{e}"
+        );
+        assert_eq!(
+            ids(&downgrade(&m, &["c".into()], &t("b"), D).unwrap()),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn missing_upgrade_for_a_dialect_is_named() {
+        let mut revs = vec![crate::revision::test_support::rev("a", "", "")];
+        let generic = revs[0].upgrade.generic.take().unwrap();
+        revs[0]
+            .upgrade
+            .dialects
+            .push((Dialect::Postgresql, generic));
+        let m = RevisionMap::new(revs).unwrap();
+        let e = upgrade(&m, &[], &t("head"), Dialect::Mysql).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("revision a (migrations/a_x.sql) has no upgrade section for mysql")
+        );
+        assert_eq!(
+            upgrade(&m, &[], &t("head"), Dialect::Postgresql)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}

@@ -1,0 +1,539 @@
+//! The revision graph: revisions linked by `Revises:`, in a deterministic topological order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{FileError, GraphError, Revision, TargetError};
+
+/// A validated set of revisions and the links between them.
+#[derive(Debug, Clone)]
+pub struct RevisionMap {
+    /// Revisions in topological order: every parent before its children, ties broken by id.
+    revs: Vec<Revision>,
+    index: HashMap<String, usize>,
+    parents: Vec<Vec<usize>>,
+    children: Vec<Vec<usize>>,
+    labels: HashMap<String, usize>,
+}
+
+impl RevisionMap {
+    /// Links `revisions` into a graph, reporting every duplicate id, unknown parent, duplicate
+    /// label, cycle, and head without a branch label of its own when there are several heads.
+    pub fn new(revisions: Vec<Revision>) -> Result<RevisionMap, GraphError> {
+        let mut errors = Vec::new();
+        let mut by_id: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in revisions.iter().enumerate() {
+            if let Some(&first) = by_id.get(r.id.as_str()) {
+                errors.push(
+                    FileError::new(
+                        &r.path,
+                        r.id_line,
+                        format!("duplicate revision id '{}'", r.id),
+                    )
+                    .hint(format!(
+                        "'{}' already has this id; give one of them a new id",
+                        revisions[first].path
+                    )),
+                );
+            } else {
+                by_id.insert(&r.id, i);
+            }
+        }
+        for r in &revisions {
+            for parent in &r.down_revisions {
+                if !by_id.contains_key(parent.as_str()) {
+                    errors.push(
+                        FileError::new(&r.path, r.revises_line, format!("'Revises:' names unknown revision '{parent}'"))
+                            .hint("no migration file has this Revision ID; check for a typo or a missing file"),
+                    );
+                }
+            }
+        }
+        let mut labels: HashMap<String, usize> = HashMap::new();
+        for (i, r) in revisions.iter().enumerate() {
+            for label in &r.branch_labels {
+                if let Some(&other) = labels.get(label) {
+                    errors.push(FileError::new(
+                        &r.path,
+                        r.id_line,
+                        format!(
+                            "branch label '{label}' is also used by '{}'",
+                            revisions[other].path
+                        ),
+                    ));
+                } else if by_id.contains_key(label.as_str()) {
+                    errors.push(FileError::new(
+                        &r.path,
+                        r.id_line,
+                        format!("branch label '{label}' is a revision id"),
+                    ));
+                } else {
+                    labels.insert(label.clone(), i);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(GraphError(errors));
+        }
+        let order = topological_order(&revisions, &by_id).map_err(GraphError)?;
+        let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
+        let revs: Vec<Revision> = order
+            .iter()
+            .map(|&i| slots[i].take().expect("each index once"))
+            .collect();
+        let index: HashMap<String, usize> = revs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let parents: Vec<Vec<usize>> = revs
+            .iter()
+            .map(|r| r.down_revisions.iter().map(|p| index[p]).collect())
+            .collect();
+        let mut children = vec![Vec::new(); revs.len()];
+        for (i, ps) in parents.iter().enumerate() {
+            for &p in ps {
+                children[p].push(i);
+            }
+        }
+        let labels = revs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.branch_labels.iter().map(move |l| (l.clone(), i)))
+            .collect();
+        let map = RevisionMap {
+            revs,
+            index,
+            parents,
+            children,
+            labels,
+        };
+        map.check_heads()?;
+        Ok(map)
+    }
+
+    /// Several heads are allowed only when each carries a branch label that no other head has.
+    fn check_heads(&self) -> Result<(), GraphError> {
+        let heads = self.head_indices();
+        if heads.len() < 2 {
+            return Ok(());
+        }
+        let label_sets: Vec<BTreeSet<&str>> =
+            heads.iter().map(|&h| self.labels_of_index(h)).collect();
+        let names: Vec<&str> = heads.iter().map(|&h| self.revs[h].id.as_str()).collect();
+        let mut errors = Vec::new();
+        for (k, &h) in heads.iter().enumerate() {
+            let own = label_sets[k].iter().any(|l| {
+                label_sets
+                    .iter()
+                    .enumerate()
+                    .all(|(j, s)| j == k || !s.contains(l))
+            });
+            if !own {
+                let r = &self.revs[h];
+                errors.push(
+                    FileError::new(
+                        &r.path,
+                        r.id_line,
+                        format!("revision '{}' is one of {} heads ({}) and has no branch label of its own", r.id, heads.len(), names.join(", ")),
+                    )
+                    .hint(format!(
+                        "join the heads with `quark-db-manage merge -m \"merge heads\" {}`, or give each branch a 'Branch Labels:' line",
+                        names.join(" ")
+                    )),
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(GraphError(errors))
+        }
+    }
+
+    /// Number of revisions.
+    pub fn len(&self) -> usize {
+        self.revs.len()
+    }
+
+    /// Whether there are no revisions.
+    pub fn is_empty(&self) -> bool {
+        self.revs.is_empty()
+    }
+
+    /// All revisions, parents before children.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Revision> + ExactSizeIterator {
+        self.revs.iter()
+    }
+
+    /// The revision with exactly this id.
+    pub fn get(&self, id: &str) -> Option<&Revision> {
+        self.index.get(id).map(|&i| &self.revs[i])
+    }
+
+    /// The position of a revision in the topological order.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The revision at a position of the topological order.
+    pub fn at(&self, position: usize) -> &Revision {
+        &self.revs[position]
+    }
+
+    fn head_indices(&self) -> Vec<usize> {
+        (0..self.revs.len())
+            .filter(|&i| self.children[i].is_empty())
+            .collect()
+    }
+
+    /// Revisions no other revision revises.
+    pub fn heads(&self) -> Vec<&Revision> {
+        self.head_indices()
+            .into_iter()
+            .map(|i| &self.revs[i])
+            .collect()
+    }
+
+    /// Revisions that revise nothing.
+    pub fn bases(&self) -> Vec<&Revision> {
+        self.revs
+            .iter()
+            .filter(|r| r.down_revisions.is_empty())
+            .collect()
+    }
+
+    /// The revisions that revise `id`.
+    pub fn children(&self, id: &str) -> Vec<&Revision> {
+        self.index
+            .get(id)
+            .map(|&i| self.children[i].iter().map(|&c| &self.revs[c]).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `id` has more than one child.
+    pub fn is_branch_point(&self, id: &str) -> bool {
+        self.index
+            .get(id)
+            .is_some_and(|&i| self.children[i].len() > 1)
+    }
+
+    /// Whether `id` has no children.
+    pub fn is_head(&self, id: &str) -> bool {
+        self.index
+            .get(id)
+            .is_some_and(|&i| self.children[i].is_empty())
+    }
+
+    /// Positions of `ids` and all their ancestors, as a membership vector over positions.
+    pub fn ancestors<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<bool> {
+        self.walk(ids, &self.parents)
+    }
+
+    /// Positions of `ids` and all their descendants, as a membership vector over positions.
+    pub fn descendants<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<bool> {
+        self.walk(ids, &self.children)
+    }
+
+    fn walk<'a>(&self, ids: impl IntoIterator<Item = &'a str>, edges: &[Vec<usize>]) -> Vec<bool> {
+        let mut seen = vec![false; self.revs.len()];
+        let mut stack: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| self.index.get(id).copied())
+            .collect();
+        while let Some(i) = stack.pop() {
+            if !seen[i] {
+                seen[i] = true;
+                stack.extend(edges[i].iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// The heads of a set of revisions given as a membership vector: members with no member child.
+    pub fn heads_of(&self, members: &[bool]) -> Vec<String> {
+        (0..self.revs.len())
+            .filter(|&i| members[i] && !self.children[i].iter().any(|&c| members[c]))
+            .map(|i| self.revs[i].id.clone())
+            .collect()
+    }
+
+    fn labels_of_index(&self, i: usize) -> BTreeSet<&str> {
+        let anc = self.ancestors([self.revs[i].id.as_str()]);
+        (0..self.revs.len())
+            .filter(|&j| anc[j])
+            .flat_map(|j| self.revs[j].branch_labels.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Branch labels that apply to `id`: its own and those of its ancestors.
+    pub fn labels_of(&self, id: &str) -> BTreeSet<&str> {
+        self.index
+            .get(id)
+            .map(|&i| self.labels_of_index(i))
+            .unwrap_or_default()
+    }
+
+    /// Finds a revision by full id, unique id prefix, or branch label.
+    pub fn lookup(&self, name: &str) -> Result<&Revision, TargetError> {
+        if let Some(r) = self.get(name) {
+            return Ok(r);
+        }
+        if let Some(&i) = self.labels.get(name) {
+            return Ok(&self.revs[i]);
+        }
+        let mut matches: Vec<&Revision> = self
+            .revs
+            .iter()
+            .filter(|r| r.id.starts_with(name))
+            .collect();
+        match matches.len() {
+            0 => Err(TargetError::Unknown(name.to_string())),
+            1 => Ok(matches.remove(0)),
+            _ => Err(TargetError::Ambiguous {
+                prefix: name.to_string(),
+                candidates: matches.iter().map(|r| r.id.clone()).collect(),
+            }),
+        }
+    }
+
+    /// The single head, or an error naming every head.
+    pub fn single_head(&self) -> Result<&Revision, TargetError> {
+        let heads = self.heads();
+        match heads.len() {
+            1 => Ok(heads[0]),
+            0 => Err(TargetError::NoRevisions),
+            _ => Err(TargetError::MultipleHeads(
+                heads.iter().map(|r| r.id.clone()).collect(),
+            )),
+        }
+    }
+
+    /// The head of the branch that carries `label`.
+    pub fn label_head(&self, label: &str) -> Result<&Revision, TargetError> {
+        let &start = self
+            .labels
+            .get(label)
+            .ok_or_else(|| TargetError::UnknownLabel(label.to_string()))?;
+        let below = self.descendants([self.revs[start].id.as_str()]);
+        let heads: Vec<&Revision> = self
+            .head_indices()
+            .into_iter()
+            .filter(|&h| below[h])
+            .map(|h| &self.revs[h])
+            .collect();
+        match heads.len() {
+            1 => Ok(heads[0]),
+            _ => Err(TargetError::MultipleHeads(
+                heads.iter().map(|r| r.id.clone()).collect(),
+            )),
+        }
+    }
+}
+
+/// Kahn's algorithm, smallest id first among ready revisions; reports cycles with their path.
+fn topological_order(
+    revs: &[Revision],
+    by_id: &HashMap<&str, usize>,
+) -> Result<Vec<usize>, Vec<FileError>> {
+    let mut pending: Vec<usize> = revs.iter().map(|r| r.down_revisions.len()).collect();
+    let mut children = vec![Vec::new(); revs.len()];
+    for (i, r) in revs.iter().enumerate() {
+        for p in &r.down_revisions {
+            children[by_id[p.as_str()]].push(i);
+        }
+    }
+    let mut ready: BTreeSet<(&str, usize)> = (0..revs.len())
+        .filter(|&i| pending[i] == 0)
+        .map(|i| (revs[i].id.as_str(), i))
+        .collect();
+    let mut order = Vec::with_capacity(revs.len());
+    while let Some(next) = ready.pop_first() {
+        order.push(next.1);
+        for &c in &children[next.1] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.insert((revs[c].id.as_str(), c));
+            }
+        }
+    }
+    if order.len() == revs.len() {
+        return Ok(order);
+    }
+    // Follow parents from a stuck revision until one repeats: that is a cycle.
+    let start = (0..revs.len())
+        .find(|&i| pending[i] > 0)
+        .expect("some revision is stuck");
+    let mut path = vec![start];
+    loop {
+        let here = *path.last().expect("non-empty");
+        let next = revs[here]
+            .down_revisions
+            .iter()
+            .map(|p| by_id[p.as_str()])
+            .find(|&p| pending[p] > 0)
+            .expect("a stuck revision has a stuck parent");
+        if let Some(at) = path.iter().position(|&i| i == next) {
+            let cycle: Vec<usize> = path[at..].to_vec();
+            let mut names: Vec<&str> = cycle.iter().map(|&i| revs[i].id.as_str()).collect();
+            names.push(names[0]);
+            let r = &revs[cycle[0]];
+            return Err(vec![
+                FileError::new(
+                    &r.path,
+                    r.revises_line,
+                    format!("revisions form a cycle: {}", names.join(" -> ")),
+                )
+                .hint("each 'Revises:' must name an older revision; fix one of these files"),
+            ]);
+        }
+        path.push(next);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::revision::parse_revision;
+
+    /// Builds a revision `id` revising `parents` (comma-separated, "" for a root).
+    pub(crate) fn rev(id: &str, parents: &str, labels: &str) -> Revision {
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("-- Branch Labels: {labels}\n")
+        };
+        let text = format!(
+            "-- message of {id}\n--\n-- Revision ID: {id}\n-- Revises: {parents}\n{labels}-- +upgrade\nCREATE TABLE t_{id} (x INT);\n-- +downgrade\nDROP TABLE t_{id};\n"
+        );
+        parse_revision(
+            &format!("migrations/{id}_x.sql"),
+            &format!("{id}_x.sql"),
+            &text,
+        )
+        .unwrap()
+    }
+
+    pub(crate) fn map(specs: &[(&str, &str)]) -> RevisionMap {
+        RevisionMap::new(specs.iter().map(|(id, p)| rev(id, p, "")).collect()).unwrap()
+    }
+
+    fn errors(revs: Vec<Revision>) -> Vec<String> {
+        RevisionMap::new(revs)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn linear_chain_heads_bases_and_order() {
+        let m = map(&[("c3", "b2"), ("a1", ""), ("b2", "a1")]);
+        let ids: Vec<&str> = m.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a1", "b2", "c3"]);
+        assert_eq!(m.heads()[0].id, "c3");
+        assert_eq!(m.bases()[0].id, "a1");
+        assert_eq!(m.single_head().unwrap().id, "c3");
+    }
+
+    #[test]
+    fn order_is_deterministic_and_respects_merges() {
+        let specs = [
+            ("r", ""),
+            ("zb", "r"),
+            ("aa", "r"),
+            ("m", "aa, zb"),
+            ("n", "m"),
+        ];
+        let m = map(&specs);
+        let ids: Vec<&str> = m.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r", "aa", "zb", "m", "n"]);
+        assert!(m.is_branch_point("r"));
+        assert!(m.get("m").unwrap().is_merge());
+        let mut reversed = specs;
+        reversed.reverse();
+        let again: Vec<String> = map(&reversed).iter().map(|r| r.id.clone()).collect();
+        assert_eq!(again, ids);
+    }
+
+    #[test]
+    fn ancestors_descendants_and_heads_of() {
+        let m = map(&[("r", ""), ("a", "r"), ("b", "r"), ("m", "a, b")]);
+        let anc = m.ancestors(["a"]);
+        assert_eq!(m.heads_of(&anc), vec!["a"]);
+        assert!(anc[m.position("r").unwrap()] && !anc[m.position("b").unwrap()]);
+        let both = m.ancestors(["a", "b"]);
+        assert_eq!(m.heads_of(&both), vec!["a", "b"]);
+        let desc = m.descendants(["b"]);
+        assert!(desc[m.position("m").unwrap()] && !desc[m.position("a").unwrap()]);
+    }
+
+    #[test]
+    fn lookup_by_prefix_and_ambiguity() {
+        let m = map(&[("abc1", ""), ("abd2", "abc1"), ("x9", "abd2")]);
+        assert_eq!(m.lookup("abc").unwrap().id, "abc1");
+        assert_eq!(m.lookup("x9").unwrap().id, "x9");
+        assert_eq!(
+            m.lookup("ab"),
+            Err(TargetError::Ambiguous {
+                prefix: "ab".into(),
+                candidates: vec!["abc1".into(), "abd2".into()]
+            })
+        );
+        assert_eq!(m.lookup("zz"), Err(TargetError::Unknown("zz".into())));
+    }
+
+    #[test]
+    fn duplicate_and_unknown_parent() {
+        let errs = errors(vec![rev("a", "", ""), rev("a", "", "")]);
+        assert!(errs[0].contains("duplicate revision id 'a'"), "{errs:?}");
+        let errs = errors(vec![rev("a", "", ""), rev("b", "zz", "")]);
+        assert_eq!(
+            errs[0].lines().next().unwrap(),
+            "migrations/b_x.sql:4: 'Revises:' names unknown revision 'zz'"
+        );
+    }
+
+    #[test]
+    fn cycles_are_named() {
+        let errs = errors(vec![
+            rev("r", "", ""),
+            rev("a", "r, c", ""),
+            rev("b", "a", ""),
+            rev("c", "b", ""),
+        ]);
+        assert!(errs[0].contains("revisions form a cycle: "), "{errs:?}");
+        for id in ["a", "b", "c"] {
+            assert!(errs[0].contains(id));
+        }
+    }
+
+    #[test]
+    fn several_heads_need_branch_labels() {
+        let errs = errors(vec![rev("r", "", ""), rev("a", "r", ""), rev("b", "r", "")]);
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0].contains("one of 2 heads (a, b)"), "{errs:?}");
+        assert!(errs[0].contains("quark-db-manage merge -m \"merge heads\" a b"));
+        let m = RevisionMap::new(vec![
+            rev("r", "", ""),
+            rev("a", "r", "left"),
+            rev("b", "r", "right"),
+            rev("b2", "b", ""),
+        ])
+        .unwrap();
+        assert_eq!(m.heads().len(), 2);
+        assert_eq!(m.label_head("right").unwrap().id, "b2");
+        assert_eq!(m.lookup("left").unwrap().id, "a");
+        assert!(m.labels_of("b2").contains("right"));
+    }
+
+    #[test]
+    fn label_shared_by_all_heads_does_not_count() {
+        let errs = errors(vec![
+            rev("r", "", "main"),
+            rev("a", "r", ""),
+            rev("b", "r", ""),
+        ]);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+    }
+}

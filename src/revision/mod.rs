@@ -1,0 +1,21 @@
+//! Revisions as pure data: parsing migration files, splitting SQL, the revision graph and targets.
+//!
+//! Nothing here touches a database or the file system, so `build.rs` compiles the very same code
+//! (through `#[path]`) to validate `migrations/` at build time that the runtime uses.
+
+mod dialect;
+mod error;
+mod graph;
+mod parse;
+mod split;
+mod target;
+
+pub use dialect::Dialect;
+pub use error::{FileError, GraphError};
+pub use graph::RevisionMap;
+pub use parse::{Direction, Revision, Section, Sections, is_valid_id, parse_revision};
+pub use split::{Statement, split_statements};
+pub use target::{Range, Target, TargetError};
+
+#[cfg(test)]
+pub(crate) use graph::tests as test_support;

@@ -1,0 +1,679 @@
+//! Parsing one migration file: the Alembic-style header and the `-- +upgrade`/`-- +downgrade`
+//! sections.
+
+use super::{Dialect, FileError, Statement, split_statements};
+
+/// Which way a section migrates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Towards head.
+    Upgrade,
+    /// Towards base.
+    Downgrade,
+}
+
+impl Direction {
+    /// `upgrade` or `downgrade`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        }
+    }
+}
+
+/// The SQL of one section, with the file line where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The section's SQL, line endings folded to LF.
+    pub sql: String,
+    /// The 1-based file line of the section's first SQL line.
+    pub line: usize,
+}
+
+/// A direction's sections: a generic one and per-dialect replacements.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sections {
+    /// `-- +upgrade` with no dialect.
+    pub generic: Option<Section>,
+    /// `-- +upgrade <dialect>`, which replaces the generic section for that dialect.
+    pub dialects: Vec<(Dialect, Section)>,
+}
+
+impl Sections {
+    /// The section that applies to `dialect`, if any.
+    pub fn for_dialect(&self, dialect: Dialect) -> Option<&Section> {
+        self.dialects
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map(|(_, s)| s)
+            .or(self.generic.as_ref())
+    }
+
+    /// Whether no section at all was given.
+    pub fn is_empty(&self) -> bool {
+        self.generic.is_none() && self.dialects.is_empty()
+    }
+}
+
+/// One parsed revision file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The revision id (`Revision ID:`).
+    pub id: String,
+    /// The one-line message (first paragraph of the header).
+    pub message: String,
+    /// Parent revisions (`Revises:`); empty for a root, several for a merge.
+    pub down_revisions: Vec<String>,
+    /// Branch labels (`Branch Labels:`).
+    pub branch_labels: Vec<String>,
+    /// `Create Date:` as written.
+    pub create_date: Option<String>,
+    /// False when the revision must run outside a transaction (`Transactional: false`).
+    pub transactional: bool,
+    /// The file's path as shown to the user.
+    pub path: String,
+    /// Line of `Revision ID:`.
+    pub id_line: usize,
+    /// Line of `Revises:`.
+    pub revises_line: usize,
+    /// Upgrade sections.
+    pub upgrade: Sections,
+    /// Downgrade sections.
+    pub downgrade: Sections,
+}
+
+impl Revision {
+    /// The section that runs for `direction` on `dialect`, if the file has one.
+    pub fn section(&self, direction: Direction, dialect: Dialect) -> Option<&Section> {
+        match direction {
+            Direction::Upgrade => &self.upgrade,
+            Direction::Downgrade => &self.downgrade,
+        }
+        .for_dialect(dialect)
+    }
+
+    /// The statements that run for `direction` on `dialect`; `None` when there is no section.
+    pub fn statements(
+        &self,
+        direction: Direction,
+        dialect: Dialect,
+    ) -> Option<Result<Vec<Statement>, FileError>> {
+        let section = self.section(direction, dialect)?;
+        Some(
+            split_statements(&section.sql, dialect, section.line)
+                .map_err(|(line, message)| FileError::new(&self.path, line, message)),
+        )
+    }
+
+    /// Whether this revision joins two or more branches.
+    pub fn is_merge(&self) -> bool {
+        self.down_revisions.len() > 1
+    }
+}
+
+/// Whether `id` is a valid revision id: 1 to 32 characters of `[0-9a-z_]`.
+pub fn is_valid_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'_')
+}
+
+const FORMAT_HINT: &str = "see docs/migration-format.md for the file format";
+
+/// Parses migration file `file_name` (shown as `path`) with contents `text`.
+///
+/// Every problem found is returned, each naming the file and line.
+pub fn parse_revision(path: &str, file_name: &str, text: &str) -> Result<Revision, Vec<FileError>> {
+    let text = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n");
+    let mut p = Parser {
+        path,
+        errors: Vec::new(),
+    };
+    let lines: Vec<&str> = text.split('\n').collect();
+    let (header, body_start) = p.header(&lines);
+    let (upgrade, downgrade) = p.body(&lines, body_start);
+    let rev = p.finish(file_name, header, upgrade, downgrade);
+    match (rev, p.errors.is_empty()) {
+        (Some(rev), true) => Ok(rev),
+        _ => Err(p.errors),
+    }
+}
+
+#[derive(Default)]
+struct Header {
+    message: Vec<String>,
+    message_done: bool,
+    id: Option<(String, usize)>,
+    revises: Option<(String, usize)>,
+    create_date: Option<String>,
+    labels: Option<(String, usize)>,
+    transactional: Option<(String, usize)>,
+}
+
+struct Parser<'a> {
+    path: &'a str,
+    errors: Vec<FileError>,
+}
+
+/// A `-- +upgrade [dialect]` marker, or `None` if the line is not one.
+fn marker(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start();
+    rest.strip_prefix('+').map(str::trim)
+}
+
+fn comment(line: &str) -> Option<&str> {
+    line.strip_prefix("--")
+        .map(|c| c.strip_prefix(' ').unwrap_or(c).trim_end())
+}
+
+impl<'a> Parser<'a> {
+    fn err(&mut self, line: usize, message: impl Into<String>) -> &mut FileError {
+        self.errors.push(FileError::new(self.path, line, message));
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    /// Reads the leading comment block; returns it and the index of the first body line.
+    fn header(&mut self, lines: &[&str]) -> (Header, usize) {
+        let mut h = Header::default();
+        let mut i = 0;
+        while i < lines.len() && lines[i].trim().is_empty() {
+            i += 1;
+        }
+        while i < lines.len() && marker(lines[i]).is_none() {
+            let Some(content) = comment(lines[i]) else {
+                break;
+            };
+            let lineno = i + 1;
+            i += 1;
+            let field = content
+                .split_once(':')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            let slot = match field.as_ref().map(|(k, _)| k.as_str()) {
+                Some("revision id") => Some(&mut h.id),
+                Some("revises") => Some(&mut h.revises),
+                Some("branch labels") => Some(&mut h.labels),
+                Some("transactional") => Some(&mut h.transactional),
+                _ => None,
+            };
+            let value = field.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
+            if let Some(slot) = slot {
+                if slot.is_some() {
+                    let key = field.map(|(k, _)| k).unwrap_or_default();
+                    self.err(lineno, format!("'{key}' is given twice"));
+                }
+                *slot = Some((value, lineno));
+                h.message_done = true;
+            } else if matches!(field.as_ref().map(|(k, _)| k.as_str()), Some("create date")) {
+                h.create_date = Some(value);
+                h.message_done = true;
+            } else if h.id.is_some() || h.revises.is_some() {
+                if !content.is_empty() {
+                    let what = match &field {
+                        Some((k, _)) if !k.contains(' ') || k.split(' ').count() <= 3 => {
+                            format!(
+                                "unknown header field '{}'",
+                                content.split(':').next().unwrap_or("").trim()
+                            )
+                        }
+                        _ => format!("unexpected text in the header: '{content}'"),
+                    };
+                    self.err(lineno, what).hint = Some(
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels and Transactional"
+                            .into(),
+                    );
+                }
+            } else if content.is_empty() {
+                h.message_done |= !h.message.is_empty();
+            } else if !h.message_done {
+                h.message.push(content.trim().to_string());
+            }
+        }
+        (h, i)
+    }
+
+    /// Reads the sections after the header.
+    fn body(&mut self, lines: &[&str], start: usize) -> (Sections, Sections) {
+        let mut up = Sections::default();
+        let mut down = Sections::default();
+        let mut current: Option<(Direction, Option<Dialect>, usize, Vec<&str>)> = None;
+        let flush = |cur: Option<(Direction, Option<Dialect>, usize, Vec<&str>)>,
+                     up: &mut Sections,
+                     down: &mut Sections| {
+            if let Some((dir, dialect, line, body)) = cur {
+                let target = if dir == Direction::Upgrade { up } else { down };
+                let section = Section {
+                    sql: body.join("\n").trim_end().to_string(),
+                    line,
+                };
+                match dialect {
+                    None => target.generic = Some(section),
+                    Some(d) => target.dialects.push((d, section)),
+                }
+            }
+        };
+        let mut seen: Vec<(Direction, Option<Dialect>, usize)> = Vec::new();
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            let lineno = i + 1;
+            let Some(spec) = marker(line) else {
+                match &mut current {
+                    Some((_, _, _, body)) => body.push(line),
+                    None if line.trim().is_empty() || line.trim_start().starts_with("--") => {}
+                    None => {
+                        self.err(lineno, "SQL before the first '-- +upgrade' marker")
+                            .hint = Some(
+                            "put statements under a '-- +upgrade' or '-- +downgrade' line".into(),
+                        );
+                    }
+                }
+                continue;
+            };
+            let mut words = spec.split_whitespace();
+            let name = words.next().unwrap_or("");
+            let direction = match name {
+                "upgrade" => Direction::Upgrade,
+                "downgrade" => Direction::Downgrade,
+                other => {
+                    self.err(lineno, format!("unknown section '+{other}'")).hint = Some(
+                        "sections are '-- +upgrade [dialect]' and '-- +downgrade [dialect]'".into(),
+                    );
+                    flush(current.take(), &mut up, &mut down);
+                    continue;
+                }
+            };
+            let dialect = match words.next() {
+                None => None,
+                Some(d) => match Dialect::from_name(d) {
+                    Some(d) => Some(d),
+                    None => {
+                        self.err(lineno, format!("unknown dialect '{d}' in '-- +{name}'"))
+                            .hint = Some("dialects are sqlite, postgresql and mysql".into());
+                        flush(current.take(), &mut up, &mut down);
+                        continue;
+                    }
+                },
+            };
+            if let Some(extra) = words.next() {
+                self.err(lineno, format!("unexpected '{extra}' after '-- +{spec}'"));
+            }
+            if let Some((_, _, first)) = seen
+                .iter()
+                .find(|(d, di, _)| *d == direction && *di == dialect)
+            {
+                let first = *first;
+                let which = dialect.map(|d| format!(" {d}")).unwrap_or_default();
+                self.err(
+                    lineno,
+                    format!("section '+{name}{which}' is given twice (first at line {first})"),
+                );
+            }
+            seen.push((direction, dialect, lineno));
+            flush(current.take(), &mut up, &mut down);
+            current = Some((direction, dialect, lineno + 1, Vec::new()));
+        }
+        flush(current, &mut up, &mut down);
+        (up, down)
+    }
+
+    /// Checks the header fields and the sections, building the revision.
+    fn finish(
+        &mut self,
+        file_name: &str,
+        h: Header,
+        upgrade: Sections,
+        downgrade: Sections,
+    ) -> Option<Revision> {
+        let Some((id, id_line)) = h.id else {
+            self.err(1, "malformed header: no 'Revision ID:' line").hint = Some(format!(
+                "start the file with '-- <message>', '--', '-- Revision ID: <id>', '-- Revises: <parent or None>'; {FORMAT_HINT}"
+            ));
+            return None;
+        };
+        if !is_valid_id(&id) {
+            self.err(id_line, format!("invalid revision id '{id}'"))
+                .hint = Some("revision ids are 1 to 32 characters of 0-9, a-z and _".into());
+        }
+        let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
+        if stem != id && !stem.starts_with(&format!("{id}_")) {
+            self.err(
+                id_line,
+                format!("revision id '{id}' does not match the file name '{file_name}'"),
+            )
+            .hint = Some(format!(
+                "name the file '{id}_<slug>.sql' or fix the Revision ID"
+            ));
+        }
+        let Some((revises, revises_line)) = h.revises else {
+            self.err(id_line, "malformed header: no 'Revises:' line")
+                .hint =
+                Some("add '-- Revises: <parent id>' ('None' for the first revision)".into());
+            return None;
+        };
+        let down_revisions = self.id_list(&revises, revises_line);
+        let branch_labels = match h.labels {
+            Some((labels, line)) => {
+                let labels = list(&labels);
+                for l in &labels {
+                    if !l
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    {
+                        self.err(line, format!("invalid branch label '{l}'")).hint =
+                            Some("branch labels use letters, digits, '_' and '-'".into());
+                    }
+                }
+                labels
+            }
+            None => Vec::new(),
+        };
+        let transactional = match h.transactional {
+            None => true,
+            Some((v, line)) => match v.to_ascii_lowercase().as_str() {
+                "true" | "yes" => true,
+                "false" | "no" => false,
+                _ => {
+                    self.err(line, format!("'Transactional: {v}' must be true or false"));
+                    true
+                }
+            },
+        };
+        let rev = Revision {
+            id,
+            message: h.message.join(" "),
+            down_revisions,
+            branch_labels,
+            create_date: h.create_date,
+            transactional,
+            path: self.path.to_string(),
+            id_line,
+            revises_line,
+            upgrade,
+            downgrade,
+        };
+        self.check_sections(&rev);
+        Some(rev)
+    }
+
+    fn id_list(&mut self, value: &str, line: usize) -> Vec<String> {
+        let ids = list(value);
+        if ids.len() == 1 && ids[0].eq_ignore_ascii_case("none") {
+            return Vec::new();
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if !is_valid_id(id) {
+                self.err(line, format!("invalid revision id '{id}' in 'Revises:'"));
+            } else if ids[..i].contains(id) {
+                self.err(line, format!("'{id}' is listed twice in 'Revises:'"));
+            }
+        }
+        ids
+    }
+
+    /// Every section must split cleanly; upgrades must hold a statement unless the revision merges.
+    fn check_sections(&mut self, rev: &Revision) {
+        if rev.upgrade.is_empty() && !rev.is_merge() {
+            self.err(rev.id_line, "no '-- +upgrade' section").hint =
+                Some("add '-- +upgrade' followed by the SQL that applies this revision".into());
+        }
+        for direction in [Direction::Upgrade, Direction::Downgrade] {
+            for dialect in Dialect::ALL {
+                let Some(result) = rev.statements(direction, dialect) else {
+                    continue;
+                };
+                match result {
+                    Err(e) => {
+                        if !self.errors.contains(&e) {
+                            self.errors.push(e);
+                        }
+                    }
+                    Ok(stmts)
+                        if stmts.is_empty()
+                            && direction == Direction::Upgrade
+                            && !rev.is_merge() =>
+                    {
+                        let line = rev
+                            .section(direction, dialect)
+                            .map_or(rev.id_line, |s| s.line - 1);
+                        let e = FileError::new(&rev.path, line, "empty upgrade section: it holds no SQL statement")
+                            .hint("write the SQL that applies this revision below the marker, or delete the file");
+                        if !self.errors.contains(&e) {
+                            self.errors.push(e);
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .trim_matches(|c| c == '\'' || c == '"' || c == '(' || c == ')')
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "-- create lswitch and lswitch port orphaned tables\n--\n-- Revision ID: 1284c81cf727\n-- Revises: 4358d1b8cc75\n-- Create Date: 2014-06-02 11:32:41\n\n-- +upgrade\nCREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n\n-- +downgrade\nDROP TABLE b;\nDROP TABLE a;\n";
+
+    fn parse(name: &str, text: &str) -> Result<Revision, Vec<FileError>> {
+        parse_revision(&format!("migrations/{name}"), name, text)
+    }
+
+    fn first_error(name: &str, text: &str) -> FileError {
+        parse(name, text).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn parses_the_header_and_sections() {
+        let r = parse("1284c81cf727_lswitch.sql", GOOD).unwrap();
+        assert_eq!(r.id, "1284c81cf727");
+        assert_eq!(r.message, "create lswitch and lswitch port orphaned tables");
+        assert_eq!(r.down_revisions, vec!["4358d1b8cc75"]);
+        assert_eq!(r.create_date.as_deref(), Some("2014-06-02 11:32:41"));
+        assert!(r.transactional);
+        assert_eq!((r.id_line, r.revises_line), (3, 4));
+        let up = r
+            .statements(Direction::Upgrade, Dialect::Sqlite)
+            .unwrap()
+            .unwrap();
+        assert_eq!(up.len(), 2);
+        assert_eq!(up[0].line, 8);
+        let down = r
+            .statements(Direction::Downgrade, Dialect::Mysql)
+            .unwrap()
+            .unwrap();
+        assert_eq!(down[1].sql, "DROP TABLE a");
+    }
+
+    #[test]
+    fn crlf_and_bom_parse_like_lf() {
+        let crlf = format!("\u{feff}{}", GOOD.replace('\n', "\r\n"));
+        assert_eq!(
+            parse("1284c81cf727_lswitch.sql", &crlf),
+            parse("1284c81cf727_lswitch.sql", GOOD)
+        );
+    }
+
+    #[test]
+    fn root_merge_labels_and_non_transactional() {
+        let text = "-- merge\n--\n-- Revision ID: m1\n-- Revises: a1, b2\n-- Branch Labels: tools, extra\n-- Transactional: false\n";
+        let r = parse("m1_merge.sql", text).unwrap();
+        assert_eq!(r.down_revisions, vec!["a1", "b2"]);
+        assert_eq!(r.branch_labels, vec!["tools", "extra"]);
+        assert!(!r.transactional);
+        assert!(r.is_merge());
+        let root = parse(
+            "r_root.sql",
+            "-- root\n--\n-- Revision ID: r\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        )
+        .unwrap();
+        assert!(root.down_revisions.is_empty());
+        let empty = parse(
+            "r_root.sql",
+            "-- root\n--\n-- Revision ID: r\n-- Revises:\n-- +upgrade\nSELECT 1;\n",
+        )
+        .unwrap();
+        assert!(empty.down_revisions.is_empty());
+    }
+
+    #[test]
+    fn dialect_sections_replace_the_generic_one() {
+        let text = "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n-- +upgrade postgresql\nSELECT 2;\n";
+        let r = parse("a_x.sql", text).unwrap();
+        assert_eq!(
+            r.section(Direction::Upgrade, Dialect::Postgresql)
+                .unwrap()
+                .sql,
+            "SELECT 2;"
+        );
+        assert_eq!(
+            r.section(Direction::Upgrade, Dialect::Mysql).unwrap().sql,
+            "SELECT 1;"
+        );
+        assert!(r.section(Direction::Downgrade, Dialect::Mysql).is_none());
+    }
+
+    #[test]
+    fn only_a_dialect_section_leaves_other_dialects_without_upgrade() {
+        let text =
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade postgresql\nSELECT 2;\n";
+        let r = parse("a_x.sql", text).unwrap();
+        assert!(r.section(Direction::Upgrade, Dialect::Sqlite).is_none());
+    }
+
+    #[test]
+    fn missing_revision_id_is_a_malformed_header() {
+        let e = first_error(
+            "a_x.sql",
+            "-- hello\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("no 'Revision ID:'"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("migrations/a_x.sql:1: malformed header")
+        );
+    }
+
+    #[test]
+    fn id_must_match_the_file_name() {
+        let e = first_error(
+            "b_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert_eq!(e.line, 3);
+        assert!(
+            e.message.contains("does not match the file name 'b_x.sql'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn invalid_ids_are_rejected() {
+        assert!(is_valid_id("41837dc547ce3") && is_valid_id("a") && is_valid_id("x_1"));
+        assert!(
+            !is_valid_id("")
+                && !is_valid_id("ABC")
+                && !is_valid_id(&"a".repeat(33))
+                && !is_valid_id("a-b")
+        );
+        let e = first_error(
+            "Bad_x.sql",
+            "-- x\n--\n-- Revision ID: Bad\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert!(e.message.contains("invalid revision id 'Bad'"));
+    }
+
+    #[test]
+    fn unknown_section_and_dialect() {
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n-- +sideways\n",
+        );
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (7, "unknown section '+sideways'")
+        );
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade oracle\nSELECT 1;\n",
+        );
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("unknown dialect 'oracle'"));
+    }
+
+    #[test]
+    fn empty_upgrade_is_an_error_except_for_merges() {
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n\n-- +upgrade\n-- nothing yet\n\n-- +downgrade\n",
+        );
+        assert_eq!(e.line, 6);
+        assert!(e.message.starts_with("empty upgrade section"));
+        let e = first_error("a_x.sql", "-- x\n--\n-- Revision ID: a\n-- Revises: None\n");
+        assert!(e.message.contains("no '-- +upgrade' section"));
+        assert!(
+            parse(
+                "m_x.sql",
+                "-- m\n--\n-- Revision ID: m\n-- Revises: a, b\n-- +upgrade\n"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unterminated_string_is_located() {
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\nSELECT 'x;\n",
+        );
+        assert_eq!((e.line, e.message.as_str()), (7, "unterminated string"));
+    }
+
+    #[test]
+    fn sql_outside_sections_duplicate_sections_and_unknown_fields() {
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\nSELECT 1;\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (5, "SQL before the first '-- +upgrade' marker")
+        );
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n-- +upgrade\nSELECT 2;\n",
+        );
+        assert_eq!(e.line, 7);
+        assert!(e.message.contains("given twice (first at line 5)"));
+        let e = first_error(
+            "a_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- Author: me\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (5, "unknown header field 'Author'")
+        );
+    }
+
+    #[test]
+    fn message_is_the_first_paragraph() {
+        let r = parse("a_x.sql", "-- first line\n-- second line\n--\n-- more detail\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n").unwrap();
+        assert_eq!(r.message, "first line second line");
+    }
+}

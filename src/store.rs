@@ -1,0 +1,267 @@
+//! The version table (Alembic's `alembic_version`) and the history table beside it.
+
+use std::collections::HashMap;
+
+use thiserror::Error;
+
+use crate::backend::{Backend, BackendError, Value};
+
+/// How a history row ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The step completed and was recorded.
+    Success,
+    /// The step failed; see the error column.
+    Failed,
+}
+
+impl Outcome {
+    fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The revision.
+    pub revision: String,
+    /// `upgrade`, `downgrade` or `stamp`.
+    pub direction: String,
+    /// SHA-256 of the SQL that ran, when SQL ran.
+    pub checksum: Option<String>,
+    /// When the step started, RFC 3339 UTC.
+    pub applied_at: String,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// How it ended.
+    pub outcome: String,
+    /// Statements in the step.
+    pub statements: i64,
+    /// Statements that completed.
+    pub statements_done: i64,
+    /// The error, for a failed step.
+    pub error: Option<String>,
+}
+
+/// A version table name that is not a plain SQL identifier.
+#[derive(Debug, Clone, Error)]
+#[error(
+    "invalid version table name '{0}': use letters, digits and '_', starting with a letter or '_' (at most 50 characters)"
+)]
+pub struct TableNameError(pub String);
+
+/// The version table and its history table.
+#[derive(Debug, Clone)]
+pub struct Store {
+    version_table: String,
+    history_table: String,
+}
+
+/// The default version table, shared with Alembic.
+pub const DEFAULT_VERSION_TABLE: &str = "alembic_version";
+
+impl Store {
+    /// A store using `version_table` and `<version_table>_history`.
+    pub fn new(version_table: &str) -> Result<Store, TableNameError> {
+        let valid = (1..=50).contains(&version_table.len())
+            && version_table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !version_table.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return Err(TableNameError(version_table.to_string()));
+        }
+        Ok(Store {
+            version_table: version_table.to_string(),
+            history_table: format!("{version_table}_history"),
+        })
+    }
+
+    /// The version table's name.
+    pub fn version_table(&self) -> &str {
+        &self.version_table
+    }
+
+    /// The history table's name.
+    pub fn history_table(&self) -> &str {
+        &self.history_table
+    }
+
+    /// The revisions in the version table; empty when the table does not exist.
+    pub fn heads(&self, db: &mut dyn Backend) -> Result<Vec<String>, BackendError> {
+        if !db.table_exists(&self.version_table)? {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT version_num FROM {} ORDER BY version_num",
+            db.quote(&self.version_table)
+        );
+        Ok(db
+            .query(&sql, &[])?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next()?.as_text().map(String::from))
+            .collect())
+    }
+
+    /// Creates the version and history tables when missing.
+    pub fn ensure(&self, db: &mut dyn Backend) -> Result<(), BackendError> {
+        if !db.table_exists(&self.version_table)? {
+            let sql = format!(
+                "CREATE TABLE {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
+                db.quote(&self.version_table),
+                db.quote(&format!("{}_pkc", self.version_table))
+            );
+            db.run(&sql)?;
+        }
+        if !db.table_exists(&self.history_table)? {
+            let sql = format!(
+                "CREATE TABLE {} (id {}, revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, \
+                 checksum VARCHAR(64), applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, \
+                 outcome VARCHAR(16) NOT NULL, statements INTEGER NOT NULL, statements_done INTEGER NOT NULL, \
+                 error TEXT)",
+                db.quote(&self.history_table),
+                db.auto_increment_key()
+            );
+            db.run(&sql)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the rows `remove` by the rows `add` in the version table.
+    pub fn replace_heads(
+        &self,
+        db: &mut dyn Backend,
+        remove: &[String],
+        add: &[String],
+    ) -> Result<(), BackendError> {
+        let table = db.quote(&self.version_table);
+        for r in remove {
+            let sql = format!(
+                "DELETE FROM {table} WHERE version_num = {}",
+                db.placeholder(1)
+            );
+            db.execute(&sql, &[r.as_str().into()])?;
+        }
+        for a in add {
+            let sql = format!(
+                "INSERT INTO {table} (version_num) VALUES ({})",
+                db.placeholder(1)
+            );
+            db.execute(&sql, &[a.as_str().into()])?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every row of the version table.
+    pub fn clear_heads(&self, db: &mut dyn Backend) -> Result<(), BackendError> {
+        let sql = format!("DELETE FROM {}", db.quote(&self.version_table));
+        db.execute(&sql, &[]).map(|_| ())
+    }
+
+    /// Appends a history row.
+    pub fn record(&self, db: &mut dyn Backend, e: &HistoryEntry) -> Result<(), BackendError> {
+        let placeholders: Vec<String> = (1..=9).map(|n| db.placeholder(n)).collect();
+        let sql = format!(
+            "INSERT INTO {} (revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error) VALUES ({})",
+            db.quote(&self.history_table),
+            placeholders.join(", ")
+        );
+        let params = [
+            e.revision.as_str().into(),
+            e.direction.as_str().into(),
+            e.checksum.as_deref().into(),
+            e.applied_at.as_str().into(),
+            e.duration_ms.into(),
+            e.outcome.as_str().into(),
+            e.statements.into(),
+            e.statements_done.into(),
+            e.error.as_deref().into(),
+        ];
+        db.execute(&sql, &params).map(|_| ())
+    }
+
+    /// Every history row, oldest first; empty when there is no history table.
+    pub fn history(&self, db: &mut dyn Backend) -> Result<Vec<HistoryEntry>, BackendError> {
+        if !db.table_exists(&self.history_table)? {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error FROM {} ORDER BY id",
+            db.quote(&self.history_table)
+        );
+        let text = |v: &Value| v.as_text().map(String::from);
+        Ok(db
+            .query(&sql, &[])?
+            .iter()
+            .map(|r| HistoryEntry {
+                revision: text(&r[0]).unwrap_or_default(),
+                direction: text(&r[1]).unwrap_or_default(),
+                checksum: text(&r[2]),
+                applied_at: text(&r[3]).unwrap_or_default(),
+                duration_ms: r[4].as_int().unwrap_or(0),
+                outcome: text(&r[5]).unwrap_or_default(),
+                statements: r[6].as_int().unwrap_or(0),
+                statements_done: r[7].as_int().unwrap_or(0),
+                error: text(&r[8]),
+            })
+            .collect())
+    }
+
+    /// The checksum recorded by the latest successful upgrade of each revision.
+    pub fn applied_checksums(&self, db: &mut dyn Backend) -> Result<HashMap<String, String>, BackendError> {
+        if !db.table_exists(&self.history_table)? {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT revision, checksum FROM {} WHERE direction = {} AND outcome = {} AND checksum IS NOT NULL ORDER BY id",
+            db.quote(&self.history_table),
+            db.placeholder(1),
+            db.placeholder(2)
+        );
+        let rows = db.query(&sql, &["upgrade".into(), Outcome::Success.name().into()])?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r[0].as_text()?.to_string(), r[1].as_text()?.to_string())))
+            .collect())
+    }
+
+    /// A history entry for a step that starts now.
+    pub fn entry(
+        revision: &str,
+        direction: &str,
+        checksum: Option<String>,
+        statements: usize,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            revision: revision.to_string(),
+            direction: direction.to_string(),
+            checksum,
+            applied_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            duration_ms: 0,
+            outcome: Outcome::Success.name().to_string(),
+            statements: statements as i64,
+            statements_done: 0,
+            error: None,
+        }
+    }
+}
+
+impl HistoryEntry {
+    /// Marks the entry finished with `outcome` after `done` statements.
+    pub fn finish(
+        &mut self,
+        outcome: Outcome,
+        done: usize,
+        started: std::time::Instant,
+        error: Option<String>,
+    ) {
+        self.outcome = outcome.name().to_string();
+        self.statements_done = done as i64;
+        self.duration_ms = started.elapsed().as_millis() as i64;
+        self.error = error;
+    }
+}
