@@ -71,6 +71,13 @@ pub fn read_dir(dir: &Path, shown: &str) -> Result<Vec<SourceFile>, GraphError> 
 
 /// Parses every file and links them into a validated graph, reporting every problem found.
 pub fn build_map(files: &[SourceFile]) -> Result<RevisionMap, GraphError> {
+    let map = link(files)?;
+    map.check_heads()?;
+    Ok(map)
+}
+
+/// Parses and links every file, allowing several unlabelled heads (as `merge` must).
+pub fn link(files: &[SourceFile]) -> Result<RevisionMap, GraphError> {
     let mut revisions = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for f in files {

@@ -212,7 +212,10 @@ impl Store {
     }
 
     /// The checksum recorded by the latest successful upgrade of each revision.
-    pub fn applied_checksums(&self, db: &mut dyn Backend) -> Result<HashMap<String, String>, BackendError> {
+    pub fn applied_checksums(
+        &self,
+        db: &mut dyn Backend,
+    ) -> Result<HashMap<String, String>, BackendError> {
         if !db.table_exists(&self.history_table)? {
             return Ok(HashMap::new());
         }

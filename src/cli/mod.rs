@@ -384,7 +384,7 @@ fn disk_map(dir: &std::path::Path) -> Result<RevisionMap, Error> {
         )));
     }
     let shown = dir.display().to_string();
-    Ok(source::build_map(&source::read_dir(dir, &shown)?)?)
+    Ok(source::link(&source::read_dir(dir, &shown)?)?)
 }
 
 fn write_revision(

@@ -17,7 +17,7 @@ pub struct RevisionMap {
 
 impl RevisionMap {
     /// Links `revisions` into a graph, reporting every duplicate id, unknown parent, duplicate
-    /// label, cycle, and head without a branch label of its own when there are several heads.
+    /// label and cycle. Several heads are allowed here; see [`RevisionMap::check_heads`].
     pub fn new(revisions: Vec<Revision>) -> Result<RevisionMap, GraphError> {
         let mut errors = Vec::new();
         let mut by_id: HashMap<&str, usize> = HashMap::new();
@@ -100,19 +100,17 @@ impl RevisionMap {
             .enumerate()
             .flat_map(|(i, r)| r.branch_labels.iter().map(move |l| (l.clone(), i)))
             .collect();
-        let map = RevisionMap {
+        Ok(RevisionMap {
             revs,
             index,
             parents,
             children,
             labels,
-        };
-        map.check_heads()?;
-        Ok(map)
+        })
     }
 
     /// Several heads are allowed only when each carries a branch label that no other head has.
-    fn check_heads(&self) -> Result<(), GraphError> {
+    pub fn check_heads(&self) -> Result<(), GraphError> {
         let heads = self.head_indices();
         if heads.len() < 2 {
             return Ok(());
@@ -289,10 +287,14 @@ impl RevisionMap {
         match matches.len() {
             0 => Err(TargetError::Unknown(name.to_string())),
             1 => Ok(matches.remove(0)),
-            _ => Err(TargetError::Ambiguous {
-                prefix: name.to_string(),
-                candidates: matches.iter().map(|r| r.id.clone()).collect(),
-            }),
+            _ => {
+                let mut candidates: Vec<String> = matches.iter().map(|r| r.id.clone()).collect();
+                candidates.sort();
+                Err(TargetError::Ambiguous {
+                    prefix: name.to_string(),
+                    candidates,
+                })
+            }
         }
     }
 
@@ -419,6 +421,7 @@ pub(crate) mod tests {
 
     fn errors(revs: Vec<Revision>) -> Vec<String> {
         RevisionMap::new(revs)
+            .and_then(|m| m.check_heads())
             .unwrap_err()
             .0
             .iter()
@@ -522,6 +525,7 @@ pub(crate) mod tests {
         ])
         .unwrap();
         assert_eq!(m.heads().len(), 2);
+        m.check_heads().unwrap();
         assert_eq!(m.label_head("right").unwrap().id, "b2");
         assert_eq!(m.lookup("left").unwrap().id, "a");
         assert!(m.labels_of("b2").contains("right"));

@@ -1,0 +1,597 @@
+//! The built `quark-db-manage` binary, run on temporary SQLite files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rusqlite::Connection;
+
+const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
+const HEAD: &str = "1284c81cf727";
+
+struct Run {
+    out: Output,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn ok(self) -> Self {
+        assert!(
+            self.out.status.success(),
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    fn fails(self) -> Self {
+        assert_eq!(
+            self.out.status.code(),
+            Some(1),
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run the binary");
+    Run { out }
+}
+
+struct Db {
+    dir: tempfile::TempDir,
+}
+
+impl Db {
+    fn new() -> Db {
+        Db {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("quark.db")
+    }
+    fn url(&self) -> String {
+        format!("sqlite:///{}", self.path().display())
+    }
+    fn run(&self, args: &[&str]) -> Run {
+        let url = self.url();
+        let mut all = vec!["--database-connection", url.as_str()];
+        all.extend_from_slice(args);
+        run_in(self.dir.path(), &all)
+    }
+    fn conn(&self) -> Connection {
+        Connection::open(self.path()).unwrap()
+    }
+    fn versions(&self) -> Vec<String> {
+        let c = self.conn();
+        let mut st = c
+            .prepare("SELECT version_num FROM alembic_version ORDER BY version_num")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+    fn tables(&self) -> Vec<String> {
+        let c = self.conn();
+        let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+    fn history_count(&self, revision: &str, direction: &str) -> i64 {
+        self.conn()
+            .query_row(
+                "SELECT count(*) FROM alembic_version_history WHERE revision = ?1 AND direction = ?2 AND outcome = 'success'",
+                [revision, direction],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+}
+
+#[test]
+fn upgrade_current_and_downgrade_with_the_seed_output() {
+    let db = Db::new();
+    let up = db.run(&["upgrade", HEAD]).ok();
+    assert!(
+        up.stderr().contains("INFO  [quark.migration] Running upgrade 4358d1b8cc75 -> 1284c81cf727, create lswitch and lswitch port orphaned tables"),
+        "{}",
+        up.stderr()
+    );
+    assert_eq!(db.versions(), [HEAD]);
+    let current = db.run(&["current"]).ok();
+    assert_eq!(
+        current.stdout().trim(),
+        format!(
+            "Current revision for {}: 4358d1b8cc75 -> 1284c81cf727 (head), create lswitch and lswitch port orphaned tables",
+            db.url()
+        )
+    );
+    db.run(&["downgrade", "base"]).ok();
+    assert!(db.versions().is_empty());
+    assert_eq!(db.tables(), ["alembic_version", "alembic_version_history"]);
+    assert_eq!(
+        db.run(&["current"]).ok().stdout().trim(),
+        format!("Current revision for {}: None", db.url())
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.versions(), [HEAD]);
+    assert_eq!(db.history_count(HEAD, "upgrade"), 2);
+}
+
+#[test]
+fn absolute_and_relative_sqlite_urls_and_a_second_upgrade_does_nothing() {
+    let db = Db::new();
+    let abs = format!("sqlite:///{}", db.path().display());
+    assert!(abs.starts_with("sqlite:////"));
+    run_in(
+        db.dir.path(),
+        &["--database-connection", &abs, "upgrade", "head"],
+    )
+    .ok();
+    let rel = run_in(
+        db.dir.path(),
+        &["--database-connection", "sqlite:///quark.db", "current"],
+    )
+    .ok();
+    assert!(
+        rel.stdout().contains("1284c81cf727 (head)"),
+        "{}",
+        rel.stdout()
+    );
+    let again = db.run(&["upgrade", "head"]).ok();
+    assert!(
+        again.stderr().contains("nothing to upgrade"),
+        "{}",
+        again.stderr()
+    );
+    assert_eq!(db.history_count(HEAD, "upgrade"), 1);
+}
+
+#[test]
+fn config_file_and_environment() {
+    let db = Db::new();
+    let conf = db.dir.path().join("neutron.conf");
+    std::fs::write(
+        &conf,
+        format!("[DEFAULT]\n# core_plugin = x\nverbose = True\n\n[database]\n; old setting\nconnection={}\n\n[quark]\ndefault_net_strategy = {{}}\n", db.url()),
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap();
+    run_in(
+        db.dir.path(),
+        &["--config-file", conf, "upgrade", "4358d1b8cc75"],
+    )
+    .ok();
+    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+    run_in(db.dir.path(), &["--config-file", conf, "downgrade", "base"]).ok();
+    assert!(db.versions().is_empty());
+
+    let env = Command::new(BIN)
+        .args(["upgrade", "head"])
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(env.status.success());
+    assert_eq!(db.versions(), [HEAD]);
+
+    let none = run_in(db.dir.path(), &["current"]).fails();
+    assert!(
+        none.stderr().contains("no database given"),
+        "{}",
+        none.stderr()
+    );
+    let missing = run_in(
+        db.dir.path(),
+        &["--config-file", "/nonexistent/neutron.conf", "current"],
+    )
+    .fails();
+    assert!(
+        missing
+            .stderr()
+            .contains("cannot read config file /nonexistent/neutron.conf")
+    );
+}
+
+#[test]
+fn target_forms() {
+    let db = Db::new();
+    db.run(&["upgrade", "+1"]).ok();
+    assert_eq!(db.versions(), ["1817eef6373c"]);
+    db.run(&["upgrade", "4358"]).ok();
+    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+    db.run(&["upgrade", "heads"]).ok();
+    assert_eq!(db.versions(), [HEAD]);
+    db.run(&["downgrade", "-2"]).ok();
+    assert_eq!(db.versions(), ["1817eef6373c"]);
+    db.run(&["upgrade", "1817eef6373c+2"]).ok();
+    assert_eq!(db.versions(), [HEAD]);
+    db.run(&["downgrade", "head-1"]).ok();
+    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+    let ambiguous = db.run(&["upgrade", "1"]).fails();
+    assert!(
+        ambiguous
+            .stderr()
+            .contains("'1' is ambiguous: it matches 1284c81cf727, 1817eef6373c"),
+        "{}",
+        ambiguous.stderr()
+    );
+    let unknown = db.run(&["upgrade", "ffff"]).fails();
+    assert!(unknown.stderr().contains("unknown revision 'ffff'"));
+    let far = db.run(&["upgrade", "+5"]).fails();
+    assert!(
+        far.stderr().contains("cannot move +5 revisions"),
+        "{}",
+        far.stderr()
+    );
+    let wrong = db.run(&["downgrade", HEAD]).fails();
+    assert!(
+        wrong.stderr().contains("it is not applied"),
+        "{}",
+        wrong.stderr()
+    );
+    let garbage = db.run(&["upgrade", "a b"]).fails();
+    assert!(garbage.stderr().contains("is not a target"));
+    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+}
+
+#[test]
+fn history_heads_branches_and_show_need_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = run_in(dir.path(), &["history"]).ok().stdout();
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0],
+        "4358d1b8cc75 -> 1284c81cf727 (head), create lswitch and lswitch port orphaned tables"
+    );
+    assert_eq!(lines[2], "<base> -> 1817eef6373c, initial version");
+    let ranged = run_in(dir.path(), &["history", "-r", "4358d1b8cc75:head"])
+        .ok()
+        .stdout();
+    assert_eq!(ranged.lines().count(), 2);
+    let upto = run_in(dir.path(), &["history", "-r", ":4358"])
+        .ok()
+        .stdout();
+    assert_eq!(upto.lines().count(), 2);
+    assert!(upto.contains("1817eef6373c") && !upto.contains("(head)"));
+    let verbose = run_in(dir.path(), &["history", "--verbose"]).ok().stdout();
+    assert!(verbose.contains("Path: migrations/1284c81cf727_create_lswitch_and_lswitch_port_.sql"));
+    let heads = run_in(dir.path(), &["heads"]).ok().stdout();
+    assert_eq!(
+        heads.trim(),
+        "4358d1b8cc75 -> 1284c81cf727 (head), create lswitch and lswitch port orphaned tables"
+    );
+    assert_eq!(run_in(dir.path(), &["branches"]).ok().stdout(), "");
+    let show = run_in(dir.path(), &["show", "4358"]).ok().stdout();
+    assert!(
+        show.starts_with("Rev: 4358d1b8cc75\nParent: 1817eef6373c\nChild: 1284c81cf727\n"),
+        "{show}"
+    );
+    assert!(
+        show.contains("Downgrade: yes") && show.contains("Create Date: 2014-06-04 15:45:23.481298")
+    );
+    assert!(!dir.path().join("quark.db").exists());
+}
+
+#[test]
+fn history_with_current_reads_the_database() {
+    let db = Db::new();
+    db.run(&["upgrade", "4358d1b8cc75"]).ok();
+    let out = db.run(&["history", "-r", "current:"]).ok().stdout();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains(HEAD) && out.contains("4358d1b8cc75") && !out.contains("<base>"));
+}
+
+#[test]
+fn stamp_and_purge() {
+    let db = Db::new();
+    db.run(&["stamp", HEAD]).ok();
+    assert_eq!(db.versions(), [HEAD]);
+    assert!(
+        !db.tables()
+            .contains(&"quark_nvp_orphaned_lswitches".to_string()),
+        "stamp runs no SQL"
+    );
+    db.run(&["stamp", "base"]).ok();
+    assert!(db.versions().is_empty());
+    db.conn()
+        .execute("INSERT INTO alembic_version VALUES ('abcdef012345')", [])
+        .unwrap();
+    let refused = db.run(&["stamp", HEAD]).fails();
+    assert!(refused.stderr().contains("abcdef012345"));
+    db.run(&["stamp", HEAD, "--purge"]).ok();
+    assert_eq!(db.versions(), [HEAD]);
+}
+
+#[test]
+fn unknown_revision_in_the_version_table_is_refused_with_the_ways_out() {
+    let db = Db::new();
+    db.conn()
+        .execute_batch("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)); INSERT INTO alembic_version VALUES ('5ac5404bff1e');")
+        .unwrap();
+    let e = db.run(&["upgrade", "head"]).fails().stderr();
+    assert!(e.starts_with("FAILED: the version table alembic_version holds revision 5ac5404bff1e unknown to this binary (its heads: 1284c81cf727)"), "{e}");
+    assert!(e.contains("--version-table") && e.contains("stamp <revision> --purge"));
+    assert_eq!(e.lines().count(), 1);
+    assert_eq!(
+        db.tables(),
+        ["alembic_version"],
+        "nothing was created or run"
+    );
+    db.run(&["--version-table", "quark_version", "upgrade", "head"])
+        .ok();
+    assert_eq!(db.versions(), ["5ac5404bff1e"]);
+    let current = db
+        .run(&["--version-table", "quark_version", "current"])
+        .ok();
+    assert!(current.stdout().contains("(head)"));
+}
+
+#[test]
+fn drift_is_refused_verified_and_can_be_overridden() {
+    let db = Db::new();
+    db.run(&["upgrade", "head"]).ok();
+    assert!(
+        db.run(&["verify"])
+            .ok()
+            .stdout()
+            .contains("applied revisions match the embedded SQL")
+    );
+    db.conn()
+        .execute("UPDATE alembic_version_history SET checksum = 'deadbeef' || substr(checksum, 9) WHERE revision = '4358d1b8cc75'", [])
+        .unwrap();
+    let verify = db.run(&["verify"]).fails().stderr();
+    assert!(verify.contains("revision changed since applied: 4358d1b8cc75 (migrations/4358d1b8cc75_added_quark_mac_addresses_index_and_.sql"), "{verify}");
+    let up = db.run(&["upgrade", "head"]).fails().stderr();
+    assert!(up.contains("--ignore-drift"), "{up}");
+    db.run(&["upgrade", "head", "--ignore-drift"]).ok();
+}
+
+#[test]
+fn alembic_format_of_the_version_table() {
+    let db = Db::new();
+    db.run(&["upgrade", "head"]).ok();
+    let sql: String = db
+        .conn()
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'alembic_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        sql,
+        "CREATE TABLE \"alembic_version\" (version_num VARCHAR(32) NOT NULL, CONSTRAINT \"alembic_version_pkc\" PRIMARY KEY (version_num))"
+    );
+    // A database that Alembic left at 4358d1b8cc75 (its table, its row, no history) is picked up as it is.
+    let alembic = Db::new();
+    alembic
+        .conn()
+        .execute_batch(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+             INSERT INTO alembic_version VALUES ('4358d1b8cc75');
+             CREATE TABLE quark_mac_address_ranges (id VARCHAR(36) NOT NULL PRIMARY KEY, created_at DATETIME, cidr VARCHAR(255) NOT NULL, first_address BIGINT NOT NULL, last_address BIGINT NOT NULL, next_auto_assign_mac BIGINT NOT NULL);",
+        )
+        .unwrap();
+    let up = alembic.run(&["upgrade", "head"]).ok();
+    assert!(
+        up.stderr()
+            .contains("Running upgrade 4358d1b8cc75 -> 1284c81cf727")
+            && !up.stderr().contains("1817eef6373c ->")
+    );
+    assert_eq!(alembic.versions(), [HEAD]);
+}
+
+#[test]
+fn concurrent_upgrades_apply_each_revision_once() {
+    for _ in 0..3 {
+        let db = Db::new();
+        let url = db.url();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(BIN)
+                    .args(["--database-connection", &url, "upgrade", "head"])
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_eq!(db.versions(), [HEAD]);
+        for rev in ["1817eef6373c", "4358d1b8cc75", HEAD] {
+            assert_eq!(db.history_count(rev, "upgrade"), 1, "{rev} ran once");
+        }
+    }
+}
+
+#[test]
+fn the_binary_runs_alone_from_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("quark-db-manage");
+    std::fs::copy(BIN, &copy).unwrap();
+    let out = Command::new(&copy)
+        .args([
+            "--database-connection",
+            "sqlite:///alone.db",
+            "upgrade",
+            "head",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!entries.iter().any(|e| e == "migrations"));
+    let c = Connection::open(dir.path().join("alone.db")).unwrap();
+    let v: String = c
+        .query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, HEAD);
+}
+
+#[test]
+fn passwords_are_masked_and_bad_urls_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = run_in(
+        dir.path(),
+        &[
+            "--database-connection",
+            "oracle://scott:tiger@db/orcl",
+            "current",
+        ],
+    )
+    .fails()
+    .stderr();
+    assert!(
+        e.contains("oracle://scott:***@db/orcl") && !e.contains("tiger"),
+        "{e}"
+    );
+    let e = run_in(
+        dir.path(),
+        &[
+            "--database-connection",
+            "sqlite:////nonexistent/dir/q.db",
+            "upgrade",
+        ],
+    )
+    .fails()
+    .stderr();
+    assert!(
+        e.contains("cannot connect to SQLite database /nonexistent/dir/q.db"),
+        "{e}"
+    );
+    let e = run_in(
+        dir.path(),
+        &[
+            "--database-connection",
+            "sqlite:///q.db",
+            "--version-table",
+            "bad-name",
+            "current",
+        ],
+    )
+    .fails()
+    .stderr();
+    assert!(e.contains("invalid version table name 'bad-name'"), "{e}");
+}
+
+#[test]
+fn revision_and_merge_write_files_that_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(migrations.join("aaa_root.sql"), "-- root\n--\n-- Revision ID: aaa\n-- Revises: None\n-- +upgrade\nCREATE TABLE a (x INT);\n").unwrap();
+    let out = run_in(dir.path(), &["revision", "-m", "add b table"])
+        .ok()
+        .stdout();
+    assert!(out.starts_with("Generating migrations/"), "{out}");
+    let new: Vec<PathBuf> = std::fs::read_dir(&migrations)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.ends_with("aaa_root.sql"))
+        .collect();
+    assert_eq!(new.len(), 1);
+    let name = new[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.ends_with("_add_b_table.sql") && name.len() == 12 + "_add_b_table.sql".len(),
+        "{name}"
+    );
+    let text = std::fs::read_to_string(&new[0]).unwrap();
+    assert!(
+        text.contains(&format!(
+            "-- Revision ID: {}\n-- Revises: aaa\n",
+            &name[..12]
+        )),
+        "{text}"
+    );
+    // Fill in the new revision, branch from the root, then merge the two heads.
+    std::fs::write(
+        &new[0],
+        text.replace("-- +upgrade\n", "-- +upgrade\nCREATE TABLE b (x INT);\n"),
+    )
+    .unwrap();
+    let side = run_in(
+        dir.path(),
+        &["revision", "-m", "side branch", "--head", "aaa"],
+    )
+    .ok()
+    .stdout();
+    let side = PathBuf::from(
+        side.lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("Generating ")
+            .trim_end_matches(" ... done"),
+    );
+    let side = dir.path().join(side);
+    let side_text = std::fs::read_to_string(&side).unwrap();
+    assert!(side_text.contains("-- Revises: aaa\n"));
+    std::fs::write(
+        &side,
+        side_text.replace("-- +upgrade\n", "-- +upgrade\nCREATE TABLE c (x INT);\n"),
+    )
+    .unwrap();
+    let two_heads = run_in(dir.path(), &["revision", "-m", "third"])
+        .fails()
+        .stderr();
+    assert!(two_heads.contains("there are several heads"), "{two_heads}");
+    let merged = run_in(dir.path(), &["merge", "-m", "join the branches", "heads"])
+        .ok()
+        .stdout();
+    let merge_file = dir.path().join(
+        merged
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("Generating ")
+            .trim_end_matches(" ... done"),
+    );
+    let merge_text = std::fs::read_to_string(merge_file).unwrap();
+    assert!(
+        merge_text.contains(&format!("-- Revises: {}", &name[..12]))
+            || merge_text.contains("-- Revises: "),
+        "{merge_text}"
+    );
+    assert_eq!(merge_text.matches(", ").count(), 1, "{merge_text}");
+    let after = run_in(dir.path(), &["revision", "-m", "after the merge"])
+        .ok()
+        .stdout();
+    assert!(after.starts_with("Generating"));
+}
+
+#[test]
+fn version_shows_the_crate_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["--version"]).ok().stdout();
+    assert!(out.starts_with(&format!("quark-db-manage {}", env!("CARGO_PKG_VERSION"))));
+}
