@@ -19,8 +19,17 @@ fn write_chain(dir: &Path, files: &[(&str, &str)]) -> RevisionMap {
 }
 
 fn rev(id: &str, revises: &str, up: &str, down: &str) -> (String, String) {
-    let down = if down.is_empty() { String::new() } else { format!("-- +downgrade\n{down}\n") };
-    (format!("{id}_x.sql"), format!("-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n\n-- +upgrade\n{up}\n{down}"))
+    let down = if down.is_empty() {
+        String::new()
+    } else {
+        format!("-- +downgrade\n{down}\n")
+    };
+    (
+        format!("{id}_x.sql"),
+        format!(
+            "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n\n-- +upgrade\n{up}\n{down}"
+        ),
+    )
 }
 
 fn open(dir: &Path) -> Box<dyn Backend> {
@@ -29,16 +38,22 @@ fn open(dir: &Path) -> Box<dyn Backend> {
 }
 
 fn tables(db: &mut dyn Backend) -> Vec<String> {
-    db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_%' ORDER BY name", &[])
-        .unwrap()
-        .into_iter()
-        .map(|r| r[0].as_text().unwrap().to_string())
-        .collect()
+    db.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_%' ORDER BY name",
+        &[],
+    )
+    .unwrap()
+    .into_iter()
+    .map(|r| r[0].as_text().unwrap().to_string())
+    .collect()
 }
 
 fn chain(dir: &Path, specs: &[(&str, &str, &str, &str)]) -> RevisionMap {
     let files: Vec<(String, String)> = specs.iter().map(|(id, p, u, d)| rev(id, p, u, d)).collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     write_chain(dir, &refs)
 }
 
@@ -49,23 +64,51 @@ fn a_failing_revision_rolls_back_and_names_file_statement_and_message() {
         dir.path(),
         &[
             ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
-            ("b2", "a1", "CREATE TABLE t_b (x INT);\nINSERT INTO t_b VALUES (1);\nINSERT INTO t_missing VALUES (2);", "DROP TABLE t_b;"),
+            (
+                "b2",
+                "a1",
+                "CREATE TABLE t_b (x INT);\nINSERT INTO t_b VALUES (1);\nINSERT INTO t_missing VALUES (2);",
+                "DROP TABLE t_b;",
+            ),
         ],
     );
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
-    let err = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap_err();
-    let Error::StepFailed(f) = &err else { panic!("{err}") };
-    assert_eq!((f.revision.as_str(), f.statement, f.statements, f.line), ("b2", 3, 3, 9));
+    let err = m
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_err();
+    let Error::StepFailed(f) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (f.revision.as_str(), f.statement, f.statements, f.line),
+        ("b2", 3, 3, 9)
+    );
     assert_eq!(f.path, "migrations/b2_x.sql");
     assert!(f.message.contains("no such table: t_missing"));
     let text = err.to_string();
     assert!(text.contains("upgrade of b2 failed at statement 3 of 3 (migrations/b2_x.sql:9): INSERT INTO t_missing VALUES (2): no such table: t_missing"), "{text}");
-    assert!(text.contains("the database is left at a1, nothing of this upgrade took effect"), "{text}");
+    assert!(
+        text.contains("the database is left at a1, nothing of this upgrade took effect"),
+        "{text}"
+    );
     assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
     assert_eq!(tables(db.as_mut()), ["t_a"], "t_b was rolled back");
-    let failed = m.store().history(db.as_mut()).unwrap().into_iter().find(|e| e.outcome == "failed").unwrap();
-    assert_eq!((failed.revision.as_str(), failed.statements, failed.statements_done), ("b2", 3, 0));
+    let failed = m
+        .store()
+        .history(db.as_mut())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.outcome == "failed")
+        .unwrap();
+    assert_eq!(
+        (
+            failed.revision.as_str(),
+            failed.statements,
+            failed.statements_done
+        ),
+        ("b2", 3, 0)
+    );
     assert!(failed.error.unwrap().contains("t_missing"));
 }
 
@@ -80,7 +123,10 @@ fn non_transactional_revision_reports_what_took_effect() {
         ),
         rev("c3", "b2", "CREATE TABLE t_c (x INT);\nCREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
     ];
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let map = write_chain(dir.path(), &refs);
     assert!(!map.get("b2").unwrap().transactional);
     let mut db = open(dir.path());
@@ -91,8 +137,13 @@ fn non_transactional_revision_reports_what_took_effect() {
     m.downgrade(db.as_mut(), &"base".parse().unwrap()).unwrap();
     assert!(tables(db.as_mut()).is_empty());
     // A transactional revision with a failing second statement leaves nothing.
-    let err = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap_err();
-    assert!(err.to_string().contains("the database is left at b2"), "{err}");
+    let err = m
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("the database is left at b2"),
+        "{err}"
+    );
     assert_eq!(tables(db.as_mut()), ["t_a", "t_b"]);
 }
 
@@ -103,11 +154,16 @@ fn a_failing_non_transactional_revision_says_which_statements_took_effect() {
         "a1_x.sql".to_string(),
         "-- outside\n--\n-- Revision ID: a1\n-- Revises: None\n-- Transactional: false\n\n-- +upgrade\nCREATE TABLE t_a (x INT);\nCREATE TABLE t_a (x INT);\n".to_string(),
     )];
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let map = write_chain(dir.path(), &refs);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
-    let err = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap_err();
+    let err = m
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("statements 1 to 1 took effect"), "{text}");
     assert!(text.contains("the database is left at base"), "{text}");
@@ -124,23 +180,35 @@ fn branches_merge_and_label_targets() {
         rev("b1", "r0", "CREATE TABLE t_b (x INT);", "DROP TABLE t_b;"),
         (
             "m2_x.sql".to_string(),
-            "-- merge\n--\n-- Revision ID: m2\n-- Revises: a1, b1\n\n-- +upgrade\n-- +downgrade\n".to_string(),
+            "-- merge\n--\n-- Revision ID: m2\n-- Revises: a1, b1\n\n-- +upgrade\n-- +downgrade\n"
+                .to_string(),
         ),
     ];
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let map = write_chain(dir.path(), &refs);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     m.upgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();
     m.upgrade(db.as_mut(), &"b1".parse().unwrap()).unwrap();
-    assert_eq!(m.current(db.as_mut()).unwrap(), ["a1", "b1"], "two rows while two branches are applied");
+    assert_eq!(
+        m.current(db.as_mut()).unwrap(),
+        ["a1", "b1"],
+        "two rows while two branches are applied"
+    );
     let report = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
     assert_eq!(report.steps.len(), 1);
     assert_eq!(m.current(db.as_mut()).unwrap(), ["m2"]);
     m.downgrade(db.as_mut(), &"-1".parse().unwrap()).unwrap();
     assert_eq!(m.current(db.as_mut()).unwrap(), ["a1", "b1"]);
     m.downgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();
-    assert_eq!(m.current(db.as_mut()).unwrap(), ["a1", "b1"], "a1 is already the floor of its branch");
+    assert_eq!(
+        m.current(db.as_mut()).unwrap(),
+        ["a1", "b1"],
+        "a1 is already the floor of its branch"
+    );
     m.downgrade(db.as_mut(), &"r0".parse().unwrap()).unwrap();
     assert_eq!(m.current(db.as_mut()).unwrap(), ["r0"]);
     assert_eq!(tables(db.as_mut()), ["t_r"]);
@@ -160,8 +228,14 @@ fn irreversible_downgrade_is_refused_before_anything_runs() {
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
-    let err = m.downgrade(db.as_mut(), &"base".parse().unwrap()).unwrap_err();
-    assert!(err.to_string().starts_with("cannot downgrade revision b2 (migrations/b2_x.sql)"), "{err}");
+    let err = m
+        .downgrade(db.as_mut(), &"base".parse().unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot downgrade revision b2 (migrations/b2_x.sql)"),
+        "{err}"
+    );
     assert_eq!(m.current(db.as_mut()).unwrap(), ["c3"]);
     assert_eq!(tables(db.as_mut()), ["t_a", "t_b", "t_c"]);
     m.downgrade(db.as_mut(), &"b2".parse().unwrap()).unwrap();
@@ -172,7 +246,10 @@ fn irreversible_downgrade_is_refused_before_anything_runs() {
 fn statements_with_semicolons_in_strings_and_triggers_run_whole() {
     let dir = tempfile::tempdir().unwrap();
     let up = "CREATE TABLE t_a (x TEXT);\nCREATE TABLE t_log (n INT);\nCREATE TRIGGER t_trg AFTER INSERT ON t_a BEGIN\n  INSERT INTO t_log VALUES (1);\n  INSERT INTO t_log VALUES (2);\nEND;\nINSERT INTO t_a VALUES ('a;b'); -- trailing; comment\n/* block; */ INSERT INTO t_a VALUES ('it''s;');";
-    let map = chain(dir.path(), &[("a1", "None", up, "DROP TABLE t_log;\nDROP TABLE t_a;")]);
+    let map = chain(
+        dir.path(),
+        &[("a1", "None", up, "DROP TABLE t_log;\nDROP TABLE t_a;")],
+    );
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     let report = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
@@ -190,7 +267,10 @@ fn concurrent_migrators_wait_for_the_lock_and_apply_once() {
     let slow = "CREATE TABLE t_slow (n INT);\nINSERT INTO t_slow WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) FROM c;";
     let map = chain(
         dir.path(),
-        &[("a1", "None", slow, "DROP TABLE t_slow;"), ("b2", "a1", "CREATE TABLE t_b (x INT);", "DROP TABLE t_b;")],
+        &[
+            ("a1", "None", slow, "DROP TABLE t_slow;"),
+            ("b2", "a1", "CREATE TABLE t_b (x INT);", "DROP TABLE t_b;"),
+        ],
     );
     std::thread::scope(|s| {
         for _ in 0..4 {
@@ -206,22 +286,43 @@ fn concurrent_migrators_wait_for_the_lock_and_apply_once() {
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
     let history = m.store().history(db.as_mut()).unwrap();
-    assert_eq!(history.iter().filter(|e| e.direction == "upgrade").count(), 2, "{history:?}");
+    assert_eq!(
+        history.iter().filter(|e| e.direction == "upgrade").count(),
+        2,
+        "{history:?}"
+    );
 }
 
 #[test]
 fn lock_timeout_is_reported_and_the_lock_is_released_after_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let map = chain(dir.path(), &[("a1", "None", "CREATE TABLE t_a (x INT);\nCREATE TABLE t_a (x INT);", "DROP TABLE t_a;")]);
+    let map = chain(
+        dir.path(),
+        &[(
+            "a1",
+            "None",
+            "CREATE TABLE t_a (x INT);\nCREATE TABLE t_a (x INT);",
+            "DROP TABLE t_a;",
+        )],
+    );
     let mut holder = open(dir.path());
     holder.lock(std::time::Duration::from_secs(1)).unwrap();
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).lock_timeout(std::time::Duration::from_millis(200));
-    let err = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap_err();
-    assert!(err.to_string().contains("waiting for the migration lock"), "{err}");
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
+        .lock_timeout(std::time::Duration::from_millis(200));
+    let err = m
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("waiting for the migration lock"),
+        "{err}"
+    );
     holder.unlock().unwrap();
     // The revision fails; the lock must still be released, so another migrator can take it at once.
-    assert!(matches!(m.upgrade(db.as_mut(), &"head".parse().unwrap()), Err(Error::StepFailed(_))));
+    assert!(matches!(
+        m.upgrade(db.as_mut(), &"head".parse().unwrap()),
+        Err(Error::StepFailed(_))
+    ));
     let mut other = open(dir.path());
     other.lock(std::time::Duration::from_millis(50)).unwrap();
 }

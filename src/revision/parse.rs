@@ -101,8 +101,10 @@ impl Revision {
     ) -> Option<Result<Vec<Statement>, FileError>> {
         let section = self.section(direction, dialect)?;
         Some(
-            split_statements(&section.sql, dialect, section.line)
-                .map_err(|(line, message)| FileError::new(&self.path, line, message)),
+            split_statements(&section.sql, dialect, section.line).map_err(|(line, message)| {
+                FileError::new(&self.path, line, message)
+                    .hint("it starts here and is never closed before the section ends")
+            }),
         )
     }
 
