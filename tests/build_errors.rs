@@ -101,9 +101,12 @@ fn assert_has(stderr: &str, want: &str) {
     assert!(stderr.contains(want), "expected {want:?} in:\n{stderr}");
 }
 
+/// A scratch crate's name, its migration files, and the message its build must print.
+type Case = (&'static str, Vec<(&'static str, Vec<u8>)>, &'static str);
+
 #[test]
 fn every_kind_of_broken_chain_fails_the_build_naming_file_and_line() {
-    let cases: Vec<(&str, Vec<(&str, Vec<u8>)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "malformed_header",
             vec![(
