@@ -595,3 +595,24 @@ fn version_shows_the_crate_version() {
     let out = run_in(dir.path(), &["--version"]).ok().stdout();
     assert!(out.starts_with(&format!("quark-db-manage {}", env!("CARGO_PKG_VERSION"))));
 }
+
+#[test]
+fn quiet_verbose_and_in_memory_databases() {
+    let db = Db::new();
+    let quiet = db.run(&["-q", "upgrade", "4358d1b8cc75"]).ok();
+    assert_eq!(quiet.stderr(), "");
+    let verbose = db.run(&["-v", "upgrade", "head"]).ok().stderr();
+    assert!(verbose.contains("DEBUG [quark.migration] migrations/1284c81cf727_create_lswitch_and_lswitch_port_.sql:8: CREATE TABLE quark_nvp_orphaned_lswitches"), "{verbose}");
+    let current = db.run(&["current", "--verbose"]).ok().stdout();
+    assert!(
+        current.contains("Rev: 1284c81cf727 (head)\nParent: 4358d1b8cc75\n"),
+        "{current}"
+    );
+    let memory = run_in(
+        db.dir.path(),
+        &["--database-connection", "sqlite://", "upgrade", "head"],
+    )
+    .ok()
+    .stderr();
+    assert_eq!(memory.matches("Running upgrade").count(), 3);
+}

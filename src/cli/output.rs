@@ -90,3 +90,56 @@ pub fn verbose(map: &RevisionMap, rev: &Revision) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::revision::test_support::rev;
+
+    fn map() -> RevisionMap {
+        RevisionMap::new(vec![
+            rev("r0", "", ""),
+            rev("a1", "r0", "tools"),
+            rev("b1", "r0", ""),
+            rev("m2", "a1, b1", ""),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn entries_carry_alembic_flags() {
+        let m = map();
+        assert_eq!(
+            entry(&m, m.get("r0").unwrap()),
+            "<base> -> r0 (branchpoint), message of r0"
+        );
+        assert_eq!(
+            entry(&m, m.get("a1").unwrap()),
+            "r0 -> a1 (tools), message of a1"
+        );
+        assert_eq!(
+            entry(&m, m.get("m2").unwrap()),
+            "a1, b1 -> m2 (head) (mergepoint), message of m2"
+        );
+    }
+
+    #[test]
+    fn verbose_lists_parents_children_labels_and_reversibility() {
+        let m = map();
+        let r0 = verbose(&m, m.get("r0").unwrap());
+        assert!(r0.starts_with("Rev: r0 (branchpoint)\nParent: <base>\nBranches into: a1, b1\nPath: migrations/r0_x.sql\n"), "{r0}");
+        let m2 = verbose(&m, m.get("m2").unwrap());
+        assert!(
+            m2.contains("Merges: a1, b1\n")
+                && m2.contains("Branch names: tools\n")
+                && m2.contains("Downgrade: yes\n"),
+            "{m2}"
+        );
+        let mut irreversible = rev("x9", "", "");
+        irreversible.downgrade = Default::default();
+        let single = RevisionMap::new(vec![irreversible]).unwrap();
+        assert!(
+            verbose(&single, single.get("x9").unwrap()).contains("Downgrade: no (irreversible")
+        );
+    }
+}
