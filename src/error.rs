@@ -127,7 +127,7 @@ fn failure_message(f: &StepFailure) -> String {
         format!("nothing of this {} took effect", f.direction.name())
     } else {
         format!(
-            "statements 1 to {} took effect (the revision runs outside a transaction): repair the database by hand, then `stamp`",
+            "statements 1 to {} took effect (outside a transaction, or DDL the database commits implicitly): repair the database by hand, then `stamp`",
             f.took_effect
         )
     };

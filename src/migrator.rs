@@ -167,7 +167,7 @@ impl<'m> Migrator<'m> {
         db: &mut dyn Backend,
         f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        db.lock(self.lock_timeout)?;
+        db.lock(self.store.version_table(), self.lock_timeout)?;
         let guard = LockGuard { db };
         self.store.ensure(guard.db)?;
         f(guard.db)
@@ -298,7 +298,11 @@ impl<'m> Migrator<'m> {
                 if rev.transactional {
                     let _ = db.rollback();
                 }
-                let took_effect = if rev.transactional { 0 } else { i };
+                let took_effect = if rev.transactional && db.transactional_ddl() {
+                    0
+                } else {
+                    i
+                };
                 entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
                 if let Err(record) = self.store.record(db, &entry) {
                     log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());

@@ -121,7 +121,7 @@ impl Store {
             let sql = format!(
                 "CREATE TABLE {} (id {}, revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, \
                  checksum VARCHAR(64), applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, \
-                 outcome VARCHAR(16) NOT NULL, statements INTEGER NOT NULL, statements_done INTEGER NOT NULL, \
+                 outcome VARCHAR(16) NOT NULL, statements BIGINT NOT NULL, statements_done BIGINT NOT NULL, \
                  error TEXT)",
                 db.quote(&self.history_table),
                 db.auto_increment_key()

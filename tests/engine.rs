@@ -306,7 +306,9 @@ fn lock_timeout_is_reported_and_the_lock_is_released_after_errors() {
         )],
     );
     let mut holder = open(dir.path());
-    holder.lock(std::time::Duration::from_secs(1)).unwrap();
+    holder
+        .lock("alembic_version", std::time::Duration::from_secs(1))
+        .unwrap();
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
         .lock_timeout(std::time::Duration::from_millis(200));
@@ -324,5 +326,7 @@ fn lock_timeout_is_reported_and_the_lock_is_released_after_errors() {
         Err(Error::StepFailed(_))
     ));
     let mut other = open(dir.path());
-    other.lock(std::time::Duration::from_millis(50)).unwrap();
+    other
+        .lock("alembic_version", std::time::Duration::from_millis(50))
+        .unwrap();
 }

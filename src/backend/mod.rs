@@ -3,6 +3,10 @@
 //! Drivers only translate: they run statements, report errors, take the lock, and know their
 //! dialect's quoting. Everything else (version table, history, plans) lives once in the engine.
 
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -98,8 +102,9 @@ pub trait Backend {
     /// The SQL dialect spoken, which picks `-- +upgrade <dialect>` sections.
     fn dialect(&self) -> Dialect;
 
-    /// Takes the migration lock that serialises concurrent migrators, waiting at most `timeout`.
-    fn lock(&mut self, timeout: Duration) -> Result<(), BackendError>;
+    /// Takes the migration lock named `name` (the version table) for this database, which
+    /// serialises concurrent migrators, waiting at most `timeout`.
+    fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), BackendError>;
 
     /// Releases the migration lock; harmless when it is not held.
     fn unlock(&mut self) -> Result<(), BackendError>;
@@ -131,6 +136,12 @@ pub trait Backend {
     /// `name` quoted as an identifier.
     fn quote(&self, name: &str) -> String;
 
+    /// Whether DDL inside a transaction rolls back with it (false where the server commits DDL
+    /// implicitly, as MySQL does).
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
     /// Column definition of an auto-incrementing integer primary key.
     fn auto_increment_key(&self) -> &'static str;
 }
@@ -160,7 +171,13 @@ pub fn connect(
         Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, options)?)),
         #[cfg(not(feature = "sqlite"))]
         Dialect::Sqlite => Err(BackendError::NotCompiled("sqlite")),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgresql => Ok(Box::new(postgres::Postgres::open(url, options)?)),
+        #[cfg(not(feature = "postgres"))]
         Dialect::Postgresql => Err(BackendError::NotCompiled("postgres")),
+        #[cfg(feature = "mysql")]
+        Dialect::Mysql => Ok(Box::new(mysql::Mysql::open(url, options)?)),
+        #[cfg(not(feature = "mysql"))]
         Dialect::Mysql => Err(BackendError::NotCompiled("mysql")),
     }
 }

@@ -54,7 +54,7 @@ impl Backend for Sqlite {
         Dialect::Sqlite
     }
 
-    fn lock(&mut self, timeout: Duration) -> Result<(), BackendError> {
+    fn lock(&mut self, _name: &str, timeout: Duration) -> Result<(), BackendError> {
         let Some(path) = &self.lock_path else {
             return Ok(());
         };

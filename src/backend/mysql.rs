@@ -1,0 +1,199 @@
+//! MySQL and MariaDB through the `mysql` crate. The migration lock is `GET_LOCK`, named after the
+//! database and version table.
+
+use std::time::Duration;
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, OptsBuilder, Params};
+
+use super::{Backend, BackendError, ConnectOptions, Row, Value};
+use crate::revision::Dialect;
+use crate::url::DatabaseUrl;
+
+/// A MySQL or MariaDB database.
+pub struct Mysql {
+    conn: Conn,
+    target: String,
+    database: String,
+    lock: Option<String>,
+}
+
+fn db_err(e: mysql::Error) -> BackendError {
+    match e {
+        mysql::Error::MySqlError(e) => {
+            BackendError::Database(format!("{} ({})", e.message, e.code))
+        }
+        other => BackendError::Database(other.to_string()),
+    }
+}
+
+fn to_mysql(v: &Value) -> mysql::Value {
+    match v {
+        Value::Null => mysql::Value::NULL,
+        Value::Int(i) => mysql::Value::Int(*i),
+        Value::Text(s) => mysql::Value::Bytes(s.as_bytes().to_vec()),
+    }
+}
+
+fn from_mysql(v: mysql::Value) -> Value {
+    match v {
+        mysql::Value::NULL => Value::Null,
+        mysql::Value::Int(i) => Value::Int(i),
+        mysql::Value::UInt(u) => Value::Int(u as i64),
+        mysql::Value::Bytes(b) => Value::Text(String::from_utf8_lossy(&b).into_owned()),
+        other => Value::Text(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+impl Mysql {
+    /// Connects to the server and database `url` names.
+    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Mysql, BackendError> {
+        let host = url.host.clone().unwrap_or_else(|| "localhost".to_string());
+        let port = url.port.unwrap_or(3306);
+        let user = url.username.clone().unwrap_or_else(|| "root".to_string());
+        let database = url.database.clone().unwrap_or_default();
+        let target = format!("MySQL at {host}:{port} database {database} as user {user}");
+        let mut builder = OptsBuilder::new()
+            .ip_or_hostname(Some(host.clone()))
+            .tcp_port(port)
+            .user(Some(user))
+            .pass(url.password.clone())
+            .db_name(Some(database.clone()).filter(|d| !d.is_empty()))
+            .tcp_connect_timeout(Some(options.timeout))
+            .prefer_socket(false);
+        if let Some(socket) = url.option("unix_socket") {
+            builder = builder.socket(Some(socket.to_string()));
+        }
+        if url.option("ssl").is_some() || url.option("ssl_ca").is_some() {
+            return Err(BackendError::Connect {
+                target,
+                message: "TLS is not supported by this build yet".into(),
+            });
+        }
+        let conn = Conn::new(Opts::from(builder)).map_err(|e| BackendError::Connect {
+            target: target.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Mysql {
+            conn,
+            target,
+            database,
+            lock: None,
+        })
+    }
+}
+
+/// The `GET_LOCK` name for a database and version table (at most 64 characters).
+fn lock_name(database: &str, table: &str) -> String {
+    let digest = crate::checksum::checksum(&format!("{database}:{table}"));
+    format!("quark-db-manage:{}", &digest[..40])
+}
+
+impl Backend for Mysql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), BackendError> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let lock = lock_name(&self.database, name);
+        let got: Option<Option<i64>> = self
+            .conn
+            .exec_first(
+                "SELECT GET_LOCK(?, ?)",
+                (lock.as_str(), timeout.as_secs_f64().ceil() as i64),
+            )
+            .map_err(db_err)?;
+        match got.flatten() {
+            Some(1) => {
+                self.lock = Some(lock);
+                Ok(())
+            }
+            _ => Err(BackendError::LockTimeout {
+                target: self.target.clone(),
+                waited: timeout,
+            }),
+        }
+    }
+
+    fn unlock(&mut self) -> Result<(), BackendError> {
+        if let Some(lock) = self.lock.take() {
+            self.conn
+                .exec_drop("SELECT RELEASE_LOCK(?)", (lock,))
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
+        let rows: Vec<i64> = self
+            .conn
+            .exec("SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", (table,))
+            .map_err(db_err)?;
+        Ok(!rows.is_empty())
+    }
+
+    fn begin(&mut self) -> Result<(), BackendError> {
+        self.conn.query_drop("START TRANSACTION").map_err(db_err)
+    }
+
+    fn commit(&mut self) -> Result<(), BackendError> {
+        self.conn.query_drop("COMMIT").map_err(db_err)
+    }
+
+    fn rollback(&mut self) -> Result<(), BackendError> {
+        self.conn.query_drop("ROLLBACK").map_err(db_err)
+    }
+
+    fn run(&mut self, sql: &str) -> Result<(), BackendError> {
+        // Drain every result set so that an error in any of them is reported.
+        let mut result = self.conn.query_iter(sql).map_err(db_err)?;
+        while let Some(set) = result.iter() {
+            for row in set {
+                row.map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
+        let params = if params.is_empty() {
+            Params::Empty
+        } else {
+            Params::Positional(params.iter().map(to_mysql).collect())
+        };
+        self.conn.exec_drop(sql, params).map_err(db_err)?;
+        Ok(self.conn.affected_rows())
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
+        let params = if params.is_empty() {
+            Params::Empty
+        } else {
+            Params::Positional(params.iter().map(to_mysql).collect())
+        };
+        let rows: Vec<mysql::Row> = self.conn.exec(sql, params).map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.unwrap().into_iter().map(from_mysql).collect())
+            .collect())
+    }
+
+    fn placeholder(&self, _n: usize) -> String {
+        "?".to_string()
+    }
+
+    fn quote(&self, name: &str) -> String {
+        format!("`{}`", name.replace('`', "``"))
+    }
+
+    fn auto_increment_key(&self) -> &'static str {
+        "BIGINT AUTO_INCREMENT PRIMARY KEY"
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+}
