@@ -45,6 +45,7 @@ pub struct Migrator<'m> {
     map: &'m RevisionMap,
     store: Store,
     lock_timeout: Duration,
+    use_lock: bool,
     ignore_drift: bool,
 }
 
@@ -68,6 +69,7 @@ impl<'m> Migrator<'m> {
             map,
             store,
             lock_timeout: Duration::from_secs(60),
+            use_lock: true,
             ignore_drift: false,
         }
     }
@@ -75,6 +77,13 @@ impl<'m> Migrator<'m> {
     /// How long to wait for another migrator's lock (default 60 s).
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// Whether to take the migration lock (default true); without it, concurrent migrators are
+    /// not serialised.
+    pub fn use_lock(mut self, lock: bool) -> Self {
+        self.use_lock = lock;
         self
     }
 
@@ -167,6 +176,10 @@ impl<'m> Migrator<'m> {
         db: &mut dyn Backend,
         f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        if !self.use_lock {
+            self.store.ensure(db)?;
+            return f(db);
+        }
         db.lock(self.store.version_table(), self.lock_timeout)?;
         let guard = LockGuard { db };
         self.store.ensure(guard.db)?;

@@ -616,3 +616,28 @@ fn quiet_verbose_and_in_memory_databases() {
     .stderr();
     assert_eq!(memory.matches("Running upgrade").count(), 3);
 }
+
+#[test]
+fn lock_timeout_and_no_lock() {
+    use quark_db_manage::backend::{self, ConnectOptions};
+    let db = Db::new();
+    let url = quark_db_manage::url::DatabaseUrl::parse(&db.url()).unwrap();
+    let mut holder = backend::connect(&url, &ConnectOptions::default()).unwrap();
+    holder
+        .lock("alembic_version", std::time::Duration::from_secs(1))
+        .unwrap();
+    let e = db
+        .run(&["--lock-timeout", "1", "upgrade", "head"])
+        .fails()
+        .stderr();
+    assert!(
+        e.contains("timed out after 1s waiting for the migration lock"),
+        "{e}"
+    );
+    assert!(
+        db.tables().is_empty(),
+        "nothing is created before the lock is held"
+    );
+    db.run(&["--no-lock", "upgrade", "head"]).ok();
+    assert_eq!(db.versions(), [HEAD]);
+}

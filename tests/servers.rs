@@ -41,7 +41,8 @@ struct TestDb {
 
 fn connect(url: &str) -> Result<Box<dyn Backend>, quark_db_manage::backend::BackendError> {
     let options = ConnectOptions {
-        timeout: std::time::Duration::from_secs(5),
+        connect_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
     };
     backend::connect(&DatabaseUrl::parse(url).unwrap(), &options)
 }
@@ -313,4 +314,35 @@ fn connection_errors_name_host_port_database_and_user_but_not_the_password() {
         "{e}"
     );
     let _ = load(MIGRATIONS).unwrap();
+}
+
+#[test]
+fn postgres_non_transactional_revision_runs_create_index_concurrently() {
+    let Some(t) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(migrations.join("a1_x.sql"), "-- a\n--\n-- Revision ID: a1\n-- Revises: None\n-- +upgrade\nCREATE TABLE t_a (x INT);\n-- +downgrade\nDROP TABLE t_a;\n").unwrap();
+    std::fs::write(
+        migrations.join("b2_x.sql"),
+        "-- concurrent index\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n-- +upgrade\nCREATE INDEX CONCURRENTLY ix_t_a_x ON t_a (x);\n-- +downgrade\nDROP INDEX CONCURRENTLY ix_t_a_x;\n",
+    )
+    .unwrap();
+    let map = source::build_map(&source::read_dir(&migrations, "migrations").unwrap()).unwrap();
+    let mut db = t.db();
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
+    assert_eq!(
+        t.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t_a_x'"),
+        1
+    );
+    m.downgrade(db.as_mut(), &"base".parse().unwrap()).unwrap();
+    assert!(m.current(db.as_mut()).unwrap().is_empty());
+    assert_eq!(
+        t.count("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_t_a_x'"),
+        0
+    );
 }

@@ -149,14 +149,17 @@ pub trait Backend {
 /// How to connect.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
-    /// How long to wait for a busy database or a server to answer.
-    pub timeout: Duration,
+    /// How long to wait for a server to accept the connection.
+    pub connect_timeout: Duration,
+    /// How long a statement waits for a database that another connection holds busy (SQLite).
+    pub busy_timeout: Duration,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
-            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -59,7 +59,7 @@ impl Mysql {
             .user(Some(user))
             .pass(url.password.clone())
             .db_name(Some(database.clone()).filter(|d| !d.is_empty()))
-            .tcp_connect_timeout(Some(options.timeout))
+            .tcp_connect_timeout(Some(options.connect_timeout))
             .prefer_socket(false);
         if let Some(socket) = url.option("unix_socket") {
             builder = builder.socket(Some(socket.to_string()));

@@ -49,7 +49,7 @@ impl Postgres {
         }
         let database = url.database.clone().unwrap_or_else(|| user.clone());
         config.dbname(&database);
-        config.connect_timeout(options.timeout);
+        config.connect_timeout(options.connect_timeout);
         config.application_name("quark-db-manage");
         let target = format!(
             "PostgreSQL at {}:{} database {database} as user {user}",

@@ -40,7 +40,7 @@ impl Sqlite {
             ),
             message: e.to_string(),
         })?;
-        conn.busy_timeout(options.timeout).map_err(db_err)?;
+        conn.busy_timeout(options.busy_timeout).map_err(db_err)?;
         Ok(Sqlite {
             conn,
             lock_path,

@@ -43,6 +43,13 @@ pub struct Cli {
     /// Seconds to wait for another migration's lock (and for a busy database).
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+    /// Seconds to wait for a database server to accept the connection.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Take no migration lock (for servers without advisory locks, or poolers in transaction
+    /// mode); only one migrator may then run at a time.
+    #[arg(long, global = true)]
+    pub no_lock: bool,
     /// Print only warnings and errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -186,7 +193,8 @@ impl Context<'_> {
         let db = backend::connect(
             &url,
             &ConnectOptions {
-                timeout: Duration::from_secs(self.cli.lock_timeout),
+                connect_timeout: Duration::from_secs(self.cli.connect_timeout),
+                busy_timeout: Duration::from_secs(self.cli.lock_timeout),
             },
         )?;
         log::debug!(target: LOG_TARGET, "Context impl {}", db.dialect());
@@ -197,6 +205,7 @@ impl Context<'_> {
         Ok(
             Migrator::new(&self.map, Store::new(&self.cli.version_table)?)
                 .lock_timeout(Duration::from_secs(self.cli.lock_timeout))
+                .use_lock(!self.cli.no_lock)
                 .ignore_drift(ignore_drift),
         )
     }
