@@ -112,6 +112,15 @@ impl Drop for TestDb {
     }
 }
 
+/// A two-revision chain: `a1` creates `t_a`; `b2` (revising `a1`) is the text given.
+fn chain_with(b2: &str) -> quark_db_manage::revision::RevisionMap {
+    let files = [
+        source::SourceFile { path: "migrations/a1_x.sql".into(), name: "a1_x.sql".into(), text: "-- a\n--\n-- Revision ID: a1\n-- Revises: None\n-- +upgrade\nCREATE TABLE t_a (x INT);\n-- +downgrade\nDROP TABLE t_a;\n".into() },
+        source::SourceFile { path: "migrations/b2_x.sql".into(), name: "b2_x.sql".into(), text: b2.into() },
+    ];
+    source::build_map(&files).unwrap()
+}
+
 fn ok(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -192,16 +201,9 @@ fn mysql_unknown_revision_refused() {
 
 fn failing_revision(kind: Kind) {
     let Some(t) = TestDb::new(kind) else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let migrations = dir.path().join("migrations");
-    std::fs::create_dir(&migrations).unwrap();
-    std::fs::write(migrations.join("a1_x.sql"), "-- a\n--\n-- Revision ID: a1\n-- Revises: None\n-- +upgrade\nCREATE TABLE t_a (x INT);\n-- +downgrade\nDROP TABLE t_a;\n").unwrap();
-    std::fs::write(
-        migrations.join("b2_x.sql"),
+    let map = chain_with(
         "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_missing VALUES (1);\n-- +downgrade\nDROP TABLE t_b;\n",
-    )
-    .unwrap();
-    let map = source::build_map(&source::read_dir(&migrations, "migrations").unwrap()).unwrap();
+    );
     let mut db = t.db();
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     let err = m
@@ -321,16 +323,9 @@ fn postgres_non_transactional_revision_runs_create_index_concurrently() {
     let Some(t) = TestDb::new(Kind::Postgres) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let migrations = dir.path().join("migrations");
-    std::fs::create_dir(&migrations).unwrap();
-    std::fs::write(migrations.join("a1_x.sql"), "-- a\n--\n-- Revision ID: a1\n-- Revises: None\n-- +upgrade\nCREATE TABLE t_a (x INT);\n-- +downgrade\nDROP TABLE t_a;\n").unwrap();
-    std::fs::write(
-        migrations.join("b2_x.sql"),
+    let map = chain_with(
         "-- concurrent index\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n-- +upgrade\nCREATE INDEX CONCURRENTLY ix_t_a_x ON t_a (x);\n-- +downgrade\nDROP INDEX CONCURRENTLY ix_t_a_x;\n",
-    )
-    .unwrap();
-    let map = source::build_map(&source::read_dir(&migrations, "migrations").unwrap()).unwrap();
+    );
     let mut db = t.db();
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
