@@ -92,6 +92,9 @@ pub enum Error {
     /// A revision failed.
     #[error("{}", failure_message(.0))]
     StepFailed(Box<StepFailure>),
+    /// A revision stopped part-way earlier, with some of its statements in effect.
+    #[error("{}", unfinished_message(.0))]
+    Unfinished(Box<crate::store::HistoryEntry>),
     /// A file that could not be written or read.
     #[error("{0}")]
     Io(String),
@@ -120,6 +123,34 @@ fn condensed(sql: &str) -> String {
     } else {
         one
     }
+}
+
+fn unfinished_message(e: &crate::store::HistoryEntry) -> String {
+    let why = match &e.error {
+        Some(error) => format!(
+            "failed at statement {} of {}: {}",
+            e.statements_done + 1,
+            e.statements,
+            error.trim()
+        ),
+        None => format!(
+            "was interrupted at statement {} of {}",
+            e.statements_done + 1,
+            e.statements
+        ),
+    };
+    let effect = if e.statements_done == 0 {
+        "no statement of it is known to have completed".to_string()
+    } else {
+        format!("statements 1 to {} took effect", e.statements_done)
+    };
+    format!(
+        "the {} of revision {} started at {} did not finish: it {why}; {effect}. Repair the database, then run `upgrade --resume` to continue at statement {}, or `stamp` the revision the database now matches",
+        e.direction,
+        e.revision,
+        e.applied_at,
+        e.statements_done + 1
+    )
 }
 
 fn failure_message(f: &StepFailure) -> String {

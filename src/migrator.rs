@@ -10,7 +10,7 @@ use crate::checksum::checksum;
 use crate::error::{Drift, Error, StepFailure};
 use crate::plan::{self, Step};
 use crate::revision::{Direction, RevisionMap, Target};
-use crate::store::{Outcome, Store};
+use crate::store::{HistoryEntry, Outcome, Store};
 
 /// The log target of every line the engine logs.
 pub const LOG_TARGET: &str = "quark.migration";
@@ -47,6 +47,7 @@ pub struct Migrator<'m> {
     lock_timeout: Duration,
     use_lock: bool,
     ignore_drift: bool,
+    resume: bool,
 }
 
 /// Releases the migration lock when dropped, on every path out, panics included.
@@ -71,6 +72,7 @@ impl<'m> Migrator<'m> {
             lock_timeout: Duration::from_secs(60),
             use_lock: true,
             ignore_drift: false,
+            resume: false,
         }
     }
 
@@ -84,6 +86,13 @@ impl<'m> Migrator<'m> {
     /// not serialised.
     pub fn use_lock(mut self, lock: bool) -> Self {
         self.use_lock = lock;
+        self
+    }
+
+    /// Continue a revision that stopped part-way from its first unfinished statement, instead of
+    /// refusing to run.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
         self
     }
 
@@ -170,6 +179,20 @@ impl<'m> Migrator<'m> {
         }
     }
 
+    /// The step that stopped part-way, to resume when asked; otherwise an error naming it.
+    fn unfinished(&self, db: &mut dyn Backend) -> Result<Option<HistoryEntry>, Error> {
+        match self.store.last_entry(db)? {
+            Some(last) if last.is_unfinished() => {
+                if self.resume && last.direction == Direction::Upgrade.name() {
+                    Ok(Some(last))
+                } else {
+                    Err(Error::Unfinished(Box::new(last)))
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Runs `f` holding the migration lock, with the version tables in place.
     fn locked<T>(
         &self,
@@ -203,7 +226,8 @@ impl<'m> Migrator<'m> {
             let heads = self.current(db)?;
             self.refuse_drift(db, &heads)?;
             let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
-            self.run(db, heads, &steps)
+            let resume = self.unfinished(db)?;
+            self.run(db, heads, &steps, resume.as_ref())
         })
     }
 
@@ -214,7 +238,8 @@ impl<'m> Migrator<'m> {
         self.locked(db, |db| {
             let heads = self.current(db)?;
             let steps = plan::downgrade(self.map, &heads, target, db.dialect())?;
-            self.run(db, heads, &steps)
+            let resume = self.unfinished(db)?;
+            self.run(db, heads, &steps, resume.as_ref())
         })
     }
 
@@ -266,6 +291,7 @@ impl<'m> Migrator<'m> {
         db: &mut dyn Backend,
         before: Vec<String>,
         steps: &[Step<'_>],
+        resume: Option<&HistoryEntry>,
     ) -> Result<Report, Error> {
         let mut report = Report {
             before: before.clone(),
@@ -273,14 +299,24 @@ impl<'m> Migrator<'m> {
             steps: Vec::new(),
         };
         for step in steps {
-            report.steps.push(self.run_step(db, step)?);
+            let skip = resume
+                .filter(|r| r.revision == step.revision.id && r.direction == step.direction.name())
+                .map_or(0, |r| r.statements_done as usize);
+            report.steps.push(self.run_step(db, step, skip)?);
             report.after = step.after.clone();
         }
         Ok(report)
     }
 
-    /// Runs one step; the revision's SQL and its version-table update commit together.
-    fn run_step(&self, db: &mut dyn Backend, step: &Step<'_>) -> Result<StepReport, Error> {
+    /// Runs one step from statement `skip` on. Where the database can roll the whole revision
+    /// back, its SQL and its version-table update commit together; otherwise the step is recorded
+    /// as in progress first and its progress after every statement, so a failure can be resumed.
+    fn run_step(
+        &self,
+        db: &mut dyn Backend,
+        step: &Step<'_>,
+        skip: usize,
+    ) -> Result<StepReport, Error> {
         let rev = step.revision;
         let dialect = db.dialect();
         let parents = if rev.down_revisions.is_empty() {
@@ -297,27 +333,34 @@ impl<'m> Migrator<'m> {
             Some(result) => result?,
             None => Vec::new(),
         };
+        if skip > 0 {
+            info!(target: LOG_TARGET, "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
+        }
         let sum = rev
             .section(step.direction, dialect)
             .map(|s| checksum(&s.sql));
         let mut entry = Store::entry(&rev.id, step.direction.name(), sum, statements.len());
         let started = Instant::now();
-        if rev.transactional {
+        let atomic = rev.transactional && db.transactional_ddl();
+        if atomic {
             db.begin()?;
+        } else {
+            entry.finish(Outcome::InProgress, skip, started, None);
+            self.store.record(db, &entry)?;
         }
-        for (i, statement) in statements.iter().enumerate() {
+        for (i, statement) in statements.iter().enumerate().skip(skip) {
             debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
-            if let Err(e) = db.run(&statement.sql) {
-                if rev.transactional {
-                    let _ = db.rollback();
-                }
-                let took_effect = if rev.transactional && db.transactional_ddl() {
-                    0
-                } else {
-                    i
-                };
+            let result = db.run(&statement.sql);
+            if let Err(e) = result {
+                let took_effect = if atomic { 0 } else { i };
                 entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
-                if let Err(record) = self.store.record(db, &entry) {
+                let recorded = if atomic {
+                    let _ = db.rollback();
+                    self.store.record(db, &entry)
+                } else {
+                    self.store.update(db, &entry)
+                };
+                if let Err(record) = recorded {
                     log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
                 }
                 return Err(Error::StepFailed(Box::new(StepFailure {
@@ -333,17 +376,26 @@ impl<'m> Migrator<'m> {
                     left_at: step.before.clone(),
                 })));
             }
+            if !atomic {
+                entry.finish(Outcome::InProgress, i + 1, started, None);
+                self.store.update(db, &entry)?;
+            }
         }
-        if !rev.transactional {
+        if !atomic {
             db.begin()?;
         }
         entry.finish(Outcome::Success, statements.len(), started, None);
         let recorded = self
             .store
             .replace_heads(db, &step.removed(), &step.added())
-            .and_then(|()| self.store.record(db, &entry))
-            .and_then(|()| db.commit());
-        if let Err(e) = recorded {
+            .and_then(|()| {
+                if atomic {
+                    self.store.record(db, &entry)
+                } else {
+                    self.store.update(db, &entry)
+                }
+            });
+        if let Err(e) = recorded.and_then(|()| db.commit()) {
             let _ = db.rollback();
             return Err(e.into());
         }

@@ -13,6 +13,8 @@ pub enum Outcome {
     Success,
     /// The step failed; see the error column.
     Failed,
+    /// The step is running, or its process ended before it finished.
+    InProgress,
 }
 
 impl Outcome {
@@ -20,6 +22,7 @@ impl Outcome {
         match self {
             Outcome::Success => "success",
             Outcome::Failed => "failed",
+            Outcome::InProgress => "in_progress",
         }
     }
 }
@@ -193,22 +196,47 @@ impl Store {
             "SELECT revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error FROM {} ORDER BY id",
             db.quote(&self.history_table)
         );
-        let text = |v: &Value| v.as_text().map(String::from);
         Ok(db
             .query(&sql, &[])?
             .iter()
-            .map(|r| HistoryEntry {
-                revision: text(&r[0]).unwrap_or_default(),
-                direction: text(&r[1]).unwrap_or_default(),
-                checksum: text(&r[2]),
-                applied_at: text(&r[3]).unwrap_or_default(),
-                duration_ms: r[4].as_int().unwrap_or(0),
-                outcome: text(&r[5]).unwrap_or_default(),
-                statements: r[6].as_int().unwrap_or(0),
-                statements_done: r[7].as_int().unwrap_or(0),
-                error: text(&r[8]),
-            })
+            .map(|r| entry_from_row(r))
             .collect())
+    }
+
+    /// The newest history row, if any.
+    pub fn last_entry(&self, db: &mut dyn Backend) -> Result<Option<HistoryEntry>, BackendError> {
+        if !db.table_exists(&self.history_table)? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error FROM {} ORDER BY id DESC LIMIT 1",
+            db.quote(&self.history_table)
+        );
+        Ok(db.query(&sql, &[])?.first().map(|r| entry_from_row(r)))
+    }
+
+    /// Updates the in-progress row of `e.revision` with `e`'s outcome, progress, duration and error.
+    pub fn update(&self, db: &mut dyn Backend, e: &HistoryEntry) -> Result<(), BackendError> {
+        let p: Vec<String> = (1..=6).map(|n| db.placeholder(n)).collect();
+        let sql = format!(
+            "UPDATE {} SET outcome = {}, statements_done = {}, duration_ms = {}, error = {} WHERE revision = {} AND outcome = {}",
+            db.quote(&self.history_table),
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            p[4],
+            p[5]
+        );
+        let params = [
+            e.outcome.as_str().into(),
+            e.statements_done.into(),
+            e.duration_ms.into(),
+            e.error.as_deref().into(),
+            e.revision.as_str().into(),
+            Outcome::InProgress.name().into(),
+        ];
+        db.execute(&sql, &params).map(|_| ())
     }
 
     /// The checksum recorded by the latest successful upgrade of each revision.
@@ -253,7 +281,29 @@ impl Store {
     }
 }
 
+fn entry_from_row(r: &[Value]) -> HistoryEntry {
+    let text = |v: &Value| v.as_text().map(String::from);
+    HistoryEntry {
+        revision: text(&r[0]).unwrap_or_default(),
+        direction: text(&r[1]).unwrap_or_default(),
+        checksum: text(&r[2]),
+        applied_at: text(&r[3]).unwrap_or_default(),
+        duration_ms: r[4].as_int().unwrap_or(0),
+        outcome: text(&r[5]).unwrap_or_default(),
+        statements: r[6].as_int().unwrap_or(0),
+        statements_done: r[7].as_int().unwrap_or(0),
+        error: text(&r[8]),
+    }
+}
+
 impl HistoryEntry {
+    /// Whether this row is a step that stopped part-way with some of its statements in effect
+    /// (or that never finished), so the database may match no revision.
+    pub fn is_unfinished(&self) -> bool {
+        self.outcome == Outcome::InProgress.name()
+            || (self.outcome == Outcome::Failed.name() && self.statements_done > 0)
+    }
+
     /// Marks the entry finished with `outcome` after `done` statements.
     pub fn finish(
         &mut self,

@@ -330,3 +330,89 @@ fn lock_timeout_is_reported_and_the_lock_is_released_after_errors() {
         .lock("alembic_version", std::time::Duration::from_millis(50))
         .unwrap();
 }
+
+#[test]
+fn a_partly_applied_revision_blocks_upgrades_until_resumed_or_stamped() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        rev("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
+        (
+            "b2_x.sql".to_string(),
+            "-- outside\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_fix VALUES (1);\nCREATE TABLE t_c (x INT);\n\n-- +downgrade\nDROP TABLE t_c;\nDROP TABLE t_b;\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let map = write_chain(dir.path(), &refs);
+    let mut db = open(dir.path());
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let head = "head".parse().unwrap();
+    let first = m.upgrade(db.as_mut(), &head).unwrap_err();
+    assert!(
+        first.to_string().contains("statements 1 to 1 took effect"),
+        "{first}"
+    );
+    // The next run refuses with the same facts until the user acts.
+    let again = m.upgrade(db.as_mut(), &head).unwrap_err();
+    let Error::Unfinished(row) = &again else {
+        panic!("{again}")
+    };
+    assert_eq!(
+        (row.revision.as_str(), row.statements_done, row.statements),
+        ("b2", 1, 3)
+    );
+    let text = again.to_string();
+    assert!(
+        text.contains("revision b2")
+            && text.contains("failed at statement 2 of 3")
+            && text.contains("no such table: t_fix"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`upgrade --resume` to continue at statement 2"),
+        "{text}"
+    );
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
+    // Repair, then resume: statement 1 (CREATE TABLE t_b) must not run twice.
+    db.run("CREATE TABLE t_fix (x INT)").unwrap();
+    let report = m.clone().resume(true).upgrade(db.as_mut(), &head).unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
+    assert_eq!(tables(db.as_mut()), ["t_a", "t_b", "t_c", "t_fix"]);
+    let last = m.store().history(db.as_mut()).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.outcome.as_str(), last.statements_done),
+        ("success", 3)
+    );
+}
+
+#[test]
+fn stamping_clears_an_unfinished_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [(
+        "a1_x.sql".to_string(),
+        "-- outside\n--\n-- Revision ID: a1\n-- Revises: None\n-- Transactional: false\n\n-- +upgrade\nCREATE TABLE t_a (x INT);\nINSERT INTO t_fix VALUES (1);\n".to_string(),
+    )];
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let map = write_chain(dir.path(), &refs);
+    let mut db = open(dir.path());
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let head = "head".parse().unwrap();
+    m.upgrade(db.as_mut(), &head).unwrap_err();
+    assert!(matches!(
+        m.upgrade(db.as_mut(), &head),
+        Err(Error::Unfinished(_))
+    ));
+    assert!(matches!(
+        m.downgrade(db.as_mut(), &"base".parse().unwrap()),
+        Err(Error::Unfinished(_))
+    ));
+    m.stamp(db.as_mut(), &"a1".parse().unwrap(), false).unwrap();
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
+    assert!(m.upgrade(db.as_mut(), &head).unwrap().steps.is_empty());
+}

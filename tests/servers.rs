@@ -341,3 +341,33 @@ fn postgres_non_transactional_revision_runs_create_index_concurrently() {
         0
     );
 }
+
+#[test]
+fn mysql_failed_revision_is_reported_again_and_resumed_at_the_failed_statement() {
+    let Some(t) = TestDb::new(Kind::Mysql) else {
+        return;
+    };
+    let map = chain_with(
+        "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_fix VALUES (1);\nCREATE TABLE t_c (x INT);\n-- +downgrade\nDROP TABLE t_c;\nDROP TABLE t_b;\n",
+    );
+    let mut db = t.db();
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let head = "head".parse().unwrap();
+    let first = m.upgrade(db.as_mut(), &head).unwrap_err();
+    assert!(
+        first.to_string().contains("statements 1 to 1 took effect"),
+        "{first}"
+    );
+    let again = m.upgrade(db.as_mut(), &head).unwrap_err();
+    assert!(
+        matches!(&again, Error::Unfinished(row) if row.revision == "b2" && row.statements_done == 1),
+        "{again}"
+    );
+    assert!(again.to_string().contains("t_fix"), "{again}");
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
+    db.run("CREATE TABLE t_fix (x INT)").unwrap();
+    m.clone().resume(true).upgrade(db.as_mut(), &head).unwrap();
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
+    assert!(db.table_exists("t_c").unwrap());
+    assert_eq!(t.count("SELECT count(*) FROM alembic_version_history WHERE revision = 'b2' AND outcome = 'success' AND statements_done = 3"), 1);
+}

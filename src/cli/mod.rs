@@ -72,6 +72,9 @@ pub enum Command {
         /// Run even if applied revisions changed since they were applied.
         #[arg(long)]
         ignore_drift: bool,
+        /// Continue a revision that stopped part-way, at its first unfinished statement.
+        #[arg(long)]
+        resume: bool,
     },
     /// Revert to an earlier revision.
     Downgrade {
@@ -231,10 +234,13 @@ pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
         Command::Upgrade {
             target,
             ignore_drift,
+            resume,
         } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
             let (_, mut db) = ctx.connect()?;
-            ctx.migrator(*ignore_drift)?.upgrade(db.as_mut(), &target)?;
+            ctx.migrator(*ignore_drift)?
+                .resume(*resume)
+                .upgrade(db.as_mut(), &target)?;
         }
         Command::Downgrade { target } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
