@@ -319,11 +319,7 @@ impl<'m> Migrator<'m> {
     ) -> Result<StepReport, Error> {
         let rev = step.revision;
         let dialect = db.dialect();
-        let parents = if rev.down_revisions.is_empty() {
-            "<base>".to_string()
-        } else {
-            rev.down_revisions.join(", ")
-        };
+        let parents = rev.parents_label();
         let (from, to) = match step.direction {
             Direction::Upgrade => (parents, rev.id.clone()),
             Direction::Downgrade => (rev.id.clone(), parents),

@@ -64,6 +64,9 @@ pub struct Store {
     history_table: String,
 }
 
+/// The history columns every read selects, in the order `entry_from_row` expects.
+const HISTORY_COLUMNS: &str = "revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error";
+
 /// The default version table, shared with Alembic.
 pub const DEFAULT_VERSION_TABLE: &str = "alembic_version";
 
@@ -193,7 +196,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error FROM {} ORDER BY id",
+            "SELECT {HISTORY_COLUMNS} FROM {} ORDER BY id",
             db.quote(&self.history_table)
         );
         Ok(db
@@ -209,7 +212,7 @@ impl Store {
             return Ok(None);
         }
         let sql = format!(
-            "SELECT revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error FROM {} ORDER BY id DESC LIMIT 1",
+            "SELECT {HISTORY_COLUMNS} FROM {} ORDER BY id DESC LIMIT 1",
             db.quote(&self.history_table)
         );
         Ok(db.query(&sql, &[])?.first().map(|r| entry_from_row(r)))

@@ -9,11 +9,11 @@ use quark_db_manage::store::Store;
 use quark_db_manage::url::DatabaseUrl;
 use quark_db_manage::{Error, source};
 
-fn write_chain(dir: &Path, files: &[(&str, &str)]) -> RevisionMap {
+fn write_chain(dir: &Path, files: &[(impl AsRef<str>, impl AsRef<str>)]) -> RevisionMap {
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).unwrap();
     for (name, text) in files {
-        std::fs::write(migrations.join(name), text).unwrap();
+        std::fs::write(migrations.join(name.as_ref()), text.as_ref()).unwrap();
     }
     source::build_map(&source::read_dir(&migrations, "migrations").unwrap()).unwrap()
 }
@@ -50,11 +50,7 @@ fn tables(db: &mut dyn Backend) -> Vec<String> {
 
 fn chain(dir: &Path, specs: &[(&str, &str, &str, &str)]) -> RevisionMap {
     let files: Vec<(String, String)> = specs.iter().map(|(id, p, u, d)| rev(id, p, u, d)).collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    write_chain(dir, &refs)
+    write_chain(dir, &files)
 }
 
 #[test]
@@ -123,11 +119,7 @@ fn non_transactional_revision_reports_what_took_effect() {
         ),
         rev("c3", "b2", "CREATE TABLE t_c (x INT);\nCREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
     ];
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let map = write_chain(dir.path(), &refs);
+    let map = write_chain(dir.path(), &files);
     assert!(!map.get("b2").unwrap().transactional);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
@@ -154,11 +146,7 @@ fn a_failing_non_transactional_revision_says_which_statements_took_effect() {
         "a1_x.sql".to_string(),
         "-- outside\n--\n-- Revision ID: a1\n-- Revises: None\n-- Transactional: false\n\n-- +upgrade\nCREATE TABLE t_a (x INT);\nCREATE TABLE t_a (x INT);\n".to_string(),
     )];
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let map = write_chain(dir.path(), &refs);
+    let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     let err = m
@@ -184,11 +172,7 @@ fn branches_merge_and_label_targets() {
                 .to_string(),
         ),
     ];
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let map = write_chain(dir.path(), &refs);
+    let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     m.upgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();
@@ -341,11 +325,7 @@ fn a_partly_applied_revision_blocks_upgrades_until_resumed_or_stamped() {
             "-- outside\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_fix VALUES (1);\nCREATE TABLE t_c (x INT);\n\n-- +downgrade\nDROP TABLE t_c;\nDROP TABLE t_b;\n".to_string(),
         ),
     ];
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let map = write_chain(dir.path(), &refs);
+    let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     let head = "head".parse().unwrap();
@@ -395,11 +375,7 @@ fn stamping_clears_an_unfinished_revision() {
         "a1_x.sql".to_string(),
         "-- outside\n--\n-- Revision ID: a1\n-- Revises: None\n-- Transactional: false\n\n-- +upgrade\nCREATE TABLE t_a (x INT);\nINSERT INTO t_fix VALUES (1);\n".to_string(),
     )];
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let map = write_chain(dir.path(), &refs);
+    let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
     let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
     let head = "head".parse().unwrap();

@@ -4,11 +4,7 @@ use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 
 /// `4358d1b8cc75 -> 1284c81cf727 (head), create lswitch ...`: one revision on one line.
 pub fn entry(map: &RevisionMap, rev: &Revision) -> String {
-    let parents = if rev.down_revisions.is_empty() {
-        "<base>".to_string()
-    } else {
-        rev.down_revisions.join(", ")
-    };
+    let parents = rev.parents_label();
     format!(
         "{parents} -> {}{}, {}",
         rev.id,
@@ -37,11 +33,7 @@ fn flags(map: &RevisionMap, rev: &Revision) -> String {
 /// Every detail of a revision, as `show` and `--verbose` print it.
 pub fn verbose(map: &RevisionMap, rev: &Revision) -> String {
     let mut out = format!("Rev: {}{}\n", rev.id, flags(map, rev));
-    let parents = if rev.down_revisions.is_empty() {
-        "<base>".to_string()
-    } else {
-        rev.down_revisions.join(", ")
-    };
+    let parents = rev.parents_label();
     out.push_str(&format!(
         "{}: {parents}\n",
         if rev.is_merge() { "Merges" } else { "Parent" }

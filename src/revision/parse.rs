@@ -108,6 +108,15 @@ impl Revision {
         )
     }
 
+    /// The parents as shown in listings and logs: `a, b`, or `<base>` for a root.
+    pub fn parents_label(&self) -> String {
+        if self.down_revisions.is_empty() {
+            "<base>".to_string()
+        } else {
+            self.down_revisions.join(", ")
+        }
+    }
+
     /// Whether this revision joins two or more branches.
     pub fn is_merge(&self) -> bool {
         self.down_revisions.len() > 1
