@@ -50,13 +50,17 @@ pub struct Migrator<'m> {
     resume: bool,
 }
 
-/// Releases the migration lock when dropped, on every path out, panics included.
+/// Releases the migration lock when dropped, on every path out, panics included; a panic also
+/// rolls back the transaction it interrupted.
 struct LockGuard<'a> {
     db: &'a mut dyn Backend,
 }
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.db.rollback();
+        }
         if let Err(e) = self.db.unlock() {
             log::warn!(target: LOG_TARGET, "{e}");
         }

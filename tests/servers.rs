@@ -371,3 +371,316 @@ fn mysql_failed_revision_is_reported_again_and_resumed_at_the_failed_statement()
     assert!(db.table_exists("t_c").unwrap());
     assert_eq!(t.count("SELECT count(*) FROM alembic_version_history WHERE revision = 'b2' AND outcome = 'success' AND statements_done = 3"), 1);
 }
+
+/// The server's answer to a one-row, one-value query, as text.
+fn scalar(db: &mut dyn Backend, sql: &str) -> String {
+    match &db.query(sql, &[]).unwrap()[0][0] {
+        quark_db_manage::backend::Value::Int(i) => i.to_string(),
+        quark_db_manage::backend::Value::Text(s) => s.clone(),
+        quark_db_manage::backend::Value::Null => String::new(),
+    }
+}
+
+/// Whether the server speaks TLS; without it the TLS tests skip locally and fail under CI
+/// (`.ci/run` starts MariaDB with a test certificate).
+fn tls_available(kind: Kind, t: &TestDb) -> bool {
+    let sql = match kind {
+        Kind::Postgres => "SHOW ssl",
+        Kind::Mysql => "SELECT @@have_ssl",
+    };
+    let on = matches!(scalar(t.db().as_mut(), sql).as_str(), "on" | "YES");
+    if !on && std::env::var_os("CI").is_some() {
+        panic!("CI must run the {kind:?} TLS tests, but the server has TLS off");
+    }
+    if !on {
+        eprintln!("skipping: the {kind:?} server on 127.0.0.1 has TLS off (.ci/run turns it on)");
+    }
+    on
+}
+
+#[test]
+fn postgres_tls_modes() {
+    let Some(t) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    if !tls_available(Kind::Postgres, &t) {
+        return;
+    }
+    let encrypted = |url: &str| {
+        scalar(
+            connect(url).unwrap().as_mut(),
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+    };
+    assert_eq!(encrypted(&format!("{}?sslmode=require", t.url)), "1");
+    assert_eq!(encrypted(&format!("{}?sslmode=disable", t.url)), "0");
+    assert_eq!(encrypted(&t.url), "1", "sslmode=prefer is the default");
+    let url = format!("{}?sslmode=require", t.url);
+    let out = Command::new(BIN)
+        .args(["--database-connection", &url, "upgrade", "head"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(t.versions(), [HEAD]);
+
+    // Checking the certificate: the server's own (self-signed) certificate is the root to trust.
+    let cert = scalar(t.db().as_mut(), "SHOW ssl_cert_file");
+    let e = connect(&format!("{}?sslmode=verify-full", t.url))
+        .err()
+        .expect("an unknown issuer is refused")
+        .to_string();
+    assert!(
+        e.contains("UnknownIssuer") && e.contains("sslrootcert=") && e.contains("as user postgres"),
+        "{e}"
+    );
+    let verify_ca = format!("{}?sslmode=verify-ca&sslrootcert={cert}", t.url);
+    assert_eq!(encrypted(&verify_ca), "1");
+    let e = connect(&format!("{}?sslmode=bogus", t.url))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("sslmode=bogus is not a TLS mode"), "{e}");
+}
+
+#[test]
+fn mysql_tls_modes() {
+    let Some(t) = TestDb::new(Kind::Mysql) else {
+        return;
+    };
+    if !tls_available(Kind::Mysql, &t) {
+        return;
+    }
+    let cipher = |url: &str| {
+        let rows = connect(url)
+            .unwrap()
+            .query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", &[])
+            .unwrap();
+        rows[0][1].as_text().unwrap_or_default().to_string()
+    };
+    assert!(!cipher(&format!("{}?ssl_mode=REQUIRED", t.url)).is_empty());
+    assert!(!cipher(&format!("{}?ssl=true", t.url)).is_empty());
+    assert!(
+        cipher(&t.url).is_empty(),
+        "plain unless asked, as MySQL clients do"
+    );
+    let e = connect(&format!("{}?ssl_mode=VERIFY_IDENTITY", t.url))
+        .err()
+        .expect("an unknown issuer is refused")
+        .to_string();
+    assert!(e.contains("UnknownIssuer") && e.contains("ssl_ca="), "{e}");
+    let ca = scalar(t.db().as_mut(), "SELECT @@ssl_ca");
+    let verified = format!("{}?ssl_mode=VERIFY_IDENTITY&ssl_ca={ca}", t.url);
+    assert!(!cipher(&verified).is_empty());
+    let out = Command::new(BIN)
+        .args(["--database-connection", &verified, "upgrade", "head"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(t.versions(), [HEAD]);
+}
+
+#[test]
+fn postgres_over_the_unix_socket() {
+    let Some(t) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let dirs = scalar(t.db().as_mut(), "SHOW unix_socket_directories");
+    let dir = dirs.split(',').next().unwrap().trim();
+    let url = format!("postgresql://postgres@/{}?host={dir}", t.name);
+    let out = Command::new(BIN)
+        .args(["--database-connection", &url, "upgrade", "head"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(t.versions(), [HEAD]);
+    let db = &mut connect(&url).unwrap();
+    assert_eq!(
+        scalar(
+            db.as_mut(),
+            "SELECT coalesce(inet_client_addr()::text, 'socket')"
+        ),
+        "socket"
+    );
+}
+
+#[test]
+fn mysql_over_the_unix_socket() {
+    let Some(t) = TestDb::new(Kind::Mysql) else {
+        return;
+    };
+    let socket = scalar(t.db().as_mut(), "SELECT @@socket");
+    let url = format!("mysql://root@localhost/{}?unix_socket={socket}", t.name);
+    let out = Command::new(BIN)
+        .args(["--database-connection", &url, "upgrade", "head"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(t.versions(), [HEAD]);
+    let db = &mut connect(&url).unwrap();
+    assert!(
+        scalar(db.as_mut(), "SELECT USER()").ends_with("@localhost"),
+        "connected through the socket, not TCP"
+    );
+}
+
+#[test]
+fn mysql_percent_encoded_password() {
+    let Some(t) = TestDb::new(Kind::Mysql) else {
+        return;
+    };
+    let user = format!("{}_user", t.name);
+    let password = "p@ss:w/rd%?#&";
+    let mut admin = t.db();
+    admin
+        .run(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"
+        ))
+        .unwrap();
+    struct DropUser(Box<dyn Backend>, String);
+    impl Drop for DropUser {
+        fn drop(&mut self) {
+            let _ = self.0.run(&format!("DROP USER IF EXISTS '{}'@'%'", self.1));
+        }
+    }
+    let _cleanup = DropUser(t.db(), user.clone());
+    admin
+        .run(&format!("GRANT ALL ON {}.* TO '{user}'@'%'", t.name))
+        .unwrap();
+    let encoded = "p%40ss%3Aw%2Frd%25%3F%23%26";
+    let url = format!("mysql://{user}:{encoded}@127.0.0.1:3306/{}", t.name);
+    let out = Command::new(BIN)
+        .args(["--database-connection", &url, "upgrade", "head"])
+        .output()
+        .unwrap();
+    let log = ok(&out);
+    assert!(!log.contains(encoded) && !log.contains(password), "{log}");
+    assert_eq!(t.versions(), [HEAD]);
+
+    let wrong = format!("mysql://{user}:n0t%40it@127.0.0.1:3306/{}", t.name);
+    let out = Command::new(BIN)
+        .args(["--database-connection", &wrong, "current"])
+        .output()
+        .unwrap();
+    let e = fails(&out);
+    assert!(
+        e.contains(&format!("as user {user}")) && e.contains("Access denied") && !e.contains("n0t"),
+        "{e}"
+    );
+}
+
+/// A driver that panics on one statement, to show that a panic releases the server's lock.
+struct PanicOn<'a>(&'a mut dyn Backend, &'static str);
+
+impl Backend for PanicOn<'_> {
+    fn dialect(&self) -> quark_db_manage::revision::Dialect {
+        self.0.dialect()
+    }
+    fn lock(
+        &mut self,
+        name: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), backend::BackendError> {
+        self.0.lock(name, timeout)
+    }
+    fn unlock(&mut self) -> Result<(), backend::BackendError> {
+        self.0.unlock()
+    }
+    fn table_exists(&mut self, table: &str) -> Result<bool, backend::BackendError> {
+        self.0.table_exists(table)
+    }
+    fn begin(&mut self) -> Result<(), backend::BackendError> {
+        self.0.begin()
+    }
+    fn commit(&mut self) -> Result<(), backend::BackendError> {
+        self.0.commit()
+    }
+    fn rollback(&mut self) -> Result<(), backend::BackendError> {
+        self.0.rollback()
+    }
+    fn run(&mut self, sql: &str) -> Result<(), backend::BackendError> {
+        assert!(!sql.contains(self.1), "a bug in the application");
+        self.0.run(sql)
+    }
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[backend::Value],
+    ) -> Result<u64, backend::BackendError> {
+        self.0.execute(sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[backend::Value],
+    ) -> Result<Vec<backend::Row>, backend::BackendError> {
+        self.0.query(sql, params)
+    }
+    fn placeholder(&self, n: usize) -> String {
+        self.0.placeholder(n)
+    }
+    fn quote(&self, name: &str) -> String {
+        self.0.quote(name)
+    }
+    fn transactional_ddl(&self) -> bool {
+        self.0.transactional_ddl()
+    }
+    fn auto_increment_key(&self) -> &'static str {
+        self.0.auto_increment_key()
+    }
+}
+
+fn panic_releases_the_lock(kind: Kind) {
+    let Some(t) = TestDb::new(kind) else { return };
+    let map = chain_with(
+        "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_panics (x INT);\n-- +downgrade\nDROP TABLE t_panics;\n",
+    );
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
+        .lock_timeout(std::time::Duration::from_secs(2));
+    let head = "head".parse().unwrap();
+    let mut db = t.db();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut panicky = PanicOn(db.as_mut(), "t_panics");
+        let _ = m.upgrade(&mut panicky, &head);
+    }));
+    assert!(caught.is_err(), "the upgrade panicked");
+    // The panicking connection is still open, yet the lock is free and no transaction is left open.
+    let mut other = t.db();
+    other
+        .lock("alembic_version", std::time::Duration::ZERO)
+        .expect("the lock was released");
+    other.unlock().unwrap();
+    match kind {
+        Kind::Postgres => {
+            let open = format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND state LIKE 'idle in transaction%'",
+                t.name
+            );
+            assert_eq!(
+                t.count(&open),
+                0,
+                "the interrupted transaction was rolled back"
+            );
+            m.upgrade(other.as_mut(), &head).unwrap();
+            assert_eq!(m.current(other.as_mut()).unwrap(), ["b2"]);
+        }
+        // MySQL cannot roll DDL back: the revision stays recorded as unfinished, as after a failure.
+        Kind::Mysql => {
+            let e = m.upgrade(other.as_mut(), &head).unwrap_err();
+            assert!(
+                matches!(&e, Error::Unfinished(row) if row.revision == "b2" && row.statements_done == 0),
+                "{e}"
+            );
+        }
+    }
+    drop(db);
+}
+
+#[test]
+fn postgres_panic_releases_the_lock() {
+    panic_releases_the_lock(Kind::Postgres);
+}
+
+#[test]
+fn mysql_panic_releases_the_lock() {
+    panic_releases_the_lock(Kind::Mysql);
+}

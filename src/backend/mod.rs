@@ -9,6 +9,8 @@ mod mysql;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub mod tls;
 
 use std::time::Duration;
 

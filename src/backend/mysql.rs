@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, Params};
+use mysql::{Conn, Opts, OptsBuilder, Params, SslOpts};
 
+use super::tls::{self, Tls, TlsMode};
 use super::{Backend, BackendError, ConnectOptions, Row, Value};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -45,6 +46,16 @@ fn from_mysql(v: mysql::Value) -> Value {
     }
 }
 
+/// The mysql crate's TLS options for `tls`, or `None` for a plain connection.
+fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
+    let unchecked = matches!(tls.mode, TlsMode::Prefer | TlsMode::Require);
+    let ssl = SslOpts::default()
+        .with_root_cert_path(tls.root_cert.clone())
+        .with_danger_accept_invalid_certs(unchecked)
+        .with_danger_skip_domain_validation(tls.mode != TlsMode::VerifyFull);
+    (tls.mode != TlsMode::Disable).then_some(ssl)
+}
+
 impl Mysql {
     /// Connects to the server and database `url` names.
     pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Mysql, BackendError> {
@@ -64,15 +75,27 @@ impl Mysql {
         if let Some(socket) = url.option("unix_socket") {
             builder = builder.socket(Some(socket.to_string()));
         }
-        if url.option("ssl").is_some() || url.option("ssl_ca").is_some() {
-            return Err(BackendError::Connect {
-                target,
-                message: "TLS is not supported by this build yet".into(),
-            });
+        let tls =
+            Tls::from_url(url, TlsMode::Disable).map_err(|message| BackendError::Connect {
+                target: target.clone(),
+                message,
+            })?;
+        let plain = Opts::from(builder.clone());
+        let conn = match ssl_opts(&tls) {
+            None => Conn::new(plain),
+            Some(ssl) => match Conn::new(Opts::from(builder.ssl_opts(ssl))) {
+                // `PREFERRED`: fall back to a plain connection when the server has no TLS.
+                Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported))
+                    if tls.mode == TlsMode::Prefer =>
+                {
+                    Conn::new(plain)
+                }
+                other => other,
+            },
         }
-        let conn = Conn::new(Opts::from(builder)).map_err(|e| BackendError::Connect {
+        .map_err(|e| BackendError::Connect {
             target: target.clone(),
-            message: e.to_string(),
+            message: tls::explain(e.to_string()),
         })?;
         Ok(Mysql {
             conn,

@@ -5,9 +5,12 @@
 
 use std::time::{Duration, Instant};
 
+use postgres::config::SslMode;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::tls::{self, Tls, TlsMode};
 use super::{Backend, BackendError, ConnectOptions, Row, Value};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -16,6 +19,7 @@ use crate::url::DatabaseUrl;
 pub struct Postgres {
     client: Client,
     config: Config,
+    connector: MakeRustlsConnect,
     target: String,
     database: String,
     lock: Option<(Client, i64)>,
@@ -56,22 +60,28 @@ impl Postgres {
             socket.or(url.host.as_deref()).unwrap_or("localhost"),
             url.port.unwrap_or(5432)
         );
-        if let Some(mode) = url
-            .option("sslmode")
-            .filter(|m| !matches!(*m, "disable" | "allow" | "prefer"))
-        {
-            return Err(BackendError::Connect {
-                target,
-                message: format!("sslmode={mode} needs TLS, which this build does not support yet"),
-            });
-        }
-        let client = config.connect(NoTls).map_err(|e| BackendError::Connect {
-            target: target.clone(),
-            message: e.to_string(),
-        })?;
+        let tls = Tls::from_url(url, TlsMode::Prefer)
+            .and_then(|tls| Ok((tls.mode, tls::config::client_config(&tls)?)))
+            .map_err(|message| BackendError::Connect {
+                target: target.clone(),
+                message,
+            })?;
+        config.ssl_mode(match tls.0 {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            _ => SslMode::Require,
+        });
+        let connector = MakeRustlsConnect::new(tls.1);
+        let client = config
+            .connect(connector.clone())
+            .map_err(|e| BackendError::Connect {
+                target: target.clone(),
+                message: connect_message(&e),
+            })?;
         Ok(Postgres {
             client,
             config,
+            connector,
             target,
             database,
             lock: None,
@@ -92,6 +102,20 @@ impl Postgres {
     }
 }
 
+/// The driver's message with its causes (the TLS or I/O error behind "error connecting").
+fn connect_message(e: &postgres::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        source = cause.source();
+    }
+    tls::explain(message)
+}
+
 /// A stable 64-bit advisory-lock key for a database and version table.
 fn lock_key(database: &str, table: &str) -> i64 {
     let digest = crate::checksum::checksum(&format!("quark-db-manage:{database}:{table}"));
@@ -107,13 +131,13 @@ impl Backend for Postgres {
         if self.lock.is_some() {
             return Ok(());
         }
-        let mut client = self
-            .config
-            .connect(NoTls)
-            .map_err(|e| BackendError::Connect {
-                target: self.target.clone(),
-                message: e.to_string(),
-            })?;
+        let mut client =
+            self.config
+                .connect(self.connector.clone())
+                .map_err(|e| BackendError::Connect {
+                    target: self.target.clone(),
+                    message: connect_message(&e),
+                })?;
         let key = lock_key(&self.database, name);
         let start = Instant::now();
         let mut pause = Duration::from_millis(5);
