@@ -56,9 +56,28 @@ pub enum Error {
     /// The database URL.
     #[error(transparent)]
     Url(#[from] UrlError),
-    /// The database or its driver.
+    /// The database cannot be reached or opened (host, port, database, user; never the password).
+    #[error("cannot connect to {target}: {message}")]
+    Connect {
+        /// What we tried to reach.
+        target: String,
+        /// The driver's message.
+        message: String,
+    },
+    /// Another migration held the lock for longer than the lock timeout.
+    #[error(
+        "timed out after {}s waiting for the migration lock on {target}: another migration is running",
+        waited.as_secs()
+    )]
+    LockTimeout {
+        /// The locked database.
+        target: String,
+        /// How long we waited.
+        waited: std::time::Duration,
+    },
+    /// Any other failure of the database or its driver.
     #[error(transparent)]
-    Backend(#[from] BackendError),
+    Backend(BackendError),
     /// The target or the plan to reach it.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -98,6 +117,16 @@ pub enum Error {
     /// A file that could not be written or read.
     #[error("{0}")]
     Io(String),
+}
+
+impl From<BackendError> for Error {
+    fn from(e: BackendError) -> Error {
+        match e {
+            BackendError::Connect { target, message } => Error::Connect { target, message },
+            BackendError::LockTimeout { target, waited } => Error::LockTimeout { target, waited },
+            other => Error::Backend(other),
+        }
+    }
 }
 
 impl From<FileError> for Error {

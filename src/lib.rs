@@ -35,10 +35,12 @@ pub mod plan;
 pub mod revision;
 pub mod scaffold;
 pub mod source;
+pub mod startup;
 pub mod store;
 pub mod url;
 
 pub use error::Error;
+pub use startup::{Migrations, Status};
 
 use revision::{GraphError, RevisionMap};
 

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::backend::{self, Backend, ConnectOptions};
+use crate::backend::Backend;
 use crate::config::resolve_connection;
 use crate::error::Error;
 use crate::migrator::{LOG_TARGET, Migrator};
@@ -19,18 +19,53 @@ use crate::plan;
 use crate::revision::{Range, RevisionMap, Target};
 use crate::scaffold::{self, NewRevision};
 use crate::source;
-use crate::store::{DEFAULT_VERSION_TABLE, Store};
+use crate::store::DEFAULT_VERSION_TABLE;
 use crate::url::DatabaseUrl;
-use crate::{EmbeddedFile, load};
+use crate::{EmbeddedFile, Migrations, load};
 
-/// Global options and the subcommand.
+/// The `quark-db-manage` command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "quark-db-manage",
-    version,
     about = "Database migrations compiled into the binary, Alembic style"
 )]
 pub struct Cli {
+    /// The options and the subcommand.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Every quark-db-manage subcommand with its options: mount it in an application's own command
+/// line (`app db upgrade head`) and run it with [`DbArgs::run`].
+///
+/// ```no_run
+/// use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+///
+/// static MIGRATIONS: &[quark_db_manage::EmbeddedFile] = quark_db_manage::embed_migrations!();
+///
+/// #[derive(Parser)]
+/// struct App {
+///     #[command(subcommand)]
+///     command: AppCommand,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum AppCommand {
+///     /// Manage the database schema.
+///     Db(quark_db_manage::cli::DbArgs),
+///     /// Serve.
+///     Serve,
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     match App::parse().command {
+///         AppCommand::Db(db) => db.run(MIGRATIONS),
+///         AppCommand::Serve => std::process::ExitCode::SUCCESS,
+///     }
+/// }
+/// ```
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
     /// Database URL, e.g. sqlite:////var/lib/quark.db or mysql://user:pw@host/quark.
     #[arg(long, global = true, value_name = "URL")]
     pub database_connection: Option<String>,
@@ -56,9 +91,22 @@ pub struct Cli {
     /// Show details: full revision listings, and every statement as it runs.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Output for people (text) or tools (json: current, history, heads, verify, upgrade,
+    /// downgrade); log lines stay on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Alembic's lines.
+    Text,
+    /// One JSON document on stdout.
+    Json,
 }
 
 /// The subcommands.
@@ -146,19 +194,49 @@ pub enum Command {
 
 /// Runs the command line against `files` and returns the process exit status.
 pub fn main_with(files: &[EmbeddedFile]) -> ExitCode {
-    let cli = Cli::parse();
-    init_logger(&cli);
-    match run(&cli, files) {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = std::io::stdout().flush();
-            eprintln!("FAILED: {e}");
-            ExitCode::FAILURE
+    let command = Cli::command().version(version(files));
+    let cli = match command.try_get_matches() {
+        Ok(matches) => Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()),
+        Err(e) => e.exit(),
+    };
+    cli.db.run(files)
+}
+
+/// The crate version and the embedded head revisions, for `--version`.
+fn version(files: &[EmbeddedFile]) -> String {
+    match load(files) {
+        Ok(map) => {
+            let heads: Vec<&str> = map.heads().iter().map(|r| r.id.as_str()).collect();
+            format!(
+                "{} (migrations: {} revisions, head {})",
+                env!("CARGO_PKG_VERSION"),
+                map.len(),
+                heads.join(", ")
+            )
+        }
+        Err(e) => format!(
+            "{} (embedded migrations invalid: {e})",
+            env!("CARGO_PKG_VERSION")
+        ),
+    }
+}
+
+impl DbArgs {
+    /// Runs the subcommand against `files`, printing results and errors; returns the exit status.
+    pub fn run(&self, files: &[EmbeddedFile]) -> ExitCode {
+        init_logger(self);
+        match run(self, files) {
+            Ok(code) => code,
+            Err(e) => {
+                let _ = std::io::stdout().flush();
+                eprintln!("FAILED: {e}");
+                ExitCode::FAILURE
+            }
         }
     }
 }
 
-fn init_logger(cli: &Cli) {
+fn init_logger(cli: &DbArgs) {
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => log::LevelFilter::Warn,
         (false, true) => log::LevelFilter::Debug,
@@ -179,8 +257,8 @@ fn init_logger(cli: &Cli) {
 }
 
 struct Context<'a> {
-    cli: &'a Cli,
-    map: RevisionMap,
+    cli: &'a DbArgs,
+    migrations: Migrations,
 }
 
 impl Context<'_> {
@@ -193,43 +271,47 @@ impl Context<'_> {
         )?;
         let url = DatabaseUrl::parse(&raw)?;
         log::debug!(target: LOG_TARGET, "Database {url} (from {from})");
-        let db = backend::connect(
-            &url,
-            &ConnectOptions {
-                connect_timeout: Duration::from_secs(self.cli.connect_timeout),
-                busy_timeout: Duration::from_secs(self.cli.lock_timeout),
-            },
-        )?;
+        let db = self.migrations.connect_url(&url)?;
         log::debug!(target: LOG_TARGET, "Context impl {}", db.dialect());
         Ok((url, db))
     }
 
+    fn map(&self) -> &RevisionMap {
+        self.migrations.map()
+    }
+
     fn migrator(&self, ignore_drift: bool) -> Result<Migrator<'_>, Error> {
-        Ok(
-            Migrator::new(&self.map, Store::new(&self.cli.version_table)?)
-                .lock_timeout(Duration::from_secs(self.cli.lock_timeout))
-                .use_lock(!self.cli.no_lock)
-                .ignore_drift(ignore_drift),
-        )
+        Ok(self.migrations.migrator().ignore_drift(ignore_drift))
+    }
+
+    fn json(&self) -> bool {
+        self.cli.format == Format::Json
     }
 
     fn print_revisions<'r>(&self, revs: impl Iterator<Item = &'r crate::revision::Revision>) {
+        if self.json() {
+            let list: Vec<_> = revs.map(|r| output::revision_json(self.map(), r)).collect();
+            println!("{}", serde_json::Value::from(list));
+            return;
+        }
         for rev in revs {
             if self.cli.verbose {
-                println!("{}", output::verbose(&self.map, rev));
+                println!("{}", output::verbose(&self.map(), rev));
             } else {
-                println!("{}", output::entry(&self.map, rev));
+                println!("{}", output::entry(&self.map(), rev));
             }
         }
     }
 }
 
 /// Runs one parsed command line against `files`.
-pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
-    let ctx = Context {
-        cli,
-        map: load(files)?,
-    };
+pub fn run(cli: &DbArgs, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
+    let migrations = Migrations::new(files)?
+        .version_table(&cli.version_table)?
+        .lock_timeout(Duration::from_secs(cli.lock_timeout))
+        .connect_timeout(Duration::from_secs(cli.connect_timeout))
+        .use_lock(!cli.no_lock);
+    let ctx = Context { cli, migrations };
     match &cli.command {
         Command::Upgrade {
             target,
@@ -237,15 +319,22 @@ pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
             resume,
         } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
-            let (_, mut db) = ctx.connect()?;
-            ctx.migrator(*ignore_drift)?
+            let (url, mut db) = ctx.connect()?;
+            let report = ctx
+                .migrator(*ignore_drift)?
                 .resume(*resume)
                 .upgrade(db.as_mut(), &target)?;
+            if ctx.json() {
+                println!("{}", output::report_json(&url.masked(), &report));
+            }
         }
         Command::Downgrade { target } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
-            let (_, mut db) = ctx.connect()?;
-            ctx.migrator(false)?.downgrade(db.as_mut(), &target)?;
+            let (url, mut db) = ctx.connect()?;
+            let report = ctx.migrator(false)?.downgrade(db.as_mut(), &target)?;
+            if ctx.json() {
+                println!("{}", output::report_json(&url.masked(), &report));
+            }
         }
         Command::Stamp { target, purge } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
@@ -255,23 +344,35 @@ pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
         Command::Current => {
             let (url, mut db) = ctx.connect()?;
             let heads = ctx.migrator(false)?.current(db.as_mut())?;
+            if ctx.json() {
+                let current: Vec<_> = heads
+                    .iter()
+                    .filter_map(|h| ctx.map().get(h))
+                    .map(|r| output::revision_json(ctx.map(), r))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({"database": url.masked(), "current": current})
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             if heads.is_empty() {
                 println!("Current revision for {url}: None");
             }
             for head in &heads {
                 let rev = ctx
-                    .map
+                    .map()
                     .get(head)
                     .expect("current() refuses unknown revisions");
                 if cli.verbose {
                     println!(
                         "Current revision for {url}:\n{}",
-                        output::verbose(&ctx.map, rev)
+                        output::verbose(&ctx.map(), rev)
                     );
                 } else {
                     println!(
                         "Current revision for {url}: {}",
-                        output::entry(&ctx.map, rev)
+                        output::entry(&ctx.map(), rev)
                     );
                 }
             }
@@ -280,25 +381,43 @@ pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
             let (url, mut db) = ctx.connect()?;
             let migrator = ctx.migrator(false)?;
             let drift = migrator.verify(db.as_mut())?;
+            let current = migrator.current(db.as_mut())?;
+            if ctx.json() {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "database": url.masked(),
+                        "current": current,
+                        "ok": drift.is_empty(),
+                        "drift": output::drift_json(&drift),
+                    })
+                );
+            }
             if !drift.is_empty() {
                 return Err(Error::Drift(drift));
             }
-            let current = migrator.current(db.as_mut())?;
+            if ctx.json() {
+                return Ok(ExitCode::SUCCESS);
+            }
             println!(
                 "{url}: applied revisions match the embedded SQL (current: {})",
                 plan::describe(&current)
             );
         }
         Command::History { range } => history(&ctx, range.as_deref())?,
-        Command::Heads => ctx.print_revisions(ctx.map.heads().into_iter()),
+        Command::Heads => ctx.print_revisions(ctx.map().heads().into_iter()),
         Command::Branches => {
-            for rev in ctx.map.iter().filter(|r| ctx.map.is_branch_point(&r.id)) {
-                println!("{}", output::entry(&ctx.map, rev));
-                for child in ctx.map.children(&rev.id) {
+            for rev in ctx
+                .map()
+                .iter()
+                .filter(|r| ctx.map().is_branch_point(&r.id))
+            {
+                println!("{}", output::entry(&ctx.map(), rev));
+                for child in ctx.map().children(&rev.id) {
                     println!(
                         "    -> {}{}, {}",
                         child.id,
-                        if ctx.map.is_head(&child.id) {
+                        if ctx.map().is_head(&child.id) {
                             " (head)"
                         } else {
                             ""
@@ -310,7 +429,7 @@ pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
         }
         Command::Show { revision } => {
             let target: Target = revision.parse().map_err(plan::PlanError::from)?;
-            let ids = plan::resolve(&ctx.map, &[], &target).map_err(plan::PlanError::from)?;
+            let ids = plan::resolve(&ctx.map(), &[], &target).map_err(plan::PlanError::from)?;
             if ids.is_empty() {
                 println!("Rev: base (before the first revision)");
             }
@@ -384,8 +503,8 @@ pub fn run(cli: &Cli, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
 impl Context<'_> {
     fn print_verbose(&self, ids: &[String]) {
         for id in ids {
-            if let Some(rev) = self.map.get(id) {
-                println!("{}", output::verbose(&self.map, rev));
+            if let Some(rev) = self.map().get(id) {
+                println!("{}", output::verbose(&self.map(), rev));
             }
         }
     }
@@ -435,7 +554,7 @@ fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Error> {
     } else {
         Vec::new()
     };
-    let map = &ctx.map;
+    let map = &ctx.map();
     let lower = match &range.from {
         None | Some(Target::Base) => vec![true; map.len()],
         Some(t) => {

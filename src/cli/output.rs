@@ -1,5 +1,9 @@
 //! How revisions look on the terminal, in Alembic's forms.
 
+use serde_json::{Value, json};
+
+use crate::error::Drift;
+use crate::migrator::Report;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 
 /// `4358d1b8cc75 -> 1284c81cf727 (head), create lswitch ...`: one revision on one line.
@@ -81,6 +85,52 @@ pub fn verbose(map: &RevisionMap, rev: &Revision) -> String {
         out.push_str(&format!("    Create Date: {date}\n"));
     }
     out
+}
+
+/// A revision as a JSON object, for `--format json`.
+pub fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
+    json!({
+        "revision": rev.id,
+        "down_revisions": rev.down_revisions,
+        "message": rev.message,
+        "branch_labels": rev.branch_labels,
+        "create_date": rev.create_date,
+        "path": rev.path,
+        "transactional": rev.transactional,
+        "is_head": map.is_head(&rev.id),
+        "is_branch_point": map.is_branch_point(&rev.id),
+        "is_merge": rev.is_merge(),
+    })
+}
+
+/// What an upgrade or downgrade did, as JSON.
+pub fn report_json(database: &str, report: &Report) -> Value {
+    json!({
+        "database": database,
+        "before": report.before,
+        "after": report.after,
+        "steps": report.steps.iter().map(|s| json!({
+            "revision": s.revision,
+            "direction": s.direction.name(),
+            "statements": s.statements,
+            "duration_ms": s.duration.as_secs_f64() * 1000.0,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Drifted revisions as JSON.
+pub fn drift_json(drift: &[Drift]) -> Value {
+    drift
+        .iter()
+        .map(|d| {
+            json!({
+                "revision": d.revision,
+                "path": d.path,
+                "recorded_checksum": d.recorded,
+                "embedded_checksum": d.embedded,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
