@@ -296,9 +296,9 @@ impl Context<'_> {
         }
         for rev in revs {
             if self.cli.verbose {
-                println!("{}", output::verbose(&self.map(), rev));
+                println!("{}", output::verbose(self.map(), rev));
             } else {
-                println!("{}", output::entry(&self.map(), rev));
+                println!("{}", output::entry(self.map(), rev));
             }
         }
     }
@@ -367,12 +367,12 @@ pub fn run(cli: &DbArgs, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
                 if cli.verbose {
                     println!(
                         "Current revision for {url}:\n{}",
-                        output::verbose(&ctx.map(), rev)
+                        output::verbose(ctx.map(), rev)
                     );
                 } else {
                     println!(
                         "Current revision for {url}: {}",
-                        output::entry(&ctx.map(), rev)
+                        output::entry(ctx.map(), rev)
                     );
                 }
             }
@@ -412,7 +412,7 @@ pub fn run(cli: &DbArgs, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
                 .iter()
                 .filter(|r| ctx.map().is_branch_point(&r.id))
             {
-                println!("{}", output::entry(&ctx.map(), rev));
+                println!("{}", output::entry(ctx.map(), rev));
                 for child in ctx.map().children(&rev.id) {
                     println!(
                         "    -> {}{}, {}",
@@ -429,7 +429,7 @@ pub fn run(cli: &DbArgs, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
         }
         Command::Show { revision } => {
             let target: Target = revision.parse().map_err(plan::PlanError::from)?;
-            let ids = plan::resolve(&ctx.map(), &[], &target).map_err(plan::PlanError::from)?;
+            let ids = plan::resolve(ctx.map(), &[], &target).map_err(plan::PlanError::from)?;
             if ids.is_empty() {
                 println!("Rev: base (before the first revision)");
             }
@@ -504,7 +504,7 @@ impl Context<'_> {
     fn print_verbose(&self, ids: &[String]) {
         for id in ids {
             if let Some(rev) = self.map().get(id) {
-                println!("{}", output::verbose(&self.map(), rev));
+                println!("{}", output::verbose(self.map(), rev));
             }
         }
     }
@@ -554,7 +554,7 @@ fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Error> {
     } else {
         Vec::new()
     };
-    let map = &ctx.map();
+    let map = ctx.map();
     let lower = match &range.from {
         None | Some(Target::Base) => vec![true; map.len()],
         Some(t) => {
