@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 use log::{debug, info};
 
 use crate::backend::Backend;
+use crate::backend::script::Script;
 use crate::checksum::checksum;
 use crate::error::{Drift, Error, StepFailure};
 use crate::plan::{self, Step};
-use crate::revision::{Direction, RevisionMap, Target};
+use crate::revision::{Dialect, Direction, RevisionMap, Target};
 use crate::store::{HistoryEntry, Outcome, Store};
 
 /// The log target of every line the engine logs.
@@ -235,6 +236,68 @@ impl<'m> Migrator<'m> {
         })
     }
 
+    /// The SQL that takes a database at `from` to `target` in `direction`, with version-table
+    /// updates and transaction boundaries, written without a database (Alembic's offline mode).
+    pub fn script(
+        &self,
+        dialect: Dialect,
+        from: &[String],
+        target: &Target,
+        direction: Direction,
+    ) -> Result<(Report, String), Error> {
+        self.check_known(from)?;
+        let mut script = Script::new(dialect, []);
+        let report = self.write_script(&mut script, from, target, direction)?;
+        Ok((report, script.text().to_string()))
+    }
+
+    /// What `upgrade` or `downgrade` to `target` would run on `db` now, refusing as they would;
+    /// reads the database, changes nothing and takes no lock.
+    pub fn preview(
+        &self,
+        db: &mut dyn Backend,
+        target: &Target,
+        direction: Direction,
+    ) -> Result<(Report, String), Error> {
+        let heads = self.current(db)?;
+        if direction == Direction::Upgrade {
+            self.refuse_drift(db, &heads)?;
+            self.unfinished(db)?;
+        }
+        let mut existing = Vec::new();
+        for table in [self.store.version_table(), self.store.history_table()] {
+            if db.table_exists(table)? {
+                existing.push(table.to_string());
+            }
+        }
+        let mut script = Script::new(db.dialect(), existing);
+        let report = self.write_script(&mut script, &heads, target, direction)?;
+        Ok((report, script.text().to_string()))
+    }
+
+    fn write_script(
+        &self,
+        script: &mut Script,
+        from: &[String],
+        target: &Target,
+        direction: Direction,
+    ) -> Result<Report, Error> {
+        let dialect = script.dialect();
+        let steps = match direction {
+            Direction::Upgrade => plan::upgrade(self.map, from, target, dialect)?,
+            Direction::Downgrade => plan::downgrade(self.map, from, target, dialect)?,
+        };
+        if steps.is_empty() {
+            return Ok(Report {
+                before: from.to_vec(),
+                after: from.to_vec(),
+                steps: Vec::new(),
+            });
+        }
+        self.store.ensure(script)?;
+        self.run(script, from.to_vec(), &steps, None)
+    }
+
     /// Downgrades to `target`; refused before anything runs when a step is irreversible.
     pub fn downgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
         let heads = self.current(db)?;
@@ -329,6 +392,12 @@ impl<'m> Migrator<'m> {
             Direction::Downgrade => (rev.id.clone(), parents),
         };
         info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        db.note(&format!(
+            "Running {} {from} -> {to}, {} ({})",
+            step.direction.name(),
+            rev.message,
+            rev.path
+        ));
         let statements = match rev.statements(step.direction, dialect) {
             Some(result) => result?,
             None => Vec::new(),

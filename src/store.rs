@@ -113,11 +113,12 @@ impl Store {
             .collect())
     }
 
-    /// Creates the version and history tables when missing.
+    /// Creates the version and history tables when missing (`IF NOT EXISTS` as well, so that an
+    /// offline script may assume neither).
     pub fn ensure(&self, db: &mut dyn Backend) -> Result<(), BackendError> {
         if !db.table_exists(&self.version_table)? {
             let sql = format!(
-                "CREATE TABLE {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
+                "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
                 db.quote(&self.version_table),
                 db.quote(&format!("{}_pkc", self.version_table))
             );
@@ -125,7 +126,7 @@ impl Store {
         }
         if !db.table_exists(&self.history_table)? {
             let sql = format!(
-                "CREATE TABLE {} (id {}, revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, \
+                "CREATE TABLE IF NOT EXISTS {} (id {}, revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, \
                  checksum VARCHAR(64), applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, \
                  outcome VARCHAR(16) NOT NULL, statements BIGINT NOT NULL, statements_done BIGINT NOT NULL, \
                  error TEXT)",

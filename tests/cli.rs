@@ -594,6 +594,7 @@ fn version_shows_the_crate_version() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["--version"]).ok().stdout();
     assert!(out.starts_with(&format!("quark-db-manage {}", env!("CARGO_PKG_VERSION"))));
+    assert!(out.contains(&format!("3 revisions, head {HEAD}")), "{out}");
 }
 
 #[test]
@@ -640,4 +641,210 @@ fn lock_timeout_and_no_lock() {
     );
     db.run(&["--no-lock", "upgrade", "head"]).ok();
     assert_eq!(db.versions(), [HEAD]);
+}
+
+/// Runs `sql` through the sqlite3 shell on `db`, as a DBA would.
+fn sqlite3(db: &Path, sql: &str) {
+    use std::io::Write as _;
+    let mut child = Command::new("sqlite3")
+        .args(["-bail", db.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("the sqlite3 shell (apt install sqlite3; .ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "sqlite3 rejected the script:\n{sql}"
+    );
+}
+
+impl Db {
+    fn schema(&self) -> Vec<(String, String)> {
+        let c = self.conn();
+        let mut st = c
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+            )
+            .unwrap();
+        st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+}
+
+#[test]
+fn offline_sql_piped_into_sqlite3_matches_a_live_upgrade_and_downgrade() {
+    let live = Db::new();
+    let offline = Db::new();
+    live.run(&["upgrade", "head"]).ok();
+    let dir = tempfile::tempdir().unwrap();
+    let script = run_in(
+        dir.path(),
+        &["upgrade", "head", "--sql", "--dialect", "sqlite"],
+    )
+    .ok()
+    .stdout();
+    assert!(
+        script.contains("BEGIN;") && script.contains("COMMIT;"),
+        "{script}"
+    );
+    assert!(
+        script.contains("-- Running upgrade 4358d1b8cc75 -> 1284c81cf727"),
+        "{script}"
+    );
+    assert!(
+        !dir.path().join("quark.db").exists(),
+        "--sql connects to nothing"
+    );
+    sqlite3(&offline.path(), &script);
+    assert_eq!(offline.schema(), live.schema());
+    assert_eq!(offline.versions(), [HEAD]);
+    for rev in ["1817eef6373c", "4358d1b8cc75", HEAD] {
+        assert_eq!(offline.history_count(rev, "upgrade"), 1);
+    }
+    offline.run(&["verify"]).ok();
+
+    // A range, with the dialect taken from the URL (not connected to).
+    let script = offline
+        .run(&["downgrade", "head:base", "--sql"])
+        .ok()
+        .stdout();
+    sqlite3(&offline.path(), &script);
+    live.run(&["downgrade", "base"]).ok();
+    assert_eq!(offline.schema(), live.schema());
+    assert!(offline.versions().is_empty());
+    let partial = run_in(
+        dir.path(),
+        &[
+            "upgrade",
+            "1817eef6373c:head",
+            "--sql",
+            "--dialect",
+            "sqlite",
+        ],
+    )
+    .ok()
+    .stdout();
+    assert!(
+        !partial.contains("<base> -> 1817eef6373c")
+            && partial.contains("1817eef6373c -> 4358d1b8cc75")
+    );
+}
+
+#[test]
+fn offline_sql_needs_a_dialect_and_a_downgrade_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = run_in(dir.path(), &["upgrade", "head", "--sql"])
+        .fails()
+        .stderr();
+    assert!(e.contains("--dialect sqlite|postgresql|mysql"), "{e}");
+    let e = run_in(
+        dir.path(),
+        &["downgrade", "base", "--sql", "--dialect", "mysql"],
+    )
+    .fails()
+    .stderr();
+    assert!(e.contains("needs FROM:TO (e.g. head:base)"), "{e}");
+    let e = run_in(dir.path(), &["upgrade", "--sql", "--dialect", "oracle"]);
+    assert!(
+        e.stderr().contains("unknown dialect 'oracle'"),
+        "{}",
+        e.stderr()
+    );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let db = Db::new();
+    db.run(&["upgrade", "4358d1b8cc75"]).ok();
+    let before = db.schema();
+    let out = db.run(&["upgrade", "head", "--dry-run"]).ok().stdout();
+    assert!(
+        out.contains("upgrade 4358d1b8cc75 -> 1284c81cf727, 1 revision(s); nothing was changed"),
+        "{out}"
+    );
+    assert!(out.contains("CREATE TABLE quark_nvp_orphaned_lswitches"), "{out}");
+    assert!(
+        !out.contains("CREATE TABLE IF NOT EXISTS"),
+        "the version tables exist: {out}"
+    );
+    assert_eq!(db.schema(), before);
+    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+    assert_eq!(db.history_count(HEAD, "upgrade"), 0);
+    let out = db.run(&["downgrade", "base", "--dry-run"]).ok().stdout();
+    assert!(
+        out.contains("downgrade 4358d1b8cc75 -> base, 2 revision(s)"),
+        "{out}"
+    );
+    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+    db.run(&["upgrade", "head"]).ok();
+    let out = db.run(&["upgrade", "head", "--dry-run"]).ok().stdout();
+    assert!(out.contains("nothing to upgrade"), "{out}");
+}
+
+fn json(run: Run) -> serde_json::Value {
+    serde_json::from_str(&run.ok().stdout()).expect("one JSON document on stdout")
+}
+
+#[test]
+fn json_output_for_tools() {
+    let db = Db::new();
+    let report = json(db.run(&["--format", "json", "upgrade", "4358d1b8cc75"]));
+    assert_eq!(report["before"], serde_json::json!([]));
+    assert_eq!(report["after"], serde_json::json!(["4358d1b8cc75"]));
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["revision"], "1817eef6373c");
+    assert_eq!(steps[0]["direction"], "upgrade");
+    assert!(steps[0]["duration_ms"].as_f64().unwrap() >= 0.0);
+
+    let current = json(db.run(&["current", "--format", "json"]));
+    assert_eq!(current["current"][0]["revision"], "4358d1b8cc75");
+    assert_eq!(current["current"][0]["is_head"], false);
+    assert!(
+        current["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("sqlite:///")
+    );
+
+    let heads = json(db.run(&["heads", "--format", "json"]));
+    assert_eq!(heads[0]["revision"], HEAD);
+    assert_eq!(
+        heads[0]["down_revisions"],
+        serde_json::json!(["4358d1b8cc75"])
+    );
+    let history = json(db.run(&["history", "--format", "json"]));
+    let ids: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["revision"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [HEAD, "4358d1b8cc75", "1817eef6373c"]);
+
+    let verify = json(db.run(&["verify", "--format", "json"]));
+    assert_eq!(verify["ok"], true);
+    db.conn()
+        .execute(
+            "UPDATE alembic_version_history SET checksum = 'abc' WHERE revision = '4358d1b8cc75'",
+            [],
+        )
+        .unwrap();
+    let drifted = db.run(&["verify", "--format", "json"]).fails();
+    let verify: serde_json::Value = serde_json::from_str(&drifted.stdout()).unwrap();
+    assert_eq!(verify["ok"], false);
+    assert_eq!(verify["drift"][0]["revision"], "4358d1b8cc75");
+    assert_eq!(verify["drift"][0]["recorded_checksum"], "abc");
 }

@@ -7,6 +7,7 @@
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub mod script;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -136,16 +137,24 @@ pub trait Backend {
     fn placeholder(&self, n: usize) -> String;
 
     /// `name` quoted as an identifier.
-    fn quote(&self, name: &str) -> String;
+    fn quote(&self, name: &str) -> String {
+        self.dialect().quote(name)
+    }
 
     /// Whether DDL inside a transaction rolls back with it (false where the server commits DDL
     /// implicitly, as MySQL does).
     fn transactional_ddl(&self) -> bool {
-        true
+        self.dialect().transactional_ddl()
     }
 
     /// Column definition of an auto-incrementing integer primary key.
-    fn auto_increment_key(&self) -> &'static str;
+    fn auto_increment_key(&self) -> &'static str {
+        self.dialect().auto_increment_key()
+    }
+
+    /// Marks where the next statements come from (a revision starting); drivers ignore it,
+    /// a script prints it as a comment.
+    fn note(&mut self, _text: &str) {}
 }
 
 /// How to connect.

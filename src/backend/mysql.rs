@@ -207,16 +207,4 @@ impl Backend for Mysql {
     fn placeholder(&self, _n: usize) -> String {
         "?".to_string()
     }
-
-    fn quote(&self, name: &str) -> String {
-        format!("`{}`", name.replace('`', "``"))
-    }
-
-    fn auto_increment_key(&self) -> &'static str {
-        "BIGINT AUTO_INCREMENT PRIMARY KEY"
-    }
-
-    fn transactional_ddl(&self) -> bool {
-        false
-    }
 }

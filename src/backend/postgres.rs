@@ -238,12 +238,4 @@ impl Backend for Postgres {
     fn placeholder(&self, n: usize) -> String {
         format!("${n}")
     }
-
-    fn quote(&self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-
-    fn auto_increment_key(&self) -> &'static str {
-        "BIGSERIAL PRIMARY KEY"
-    }
 }

@@ -167,14 +167,6 @@ impl Backend for Sqlite {
     fn placeholder(&self, n: usize) -> String {
         format!("?{n}")
     }
-
-    fn quote(&self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-
-    fn auto_increment_key(&self) -> &'static str {
-        "INTEGER PRIMARY KEY AUTOINCREMENT"
-    }
 }
 
 fn to_sql(v: &Value) -> ToSqlOutput<'_> {

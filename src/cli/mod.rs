@@ -16,7 +16,7 @@ use crate::config::resolve_connection;
 use crate::error::Error;
 use crate::migrator::{LOG_TARGET, Migrator};
 use crate::plan;
-use crate::revision::{Range, RevisionMap, Target};
+use crate::revision::{Dialect, Direction, Range, RevisionMap, Target};
 use crate::scaffold::{self, NewRevision};
 use crate::source;
 use crate::store::DEFAULT_VERSION_TABLE;
@@ -95,9 +95,17 @@ pub struct DbArgs {
     /// downgrade); log lines stay on stderr.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// SQL dialect of an offline (--sql) script when no database URL is given.
+    #[arg(long, global = true, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+fn parse_dialect(name: &str) -> Result<Dialect, String> {
+    Dialect::from_name(name)
+        .ok_or_else(|| format!("unknown dialect '{name}': expected sqlite, postgresql or mysql"))
 }
 
 /// How results are printed.
@@ -107,6 +115,18 @@ pub enum Format {
     Text,
     /// One JSON document on stdout.
     Json,
+}
+
+/// Instead of migrating: print what would run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Preview {
+    /// Print the complete SQL script without connecting (offline mode); the target may be
+    /// FROM:TO, and the dialect comes from the URL or --dialect.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sql: bool,
+    /// Connect, read the current state, and print the plan and the SQL it would run.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The subcommands.
@@ -123,12 +143,16 @@ pub enum Command {
         /// Continue a revision that stopped part-way, at its first unfinished statement.
         #[arg(long)]
         resume: bool,
+        #[command(flatten)]
+        preview: Preview,
     },
     /// Revert to an earlier revision.
     Downgrade {
-        /// base, a revision (or unique prefix), or -N.
+        /// base, a revision (or unique prefix), or -N; FROM:TO with --sql.
         #[arg(allow_hyphen_values = true)]
         target: String,
+        #[command(flatten)]
+        preview: Preview,
     },
     /// Show the database's current revision(s).
     Current,
@@ -276,6 +300,24 @@ impl Context<'_> {
         Ok((url, db))
     }
 
+    /// The dialect of an offline script: --dialect, else the configured URL's, unconnected.
+    fn offline_dialect(&self) -> Result<Dialect, Error> {
+        if let Some(dialect) = self.cli.dialect {
+            return Ok(dialect);
+        }
+        let env = std::env::var("DATABASE_URL").ok();
+        match resolve_connection(
+            self.cli.database_connection.as_deref(),
+            self.cli.config_file.as_deref(),
+            env,
+        ) {
+            Ok((raw, _)) => Ok(DatabaseUrl::parse(&raw)?.dialect),
+            Err(e) => Err(Error::Io(format!(
+                "--sql writes SQL for one dialect: pass --dialect sqlite|postgresql|mysql or a database URL ({e})"
+            ))),
+        }
+    }
+
     fn map(&self) -> &RevisionMap {
         self.migrations.map()
     }
@@ -317,24 +359,14 @@ pub fn run(cli: &DbArgs, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
             target,
             ignore_drift,
             resume,
+            preview,
         } => {
-            let target: Target = target.parse().map_err(plan::PlanError::from)?;
-            let (url, mut db) = ctx.connect()?;
-            let report = ctx
-                .migrator(*ignore_drift)?
-                .resume(*resume)
-                .upgrade(db.as_mut(), &target)?;
-            if ctx.json() {
-                println!("{}", output::report_json(&url.masked(), &report));
-            }
+            let migrator = ctx.migrator(*ignore_drift)?.resume(*resume);
+            migrate(&ctx, &migrator, target, Direction::Upgrade, preview)?;
         }
-        Command::Downgrade { target } => {
-            let target: Target = target.parse().map_err(plan::PlanError::from)?;
-            let (url, mut db) = ctx.connect()?;
-            let report = ctx.migrator(false)?.downgrade(db.as_mut(), &target)?;
-            if ctx.json() {
-                println!("{}", output::report_json(&url.masked(), &report));
-            }
+        Command::Downgrade { target, preview } => {
+            let migrator = ctx.migrator(false)?;
+            migrate(&ctx, &migrator, target, Direction::Downgrade, preview)?;
         }
         Command::Stamp { target, purge } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
@@ -533,6 +565,80 @@ fn write_revision(
         ))
     })?;
     println!("Generating {} ... done", path.display());
+    Ok(())
+}
+
+/// `upgrade` and `downgrade`: run, preview (`--dry-run`) or write offline SQL (`--sql`).
+fn migrate(
+    ctx: &Context<'_>,
+    migrator: &Migrator<'_>,
+    spec: &str,
+    direction: Direction,
+    preview: &Preview,
+) -> Result<(), Error> {
+    if preview.sql {
+        let (from, to) = match spec.split_once(':') {
+            Some((from, to)) => (Some(from), to),
+            None if direction == Direction::Downgrade => {
+                return Err(Error::Io(format!(
+                    "downgrade --sql needs FROM:TO (e.g. head:{spec}): offline, the database's revision is not read"
+                )));
+            }
+            None => (None, spec),
+        };
+        let from = match from {
+            None | Some("" | "base") => Vec::new(),
+            Some(from) => {
+                let t: Target = from.parse().map_err(plan::PlanError::from)?;
+                plan::resolve(ctx.map(), &[], &t).map_err(plan::PlanError::from)?
+            }
+        };
+        let target: Target = to.parse().map_err(plan::PlanError::from)?;
+        let dialect = ctx.offline_dialect()?;
+        let (report, sql) = migrator.script(dialect, &from, &target, direction)?;
+        println!(
+            "-- {} {} -> {} ({dialect}), written by quark-db-manage {}\n",
+            direction.name(),
+            plan::describe(&report.before),
+            plan::describe(&report.after),
+            env!("CARGO_PKG_VERSION")
+        );
+        print!("{sql}");
+        return Ok(());
+    }
+    let target: Target = spec.parse().map_err(plan::PlanError::from)?;
+    let (url, mut db) = ctx.connect()?;
+    if preview.dry_run {
+        let (report, sql) = migrator.preview(db.as_mut(), &target, direction)?;
+        if ctx.json() {
+            let mut json = output::report_json(&url.masked(), &report);
+            json["sql"] = sql.into();
+            println!("{json}");
+        } else if report.steps.is_empty() {
+            println!(
+                "-- dry run on {url}: at {}, nothing to {}",
+                plan::describe(&report.before),
+                direction.name()
+            );
+        } else {
+            println!(
+                "-- dry run on {url}: {} {} -> {}, {} revision(s); nothing was changed\n",
+                direction.name(),
+                plan::describe(&report.before),
+                plan::describe(&report.after),
+                report.steps.len()
+            );
+            print!("{sql}");
+        }
+        return Ok(());
+    }
+    let report = match direction {
+        Direction::Upgrade => migrator.upgrade(db.as_mut(), &target)?,
+        Direction::Downgrade => migrator.downgrade(db.as_mut(), &target)?,
+    };
+    if ctx.json() {
+        println!("{}", output::report_json(&url.masked(), &report));
+    }
     Ok(())
 }
 

@@ -24,6 +24,38 @@ impl Dialect {
         }
     }
 
+    /// `name` quoted as an identifier.
+    pub fn quote(self, name: &str) -> String {
+        match self {
+            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+            Dialect::Sqlite | Dialect::Postgresql => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// `value` as a string literal.
+    pub fn string_literal(self, value: &str) -> String {
+        let escaped = value.replace('\'', "''");
+        match self {
+            // MySQL's default SQL mode treats the backslash as an escape character.
+            Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
+            Dialect::Sqlite | Dialect::Postgresql => format!("'{escaped}'"),
+        }
+    }
+
+    /// Whether DDL inside a transaction rolls back with it (MySQL commits DDL implicitly).
+    pub fn transactional_ddl(self) -> bool {
+        self != Dialect::Mysql
+    }
+
+    /// Column definition of an auto-incrementing integer primary key.
+    pub fn auto_increment_key(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Dialect::Postgresql => "BIGSERIAL PRIMARY KEY",
+            Dialect::Mysql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
+        }
+    }
+
     /// Parses a dialect name; `postgres` and `mariadb` are accepted as aliases.
     pub fn from_name(name: &str) -> Option<Dialect> {
         match name.to_ascii_lowercase().as_str() {
