@@ -774,7 +774,10 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         out.contains("upgrade 4358d1b8cc75 -> 1284c81cf727, 1 revision(s); nothing was changed"),
         "{out}"
     );
-    assert!(out.contains("CREATE TABLE quark_nvp_orphaned_lswitches"), "{out}");
+    assert!(
+        out.contains("CREATE TABLE quark_nvp_orphaned_lswitches"),
+        "{out}"
+    );
     assert!(
         !out.contains("CREATE TABLE IF NOT EXISTS"),
         "the version tables exist: {out}"

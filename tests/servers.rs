@@ -684,3 +684,103 @@ fn postgres_panic_releases_the_lock() {
 fn mysql_panic_releases_the_lock() {
     panic_releases_the_lock(Kind::Mysql);
 }
+
+/// Tables, columns, indexes and version rows: what a live upgrade and a piped script must agree on.
+fn schema(kind: Kind, t: &TestDb) -> Vec<String> {
+    let (columns, indexes) = match kind {
+        Kind::Postgres => (
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1",
+            "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
+        ),
+        Kind::Mysql => (
+            "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', coalesce(column_default, '')) FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1",
+            "SELECT CONCAT(table_name, '.', index_name, ' ', column_name, ' ', non_unique) FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY 1",
+        ),
+    };
+    let mut db = t.db();
+    let mut out = Vec::new();
+    for sql in [columns, indexes] {
+        for row in db.query(sql, &[]).unwrap() {
+            out.push(row[0].as_text().unwrap_or_default().to_string());
+        }
+    }
+    out.extend(t.versions());
+    out
+}
+
+/// Pipes `script` into the server's own shell (psql or mysql) on `t`'s database, as a DBA would.
+fn shell(kind: Kind, t: &TestDb, script: &str) {
+    use std::io::Write as _;
+    let mut command = match kind {
+        Kind::Postgres => {
+            let mut c = Command::new("psql");
+            c.args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &t.name,
+            ]);
+            c
+        }
+        Kind::Mysql => {
+            let mut c = Command::new("mysql");
+            c.args(["-h", "127.0.0.1", "-u", "root", &t.name]);
+            c
+        }
+    };
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the server's shell (psql / mysql) is installed with the server");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "{kind:?} shell rejected:\n{script}"
+    );
+}
+
+fn offline_script_matches_live(kind: Kind) {
+    let (Some(live), Some(offline)) = (TestDb::new(kind), TestDb::new(kind)) else {
+        return;
+    };
+    ok(&live.cli(&["upgrade", "head"]));
+    // The dialect comes from the URL; nothing connects to the offline database.
+    let script = offline.cli(&["upgrade", "head", "--sql"]);
+    ok(&script);
+    let script = String::from_utf8(script.stdout).unwrap();
+    shell(kind, &offline, &script);
+    assert_eq!(schema(kind, &offline), schema(kind, &live));
+    assert_eq!(
+        offline.count("SELECT count(*) FROM alembic_version_history WHERE outcome = 'success'"),
+        3
+    );
+    ok(&offline.cli(&["verify"]));
+
+    let down = offline.cli(&["downgrade", "head:base", "--sql"]);
+    ok(&down);
+    shell(kind, &offline, &String::from_utf8(down.stdout).unwrap());
+    ok(&live.cli(&["downgrade", "base"]));
+    assert_eq!(schema(kind, &offline), schema(kind, &live));
+    assert!(offline.versions().is_empty());
+}
+
+#[test]
+fn postgres_offline_script_through_psql_matches_a_live_upgrade() {
+    offline_script_matches_live(Kind::Postgres);
+}
+
+#[test]
+fn mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade() {
+    offline_script_matches_live(Kind::Mysql);
+}
