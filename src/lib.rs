@@ -11,16 +11,59 @@
 //! Data flows one way: files ([`source`]) → parsed revisions and their graph ([`revision`]) →
 //! a plan ([`plan`]) → a database ([`backend`]), driven by the [`migrator`].
 //!
-//! ```no_run
-//! use quark_db_manage::{backend, load, migrator::Migrator, store::Store, url::DatabaseUrl, MIGRATIONS};
+//! ## In your application
 //!
-//! let map = load(MIGRATIONS)?;
-//! let url = DatabaseUrl::parse("sqlite:////var/lib/app/app.db")?;
-//! let mut db = backend::connect(&url, &Default::default())?;
-//! let report = Migrator::new(&map, Store::new("alembic_version")?).upgrade(db.as_mut(), &"head".parse()?)?;
-//! println!("{} revisions applied", report.steps.len());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! Keep your revisions in `migrations/` beside your `Cargo.toml` and depend on this crate twice:
+//!
+//! ```toml
+//! [dependencies]
+//! quark-db-manage = { version = "0.1", default-features = false, features = ["sqlite"] }
+//!
+//! [build-dependencies]
+//! quark-db-manage = { version = "0.1", default-features = false }
 //! ```
+//!
+//! Your `build.rs` validates and embeds them, with the same `file:line` errors as ours:
+//!
+//! ```no_run
+//! fn main() {
+//!     if let Err(problems) = quark_db_manage::build::embed_migrations("migrations") {
+//!         eprintln!("{problems}");
+//!         std::process::exit(1);
+//!     }
+//! }
+//! ```
+//!
+//! and one line gets the embedded set; [`Migrations`] applies it on start-up, under the lock,
+//! and reports what ran:
+//!
+//! ```no_run
+//! use quark_db_manage::{EmbeddedFile, Error, Migrations};
+//!
+//! static MIGRATIONS: &[EmbeddedFile] = quark_db_manage::embed_migrations!();
+//!
+//! fn main() -> Result<(), Error> {
+//!     let migrations = Migrations::new(MIGRATIONS)?;
+//!     let mut db = migrations.connect("sqlite:////var/lib/app/app.db")?;
+//!     let status = migrations.status(db.as_mut())?; // no lock taken
+//!     if !status.is_up_to_date() {
+//!         match migrations.upgrade(db.as_mut()) {
+//!             Ok(report) => {
+//!                 for step in &report.steps {
+//!                     log::info!("applied {} in {:?}", step.revision, step.duration);
+//!                 }
+//!             }
+//!             Err(Error::LockTimeout { .. }) => return Ok(()), // another instance is migrating
+//!             Err(e) => return Err(e),
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Log lines go through the [`log`] facade under the target `quark.migration`, so your logger
+//! shows them. [`cli::DbArgs`] mounts every subcommand in your own command line (`app db
+//! upgrade head`); `examples/appliance` is a complete application built this way.
 
 extern crate self as quark_db_manage;
 

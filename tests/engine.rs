@@ -392,3 +392,68 @@ fn stamping_clears_an_unfinished_revision() {
     assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
     assert!(m.upgrade(db.as_mut(), &head).unwrap().steps.is_empty());
 }
+
+#[test]
+fn startup_api_status_without_the_lock_then_upgrade_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = chain(
+        dir.path(),
+        &[
+            ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
+            ("b2", "a1", "CREATE TABLE t_b (x INT);", "DROP TABLE t_b;"),
+        ],
+    );
+    let migrations = quark_db_manage::Migrations::from_map(map)
+        .lock_timeout(std::time::Duration::from_millis(200));
+    assert_eq!(migrations.heads(), ["b2"]);
+    let url = format!("sqlite:///{}", dir.path().join("t.db").display());
+    let mut db = migrations.connect(&url).unwrap();
+
+    // Another process holds the lock: the status still answers, the upgrade times out, typed.
+    let mut holder = open(dir.path());
+    holder
+        .lock("alembic_version", std::time::Duration::from_secs(1))
+        .unwrap();
+    let status = migrations.status(db.as_mut()).unwrap();
+    assert!(status.current.is_empty());
+    assert_eq!(status.pending, ["a1", "b2"]);
+    assert!(!status.is_up_to_date());
+    assert!(matches!(
+        migrations.upgrade(db.as_mut()),
+        Err(Error::LockTimeout { .. })
+    ));
+    holder.unlock().unwrap();
+
+    let report = migrations.upgrade(db.as_mut()).unwrap();
+    let ran: Vec<&str> = report.steps.iter().map(|s| s.revision.as_str()).collect();
+    assert_eq!(ran, ["a1", "b2"]);
+    assert_eq!(report.after, ["b2"]);
+    assert!(report.steps.iter().all(|s| s.statements == 1));
+    let status = migrations.status(db.as_mut()).unwrap();
+    assert!(status.is_up_to_date(), "{status:?}");
+
+    // Nothing pending: a second start takes no lock, so a held lock does not delay it.
+    holder
+        .lock("alembic_version", std::time::Duration::from_secs(1))
+        .unwrap();
+    assert!(migrations.upgrade(db.as_mut()).unwrap().steps.is_empty());
+    holder.unlock().unwrap();
+
+    // An edited revision shows as drift.
+    db.run("UPDATE alembic_version_history SET checksum = 'edited' WHERE revision = 'a1'")
+        .unwrap();
+    let status = migrations.status(db.as_mut()).unwrap();
+    assert_eq!(status.drift.len(), 1);
+    assert_eq!(status.drift[0].revision, "a1");
+    assert!(!status.is_up_to_date());
+
+    // Connection failures are typed too.
+    let missing = format!(
+        "sqlite:///{}",
+        dir.path().join("no/such/dir/t.db").display()
+    );
+    assert!(matches!(
+        migrations.connect(&missing),
+        Err(Error::Connect { .. })
+    ));
+}

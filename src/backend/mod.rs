@@ -176,6 +176,10 @@ impl Default for ConnectOptions {
 }
 
 /// Opens a connection to the database `url` names.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(unused_variables)
+)]
 pub fn connect(
     url: &DatabaseUrl,
     options: &ConnectOptions,

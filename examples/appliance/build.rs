@@ -1,0 +1,8 @@
+//! Validates and embeds this application's `migrations/`: a broken chain fails the build.
+
+fn main() {
+    if let Err(problems) = quark_db_manage::build::embed_migrations("migrations") {
+        eprintln!("{problems}");
+        std::process::exit(1);
+    }
+}

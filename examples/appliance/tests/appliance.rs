@@ -1,0 +1,204 @@
+//! The appliance, built as its users get it: one binary, copied alone to an empty directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_appliance");
+const HEAD: &str = "e5f6a1b2c3d4";
+
+/// An empty directory holding nothing but a copy of the binary.
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(BIN, dir.path().join("appliance")).unwrap();
+        Site { dir }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(self.dir.path().join("appliance"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("APPLIANCE_DATABASE")
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "info");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "appliance {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("appliance.db")
+    }
+
+    fn query(&self, sql: &str) -> i64 {
+        let c = rusqlite::Connection::open(self.db()).unwrap();
+        c.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn migrates_itself_from_an_empty_directory_then_does_its_job() {
+    let site = Site::new();
+    let entries: Vec<_> = std::fs::read_dir(site.dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "nothing but the binary");
+    let first = text(&site.run(&[]));
+    for line in [
+        "Running upgrade <base> -> a1b2c3d4e5f6, readings",
+        "Running upgrade b2c3d4e5f6a1, c3d4e5f6a1b2 -> d4e5f6a1b2c3, merge units and settings",
+        "Running upgrade d4e5f6a1b2c3 -> e5f6a1b2c3d4, compact the database file",
+        "schema migrated: 5 revision(s)",
+        "recorded 0; 1 readings",
+    ] {
+        assert!(first.contains(line), "missing {line:?} in:\n{first}");
+    }
+    assert!(!site.dir.path().join("migrations").exists());
+    let version: String = rusqlite::Connection::open(site.db())
+        .unwrap()
+        .query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, HEAD);
+    assert_eq!(
+        site.query("SELECT count(*) FROM settings"),
+        1,
+        "the branch's data row"
+    );
+}
+
+#[test]
+fn a_second_start_does_no_migration_work() {
+    let site = Site::new();
+    site.run(&["record", "1"]);
+    let second = text(&site.run(&["record", "2"]));
+    assert!(!second.contains("Running upgrade"), "{second}");
+    assert!(
+        second.contains("Already at e5f6a1b2c3d4: nothing to upgrade"),
+        "{second}"
+    );
+    assert!(second.contains("recorded 2; 2 readings"), "{second}");
+    assert_eq!(
+        site.query("SELECT count(*) FROM alembic_version_history"),
+        5
+    );
+}
+
+#[test]
+fn starts_at_once_are_safe() {
+    let site = Site::new();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            site.command(&["record", &i.to_string()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(site.query("SELECT count(*) FROM readings"), 4);
+    assert_eq!(
+        site.query("SELECT count(*) FROM alembic_version_history WHERE direction = 'upgrade'"),
+        5,
+        "each revision applied once"
+    );
+}
+
+#[test]
+fn the_mounted_db_subcommand_manages_the_appliance_schema() {
+    let site = Site::new();
+    site.run(&["db", "upgrade", "d4e5f6a1b2c3"]);
+    let current = text(&site.run(&["db", "current"]));
+    assert!(
+        current.contains(
+            "b2c3d4e5f6a1, c3d4e5f6a1b2 -> d4e5f6a1b2c3 (mergepoint), merge units and settings"
+        ),
+        "{current}"
+    );
+    let history = text(&site.run(&["db", "history"]));
+    assert!(
+        history.starts_with("d4e5f6a1b2c3 -> e5f6a1b2c3d4 (head), compact"),
+        "{history}"
+    );
+    site.run(&["db", "upgrade", "head"]);
+    site.run(&["db", "downgrade", "c3d4e5f6a1b2"]);
+    let current = text(&site.run(&["db", "current"]));
+    assert!(current.contains("-> c3d4e5f6a1b2, settings"), "{current}");
+    let json = text(&site.run(&["db", "--format", "json", "heads"]));
+    assert!(json.contains("\"revision\":\"e5f6a1b2c3d4\""), "{json}");
+    let out = site.command(&["db", "upgrade", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("FAILED: "), "{}", text(&out));
+}
+
+/// The example's sources copied to a scratch crate outside the workspace.
+fn scratch_copy(dir: &Path) {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.join("../..").canonicalize().unwrap();
+    let manifest = std::fs::read_to_string(here.join("Cargo.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../..\"",
+            &format!("path = {:?}", root.display().to_string()),
+        );
+    std::fs::write(dir.join("Cargo.toml"), format!("{manifest}\n[workspace]\n")).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::copy(here.join("build.rs"), dir.join("build.rs")).unwrap();
+    for sub in ["src", "migrations"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for entry in std::fs::read_dir(here.join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_broken_migrations_dir_fails_the_appliance_build_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    scratch_copy(dir.path());
+    let broken = dir
+        .path()
+        .join("migrations/d4e5f6a1b2c3_merge_units_and_settings.sql");
+    let text = std::fs::read_to_string(&broken).unwrap().replace(
+        "Revises: b2c3d4e5f6a1, c3d4e5f6a1b2",
+        "Revises: b2c3d4e5f6a1, 0000deadbeef",
+    );
+    std::fs::write(&broken, text).unwrap();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("appliance-scratch-target");
+    let out = Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the build must fail");
+    assert!(
+        stderr.contains("migrations/d4e5f6a1b2c3_merge_units_and_settings.sql:4:")
+            && stderr.contains("0000deadbeef"),
+        "{stderr}"
+    );
+}
