@@ -65,6 +65,9 @@
 //! shows them. [`cli::DbArgs`] mounts every subcommand in your own command line (`app db
 //! upgrade head`); `examples/appliance` is a complete application built this way.
 
+// The examples above show whole `build.rs` and `main.rs` files, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
 extern crate self as quark_db_manage;
 
 pub mod backend;
