@@ -74,12 +74,7 @@ impl TestDb {
     }
 
     fn cli(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(["--database-connection", &self.url])
-            .args(args)
-            .env_remove("DATABASE_URL")
-            .output()
-            .unwrap()
+        cli(&self.url, args)
     }
 
     fn versions(&self) -> Vec<String> {
@@ -110,6 +105,16 @@ impl Drop for TestDb {
             let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}{force}", self.name));
         }
     }
+}
+
+/// Runs the binary on the database at `url`.
+fn cli(url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["--database-connection", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
 }
 
 /// A two-revision chain: `a1` creates `t_a`; `b2` (revising `a1`) is the text given.
@@ -286,30 +291,17 @@ fn mysql_concurrent_processes() {
 
 #[test]
 fn connection_errors_name_host_port_database_and_user_but_not_the_password() {
-    let out = Command::new(BIN)
-        .args([
-            "--database-connection",
-            "postgresql://quark:s3cret@127.0.0.1:1/nodb",
-            "--lock-timeout",
-            "2",
-            "current",
-        ])
-        .output()
-        .unwrap();
+    let out = cli(
+        "postgresql://quark:s3cret@127.0.0.1:1/nodb",
+        &["--lock-timeout", "2", "current"],
+    );
     let e = fails(&out);
     assert!(
         e.contains("PostgreSQL at 127.0.0.1:1 database nodb as user quark"),
         "{e}"
     );
     assert!(!e.contains("s3cret"));
-    let out = Command::new(BIN)
-        .args([
-            "--database-connection",
-            "mysql://root:s3cret@127.0.0.1:1/nodb",
-            "current",
-        ])
-        .output()
-        .unwrap();
+    let out = cli("mysql://root:s3cret@127.0.0.1:1/nodb", &["current"]);
     let e = fails(&out);
     assert!(
         e.contains("MySQL at 127.0.0.1:1 database nodb as user root") && !e.contains("s3cret"),
@@ -416,10 +408,7 @@ fn postgres_tls_modes() {
     assert_eq!(encrypted(&format!("{}?sslmode=disable", t.url)), "0");
     assert_eq!(encrypted(&t.url), "1", "sslmode=prefer is the default");
     let url = format!("{}?sslmode=require", t.url);
-    let out = Command::new(BIN)
-        .args(["--database-connection", &url, "upgrade", "head"])
-        .output()
-        .unwrap();
+    let out = cli(&url, &["upgrade", "head"]);
     ok(&out);
     assert_eq!(t.versions(), [HEAD]);
 
@@ -471,10 +460,7 @@ fn mysql_tls_modes() {
     let ca = scalar(t.db().as_mut(), "SELECT @@ssl_ca");
     let verified = format!("{}?ssl_mode=VERIFY_IDENTITY&ssl_ca={ca}", t.url);
     assert!(!cipher(&verified).is_empty());
-    let out = Command::new(BIN)
-        .args(["--database-connection", &verified, "upgrade", "head"])
-        .output()
-        .unwrap();
+    let out = cli(&verified, &["upgrade", "head"]);
     ok(&out);
     assert_eq!(t.versions(), [HEAD]);
 }
@@ -487,10 +473,7 @@ fn postgres_over_the_unix_socket() {
     let dirs = scalar(t.db().as_mut(), "SHOW unix_socket_directories");
     let dir = dirs.split(',').next().unwrap().trim();
     let url = format!("postgresql://postgres@/{}?host={dir}", t.name);
-    let out = Command::new(BIN)
-        .args(["--database-connection", &url, "upgrade", "head"])
-        .output()
-        .unwrap();
+    let out = cli(&url, &["upgrade", "head"]);
     ok(&out);
     assert_eq!(t.versions(), [HEAD]);
     let db = &mut connect(&url).unwrap();
@@ -510,10 +493,7 @@ fn mysql_over_the_unix_socket() {
     };
     let socket = scalar(t.db().as_mut(), "SELECT @@socket");
     let url = format!("mysql://root@localhost/{}?unix_socket={socket}", t.name);
-    let out = Command::new(BIN)
-        .args(["--database-connection", &url, "upgrade", "head"])
-        .output()
-        .unwrap();
+    let out = cli(&url, &["upgrade", "head"]);
     ok(&out);
     assert_eq!(t.versions(), [HEAD]);
     let db = &mut connect(&url).unwrap();
@@ -548,19 +528,13 @@ fn mysql_percent_encoded_password() {
         .unwrap();
     let encoded = "p%40ss%3Aw%2Frd%25%3F%23%26";
     let url = format!("mysql://{user}:{encoded}@127.0.0.1:3306/{}", t.name);
-    let out = Command::new(BIN)
-        .args(["--database-connection", &url, "upgrade", "head"])
-        .output()
-        .unwrap();
+    let out = cli(&url, &["upgrade", "head"]);
     let log = ok(&out);
     assert!(!log.contains(encoded) && !log.contains(password), "{log}");
     assert_eq!(t.versions(), [HEAD]);
 
     let wrong = format!("mysql://{user}:n0t%40it@127.0.0.1:3306/{}", t.name);
-    let out = Command::new(BIN)
-        .args(["--database-connection", &wrong, "current"])
-        .output()
-        .unwrap();
+    let out = cli(&wrong, &["current"]);
     let e = fails(&out);
     assert!(
         e.contains(&format!("as user {user}")) && e.contains("Access denied") && !e.contains("n0t"),
