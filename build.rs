@@ -9,6 +9,10 @@ mod revision;
 mod source;
 
 #[allow(dead_code, unused_imports)]
+#[path = "src/checksum.rs"]
+mod checksum;
+
+#[allow(dead_code, unused_imports)]
 #[path = "src/codegen.rs"]
 mod codegen;
 

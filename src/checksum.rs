@@ -1,6 +1,10 @@
 //! Checksums of the SQL a revision runs, to detect revisions edited after they were applied.
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
+
+use crate::revision::{Dialect, Direction, Revision};
 
 /// SHA-256 of `sql` as lowercase hex, with a BOM removed and CRLF folded to LF.
 pub fn checksum(sql: &str) -> String {
@@ -8,10 +12,18 @@ pub fn checksum(sql: &str) -> String {
         .strip_prefix('\u{feff}')
         .unwrap_or(sql)
         .replace("\r\n", "\n");
-    Sha256::digest(sql.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = String::with_capacity(64);
+    for b in Sha256::digest(sql.as_bytes()) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+/// The checksum recorded when `rev` is upgraded on `dialect`: that of the SQL it runs there
+/// (`None` when it has no upgrade for that dialect).
+pub fn upgrade_checksum(rev: &Revision, dialect: Dialect) -> Option<String> {
+    rev.section(Direction::Upgrade, dialect)
+        .map(|s| checksum(&s.sql))
 }
 
 #[cfg(test)]

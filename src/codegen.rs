@@ -6,6 +6,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::checksum::upgrade_checksum;
+use crate::revision::Dialect;
 use crate::source::{build_map, read_dir};
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
@@ -32,16 +34,30 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
 /// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`.
 pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
     let files = read_dir(abs, shown).map_err(|e| e.to_string())?;
-    build_map(&files).map_err(|e| e.to_string())?;
+    let map = build_map(&files).map_err(|e| e.to_string())?;
     let mut code = String::from("&[\n");
-    for f in &files {
-        let full = abs.join(&f.name);
+    for rev in map.iter() {
+        let file = files
+            .iter()
+            .find(|f| f.path == rev.path)
+            .expect("every revision has a file");
+        let full = abs.join(&file.name);
         println!("cargo:rerun-if-changed={}", full.display());
+        let checksums: Vec<String> = Dialect::ALL
+            .iter()
+            .map(|d| match upgrade_checksum(rev, *d) {
+                Some(sum) => format!("Some({sum:?})"),
+                None => "None".to_string(),
+            })
+            .collect();
         let _ = writeln!(
             code,
-            "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}) }},",
-            f.path,
-            full.display().to_string()
+            "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_db_manage::Summary {{ id: {:?}, head: {}, checksums: [{}] }}) }},",
+            file.path,
+            full.display().to_string(),
+            rev.id,
+            map.is_head(&rev.id),
+            checksums.join(", ")
         );
     }
     code.push(']');

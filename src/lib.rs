@@ -97,6 +97,20 @@ pub struct EmbeddedFile {
     pub path: &'static str,
     /// The file's text.
     pub source: &'static str,
+    /// What build.rs read from the file, so a start-up at head needs no parsing (absent for
+    /// files embedded by hand).
+    pub summary: Option<Summary>,
+}
+
+/// The facts about one embedded revision that a start-up check needs, computed at build time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// The revision id.
+    pub id: &'static str,
+    /// Whether it is a head of the embedded graph.
+    pub head: bool,
+    /// The checksum of its upgrade SQL per dialect, in [`revision::Dialect::ALL`] order.
+    pub checksums: [Option<&'static str>; 3],
 }
 
 /// Build-script support: validate and embed a migrations directory.

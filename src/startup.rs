@@ -15,21 +15,29 @@
 //! }
 //! ```
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use log::info;
 
 use crate::backend::{self, Backend, ConnectOptions};
 use crate::error::{Drift, Error};
-use crate::migrator::{Migrator, Report};
+use crate::migrator::{LOG_TARGET, Migrator, Report};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::store::{DEFAULT_VERSION_TABLE, Store};
 use crate::url::DatabaseUrl;
-use crate::{EmbeddedFile, load};
+use crate::{EmbeddedFile, Summary, load};
 
 /// An application's migrations with the settings used to apply them.
+///
+/// The revision graph is parsed only when a command needs it: a start-up against a database
+/// already at head is checked against the summaries build.rs computed (heads and checksums).
 #[derive(Debug, Clone)]
 pub struct Migrations {
-    map: RevisionMap,
+    files: &'static [EmbeddedFile],
+    map: OnceLock<RevisionMap>,
     store: Store,
     lock_timeout: Duration,
     connect_timeout: Duration,
@@ -55,14 +63,24 @@ impl Status {
 }
 
 impl Migrations {
-    /// Loads embedded migration files into a validated graph (build.rs has already checked them).
-    pub fn new(files: &[EmbeddedFile]) -> Result<Migrations, Error> {
-        Ok(Migrations::from_map(load(files)?))
+    /// The migrations `embed_migrations!()` embedded; files embedded by hand, without the
+    /// summaries build.rs writes, are parsed and validated here.
+    pub fn new(files: &'static [EmbeddedFile]) -> Result<Migrations, Error> {
+        let migrations = Migrations::with(files, OnceLock::new());
+        if migrations.summaries().is_none() {
+            migrations.map()?;
+        }
+        Ok(migrations)
     }
 
     /// Wraps an already validated graph.
     pub fn from_map(map: RevisionMap) -> Migrations {
+        Migrations::with(&[], OnceLock::from(map))
+    }
+
+    fn with(files: &'static [EmbeddedFile], map: OnceLock<RevisionMap>) -> Migrations {
         Migrations {
+            files,
             map,
             store: Store::new(DEFAULT_VERSION_TABLE).expect("the default table name is valid"),
             lock_timeout: Duration::from_secs(60),
@@ -95,21 +113,69 @@ impl Migrations {
         self
     }
 
-    /// The revision graph.
-    pub fn map(&self) -> &RevisionMap {
-        &self.map
+    /// The revision graph, parsed on first use.
+    pub fn map(&self) -> Result<&RevisionMap, Error> {
+        if let Some(map) = self.map.get() {
+            return Ok(map);
+        }
+        let map = load(self.files)?;
+        Ok(self.map.get_or_init(|| map))
     }
 
-    /// The ids of the embedded heads.
-    pub fn heads(&self) -> Vec<&str> {
-        self.map.heads().iter().map(|r| r.id.as_str()).collect()
+    /// How many revisions are embedded.
+    pub fn len(&self) -> usize {
+        match self.map.get() {
+            Some(map) => map.len(),
+            None => self.files.len(),
+        }
+    }
+
+    /// Whether no revision is embedded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ids of the embedded heads, sorted.
+    pub fn heads(&self) -> Result<Vec<&str>, Error> {
+        let mut heads: Vec<&str> = match self.summaries() {
+            Some(summaries) => summaries.filter(|s| s.head).map(|s| s.id).collect(),
+            None => self.map()?.heads().iter().map(|r| r.id.as_str()).collect(),
+        };
+        heads.sort_unstable();
+        Ok(heads)
+    }
+
+    /// The build-time summaries, when every file has one.
+    fn summaries(&self) -> Option<impl Iterator<Item = &'static Summary>> {
+        let all = !self.files.is_empty() && self.files.iter().all(|f| f.summary.is_some());
+        all.then(|| self.files.iter().filter_map(|f| f.summary.as_ref()))
     }
 
     /// A migrator with these settings, for every other command (downgrade, stamp, ...).
-    pub fn migrator(&self) -> Migrator<'_> {
-        Migrator::new(&self.map, self.store.clone())
+    pub fn migrator(&self) -> Result<Migrator<'_>, Error> {
+        Ok(Migrator::new(self.map()?, self.store.clone())
             .lock_timeout(self.lock_timeout)
-            .use_lock(self.use_lock)
+            .use_lock(self.use_lock))
+    }
+
+    /// The database's revisions when it is at the embedded heads with no applied revision edited,
+    /// read with two queries and the build-time summaries; `None` when that is not certain, and
+    /// the full check must decide.
+    fn at_head(&self, db: &mut dyn Backend) -> Option<Vec<String>> {
+        let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
+        let (heads, recorded) = self.store.read_state(db).ok()?;
+        if heads.iter().map(String::as_str).ne(self.heads().ok()?) {
+            return None;
+        }
+        let dialect = db.dialect().index();
+        for (revision, sum) in &recorded {
+            if let Some(summary) = summaries.get(revision.as_str())
+                && summary.checksums[dialect].is_some_and(|embedded| embedded != sum)
+            {
+                return None;
+            }
+        }
+        Some(heads)
     }
 
     /// Opens the database `url` names, with these timeouts.
@@ -128,9 +194,16 @@ impl Migrations {
 
     /// Current, pending and drifted revisions, read without taking the migration lock.
     pub fn status(&self, db: &mut dyn Backend) -> Result<Status, Error> {
-        let migrator = self.migrator();
+        if let Some(current) = self.at_head(db) {
+            return Ok(Status {
+                current,
+                pending: Vec::new(),
+                drift: Vec::new(),
+            });
+        }
+        let migrator = self.migrator()?;
         let current = migrator.current(db)?;
-        let steps = plan::upgrade(&self.map, &current, &Target::Heads, db.dialect())?;
+        let steps = plan::upgrade(self.map()?, &current, &Target::Heads, db.dialect())?;
         Ok(Status {
             pending: steps.iter().map(|s| s.revision.id.clone()).collect(),
             drift: migrator.verify(db)?,
@@ -140,11 +213,94 @@ impl Migrations {
 
     /// Upgrades to every head under the migration lock; takes no lock when nothing is pending.
     pub fn upgrade(&self, db: &mut dyn Backend) -> Result<Report, Error> {
-        self.migrator().upgrade(db, &Target::Heads)
+        if let Some(heads) = self.at_head(db) {
+            info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
+            return Ok(Report {
+                before: heads.clone(),
+                after: heads,
+                steps: Vec::new(),
+            });
+        }
+        self.migrator()?.upgrade(db, &Target::Heads)
     }
 
     /// Connects to `url` and upgrades it to head: the one call an application makes on start-up.
     pub fn migrate(&self, url: &str) -> Result<Report, Error> {
         self.upgrade(self.connect(url)?.as_mut())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::upgrade_checksum;
+    use crate::revision::Dialect;
+    use crate::{MIGRATIONS, load};
+
+    #[test]
+    fn build_time_summaries_match_the_parsed_revisions() {
+        let map = load(MIGRATIONS).unwrap();
+        assert_eq!(MIGRATIONS.len(), map.len());
+        for file in MIGRATIONS {
+            let summary = file.summary.expect("embed_migrations! writes summaries");
+            let rev = map.get(summary.id).unwrap();
+            assert_eq!(rev.path, file.path);
+            assert_eq!(summary.head, map.is_head(&rev.id));
+            for d in Dialect::ALL {
+                assert_eq!(
+                    summary.checksums[d.index()].map(String::from),
+                    upgrade_checksum(rev, d)
+                );
+            }
+        }
+    }
+
+    fn sqlite() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:///{}", dir.path().join("t.db").display());
+        (dir, url)
+    }
+
+    #[test]
+    fn a_start_at_head_is_checked_without_parsing_the_migrations() {
+        let (_dir, url) = sqlite();
+        let report = Migrations::new(MIGRATIONS).unwrap().migrate(&url).unwrap();
+        assert_eq!(report.steps.len(), MIGRATIONS.len());
+
+        let m = Migrations::new(MIGRATIONS).unwrap();
+        let mut db = m.connect(&url).unwrap();
+        let report = m.upgrade(db.as_mut()).unwrap();
+        assert!(report.steps.is_empty());
+        assert_eq!(report.after, m.heads().unwrap());
+        assert!(m.status(db.as_mut()).unwrap().is_up_to_date());
+        assert!(m.map.get().is_none(), "the graph was not parsed");
+    }
+
+    #[test]
+    fn drift_unknown_revisions_and_pending_work_take_the_full_check() {
+        let (_dir, url) = sqlite();
+        let m = Migrations::new(MIGRATIONS).unwrap();
+        let mut db = m.connect(&url).unwrap();
+        let status = m.status(db.as_mut()).unwrap();
+        assert_eq!(status.pending.len(), MIGRATIONS.len());
+        m.upgrade(db.as_mut()).unwrap();
+
+        let head = m.heads().unwrap()[0].to_string();
+        let edit = format!(
+            "UPDATE alembic_version_history SET checksum = 'edited' WHERE revision = '{head}'"
+        );
+        db.run(&edit).unwrap();
+        let m = Migrations::new(MIGRATIONS).unwrap();
+        assert!(matches!(m.upgrade(db.as_mut()), Err(Error::Drift(d)) if d[0].revision == head));
+        assert_eq!(m.status(db.as_mut()).unwrap().drift[0].revision, head);
+
+        db.run("DELETE FROM alembic_version").unwrap();
+        db.run("INSERT INTO alembic_version VALUES ('5ac5404bff1e')")
+            .unwrap();
+        let m = Migrations::new(MIGRATIONS).unwrap();
+        assert!(matches!(
+            m.upgrade(db.as_mut()),
+            Err(Error::UnknownRevisions { .. })
+        ));
     }
 }

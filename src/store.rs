@@ -102,15 +102,23 @@ impl Store {
         if !db.table_exists(&self.version_table)? {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT version_num FROM {} ORDER BY version_num",
-            db.quote(&self.version_table)
-        );
-        Ok(db
+        self.read_heads(db)
+    }
+
+    /// The revisions in the version table, sorted; an error when the table does not exist.
+    pub fn read_heads(&self, db: &mut dyn Backend) -> Result<Vec<String>, BackendError> {
+        // Sorted here rather than by the server (see `read_state`).
+        let sql = format!("SELECT version_num FROM {}", db.quote(&self.version_table));
+        let mut heads: Vec<String> = db
             .query(&sql, &[])?
             .into_iter()
-            .filter_map(|r| r.into_iter().next()?.as_text().map(String::from))
-            .collect())
+            .filter_map(|r| match r.into_iter().next()? {
+                Value::Text(head) => Some(head),
+                _ => None,
+            })
+            .collect();
+        heads.sort_unstable();
+        Ok(heads)
     }
 
     /// Creates the version and history tables when missing (`IF NOT EXISTS` as well, so that an
@@ -251,6 +259,14 @@ impl Store {
         if !db.table_exists(&self.history_table)? {
             return Ok(HashMap::new());
         }
+        self.read_applied_checksums(db)
+    }
+
+    /// As [`Store::applied_checksums`], but an error when the history table does not exist.
+    pub fn read_applied_checksums(
+        &self,
+        db: &mut dyn Backend,
+    ) -> Result<HashMap<String, String>, BackendError> {
         let sql = format!(
             "SELECT revision, checksum FROM {} WHERE direction = {} AND outcome = {} AND checksum IS NOT NULL ORDER BY id",
             db.quote(&self.history_table),
@@ -262,6 +278,36 @@ impl Store {
             .into_iter()
             .filter_map(|r| Some((r[0].as_text()?.to_string(), r[1].as_text()?.to_string())))
             .collect())
+    }
+
+    /// The version table's rows (sorted) and [`Store::applied_checksums`]: the whole start-up
+    /// check of a database at head. An error when either table is missing.
+    pub fn read_state(
+        &self,
+        db: &mut dyn Backend,
+    ) -> Result<(Vec<String>, HashMap<String, String>), BackendError> {
+        let heads = self.read_heads(db)?;
+        // No WHERE and no ORDER BY: on a fresh PostgreSQL session the catalog lookups for
+        // operators and sorts take longer than the query; the rows are few, filtered here.
+        let sql = format!(
+            "SELECT id, revision, checksum, direction, outcome FROM {}",
+            db.quote(&self.history_table),
+        );
+        let mut rows = db.query(&sql, &[])?;
+        rows.sort_unstable_by_key(|row| row[0].as_int());
+        let mut checksums = HashMap::new();
+        for row in rows {
+            let [_, revision, checksum, direction, outcome]: [Value; 5] = row
+                .try_into()
+                .map_err(|_| BackendError::Database(format!("{sql}: expected 5 columns")))?;
+            if direction.as_text() == Some("upgrade")
+                && outcome.as_text() == Some(Outcome::Success.name())
+                && let (Value::Text(revision), Value::Text(checksum)) = (revision, checksum)
+            {
+                checksums.insert(revision, checksum);
+            }
+        }
+        Ok((heads, checksums))
     }
 
     /// A history entry for a step that starts now.

@@ -31,7 +31,7 @@ impl Scratch {
         std::fs::write(
             dir.path().join("Cargo.toml"),
             format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[build-dependencies]\nthiserror = \"2\"\n\n[workspace]\n"
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[build-dependencies]\nsha2 = \"0.10\"\nthiserror = \"2\"\n\n[workspace]\n"
             ),
         )
         .unwrap();
@@ -44,7 +44,8 @@ impl Scratch {
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(
             dir.path().join("src/main.rs"),
-            "extern crate self as quark_db_manage;\npub struct EmbeddedFile { pub path: &'static str, pub source: &'static str }\n\
+            "extern crate self as quark_db_manage;\npub struct EmbeddedFile { pub path: &'static str, pub source: &'static str, pub summary: Option<Summary> }\n\
+             pub struct Summary { pub id: &'static str, pub head: bool, pub checksums: [Option<&'static str>; 3] }\n\
              static FILES: &[EmbeddedFile] = include!(concat!(env!(\"OUT_DIR\"), \"/quark_db_manage_migrations.rs\"));\n\
              fn main() { for f in FILES { println!(\"{} {}\", f.path, f.source.lines().find(|l| l.starts_with(\"CREATE\")).unwrap_or(\"\")); } }\n",
         )

@@ -405,7 +405,7 @@ fn startup_api_status_without_the_lock_then_upgrade_with_a_report() {
     );
     let migrations = quark_db_manage::Migrations::from_map(map)
         .lock_timeout(std::time::Duration::from_millis(200));
-    assert_eq!(migrations.heads(), ["b2"]);
+    assert_eq!(migrations.heads().unwrap(), ["b2"]);
     let url = format!("sqlite:///{}", dir.path().join("t.db").display());
     let mut db = migrations.connect(&url).unwrap();
 

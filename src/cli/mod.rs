@@ -21,7 +21,7 @@ use crate::scaffold::{self, NewRevision};
 use crate::source;
 use crate::store::DEFAULT_VERSION_TABLE;
 use crate::url::DatabaseUrl;
-use crate::{EmbeddedFile, Migrations, load};
+use crate::{EmbeddedFile, Migrations};
 
 /// The `quark-db-manage` command line.
 #[derive(Debug, Parser)]
@@ -217,7 +217,7 @@ pub enum Command {
 }
 
 /// Runs the command line against `files` and returns the process exit status.
-pub fn main_with(files: &[EmbeddedFile]) -> ExitCode {
+pub fn main_with(files: &'static [EmbeddedFile]) -> ExitCode {
     let command = Cli::command().version(version(files));
     let cli = match command.try_get_matches() {
         Ok(matches) => Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()),
@@ -227,27 +227,18 @@ pub fn main_with(files: &[EmbeddedFile]) -> ExitCode {
 }
 
 /// The crate version and the embedded head revisions, for `--version`.
-fn version(files: &[EmbeddedFile]) -> String {
-    match load(files) {
-        Ok(map) => {
-            let heads: Vec<&str> = map.heads().iter().map(|r| r.id.as_str()).collect();
-            format!(
-                "{} (migrations: {} revisions, head {})",
-                env!("CARGO_PKG_VERSION"),
-                map.len(),
-                heads.join(", ")
-            )
-        }
-        Err(e) => format!(
-            "{} (embedded migrations invalid: {e})",
-            env!("CARGO_PKG_VERSION")
-        ),
+fn version(files: &'static [EmbeddedFile]) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let summary = Migrations::new(files).and_then(|m| Ok((m.len(), m.heads()?.join(", "))));
+    match summary {
+        Ok((n, heads)) => format!("{version} (migrations: {n} revisions, head {heads})"),
+        Err(e) => format!("{version} (embedded migrations invalid: {e})"),
     }
 }
 
 impl DbArgs {
     /// Runs the subcommand against `files`, printing results and errors; returns the exit status.
-    pub fn run(&self, files: &[EmbeddedFile]) -> ExitCode {
+    pub fn run(&self, files: &'static [EmbeddedFile]) -> ExitCode {
         init_logger(self);
         match run(self, files) {
             Ok(code) => code,
@@ -282,7 +273,8 @@ fn init_logger(cli: &DbArgs) {
 
 struct Context<'a> {
     cli: &'a DbArgs,
-    migrations: Migrations,
+    migrations: &'a Migrations,
+    map: &'a RevisionMap,
 }
 
 impl Context<'_> {
@@ -319,11 +311,11 @@ impl Context<'_> {
     }
 
     fn map(&self) -> &RevisionMap {
-        self.migrations.map()
+        self.map
     }
 
     fn migrator(&self, ignore_drift: bool) -> Result<Migrator<'_>, Error> {
-        Ok(self.migrations.migrator().ignore_drift(ignore_drift))
+        Ok(self.migrations.migrator()?.ignore_drift(ignore_drift))
     }
 
     fn json(&self) -> bool {
@@ -347,13 +339,17 @@ impl Context<'_> {
 }
 
 /// Runs one parsed command line against `files`.
-pub fn run(cli: &DbArgs, files: &[EmbeddedFile]) -> Result<ExitCode, Error> {
+pub fn run(cli: &DbArgs, files: &'static [EmbeddedFile]) -> Result<ExitCode, Error> {
     let migrations = Migrations::new(files)?
         .version_table(&cli.version_table)?
         .lock_timeout(Duration::from_secs(cli.lock_timeout))
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
         .use_lock(!cli.no_lock);
-    let ctx = Context { cli, migrations };
+    let ctx = Context {
+        cli,
+        migrations: &migrations,
+        map: migrations.map()?,
+    };
     match &cli.command {
         Command::Upgrade {
             target,

@@ -15,6 +15,11 @@ impl Dialect {
     /// Every dialect, in a fixed order.
     pub const ALL: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgresql, Dialect::Mysql];
 
+    /// This dialect's position in [`Dialect::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The name used in section headers and `--dialect`.
     pub fn name(self) -> &'static str {
         match self {
