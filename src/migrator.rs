@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
-use crate::backend::Backend;
 use crate::backend::script::Script;
+use crate::backend::{Backend, BackendError, BatchError};
 use crate::checksum::checksum;
 use crate::error::{Drift, Error, StepFailure};
 use crate::plan::{self, Step};
@@ -410,63 +410,97 @@ impl<'m> Migrator<'m> {
             .map(|s| checksum(&s.sql));
         let mut entry = Store::entry(&rev.id, step.direction.name(), sum, statements.len());
         let started = Instant::now();
-        let atomic = rev.transactional && db.transactional_ddl();
-        if atomic {
-            db.begin()?;
+        for statement in statements.iter().skip(skip) {
+            debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
+        }
+        let fail = |db: &mut dyn Backend, entry: &mut HistoryEntry, i: usize, e: BackendError| {
+            let atomic = rev.transactional && db.transactional_ddl();
+            let took_effect = if atomic { 0 } else { i };
+            entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
+            let recorded = if atomic {
+                let _ = db.rollback();
+                self.store.record(db, entry)
+            } else {
+                self.store.update(db, entry)
+            };
+            if let Err(record) = recorded {
+                log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+            }
+            Error::StepFailed(Box::new(StepFailure {
+                revision: rev.id.clone(),
+                path: rev.path.clone(),
+                direction: step.direction,
+                statement: i + 1,
+                statements: statements.len(),
+                line: statements[i].line,
+                sql: statements[i].sql.clone(),
+                message: e.to_string(),
+                took_effect,
+                left_at: step.before.clone(),
+            }))
+        };
+        if rev.transactional && db.transactional_ddl() {
+            // The revision in one transaction, sent as one batch, then its bookkeeping and the
+            // commit as another: two round trips where the driver can batch.
+            let mut batch = vec![dialect.begin()];
+            batch.extend(statements.iter().skip(skip).map(|s| s.sql.as_str()));
+            match db.run_batch(&batch) {
+                Ok(()) => {}
+                Err(BatchError {
+                    index: Some(0),
+                    error,
+                }) => return Err(error.into()),
+                Err(BatchError {
+                    index: Some(i),
+                    error,
+                }) => {
+                    return Err(fail(db, &mut entry, skip + i - 1, error));
+                }
+                Err(BatchError { index: None, .. }) => {
+                    // The driver cannot say which statement failed: find it by running them
+                    // one by one in a new transaction (the first one left no trace).
+                    let _ = db.rollback();
+                    db.begin()?;
+                    for (i, statement) in statements.iter().enumerate().skip(skip) {
+                        if let Err(e) = db.run(&statement.sql) {
+                            return Err(fail(db, &mut entry, i, e));
+                        }
+                    }
+                }
+            }
+            entry.finish(Outcome::Success, statements.len(), started, None);
+            let mut book = Script::new(dialect, []);
+            self.store
+                .replace_heads(&mut book, &step.removed(), &step.added())?;
+            self.store.record(&mut book, &entry)?;
+            let mut batch = book.statements();
+            batch.push("COMMIT");
+            if let Err(e) = db.run_batch(&batch) {
+                let _ = db.rollback();
+                return Err(e.error.into());
+            }
         } else {
+            // Outside a transaction: recorded as in progress first, its progress after every
+            // statement, so that a failure or a crash can be resumed where it stopped.
             entry.finish(Outcome::InProgress, skip, started, None);
             self.store.record(db, &entry)?;
-        }
-        for (i, statement) in statements.iter().enumerate().skip(skip) {
-            debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
-            let result = db.run(&statement.sql);
-            if let Err(e) = result {
-                let took_effect = if atomic { 0 } else { i };
-                entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
-                let recorded = if atomic {
-                    let _ = db.rollback();
-                    self.store.record(db, &entry)
-                } else {
-                    self.store.update(db, &entry)
-                };
-                if let Err(record) = recorded {
-                    log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+            for (i, statement) in statements.iter().enumerate().skip(skip) {
+                if let Err(e) = db.run(&statement.sql) {
+                    return Err(fail(db, &mut entry, i, e));
                 }
-                return Err(Error::StepFailed(Box::new(StepFailure {
-                    revision: rev.id.clone(),
-                    path: rev.path.clone(),
-                    direction: step.direction,
-                    statement: i + 1,
-                    statements: statements.len(),
-                    line: statement.line,
-                    sql: statement.sql.clone(),
-                    message: e.to_string(),
-                    took_effect,
-                    left_at: step.before.clone(),
-                })));
-            }
-            if !atomic {
                 entry.finish(Outcome::InProgress, i + 1, started, None);
                 self.store.update(db, &entry)?;
             }
-        }
-        if !atomic {
             db.begin()?;
-        }
-        entry.finish(Outcome::Success, statements.len(), started, None);
-        let recorded = self
-            .store
-            .replace_heads(db, &step.removed(), &step.added())
-            .and_then(|()| {
-                if atomic {
-                    self.store.record(db, &entry)
-                } else {
-                    self.store.update(db, &entry)
-                }
-            });
-        if let Err(e) = recorded.and_then(|()| db.commit()) {
-            let _ = db.rollback();
-            return Err(e.into());
+            entry.finish(Outcome::Success, statements.len(), started, None);
+            let recorded = self
+                .store
+                .replace_heads(db, &step.removed(), &step.added())
+                .and_then(|()| self.store.update(db, &entry));
+            if let Err(e) = recorded.and_then(|()| db.commit()) {
+                let _ = db.rollback();
+                return Err(e.into());
+            }
         }
         Ok(StepReport {
             revision: rev.id.clone(),

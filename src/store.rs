@@ -124,24 +124,39 @@ impl Store {
     /// Creates the version and history tables when missing (`IF NOT EXISTS` as well, so that an
     /// offline script may assume neither).
     pub fn ensure(&self, db: &mut dyn Backend) -> Result<(), BackendError> {
+        let mut create = Vec::new();
         if !db.table_exists(&self.version_table)? {
-            let sql = format!(
+            create.push(format!(
                 "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
                 db.quote(&self.version_table),
                 db.quote(&format!("{}_pkc", self.version_table))
-            );
-            db.run(&sql)?;
+            ));
         }
         if !db.table_exists(&self.history_table)? {
-            let sql = format!(
+            create.push(format!(
                 "CREATE TABLE IF NOT EXISTS {} (id {}, revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, \
                  checksum VARCHAR(64), applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, \
                  outcome VARCHAR(16) NOT NULL, statements BIGINT NOT NULL, statements_done BIGINT NOT NULL, \
                  error TEXT)",
                 db.quote(&self.history_table),
                 db.auto_increment_key()
-            );
-            db.run(&sql)?;
+            ));
+        }
+        // Both tables in one transaction where DDL can be: one commit, and never only one table.
+        let together = create.len() > 1 && db.transactional_ddl();
+        if together {
+            db.begin()?;
+        }
+        for sql in &create {
+            if let Err(e) = db.run(sql) {
+                if together {
+                    let _ = db.rollback();
+                }
+                return Err(e);
+            }
+        }
+        if together {
+            db.commit()?;
         }
         Ok(())
     }

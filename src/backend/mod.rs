@@ -100,6 +100,27 @@ pub enum BackendError {
     NotCompiled(&'static str),
 }
 
+/// A statement of a batch failed.
+#[derive(Debug)]
+pub struct BatchError {
+    /// Which statement failed, when the driver can tell.
+    pub index: Option<usize>,
+    /// The database's error.
+    pub error: BackendError,
+}
+
+/// `statements` as one script: each ends with a `;` on its own line, so that a trailing `--`
+/// comment cannot swallow the separator.
+pub fn join_statements(statements: &[&str]) -> String {
+    let mut out = String::new();
+    for sql in statements {
+        let sql = sql.trim_end();
+        out.push_str(sql.strip_suffix(';').unwrap_or(sql));
+        out.push_str("\n;\n");
+    }
+    out
+}
+
 /// What the migration engine needs from a database.
 pub trait Backend {
     /// The SQL dialect spoken, which picks `-- +upgrade <dialect>` sections.
@@ -126,6 +147,19 @@ pub trait Backend {
 
     /// Runs one statement of a migration as written; any rows it returns are discarded.
     fn run(&mut self, sql: &str) -> Result<(), BackendError>;
+
+    /// Runs `statements` in order in as few round trips as the driver can, stopping at the first
+    /// that fails. Callers batch only statements that may share a transaction (a driver may run
+    /// a batch as one).
+    fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
+        for (i, sql) in statements.iter().enumerate() {
+            self.run(sql).map_err(|error| BatchError {
+                index: Some(i),
+                error,
+            })?;
+        }
+        Ok(())
+    }
 
     /// Runs one statement with bound parameters (see [`Backend::placeholder`]); returns rows changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError>;

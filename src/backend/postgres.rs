@@ -11,7 +11,7 @@ use postgres::{Client, Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tls::{self, Tls, TlsMode};
-use super::{Backend, BackendError, ConnectOptions, Row, Value};
+use super::{Backend, BackendError, BatchError, ConnectOptions, Row, Value, join_statements};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
@@ -209,6 +209,16 @@ impl Backend for Postgres {
 
     fn run(&mut self, sql: &str) -> Result<(), BackendError> {
         self.client.batch_execute(sql).map_err(db_err)
+    }
+
+    fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
+        // One round trip; the server does not say which statement failed.
+        self.client
+            .batch_execute(&join_statements(statements))
+            .map_err(|e| BatchError {
+                index: None,
+                error: db_err(e),
+            })
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {

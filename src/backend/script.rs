@@ -13,6 +13,7 @@ pub struct Script {
     dialect: Dialect,
     existing: HashSet<String>,
     out: String,
+    statements: Vec<String>,
 }
 
 impl Script {
@@ -22,6 +23,7 @@ impl Script {
             dialect,
             existing: existing.into_iter().collect(),
             out: String::new(),
+            statements: Vec::new(),
         }
     }
 
@@ -30,13 +32,23 @@ impl Script {
         &self.out
     }
 
+    /// The statements written so far, one per entry.
+    pub fn statements(&self) -> Vec<&str> {
+        self.statements.iter().map(String::as_str).collect()
+    }
+
     fn statement(&mut self, sql: &str) {
         let sql = sql.trim_end();
-        self.out.push_str(sql);
-        if !sql.ends_with(';') {
-            self.out.push(';');
-        }
-        self.out.push_str("\n\n");
+        self.statements.push(sql.to_string());
+        let body = sql.strip_suffix(';').unwrap_or(sql);
+        self.out.push_str(body);
+        // A `;` after a trailing `--` comment would be commented out.
+        let last_line = body.rsplit('\n').next().unwrap_or_default();
+        self.out.push_str(if last_line.contains("--") {
+            "\n;\n\n"
+        } else {
+            ";\n\n"
+        });
     }
 
     fn literal(&self, value: &Value) -> String {
@@ -116,5 +128,48 @@ impl Backend for Script {
             self.out.push('\n');
         }
         self.out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::join_statements;
+
+    #[test]
+    fn parameters_become_literals_of_the_dialect() {
+        let mut s = Script::new(Dialect::Mysql, []);
+        let sql = format!(
+            "INSERT INTO t VALUES ({}, {}, {})",
+            s.placeholder(1),
+            s.placeholder(2),
+            s.placeholder(3)
+        );
+        s.execute(&sql, &["it's a \\ path".into(), 7.into(), Value::Null])
+            .unwrap();
+        assert_eq!(
+            s.statements(),
+            ["INSERT INTO t VALUES ('it''s a \\\\ path', 7, NULL)"]
+        );
+        let mut s = Script::new(Dialect::Postgresql, []);
+        s.execute(&format!("SELECT {}", s.placeholder(1)), &["a\\b'".into()])
+            .unwrap();
+        assert_eq!(s.statements(), ["SELECT 'a\\b'''"]);
+    }
+
+    #[test]
+    fn a_trailing_comment_cannot_swallow_the_terminator() {
+        let mut s = Script::new(Dialect::Sqlite, ["t".to_string()]);
+        s.run("CREATE TABLE t (x INT) -- the table").unwrap();
+        s.run("DROP TABLE t;").unwrap();
+        assert_eq!(
+            s.text(),
+            "CREATE TABLE t (x INT) -- the table\n;\n\nDROP TABLE t;\n\n"
+        );
+        assert!(s.table_exists("t").unwrap() && !s.table_exists("u").unwrap());
+        assert_eq!(
+            join_statements(&["SELECT 1 -- one", "SELECT 2;"]),
+            "SELECT 1 -- one\n;\nSELECT 2\n;\n"
+        );
     }
 }

@@ -47,6 +47,14 @@ impl Dialect {
         }
     }
 
+    /// The statement that starts a transaction.
+    pub fn begin(self) -> &'static str {
+        match self {
+            Dialect::Mysql => "START TRANSACTION",
+            Dialect::Sqlite | Dialect::Postgresql => "BEGIN",
+        }
+    }
+
     /// Whether DDL inside a transaction rolls back with it (MySQL commits DDL implicitly).
     pub fn transactional_ddl(self) -> bool {
         self != Dialect::Mysql
