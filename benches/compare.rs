@@ -8,7 +8,7 @@
 //! - `apply_<backend>/<tool>/N`: applying N revisions to an empty database, each creating a table
 //!   and an index and inserting a row. `raw` runs the same SQL through the same driver, one
 //!   transaction per revision plus one row written per revision; `refinery` runs one transaction
-//!   per migration, `refinery_grouped` one for all.
+//!   per migration, `refinery_grouped` one for all, as does `quark_single` (`--single-transaction`).
 //! - `build/*`: parsing and validating a generated chain as build.rs does, and the graph
 //!   operations (topological order, heads, history) on it.
 //!
@@ -309,16 +309,19 @@ fn apply(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
-        group.bench_with_input(BenchmarkId::new("quark", n), &n, |b, _| {
-            b.iter_batched(
-                fresh,
-                |(_d, p)| {
-                    let url = format!("sqlite:///{}", p.display());
-                    Migrations::new(files).unwrap().migrate(&url).unwrap()
-                },
-                BatchSize::PerIteration,
-            )
-        });
+        for (label, single) in [("quark", false), ("quark_single", true)] {
+            group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
+                b.iter_batched(
+                    fresh,
+                    |(_d, p)| {
+                        let url = format!("sqlite:///{}", p.display());
+                        let m = Migrations::new(files).unwrap().single_transaction(single);
+                        m.migrate(&url).unwrap()
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
         for (label, grouped) in [("refinery", false), ("refinery_grouped", true)] {
             group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                 b.iter_batched(
@@ -350,14 +353,19 @@ fn apply(c: &mut Criterion) {
             )
         });
         server.drop_all(&mut names);
-        group.bench_with_input(BenchmarkId::new("quark", n), &n, |b, _| {
-            b.iter_batched(
-                || server.url(&server.create(&mut names)),
-                |url| Migrations::new(files).unwrap().migrate(&url).unwrap(),
-                BatchSize::PerIteration,
-            )
-        });
-        server.drop_all(&mut names);
+        for (label, single) in [("quark", false), ("quark_single", true)] {
+            group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
+                b.iter_batched(
+                    || server.url(&server.create(&mut names)),
+                    |url| {
+                        let m = Migrations::new(files).unwrap().single_transaction(single);
+                        m.migrate(&url).unwrap()
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+            server.drop_all(&mut names);
+        }
         for (label, grouped) in [("refinery", false), ("refinery_grouped", true)] {
             group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                 b.iter_batched(

@@ -190,11 +190,14 @@ def table(whole):
     for backend, sizes in (("sqlite", (10, 100, 1000)), ("postgres", (100,)), ("mariadb", (100,))):
         for n in sizes:
             group = f"apply_{backend}"
-            q, raw, ref, grouped = (
-                estimate(group, t, str(n)) for t in ("quark", "raw", "refinery", "refinery_grouped")
+            q, raw, ref, single, grouped = (
+                estimate(group, t, str(n))
+                for t in ("quark", "raw", "refinery", "quark_single", "refinery_grouped")
             )
             if q is not None:
-                rows.append((f"apply {n} revisions, {backend}", q, raw, ref, grouped))
+                rows.append((f"apply {n} revisions, {backend}", q, raw, ref, None))
+            if single is not None:
+                rows.append((f"apply {n} revisions, {backend}, one transaction", single, None, None, grouped))
     print("| measurement | quark | raw floor | vs raw | refinery | vs refinery | refinery grouped | vs grouped |")
     print("|---|---|---|---|---|---|---|---|")
     for name, q, raw, ref, grouped in rows:

@@ -49,6 +49,7 @@ pub struct Migrator<'m> {
     use_lock: bool,
     ignore_drift: bool,
     resume: bool,
+    single_transaction: bool,
 }
 
 /// Releases the migration lock when dropped, on every path out, panics included; a panic also
@@ -78,6 +79,7 @@ impl<'m> Migrator<'m> {
             use_lock: true,
             ignore_drift: false,
             resume: false,
+            single_transaction: false,
         }
     }
 
@@ -98,6 +100,13 @@ impl<'m> Migrator<'m> {
     /// refusing to run.
     pub fn resume(mut self, resume: bool) -> Self {
         self.resume = resume;
+        self
+    }
+
+    /// Run all the revisions of one command in a single transaction, all or nothing, where the
+    /// database and every revision allow it (not on MySQL, not with `Transactional: false`).
+    pub fn single_transaction(mut self, single: bool) -> Self {
+        self.single_transaction = single;
         self
     }
 
@@ -360,29 +369,63 @@ impl<'m> Migrator<'m> {
         steps: &[Step<'_>],
         resume: Option<&HistoryEntry>,
     ) -> Result<Report, Error> {
+        let grouped = self.single_transaction && self.can_group(db, steps, resume);
         let mut report = Report {
             before: before.clone(),
-            after: before,
+            after: before.clone(),
             steps: Vec::new(),
         };
+        if grouped {
+            db.begin()?;
+        }
         for step in steps {
             let skip = resume
                 .filter(|r| r.revision == step.revision.id && r.direction == step.direction.name())
                 .map_or(0, |r| r.statements_done as usize);
-            report.steps.push(self.run_step(db, step, skip)?);
+            let group = grouped.then_some(before.as_slice());
+            report.steps.push(self.run_step(db, step, skip, group)?);
             report.after = step.after.clone();
         }
+        if grouped && let Err(e) = db.commit() {
+            let _ = db.rollback();
+            return Err(e.into());
+        }
         Ok(report)
+    }
+
+    /// Whether the steps can share one transaction; says why not when they cannot.
+    fn can_group(
+        &self,
+        db: &dyn Backend,
+        steps: &[Step<'_>],
+        resume: Option<&HistoryEntry>,
+    ) -> bool {
+        let why_not = if !db.transactional_ddl() {
+            Some(format!("{} commits DDL implicitly", db.dialect()))
+        } else if let Some(step) = steps.iter().find(|s| !s.revision.transactional) {
+            Some(format!("{} is not transactional", step.revision.id))
+        } else if resume.is_some() {
+            Some("a revision is being resumed".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = &why_not {
+            log::warn!(target: LOG_TARGET, "One transaction per revision instead of a single one: {why}");
+        }
+        why_not.is_none()
     }
 
     /// Runs one step from statement `skip` on. Where the database can roll the whole revision
     /// back, its SQL and its version-table update commit together; otherwise the step is recorded
     /// as in progress first and its progress after every statement, so a failure can be resumed.
+    /// With `group` (the heads before the whole run), the step is part of one transaction that
+    /// the caller opened and commits; a failure rolls all of it back.
     fn run_step(
         &self,
         db: &mut dyn Backend,
         step: &Step<'_>,
         skip: usize,
+        group: Option<&[String]>,
     ) -> Result<StepReport, Error> {
         let rev = step.revision;
         let dialect = db.dialect();
@@ -416,6 +459,7 @@ impl<'m> Migrator<'m> {
         let fail = |db: &mut dyn Backend, entry: &mut HistoryEntry, i: usize, e: BackendError| {
             let atomic = rev.transactional && db.transactional_ddl();
             let took_effect = if atomic { 0 } else { i };
+            let left_at = group.unwrap_or(&step.before).to_vec();
             entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
             let recorded = if atomic {
                 let _ = db.rollback();
@@ -436,13 +480,19 @@ impl<'m> Migrator<'m> {
                 sql: statements[i].sql.clone(),
                 message: e.to_string(),
                 took_effect,
-                left_at: step.before.clone(),
+                left_at,
             }))
         };
         if rev.transactional && db.transactional_ddl() {
             // The revision in one transaction, sent as one batch, then its bookkeeping and the
             // commit as another: two round trips where the driver can batch.
-            let mut batch = vec![dialect.begin()];
+            // In a group, a savepoint lets a failed batch be replayed without losing the steps
+            // before it (the whole group is rolled back once the statement is known).
+            let mut batch = vec![if group.is_some() {
+                "SAVEPOINT quark_step"
+            } else {
+                dialect.begin()
+            }];
             batch.extend(statements.iter().skip(skip).map(|s| s.sql.as_str()));
             match db.run_batch(&batch) {
                 Ok(()) => {}
@@ -458,9 +508,13 @@ impl<'m> Migrator<'m> {
                 }
                 Err(BatchError { index: None, .. }) => {
                     // The driver cannot say which statement failed: find it by running them
-                    // one by one in a new transaction (the first one left no trace).
-                    let _ = db.rollback();
-                    db.begin()?;
+                    // one by one (the failed batch left no trace).
+                    if group.is_some() {
+                        db.run("ROLLBACK TO SAVEPOINT quark_step")?;
+                    } else {
+                        let _ = db.rollback();
+                        db.begin()?;
+                    }
                     for (i, statement) in statements.iter().enumerate().skip(skip) {
                         if let Err(e) = db.run(&statement.sql) {
                             return Err(fail(db, &mut entry, i, e));
@@ -474,7 +528,9 @@ impl<'m> Migrator<'m> {
                 .replace_heads(&mut book, &step.removed(), &step.added())?;
             self.store.record(&mut book, &entry)?;
             let mut batch = book.statements();
-            batch.push("COMMIT");
+            if group.is_none() {
+                batch.push("COMMIT");
+            }
             if let Err(e) = db.run_batch(&batch) {
                 let _ = db.rollback();
                 return Err(e.error.into());

@@ -42,6 +42,7 @@ pub struct Migrations {
     lock_timeout: Duration,
     connect_timeout: Duration,
     use_lock: bool,
+    single_transaction: bool,
 }
 
 /// Where a database stands against the embedded migrations.
@@ -86,6 +87,7 @@ impl Migrations {
             lock_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
+            single_transaction: false,
         }
     }
 
@@ -110,6 +112,13 @@ impl Migrations {
     /// Whether to take the migration lock (default true); see `--no-lock`.
     pub fn use_lock(mut self, lock: bool) -> Migrations {
         self.use_lock = lock;
+        self
+    }
+
+    /// Apply everything pending in one transaction, all or nothing, where the database and the
+    /// revisions allow it (default false: one transaction per revision).
+    pub fn single_transaction(mut self, single: bool) -> Migrations {
+        self.single_transaction = single;
         self
     }
 
@@ -155,7 +164,8 @@ impl Migrations {
     pub fn migrator(&self) -> Result<Migrator<'_>, Error> {
         Ok(Migrator::new(self.map()?, self.store.clone())
             .lock_timeout(self.lock_timeout)
-            .use_lock(self.use_lock))
+            .use_lock(self.use_lock)
+            .single_transaction(self.single_transaction))
     }
 
     /// The database's revisions when it is at the embedded heads with no applied revision edited,

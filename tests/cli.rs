@@ -851,3 +851,36 @@ fn json_output_for_tools() {
     assert_eq!(verify["drift"][0]["revision"], "4358d1b8cc75");
     assert_eq!(verify["drift"][0]["recorded_checksum"], "abc");
 }
+
+#[test]
+fn single_transaction_script_has_one_transaction_for_all_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let per_revision = run_in(
+        dir.path(),
+        &["upgrade", "head", "--sql", "--dialect", "sqlite"],
+    )
+    .ok()
+    .stdout();
+    let single = run_in(
+        dir.path(),
+        &[
+            "upgrade",
+            "head",
+            "--sql",
+            "--dialect",
+            "sqlite",
+            "--single-transaction",
+        ],
+    )
+    .ok()
+    .stdout();
+    // The version tables are created in a transaction of their own in both.
+    assert_eq!(per_revision.matches("COMMIT;").count(), 1 + 3);
+    assert_eq!(single.matches("COMMIT;").count(), 1 + 1, "{single}");
+    let db = Db::new();
+    sqlite3(&db.path(), &single);
+    assert_eq!(db.versions(), [HEAD]);
+    let live = Db::new();
+    live.run(&["upgrade", "head", "--single-transaction"]).ok();
+    assert_eq!(live.schema(), db.schema());
+}

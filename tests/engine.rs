@@ -457,3 +457,74 @@ fn startup_api_status_without_the_lock_then_upgrade_with_a_report() {
         Err(Error::Connect { .. })
     ));
 }
+
+#[test]
+fn single_transaction_applies_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = chain(
+        dir.path(),
+        &[
+            ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
+            ("b2", "a1", "CREATE TABLE t_b (x INT);", "DROP TABLE t_b;"),
+            (
+                "c3",
+                "b2",
+                "CREATE TABLE t_c (x INT);\nINSERT INTO t_missing VALUES (1);",
+                "DROP TABLE t_c;",
+            ),
+        ],
+    );
+    let mut db = open(dir.path());
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).single_transaction(true);
+    let err = m
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_err();
+    let Error::StepFailed(f) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (f.revision.as_str(), f.statement, f.took_effect),
+        ("c3", 2, 0)
+    );
+    assert!(f.left_at.is_empty(), "the whole run rolled back: {err}");
+    assert!(
+        err.to_string().contains("the database is left at base"),
+        "{err}"
+    );
+    assert!(m.current(db.as_mut()).unwrap().is_empty());
+    assert!(
+        tables(db.as_mut()).is_empty(),
+        "t_a and t_b rolled back too"
+    );
+    let failed = db
+        .query("SELECT revision, outcome FROM alembic_version_history", &[])
+        .unwrap();
+    assert_eq!(failed.len(), 1, "only the failure is recorded: {failed:?}");
+
+    m.upgrade(db.as_mut(), &"b2".parse().unwrap()).unwrap();
+    assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
+    assert!(tables(db.as_mut()).contains(&"t_b".to_string()));
+}
+
+#[test]
+fn single_transaction_falls_back_to_one_per_revision_for_a_non_transactional_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = write_chain(
+        dir.path(),
+        &[
+            rev("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
+            (
+                "b2_x.sql".to_string(),
+                "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n\n-- +upgrade\nINSERT INTO t_missing VALUES (1);\n".to_string(),
+            ),
+        ],
+    );
+    let mut db = open(dir.path());
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).single_transaction(true);
+    assert!(m.upgrade(db.as_mut(), &"head".parse().unwrap()).is_err());
+    assert_eq!(
+        m.current(db.as_mut()).unwrap(),
+        ["a1"],
+        "a1 committed on its own"
+    );
+}

@@ -758,3 +758,30 @@ fn postgres_offline_script_through_psql_matches_a_live_upgrade() {
 fn mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade() {
     offline_script_matches_live(Kind::Mysql);
 }
+
+#[test]
+fn postgres_single_transaction_rolls_back_every_revision_and_names_the_statement() {
+    let Some(t) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let map = chain_with(
+        "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_missing VALUES (1);\n-- +downgrade\nDROP TABLE t_b;\n",
+    );
+    let mut db = t.db();
+    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).single_transaction(true);
+    let err = m
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_err();
+    let Error::StepFailed(f) = &err else {
+        panic!("{err}")
+    };
+    // Found by replaying b2 after a savepoint: the batch itself cannot say which statement failed.
+    assert_eq!((f.revision.as_str(), f.statement, f.line), ("b2", 2, 7));
+    assert!(f.left_at.is_empty(), "{err}");
+    assert!(m.current(db.as_mut()).unwrap().is_empty());
+    assert!(!db.table_exists("t_a").unwrap(), "a1 rolled back with b2");
+    assert_eq!(
+        t.count("SELECT count(*) FROM alembic_version_history WHERE outcome = 'failed'"),
+        1
+    );
+}

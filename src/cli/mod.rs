@@ -117,9 +117,13 @@ pub enum Format {
     Json,
 }
 
-/// Instead of migrating: print what would run.
+/// Instead of migrating: print what would run; or how to group the transactions.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Preview {
+pub struct RunMode {
+    /// Run all the revisions in one transaction, all or nothing (PostgreSQL, SQLite; not with a
+    /// `Transactional: false` revision), as Alembic does by default.
+    #[arg(long)]
+    pub single_transaction: bool,
     /// Print the complete SQL script without connecting (offline mode); the target may be
     /// FROM:TO, and the dialect comes from the URL or --dialect.
     #[arg(long, conflicts_with = "dry_run")]
@@ -144,7 +148,7 @@ pub enum Command {
         #[arg(long)]
         resume: bool,
         #[command(flatten)]
-        preview: Preview,
+        mode: RunMode,
     },
     /// Revert to an earlier revision.
     Downgrade {
@@ -152,7 +156,7 @@ pub enum Command {
         #[arg(allow_hyphen_values = true)]
         target: String,
         #[command(flatten)]
-        preview: Preview,
+        mode: RunMode,
     },
     /// Show the database's current revision(s).
     Current,
@@ -355,14 +359,14 @@ pub fn run(cli: &DbArgs, files: &'static [EmbeddedFile]) -> Result<ExitCode, Err
             target,
             ignore_drift,
             resume,
-            preview,
+            mode,
         } => {
             let migrator = ctx.migrator(*ignore_drift)?.resume(*resume);
-            migrate(&ctx, &migrator, target, Direction::Upgrade, preview)?;
+            migrate(&ctx, &migrator, target, Direction::Upgrade, mode)?;
         }
-        Command::Downgrade { target, preview } => {
+        Command::Downgrade { target, mode } => {
             let migrator = ctx.migrator(false)?;
-            migrate(&ctx, &migrator, target, Direction::Downgrade, preview)?;
+            migrate(&ctx, &migrator, target, Direction::Downgrade, mode)?;
         }
         Command::Stamp { target, purge } => {
             let target: Target = target.parse().map_err(plan::PlanError::from)?;
@@ -564,15 +568,16 @@ fn write_revision(
     Ok(())
 }
 
-/// `upgrade` and `downgrade`: run, preview (`--dry-run`) or write offline SQL (`--sql`).
+/// `upgrade` and `downgrade`: run, mode (`--dry-run`) or write offline SQL (`--sql`).
 fn migrate(
     ctx: &Context<'_>,
     migrator: &Migrator<'_>,
     spec: &str,
     direction: Direction,
-    preview: &Preview,
+    mode: &RunMode,
 ) -> Result<(), Error> {
-    if preview.sql {
+    let migrator = &migrator.clone().single_transaction(mode.single_transaction);
+    if mode.sql {
         let (from, to) = match spec.split_once(':') {
             Some((from, to)) => (Some(from), to),
             None if direction == Direction::Downgrade => {
@@ -604,7 +609,7 @@ fn migrate(
     }
     let target: Target = spec.parse().map_err(plan::PlanError::from)?;
     let (url, mut db) = ctx.connect()?;
-    if preview.dry_run {
+    if mode.dry_run {
         let (report, sql) = migrator.preview(db.as_mut(), &target, direction)?;
         if ctx.json() {
             let mut json = output::report_json(&url.masked(), &report);
