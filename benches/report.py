@@ -104,8 +104,10 @@ def alembic_project():
         "config = context.config\n"
         "engine = engine_from_config(config.get_section(config.config_ini_section),"
         " prefix='sqlalchemy.', poolclass=pool.NullPool)\n"
+        "import os\n"
+        "per_migration = os.environ.get('PER_MIGRATION') == '1'\n"
         "with engine.connect() as connection:\n"
-        "    context.configure(connection=connection, transaction_per_migration=True)\n"
+        "    context.configure(connection=connection, transaction_per_migration=per_migration)\n"
         "    with context.begin_transaction():\n"
         "        context.run_migrations()\n"
     )
@@ -123,14 +125,14 @@ def alembic_project():
     return venv / "bin" / "alembic", project
 
 
-def timed(command, cwd, runs, before=None):
+def timed(command, cwd, runs, before=None, env=None):
     """Median wall time in seconds of `runs` runs of `command`; `before` runs untimed first."""
     times = []
     for _ in range(runs):
         if before:
             before()
         start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+        subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=env)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -147,9 +149,19 @@ def whole_process(runs):
         return lambda: [p.unlink() for p in path.parent.glob(path.name + "*")]
 
     alembic_db = project / "alembic.db"
+    per_migration = {**os.environ, "PER_MIGRATION": "1"}
     results = {}
-    results["upgrade"] = (
+    results["upgrade head (a transaction per revision)"] = (
         timed([str(binary), *url, "-q", "upgrade", "head"], ours_dir, runs, fresh(ours_db)),
+        timed([str(alembic), "upgrade", "head"], project, runs, fresh(alembic_db), per_migration),
+    )
+    results["upgrade head (one transaction; Alembic's default)"] = (
+        timed(
+            [str(binary), *url, "-q", "upgrade", "head", "--single-transaction"],
+            ours_dir,
+            runs,
+            fresh(ours_db),
+        ),
         timed([str(alembic), "upgrade", "head"], project, runs, fresh(alembic_db)),
     )
     results["current"] = (

@@ -386,9 +386,27 @@ impl<'m> Migrator<'m> {
             report.steps.push(self.run_step(db, step, skip, group)?);
             report.after = step.after.clone();
         }
-        if grouped && let Err(e) = db.commit() {
-            let _ = db.rollback();
-            return Err(e.into());
+        if grouped {
+            // The version table changes once for the whole run.
+            let removed: Vec<String> = before
+                .iter()
+                .filter(|h| !report.after.contains(h))
+                .cloned()
+                .collect();
+            let added: Vec<String> = report
+                .after
+                .iter()
+                .filter(|h| !before.contains(h))
+                .cloned()
+                .collect();
+            let done = self
+                .store
+                .replace_heads(db, &removed, &added)
+                .and_then(|()| db.commit());
+            if let Err(e) = done {
+                let _ = db.rollback();
+                return Err(e.into());
+            }
         }
         Ok(report)
     }
@@ -488,23 +506,27 @@ impl<'m> Migrator<'m> {
             // commit as another: two round trips where the driver can batch.
             // In a group, a savepoint lets a failed batch be replayed without losing the steps
             // before it (the whole group is rolled back once the statement is known).
-            let mut batch = vec![if group.is_some() {
-                "SAVEPOINT quark_step"
-            } else {
-                dialect.begin()
-            }];
+            let mut batch = match group {
+                None => vec![dialect.begin()],
+                Some(_) if db.locates_batch_failures() => Vec::new(),
+                Some(_) => vec!["SAVEPOINT quark_step"],
+            };
+            let first = batch.len();
             batch.extend(statements.iter().skip(skip).map(|s| s.sql.as_str()));
             match db.run_batch(&batch) {
                 Ok(()) => {}
                 Err(BatchError {
-                    index: Some(0),
+                    index: Some(i),
                     error,
-                }) => return Err(error.into()),
+                }) if i < first => {
+                    let _ = db.rollback();
+                    return Err(error.into());
+                }
                 Err(BatchError {
                     index: Some(i),
                     error,
                 }) => {
-                    return Err(fail(db, &mut entry, skip + i - 1, error));
+                    return Err(fail(db, &mut entry, skip + i - first, error));
                 }
                 Err(BatchError { index: None, .. }) => {
                     // The driver cannot say which statement failed: find it by running them
@@ -524,8 +546,10 @@ impl<'m> Migrator<'m> {
             }
             entry.finish(Outcome::Success, statements.len(), started, None);
             let mut book = Script::new(dialect, []);
-            self.store
-                .replace_heads(&mut book, &step.removed(), &step.added())?;
+            if group.is_none() {
+                self.store
+                    .replace_heads(&mut book, &step.removed(), &step.added())?;
+            }
             self.store.record(&mut book, &entry)?;
             let mut batch = book.statements();
             if group.is_none() {

@@ -169,14 +169,24 @@ impl Store {
         add: &[String],
     ) -> Result<(), BackendError> {
         let table = db.quote(&self.version_table);
-        for r in remove {
+        // One row becoming another is an UPDATE, as Alembic writes it; the rest delete or insert.
+        let paired = remove.len().min(add.len());
+        for (r, a) in remove.iter().zip(add) {
+            let sql = format!(
+                "UPDATE {table} SET version_num = {} WHERE version_num = {}",
+                db.placeholder(1),
+                db.placeholder(2)
+            );
+            db.execute(&sql, &[a.as_str().into(), r.as_str().into()])?;
+        }
+        for r in &remove[paired..] {
             let sql = format!(
                 "DELETE FROM {table} WHERE version_num = {}",
                 db.placeholder(1)
             );
             db.execute(&sql, &[r.as_str().into()])?;
         }
-        for a in add {
+        for a in &add[paired..] {
             let sql = format!(
                 "INSERT INTO {table} (version_num) VALUES ({})",
                 db.placeholder(1)

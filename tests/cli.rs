@@ -877,6 +877,17 @@ fn single_transaction_script_has_one_transaction_for_all_revisions() {
     // The version tables are created in a transaction of their own in both.
     assert_eq!(per_revision.matches("COMMIT;").count(), 1 + 3);
     assert_eq!(single.matches("COMMIT;").count(), 1 + 1, "{single}");
+    // One row becoming the next is an UPDATE, as Alembic writes it; in one transaction the
+    // version table is written once, at the end.
+    assert!(per_revision.contains(
+        "UPDATE \"alembic_version\" SET version_num = '4358d1b8cc75' WHERE version_num = '1817eef6373c';"
+    ));
+    assert_eq!(
+        single.matches("\"alembic_version\" (version_num)").count(),
+        1,
+        "{single}"
+    );
+    assert!(!single.contains("UPDATE \"alembic_version\""), "{single}");
     let db = Db::new();
     sqlite3(&db.path(), &single);
     assert_eq!(db.versions(), [HEAD]);

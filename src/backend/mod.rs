@@ -161,6 +161,11 @@ pub trait Backend {
         Ok(())
     }
 
+    /// Whether [`Backend::run_batch`] says which statement failed.
+    fn locates_batch_failures(&self) -> bool {
+        true
+    }
+
     /// Runs one statement with bound parameters (see [`Backend::placeholder`]); returns rows changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError>;
 

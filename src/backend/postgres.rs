@@ -211,6 +211,10 @@ impl Backend for Postgres {
         self.client.batch_execute(sql).map_err(db_err)
     }
 
+    fn locates_batch_failures(&self) -> bool {
+        false
+    }
+
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
         // One round trip; the server does not say which statement failed.
         self.client
