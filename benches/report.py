@@ -241,6 +241,8 @@ def main():
     parser.add_argument("--runs", type=int, default=10, help="runs per whole-process timing")
     args = parser.parse_args()
     if not args.no_bench:
+        # Only this run's results make the table.
+        shutil.rmtree(CRITERION, ignore_errors=True)
         subprocess.run(
             ["cargo", "bench", "--locked", "--all-features", "--bench", "compare"],
             cwd=ROOT,
