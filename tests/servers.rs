@@ -169,16 +169,6 @@ fn upgrade_downgrade_stamp(kind: Kind) {
     assert_eq!(t.count("SELECT count(*) FROM alembic_version_history WHERE revision = '1284c81cf727' AND direction = 'upgrade'"), 2);
 }
 
-#[test]
-fn postgres_upgrade_downgrade_stamp() {
-    upgrade_downgrade_stamp(Kind::Postgres);
-}
-
-#[test]
-fn mysql_upgrade_downgrade_stamp() {
-    upgrade_downgrade_stamp(Kind::Mysql);
-}
-
 fn unknown_revision_refused(kind: Kind) {
     let Some(t) = TestDb::new(kind) else { return };
     let mut db = t.db();
@@ -192,16 +182,6 @@ fn unknown_revision_refused(kind: Kind) {
     );
     assert_eq!(t.versions(), ["5ac5404bff1e"]);
     ok(&t.cli(&["--version-table", "quark_version", "upgrade", "head"]));
-}
-
-#[test]
-fn postgres_unknown_revision_refused() {
-    unknown_revision_refused(Kind::Postgres);
-}
-
-#[test]
-fn mysql_unknown_revision_refused() {
-    unknown_revision_refused(Kind::Mysql);
 }
 
 fn failing_revision(kind: Kind) {
@@ -243,16 +223,6 @@ fn failing_revision(kind: Kind) {
     }
 }
 
-#[test]
-fn postgres_failing_revision() {
-    failing_revision(Kind::Postgres);
-}
-
-#[test]
-fn mysql_failing_revision() {
-    failing_revision(Kind::Mysql);
-}
-
 fn concurrent_processes(kind: Kind) {
     for _ in 0..2 {
         let Some(t) = TestDb::new(kind) else { return };
@@ -277,16 +247,6 @@ fn concurrent_processes(kind: Kind) {
             assert_eq!(n, 1, "{rev} ran exactly once on {kind:?}");
         }
     }
-}
-
-#[test]
-fn postgres_concurrent_processes() {
-    concurrent_processes(Kind::Postgres);
-}
-
-#[test]
-fn mysql_concurrent_processes() {
-    concurrent_processes(Kind::Mysql);
 }
 
 #[test]
@@ -649,16 +609,6 @@ fn panic_releases_the_lock(kind: Kind) {
     drop(db);
 }
 
-#[test]
-fn postgres_panic_releases_the_lock() {
-    panic_releases_the_lock(Kind::Postgres);
-}
-
-#[test]
-fn mysql_panic_releases_the_lock() {
-    panic_releases_the_lock(Kind::Mysql);
-}
-
 /// Tables, columns, indexes and version rows: what a live upgrade and a piped script must agree on.
 fn schema(kind: Kind, t: &TestDb) -> Vec<String> {
     let (columns, indexes) = match kind {
@@ -750,16 +700,6 @@ fn offline_script_matches_live(kind: Kind) {
 }
 
 #[test]
-fn postgres_offline_script_through_psql_matches_a_live_upgrade() {
-    offline_script_matches_live(Kind::Postgres);
-}
-
-#[test]
-fn mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade() {
-    offline_script_matches_live(Kind::Mysql);
-}
-
-#[test]
 fn postgres_single_transaction_rolls_back_every_revision_and_names_the_statement() {
     let Some(t) = TestDb::new(Kind::Postgres) else {
         return;
@@ -784,4 +724,28 @@ fn postgres_single_transaction_rolls_back_every_revision_and_names_the_statement
         t.count("SELECT count(*) FROM alembic_version_history WHERE outcome = 'failed'"),
         1
     );
+}
+
+/// Each scenario above, as one test per server.
+macro_rules! on_each_server {
+    ($($scenario:ident => $postgres:ident, $mysql:ident;)*) => {$(
+        #[test]
+        fn $postgres() {
+            $scenario(Kind::Postgres);
+        }
+
+        #[test]
+        fn $mysql() {
+            $scenario(Kind::Mysql);
+        }
+    )*};
+}
+
+on_each_server! {
+    upgrade_downgrade_stamp => postgres_upgrade_downgrade_stamp, mysql_upgrade_downgrade_stamp;
+    unknown_revision_refused => postgres_unknown_revision_refused, mysql_unknown_revision_refused;
+    failing_revision => postgres_failing_revision, mysql_failing_revision;
+    concurrent_processes => postgres_concurrent_processes, mysql_concurrent_processes;
+    panic_releases_the_lock => postgres_panic_releases_the_lock, mysql_panic_releases_the_lock;
+    offline_script_matches_live => postgres_offline_script_through_psql_matches_a_live_upgrade, mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade;
 }
