@@ -10,7 +10,7 @@ use crate::backend::{Backend, BackendError, BatchError};
 use crate::checksum::checksum;
 use crate::error::{Drift, Error, StepFailure};
 use crate::plan::{self, Step};
-use crate::revision::{Dialect, Direction, RevisionMap, Target};
+use crate::revision::{Dialect, Direction, RevisionMap, Statement, Target};
 use crate::store::{HistoryEntry, Outcome, Store};
 
 /// The log target of every line the engine logs.
@@ -469,124 +469,167 @@ impl<'m> Migrator<'m> {
         let sum = rev
             .section(step.direction, dialect)
             .map(|s| checksum(&s.sql));
-        let mut entry = Store::entry(&rev.id, step.direction.name(), sum, statements.len());
-        let started = Instant::now();
         for statement in statements.iter().skip(skip) {
             debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
         }
-        let fail = |db: &mut dyn Backend, entry: &mut HistoryEntry, i: usize, e: BackendError| {
-            let atomic = rev.transactional && db.transactional_ddl();
-            let took_effect = if atomic { 0 } else { i };
-            let left_at = group.unwrap_or(&step.before).to_vec();
-            entry.finish(Outcome::Failed, took_effect, started, Some(e.to_string()));
-            let recorded = if atomic {
-                let _ = db.rollback();
-                self.store.record(db, entry)
-            } else {
-                self.store.update(db, entry)
-            };
-            if let Err(record) = recorded {
-                log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
-            }
-            Error::StepFailed(Box::new(StepFailure {
-                revision: rev.id.clone(),
-                path: rev.path.clone(),
-                direction: step.direction,
-                statement: i + 1,
-                statements: statements.len(),
-                line: statements[i].line,
-                sql: statements[i].sql.clone(),
-                message: e.to_string(),
-                took_effect,
-                left_at,
-            }))
+        let mut run = StepRun {
+            entry: Store::entry(&rev.id, step.direction.name(), sum, statements.len()),
+            step,
+            statements,
+            skip,
+            group,
+            started: Instant::now(),
         };
         if rev.transactional && db.transactional_ddl() {
-            // The revision in one transaction, sent as one batch, then its bookkeeping and the
-            // commit as another: two round trips where the driver can batch.
-            // In a group, a savepoint lets a failed batch be replayed without losing the steps
-            // before it (the whole group is rolled back once the statement is known).
-            let mut batch = match group {
-                None => vec![dialect.begin()],
-                Some(_) if db.locates_batch_failures() => Vec::new(),
-                Some(_) => vec!["SAVEPOINT quark_step"],
-            };
-            let first = batch.len();
-            batch.extend(statements.iter().skip(skip).map(|s| s.sql.as_str()));
-            match db.run_batch(&batch) {
-                Ok(()) => {}
-                Err(BatchError {
-                    index: Some(i),
-                    error,
-                }) if i < first => {
-                    let _ = db.rollback();
-                    return Err(error.into());
-                }
-                Err(BatchError {
-                    index: Some(i),
-                    error,
-                }) => {
-                    return Err(fail(db, &mut entry, skip + i - first, error));
-                }
-                Err(BatchError { index: None, .. }) => {
-                    // The driver cannot say which statement failed: find it by running them
-                    // one by one (the failed batch left no trace).
-                    if group.is_some() {
-                        db.run("ROLLBACK TO SAVEPOINT quark_step")?;
-                    } else {
-                        let _ = db.rollback();
-                        db.begin()?;
-                    }
-                    for (i, statement) in statements.iter().enumerate().skip(skip) {
-                        if let Err(e) = db.run(&statement.sql) {
-                            return Err(fail(db, &mut entry, i, e));
-                        }
-                    }
-                }
-            }
-            entry.finish(Outcome::Success, statements.len(), started, None);
-            let mut book = Script::new(dialect, []);
-            if group.is_none() {
-                self.store
-                    .replace_heads(&mut book, &step.removed(), &step.added())?;
-            }
-            self.store.record(&mut book, &entry)?;
-            let mut batch = book.statements();
-            if group.is_none() {
-                batch.push("COMMIT");
-            }
-            if let Err(e) = db.run_batch(&batch) {
-                let _ = db.rollback();
-                return Err(e.error.into());
-            }
+            self.in_transaction(db, &mut run)?;
         } else {
-            // Outside a transaction: recorded as in progress first, its progress after every
-            // statement, so that a failure or a crash can be resumed where it stopped.
-            entry.finish(Outcome::InProgress, skip, started, None);
-            self.store.record(db, &entry)?;
-            for (i, statement) in statements.iter().enumerate().skip(skip) {
-                if let Err(e) = db.run(&statement.sql) {
-                    return Err(fail(db, &mut entry, i, e));
-                }
-                entry.finish(Outcome::InProgress, i + 1, started, None);
-                self.store.update(db, &entry)?;
-            }
-            db.begin()?;
-            entry.finish(Outcome::Success, statements.len(), started, None);
-            let recorded = self
-                .store
-                .replace_heads(db, &step.removed(), &step.added())
-                .and_then(|()| self.store.update(db, &entry));
-            if let Err(e) = recorded.and_then(|()| db.commit()) {
-                let _ = db.rollback();
-                return Err(e.into());
-            }
+            self.resumable(db, &mut run)?;
         }
         Ok(StepReport {
             revision: rev.id.clone(),
             direction: step.direction,
-            statements: statements.len(),
-            duration: started.elapsed(),
+            statements: run.statements.len(),
+            duration: run.started.elapsed(),
         })
     }
+
+    /// Runs a step in one transaction with its bookkeeping: the statements as one batch, then
+    /// the version-table update, the history row and the commit as another (two round trips
+    /// where the driver can batch). In a group, a savepoint lets a failed batch be replayed
+    /// without losing the steps before it.
+    fn in_transaction(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
+        let dialect = db.dialect();
+        let mut batch = match run.group {
+            None => vec![dialect.begin()],
+            Some(_) if db.locates_batch_failures() => Vec::new(),
+            Some(_) => vec!["SAVEPOINT quark_step"],
+        };
+        let first = batch.len();
+        batch.extend(run.statements.iter().skip(run.skip).map(|s| s.sql.as_str()));
+        match db.run_batch(&batch) {
+            Ok(()) => {}
+            Err(BatchError {
+                index: Some(i),
+                error,
+            }) if i < first => {
+                let _ = db.rollback();
+                return Err(error.into());
+            }
+            Err(BatchError {
+                index: Some(i),
+                error,
+            }) => return Err(self.failed(db, run, run.skip + i - first, error)),
+            Err(BatchError { index: None, .. }) => {
+                // The driver cannot say which statement failed: find it by running them one by
+                // one (the failed batch left no trace).
+                if run.group.is_some() {
+                    db.run("ROLLBACK TO SAVEPOINT quark_step")?;
+                } else {
+                    let _ = db.rollback();
+                    db.begin()?;
+                }
+                for i in run.skip..run.statements.len() {
+                    if let Err(e) = db.run(&run.statements[i].sql) {
+                        return Err(self.failed(db, run, i, e));
+                    }
+                }
+            }
+        }
+        run.entry
+            .finish(Outcome::Success, run.statements.len(), run.started, None);
+        let mut book = Script::new(dialect, []);
+        if run.group.is_none() {
+            self.store
+                .replace_heads(&mut book, &run.step.removed(), &run.step.added())?;
+        }
+        self.store.record(&mut book, &run.entry)?;
+        let mut batch = book.statements();
+        if run.group.is_none() {
+            batch.push("COMMIT");
+        }
+        if let Err(e) = db.run_batch(&batch) {
+            let _ = db.rollback();
+            return Err(e.error.into());
+        }
+        Ok(())
+    }
+
+    /// Runs a step outside a transaction: recorded as in progress first and its progress after
+    /// every statement, so that a failure or a crash can be resumed where it stopped.
+    fn resumable(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
+        run.entry
+            .finish(Outcome::InProgress, run.skip, run.started, None);
+        self.store.record(db, &run.entry)?;
+        for i in run.skip..run.statements.len() {
+            if let Err(e) = db.run(&run.statements[i].sql) {
+                return Err(self.failed(db, run, i, e));
+            }
+            run.entry
+                .finish(Outcome::InProgress, i + 1, run.started, None);
+            self.store.update(db, &run.entry)?;
+        }
+        db.begin()?;
+        run.entry
+            .finish(Outcome::Success, run.statements.len(), run.started, None);
+        let recorded = self
+            .store
+            .replace_heads(db, &run.step.removed(), &run.step.added())
+            .and_then(|()| self.store.update(db, &run.entry));
+        if let Err(e) = recorded.and_then(|()| db.commit()) {
+            let _ = db.rollback();
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Records that statement `i` of a step failed, and the error that says what took effect.
+    fn failed(
+        &self,
+        db: &mut dyn Backend,
+        run: &mut StepRun<'_>,
+        i: usize,
+        e: BackendError,
+    ) -> Error {
+        let rev = run.step.revision;
+        let atomic = rev.transactional && db.transactional_ddl();
+        let took_effect = if atomic { 0 } else { i };
+        run.entry.finish(
+            Outcome::Failed,
+            took_effect,
+            run.started,
+            Some(e.to_string()),
+        );
+        let recorded = if atomic {
+            let _ = db.rollback();
+            self.store.record(db, &run.entry)
+        } else {
+            self.store.update(db, &run.entry)
+        };
+        if let Err(record) = recorded {
+            log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+        }
+        let statement = &run.statements[i];
+        Error::StepFailed(Box::new(StepFailure {
+            revision: rev.id.clone(),
+            path: rev.path.clone(),
+            direction: run.step.direction,
+            statement: i + 1,
+            statements: run.statements.len(),
+            line: statement.line,
+            sql: statement.sql.clone(),
+            message: e.to_string(),
+            took_effect,
+            left_at: run.group.unwrap_or(&run.step.before).to_vec(),
+        }))
+    }
+}
+
+/// One step being run: what it runs, where it is, and its history row.
+struct StepRun<'r> {
+    step: &'r Step<'r>,
+    statements: Vec<Statement>,
+    skip: usize,
+    group: Option<&'r [String]>,
+    entry: HistoryEntry,
+    started: Instant,
 }
