@@ -19,11 +19,11 @@ pub fn checksum(sql: &str) -> String {
     hex
 }
 
-/// The checksum recorded when `rev` is upgraded on `dialect`: that of the SQL it runs there
-/// (`None` when it has no upgrade for that dialect).
+/// The checksum recorded when `rev` is upgraded on `dialect`: that of the SQL it runs there, or
+/// of its source for a Rust revision (`None` when it has no upgrade for that dialect).
 pub fn upgrade_checksum(rev: &Revision, dialect: Dialect) -> Option<String> {
-    rev.section(Direction::Upgrade, dialect)
-        .map(|s| checksum(&s.sql))
+    rev.checksummed_text(Direction::Upgrade, dialect)
+        .map(checksum)
 }
 
 #[cfg(test)]

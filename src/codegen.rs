@@ -31,11 +31,26 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {GENERATED_FILE}: {e}"))
 }
 
-/// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`.
+/// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`;
+/// revisions written in Rust become modules of the block it opens, so the compiler checks them
+/// and names their files in its errors.
 pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
     let files = read_dir(abs, shown).map_err(|e| e.to_string())?;
     let map = build_map(&files).map_err(|e| e.to_string())?;
-    let mut code = String::from("&[\n");
+    let mut code = String::from("{\n");
+    for rev in map.iter().filter(|r| r.code.is_some()) {
+        let file = files
+            .iter()
+            .find(|f| f.path == rev.path)
+            .expect("every revision has a file");
+        let _ = writeln!(
+            code,
+            "    #[path = {:?}]\n    mod revision_{};",
+            abs.join(&file.name).display().to_string(),
+            rev.id
+        );
+    }
+    code.push_str("&[\n");
     for rev in map.iter() {
         let file = files
             .iter()
@@ -50,9 +65,21 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
                 None => "None".to_string(),
             })
             .collect();
+        let functions = match &rev.code {
+            None => "None".to_string(),
+            Some(c) => format!(
+                "Some(::quark_db_manage::code::Code {{ upgrade: revision_{id}::upgrade, downgrade: {} }})",
+                if c.downgrade_line.is_some() {
+                    format!("Some(revision_{}::downgrade)", rev.id)
+                } else {
+                    "None".to_string()
+                },
+                id = rev.id
+            ),
+        };
         let _ = writeln!(
             code,
-            "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_db_manage::Summary {{ id: {:?}, head: {}, checksums: [{}] }}) }},",
+            "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_db_manage::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,
@@ -60,6 +87,6 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
             checksums.join(", ")
         );
     }
-    code.push(']');
+    code.push_str("]}");
     Ok(code)
 }

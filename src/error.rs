@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::backend::BackendError;
+use crate::code::CodeError;
 use crate::config::ConfigError;
 use crate::plan::{PlanError, describe};
 use crate::revision::{Direction, FileError, GraphError};
@@ -43,6 +44,23 @@ pub struct StepFailure {
     pub message: String,
     /// Statements that took effect despite the failure (outside a transaction).
     pub took_effect: usize,
+    /// The version table after the failure.
+    pub left_at: Vec<String>,
+}
+
+/// A Rust revision that failed: where, and what its code or the database said.
+#[derive(Debug)]
+pub struct CodeFailure {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// Which way it ran.
+    pub direction: Direction,
+    /// File line of the function that failed.
+    pub line: usize,
+    /// What went wrong.
+    pub error: CodeError,
     /// The version table after the failure.
     pub left_at: Vec<String>,
 }
@@ -111,6 +129,35 @@ pub enum Error {
     /// A revision failed.
     #[error("{}", failure_message(.0))]
     StepFailed(Box<StepFailure>),
+    /// A revision written in Rust failed; its transaction was rolled back.
+    #[error(
+        "{} of {} failed in its Rust code ({}:{}): {}; the database is left at {}, nothing of this {} took effect",
+        .0.direction.name(), .0.revision, .0.path, .0.line, .0.error, describe(&.0.left_at), .0.direction.name()
+    )]
+    CodeFailed(Box<CodeFailure>),
+    /// A revision written in Rust whose code this program does not contain.
+    #[error(
+        "revision {revision} ({path}) is written in Rust, and its code is not compiled into this program: embed the migrations with build::embed_migrations; nothing was run"
+    )]
+    CodeMissing {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
+    /// A script was asked for a range that holds revisions written in Rust.
+    #[error(
+        "{} {} written in Rust and work{} on the data the database holds, so {} cannot be written out as SQL; run the range up to {last} online, and write out only what follows it ({last}:<target> --sql)",
+        plural_revisions(revisions),
+        if revisions.len() == 1 { "is" } else { "are" },
+        if revisions.len() == 1 { "s" } else { "" },
+        if revisions.len() == 1 { "it" } else { "they" },
+        last = revisions.last().map_or("", String::as_str)
+    )]
+    NotScriptable {
+        /// The revisions written in Rust, in the order they would run.
+        revisions: Vec<String>,
+    },
     /// A revision stopped part-way earlier, with some of its statements in effect.
     #[error("{}", unfinished_message(.0))]
     Unfinished(Box<crate::store::HistoryEntry>),

@@ -73,6 +73,7 @@ extern crate self as quark_db_manage;
 pub mod backend;
 pub mod checksum;
 pub mod cli;
+pub mod code;
 mod codegen;
 pub mod config;
 pub mod error;
@@ -100,6 +101,8 @@ pub struct EmbeddedFile {
     /// What build.rs read from the file, so a start-up at head needs no parsing (absent for
     /// files embedded by hand).
     pub summary: Option<Summary>,
+    /// The compiled functions of a revision written in Rust.
+    pub code: Option<code::Code>,
 }
 
 /// The facts about one embedded revision that a start-up check needs, computed at build time.

@@ -8,7 +8,8 @@ use log::{debug, info};
 use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
 use crate::checksum::checksum;
-use crate::error::{Drift, Error, StepFailure};
+use crate::code::{Code, Db};
+use crate::error::{CodeFailure, Drift, Error, StepFailure};
 use crate::plan::{self, Step};
 use crate::revision::{Dialect, Direction, RevisionMap, Statement, Target};
 use crate::store::{HistoryEntry, Outcome, Store};
@@ -50,6 +51,7 @@ pub struct Migrator<'m> {
     ignore_drift: bool,
     resume: bool,
     single_transaction: bool,
+    code: HashMap<String, Code>,
 }
 
 /// Releases the migration lock when dropped, on every path out, panics included; a panic also
@@ -80,7 +82,14 @@ impl<'m> Migrator<'m> {
             ignore_drift: false,
             resume: false,
             single_transaction: false,
+            code: HashMap::new(),
         }
+    }
+
+    /// The compiled functions of the revisions written in Rust, by revision id.
+    pub fn code(mut self, code: impl IntoIterator<Item = (String, Code)>) -> Self {
+        self.code.extend(code);
+        self
     }
 
     /// How long to wait for another migrator's lock (default 60 s).
@@ -169,7 +178,7 @@ impl<'m> Migrator<'m> {
             .filter(|(i, _)| applied[*i])
             .filter_map(|(_, r)| {
                 let recorded = recorded.get(&r.id)?;
-                let embedded = checksum(&r.section(Direction::Upgrade, db.dialect())?.sql);
+                let embedded = checksum(r.checksummed_text(Direction::Upgrade, db.dialect())?);
                 (embedded != *recorded).then(|| Drift {
                     revision: r.id.clone(),
                     path: r.path.clone(),
@@ -241,7 +250,7 @@ impl<'m> Migrator<'m> {
             self.refuse_drift(db, &heads)?;
             let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
             let resume = self.unfinished(db)?;
-            self.run(db, heads, &steps, resume.as_ref())
+            self.run(db, heads, &steps, resume.as_ref(), false)
         })
     }
 
@@ -256,7 +265,7 @@ impl<'m> Migrator<'m> {
     ) -> Result<(Report, String), Error> {
         self.check_known(from)?;
         let mut script = Script::new(dialect, []);
-        let report = self.write_script(&mut script, from, target, direction)?;
+        let report = self.write_script(&mut script, from, target, direction, true)?;
         Ok((report, script.text().to_string()))
     }
 
@@ -280,7 +289,7 @@ impl<'m> Migrator<'m> {
             }
         }
         let mut script = Script::new(db.dialect(), existing);
-        let report = self.write_script(&mut script, &heads, target, direction)?;
+        let report = self.write_script(&mut script, &heads, target, direction, false)?;
         Ok((report, script.text().to_string()))
     }
 
@@ -290,12 +299,21 @@ impl<'m> Migrator<'m> {
         from: &[String],
         target: &Target,
         direction: Direction,
+        offline: bool,
     ) -> Result<Report, Error> {
         let dialect = script.dialect();
         let steps = match direction {
             Direction::Upgrade => plan::upgrade(self.map, from, target, dialect)?,
             Direction::Downgrade => plan::downgrade(self.map, from, target, dialect)?,
         };
+        let rust: Vec<String> = steps
+            .iter()
+            .filter(|s| s.revision.code.is_some())
+            .map(|s| s.revision.id.clone())
+            .collect();
+        if offline && !rust.is_empty() {
+            return Err(Error::NotScriptable { revisions: rust });
+        }
         if steps.is_empty() {
             return Ok(Report {
                 before: from.to_vec(),
@@ -304,7 +322,7 @@ impl<'m> Migrator<'m> {
             });
         }
         self.store.ensure(script)?;
-        self.run(script, from.to_vec(), &steps, None)
+        self.run(script, from.to_vec(), &steps, None, true)
     }
 
     /// Downgrades to `target`; refused before anything runs when a step is irreversible.
@@ -315,7 +333,7 @@ impl<'m> Migrator<'m> {
             let heads = self.current(db)?;
             let steps = plan::downgrade(self.map, &heads, target, db.dialect())?;
             let resume = self.unfinished(db)?;
-            self.run(db, heads, &steps, resume.as_ref())
+            self.run(db, heads, &steps, resume.as_ref(), false)
         })
     }
 
@@ -368,6 +386,7 @@ impl<'m> Migrator<'m> {
         before: Vec<String>,
         steps: &[Step<'_>],
         resume: Option<&HistoryEntry>,
+        rendering: bool,
     ) -> Result<Report, Error> {
         let grouped = self.single_transaction && self.can_group(db, steps, resume);
         let mut report = Report {
@@ -383,7 +402,12 @@ impl<'m> Migrator<'m> {
                 .filter(|r| r.revision == step.revision.id && r.direction == step.direction.name())
                 .map_or(0, |r| r.statements_done as usize);
             let group = grouped.then_some(before.as_slice());
-            report.steps.push(self.run_step(db, step, skip, group)?);
+            let report_step = if step.revision.code.is_some() {
+                self.run_code(db, step, group, rendering)?
+            } else {
+                self.run_step(db, step, skip, group)?
+            };
+            report.steps.push(report_step);
             report.after = step.after.clone();
         }
         if grouped {
@@ -433,6 +457,23 @@ impl<'m> Migrator<'m> {
         why_not.is_none()
     }
 
+    /// Logs the step about to run, and marks it in a script.
+    fn announce(&self, db: &mut dyn Backend, step: &Step<'_>) {
+        let rev = step.revision;
+        let parents = rev.parents_label();
+        let (from, to) = match step.direction {
+            Direction::Upgrade => (parents, rev.id.clone()),
+            Direction::Downgrade => (rev.id.clone(), parents),
+        };
+        info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        db.note(&format!(
+            "Running {} {from} -> {to}, {} ({})",
+            step.direction.name(),
+            rev.message,
+            rev.path
+        ));
+    }
+
     /// Runs one step from statement `skip` on. Where the database can roll the whole revision
     /// back, its SQL and its version-table update commit together; otherwise the step is recorded
     /// as in progress first and its progress after every statement, so a failure can be resumed.
@@ -447,18 +488,7 @@ impl<'m> Migrator<'m> {
     ) -> Result<StepReport, Error> {
         let rev = step.revision;
         let dialect = db.dialect();
-        let parents = rev.parents_label();
-        let (from, to) = match step.direction {
-            Direction::Upgrade => (parents, rev.id.clone()),
-            Direction::Downgrade => (rev.id.clone(), parents),
-        };
-        info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
-        db.note(&format!(
-            "Running {} {from} -> {to}, {} ({})",
-            step.direction.name(),
-            rev.message,
-            rev.path
-        ));
+        self.announce(db, step);
         let statements = match rev.statements(step.direction, dialect) {
             Some(result) => result?,
             None => Vec::new(),
@@ -537,14 +567,26 @@ impl<'m> Migrator<'m> {
         }
         run.entry
             .finish(Outcome::Success, run.statements.len(), run.started, None);
-        let mut book = Script::new(dialect, []);
-        if run.group.is_none() {
+        self.commit_step(db, run.step, &run.entry, run.group)
+    }
+
+    /// Records a step that succeeded inside its transaction (the version table unless in a
+    /// group, and the history row) and commits unless in a group, in one batch.
+    fn commit_step(
+        &self,
+        db: &mut dyn Backend,
+        step: &Step<'_>,
+        entry: &HistoryEntry,
+        group: Option<&[String]>,
+    ) -> Result<(), Error> {
+        let mut book = Script::new(db.dialect(), []);
+        if group.is_none() {
             self.store
-                .replace_heads(&mut book, &run.step.removed(), &run.step.added())?;
+                .replace_heads(&mut book, &step.removed(), &step.added())?;
         }
-        self.store.record(&mut book, &run.entry)?;
+        self.store.record(&mut book, entry)?;
         let mut batch = book.statements();
-        if run.group.is_none() {
+        if group.is_none() {
             batch.push("COMMIT");
         }
         if let Err(e) = db.run_batch(&batch) {
@@ -552,6 +594,82 @@ impl<'m> Migrator<'m> {
             return Err(e.error.into());
         }
         Ok(())
+    }
+
+    /// Runs a step of a revision written in Rust: its function, then its bookkeeping, in one
+    /// transaction on every backend (in a group, inside the group's). When writing a preview,
+    /// the code is not run (it works on data a script cannot read): a comment says so.
+    fn run_code(
+        &self,
+        db: &mut dyn Backend,
+        step: &Step<'_>,
+        group: Option<&[String]>,
+        rendering: bool,
+    ) -> Result<StepReport, Error> {
+        let rev = step.revision;
+        let dir = step.direction;
+        let missing = || Error::CodeMissing {
+            revision: rev.id.clone(),
+            path: rev.path.clone(),
+        };
+        let code = self.code.get(&rev.id).ok_or_else(missing)?;
+        let function = match dir {
+            Direction::Upgrade => code.upgrade,
+            Direction::Downgrade => code.downgrade.ok_or_else(missing)?,
+        };
+        let line = rev.code.as_ref().map_or(0, |c| match dir {
+            Direction::Upgrade => c.upgrade_line,
+            Direction::Downgrade => c.downgrade_line.unwrap_or(0),
+        });
+        self.announce(db, step);
+        let sum = rev
+            .checksummed_text(dir, db.dialect())
+            .map(checksum);
+        let started = Instant::now();
+        let mut entry = Store::entry(&rev.id, dir.name(), sum, 0);
+        if group.is_none() {
+            db.begin()?;
+        }
+        let outcome = if rendering {
+            db.note(&format!(
+                "{} of {} runs Rust code ({}:{}) on the data it reads: not shown",
+                dir.name(),
+                rev.id,
+                rev.path,
+                line
+            ));
+            Ok(0)
+        } else {
+            let mut handle = Db::new(db);
+            function(&mut handle).map(|()| handle.statements())
+        };
+        match outcome {
+            Ok(done) => {
+                entry.finish(Outcome::Success, done, started, None);
+                self.commit_step(db, step, &entry, group)?;
+                Ok(StepReport {
+                    revision: rev.id.clone(),
+                    direction: dir,
+                    statements: done,
+                    duration: started.elapsed(),
+                })
+            }
+            Err(error) => {
+                let _ = db.rollback();
+                entry.finish(Outcome::Failed, 0, started, Some(error.to_string()));
+                if let Err(record) = self.store.record(db, &entry) {
+                    log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+                }
+                Err(Error::CodeFailed(Box::new(CodeFailure {
+                    revision: rev.id.clone(),
+                    path: rev.path.clone(),
+                    direction: dir,
+                    line,
+                    error,
+                    left_at: group.unwrap_or(&step.before).to_vec(),
+                })))
+            }
+        }
     }
 
     /// Runs a step outside a transaction: recorded as in progress first and its progress after

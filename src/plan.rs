@@ -45,7 +45,7 @@ pub enum PlanError {
     Target(#[from] TargetError),
     /// A downgrade would cross a revision that has no downgrade.
     #[error(
-        "cannot downgrade revision {revision} ({path}): it has no '-- +downgrade' section for {dialect}, so it is irreversible; nothing was run"
+        "cannot downgrade revision {revision} ({path}): it is irreversible on {dialect} (it has no downgrade for it); nothing was run"
     )]
     Irreversible {
         /// The revision.
@@ -163,7 +163,7 @@ pub fn upgrade<'m>(
     for i in 0..map.len() {
         if goal[i] && !applied[i] {
             let revision = map.at(i);
-            if revision.section(Direction::Upgrade, dialect).is_none() && !revision.is_merge() {
+            if !revision.can_run(Direction::Upgrade, dialect) && !revision.is_merge() {
                 return Err(PlanError::NoUpgrade {
                     revision: revision.id.clone(),
                     path: revision.path.clone(),
@@ -220,7 +220,7 @@ pub fn downgrade<'m>(
     let mut steps = Vec::new();
     for i in remove {
         let revision = map.at(i);
-        if revision.section(Direction::Downgrade, dialect).is_none() && !revision.is_merge() {
+        if !revision.can_run(Direction::Downgrade, dialect) && !revision.is_merge() {
             return Err(PlanError::Irreversible {
                 revision: revision.id.clone(),
                 path: revision.path.clone(),

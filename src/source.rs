@@ -15,9 +15,9 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// Whether a file in a migrations directory is a revision file.
+/// Whether a file in a migrations directory is a revision file: SQL (`.sql`) or Rust (`.rs`).
 pub fn is_revision_file(name: &str) -> bool {
-    name.ends_with(".sql") && !name.starts_with('.')
+    (name.ends_with(".sql") || name.ends_with(".rs")) && !name.starts_with('.')
 }
 
 /// Reads every revision file of `dir`, sorted by name; `shown` prefixes the paths in messages.

@@ -162,7 +162,12 @@ impl Migrations {
 
     /// A migrator with these settings, for every other command (downgrade, stamp, ...).
     pub fn migrator(&self) -> Result<Migrator<'_>, Error> {
+        let code = self
+            .files
+            .iter()
+            .filter_map(|f| Some((f.summary?.id.to_string(), f.code?)));
         Ok(Migrator::new(self.map()?, self.store.clone())
+            .code(code)
             .lock_timeout(self.lock_timeout)
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction))

@@ -44,7 +44,7 @@ impl Scratch {
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(
             dir.path().join("src/main.rs"),
-            "extern crate self as quark_db_manage;\npub struct EmbeddedFile { pub path: &'static str, pub source: &'static str, pub summary: Option<Summary> }\n\
+            "extern crate self as quark_db_manage;\npub struct EmbeddedFile { pub path: &'static str, pub source: &'static str, pub summary: Option<Summary>, pub code: Option<()> }\n\
              pub struct Summary { pub id: &'static str, pub head: bool, pub checksums: [Option<&'static str>; 3] }\n\
              static FILES: &[EmbeddedFile] = include!(concat!(env!(\"OUT_DIR\"), \"/quark_db_manage_migrations.rs\"));\n\
              fn main() { for f in FILES { println!(\"{} {}\", f.path, f.source.lines().find(|l| l.starts_with(\"CREATE\")).unwrap_or(\"\")); } }\n",

@@ -65,11 +65,11 @@ pub fn verbose(map: &RevisionMap, rev: &Revision) -> String {
     ));
     let reversible: Vec<&str> = Dialect::ALL
         .iter()
-        .filter(|d| rev.section(Direction::Downgrade, **d).is_some() || rev.is_merge())
+        .filter(|d| rev.can_run(Direction::Downgrade, **d) || rev.is_merge())
         .map(|d| d.name())
         .collect();
     let downgrade = match reversible.len() {
-        0 => "no (irreversible: no '-- +downgrade' section)".to_string(),
+        0 => "no (irreversible: it has no downgrade)".to_string(),
         3 => "yes".to_string(),
         _ => format!("only on {}", reversible.join(", ")),
     };

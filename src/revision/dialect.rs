@@ -55,6 +55,15 @@ impl Dialect {
         }
     }
 
+    /// How this dialect spells a type of the portable vocabulary that it does not know by that
+    /// name (`word` in upper case): `DATETIME` is `TIMESTAMP` (without time zone) on PostgreSQL.
+    pub fn type_spelling(self, word: &str) -> Option<&'static str> {
+        match (self, word) {
+            (Dialect::Postgresql, "DATETIME") => Some("TIMESTAMP"),
+            _ => None,
+        }
+    }
+
     /// Whether DDL inside a transaction rolls back with it (MySQL commits DDL implicitly).
     pub fn transactional_ddl(self) -> bool {
         self != Dialect::Mysql

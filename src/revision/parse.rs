@@ -56,6 +56,17 @@ impl Sections {
     }
 }
 
+/// What build.rs found in a revision written in Rust (`<id>_<slug>.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code {
+    /// The file's text (line endings folded to LF), whose checksum is recorded when it runs.
+    pub source: String,
+    /// Line of `pub fn upgrade(`.
+    pub upgrade_line: usize,
+    /// Line of `pub fn downgrade(`, absent when the revision is irreversible.
+    pub downgrade_line: Option<usize>,
+}
+
 /// One parsed revision file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
@@ -81,6 +92,8 @@ pub struct Revision {
     pub upgrade: Sections,
     /// Downgrade sections.
     pub downgrade: Sections,
+    /// For a revision written in Rust, its code (it then has no sections).
+    pub code: Option<Code>,
 }
 
 impl Revision {
@@ -91,6 +104,25 @@ impl Revision {
             Direction::Downgrade => &self.downgrade,
         }
         .for_dialect(dialect)
+    }
+
+    /// Whether the revision can run `direction` on `dialect`: it has a section for it, or
+    /// Rust code (upgrade always; downgrade when the file defines one).
+    pub fn can_run(&self, direction: Direction, dialect: Dialect) -> bool {
+        match (&self.code, direction) {
+            (Some(_), Direction::Upgrade) => true,
+            (Some(code), Direction::Downgrade) => code.downgrade_line.is_some(),
+            (None, _) => self.section(direction, dialect).is_some(),
+        }
+    }
+
+    /// The text whose checksum is recorded when `direction` runs on `dialect`: the section's
+    /// SQL, or the whole source of a Rust revision.
+    pub fn checksummed_text(&self, direction: Direction, dialect: Dialect) -> Option<&str> {
+        match &self.code {
+            Some(code) => Some(&code.source),
+            None => self.section(direction, dialect).map(|s| s.sql.as_str()),
+        }
     }
 
     /// The statements that run for `direction` on `dialect`; `None` when there is no section.
@@ -141,14 +173,24 @@ pub fn parse_revision(path: &str, file_name: &str, text: &str) -> Result<Revisio
         .strip_prefix('\u{feff}')
         .unwrap_or(text)
         .replace("\r\n", "\n");
+    let language = Language::of(file_name);
     let mut p = Parser {
         path,
+        language,
         errors: Vec::new(),
     };
     let lines: Vec<&str> = text.split('\n').collect();
     let (header, body_start) = p.header(&lines);
-    let (upgrade, downgrade) = p.body(&lines, body_start);
-    let rev = p.finish(file_name, header, upgrade, downgrade);
+    let rev = match language {
+        Language::Sql => {
+            let (upgrade, downgrade) = p.body(&lines, body_start);
+            p.finish(file_name, header, upgrade, downgrade, None)
+        }
+        Language::Rust => {
+            let code = p.code(&lines, &text);
+            p.finish(file_name, header, Sections::default(), Sections::default(), code)
+        }
+    };
     match (rev, p.errors.is_empty()) {
         (Some(rev), true) => Ok(rev),
         _ => Err(p.errors),
@@ -166,8 +208,36 @@ struct Header {
     transactional: Option<(String, usize)>,
 }
 
+/// What a revision file is written in, told by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Language {
+    /// `.sql`: a header of `--` comments, then `-- +upgrade` / `-- +downgrade` sections.
+    Sql,
+    /// `.rs`: a header of `//!` comments, then `pub fn upgrade` and optionally `pub fn downgrade`.
+    Rust,
+}
+
+impl Language {
+    fn of(file_name: &str) -> Language {
+        if file_name.ends_with(".rs") {
+            Language::Rust
+        } else {
+            Language::Sql
+        }
+    }
+
+    /// The prefix of the header's comment lines.
+    fn comment_prefix(self) -> &'static str {
+        match self {
+            Language::Sql => "--",
+            Language::Rust => "//!",
+        }
+    }
+}
+
 struct Parser<'a> {
     path: &'a str,
+    language: Language,
     errors: Vec<FileError>,
 }
 
@@ -177,9 +247,13 @@ fn marker(line: &str) -> Option<&str> {
     rest.strip_prefix('+').map(str::trim)
 }
 
-fn comment(line: &str) -> Option<&str> {
-    line.strip_prefix("--")
-        .map(|c| c.strip_prefix(' ').unwrap_or(c).trim_end())
+/// The line of `pub fn <name>(` in Rust source, if any.
+fn function_line(lines: &[&str], name: &str) -> Option<usize> {
+    let wanted = format!("pub fn {name}(");
+    lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&wanted))
+        .map(|i| i + 1)
 }
 
 impl<'a> Parser<'a> {
@@ -195,8 +269,8 @@ impl<'a> Parser<'a> {
         while i < lines.len() && lines[i].trim().is_empty() {
             i += 1;
         }
-        while i < lines.len() && marker(lines[i]).is_none() {
-            let Some(content) = comment(lines[i]) else {
+        while i < lines.len() && (self.language == Language::Rust || marker(lines[i]).is_none()) {
+            let Some(content) = self.comment(lines[i]) else {
                 break;
             };
             let lineno = i + 1;
@@ -245,6 +319,28 @@ impl<'a> Parser<'a> {
             }
         }
         (h, i)
+    }
+
+    /// The text of a header comment line, or `None` if the line is not one.
+    fn comment<'l>(&self, line: &'l str) -> Option<&'l str> {
+        line.strip_prefix(self.language.comment_prefix())
+            .map(|c| c.strip_prefix(' ').unwrap_or(c).trim_end())
+    }
+
+    /// Finds the functions of a Rust revision.
+    fn code(&mut self, lines: &[&str], text: &str) -> Option<Code> {
+        let Some(upgrade_line) = function_line(lines, "upgrade") else {
+            self.err(1, "no 'pub fn upgrade(' in this Rust revision").hint = Some(
+                "define 'pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError>' (and optionally 'pub fn downgrade')"
+                    .into(),
+            );
+            return None;
+        };
+        Some(Code {
+            source: text.to_string(),
+            upgrade_line,
+            downgrade_line: function_line(lines, "downgrade"),
+        })
     }
 
     /// Reads the sections after the header.
@@ -337,10 +433,12 @@ impl<'a> Parser<'a> {
         h: Header,
         upgrade: Sections,
         downgrade: Sections,
+        code: Option<Code>,
     ) -> Option<Revision> {
+        let c = self.language.comment_prefix();
         let Some((id, id_line)) = h.id else {
             self.err(1, "malformed header: no 'Revision ID:' line").hint = Some(format!(
-                "start the file with '-- <message>', '--', '-- Revision ID: <id>', '-- Revises: <parent or None>'; {FORMAT_HINT}"
+                "start the file with '{c} <message>', '{c}', '{c} Revision ID: <id>', '{c} Revises: <parent or None>'; {FORMAT_HINT}"
             ));
             return None;
         };
@@ -355,13 +453,14 @@ impl<'a> Parser<'a> {
                 format!("revision id '{id}' does not match the file name '{file_name}'"),
             )
             .hint = Some(format!(
-                "name the file '{id}_<slug>.sql' or fix the Revision ID"
+                "name the file '{id}_<slug>.{}' or fix the Revision ID",
+                if self.language == Language::Rust { "rs" } else { "sql" }
             ));
         }
         let Some((revises, revises_line)) = h.revises else {
             self.err(id_line, "malformed header: no 'Revises:' line")
                 .hint =
-                Some("add '-- Revises: <parent id>' ('None' for the first revision)".into());
+                Some(format!("add '{c} Revises: <parent id>' ('None' for the first revision)"));
             return None;
         };
         let down_revisions = self.id_list(&revises, revises_line);
@@ -382,6 +481,13 @@ impl<'a> Parser<'a> {
             None => Vec::new(),
         };
         let transactional = match h.transactional {
+            Some((_, line)) if self.language == Language::Rust => {
+                self.err(line, "a Rust revision always runs in a transaction").hint = Some(
+                    "remove 'Transactional:'; write statements that cannot run in a transaction as a .sql revision"
+                        .into(),
+                );
+                true
+            }
             None => true,
             Some((v, line)) => match v.to_ascii_lowercase().as_str() {
                 "true" | "yes" => true,
@@ -404,8 +510,11 @@ impl<'a> Parser<'a> {
             revises_line,
             upgrade,
             downgrade,
+            code,
         };
-        self.check_sections(&rev);
+        if rev.code.is_none() {
+            self.check_sections(&rev);
+        }
         Some(rev)
     }
 

@@ -47,6 +47,8 @@ struct Current {
     creates: bool,
     compound: bool,
     depth: usize,
+    /// Words to spell differently on this dialect: byte range and replacement.
+    respelled: Vec<(usize, usize, &'static str)>,
 }
 
 fn is_ident(b: u8) -> bool {
@@ -71,7 +73,7 @@ impl<'a> Splitter<'a> {
                 b'/' if next == Some(b'*') => self.skip_block_comment()?,
                 b';' if cur.depth == 0 => {
                     if let Some((start, line)) = cur.start {
-                        out.push(self.statement(start, self.pos, line));
+                        out.push(self.statement(start, self.pos, line, &cur.respelled));
                     }
                     cur = Current::default();
                     self.pos += 1;
@@ -85,14 +87,28 @@ impl<'a> Splitter<'a> {
             }
         }
         if let Some((start, line)) = cur.start {
-            out.push(self.statement(start, self.src.len(), line));
+            out.push(self.statement(start, self.src.len(), line, &cur.respelled));
         }
         Ok(out)
     }
 
-    fn statement(&self, start: usize, end: usize, line: usize) -> Statement {
+    fn statement(
+        &self,
+        start: usize,
+        end: usize,
+        line: usize,
+        respelled: &[(usize, usize, &str)],
+    ) -> Statement {
+        let mut sql = String::with_capacity(end - start);
+        let mut at = start;
+        for &(from, to, spelling) in respelled {
+            sql.push_str(&self.text[at..from]);
+            sql.push_str(spelling);
+            at = to;
+        }
+        sql.push_str(&self.text[at..end]);
         Statement {
-            sql: self.text[start..end].trim_end().to_string(),
+            sql: sql.trim_end().to_string(),
             line,
         }
     }
@@ -118,6 +134,9 @@ impl<'a> Splitter<'a> {
                     self.pos += 1;
                 }
                 let word = self.text[start..self.pos].to_ascii_uppercase();
+                if let Some(spelling) = self.dialect.type_spelling(&word) {
+                    cur.respelled.push((start, self.pos, spelling));
+                }
                 self.word(cur, &word);
                 Ok(())
             }
@@ -302,6 +321,18 @@ mod tests {
                 line: 13
             }
         );
+    }
+
+    #[test]
+    fn datetime_is_spelled_timestamp_on_postgresql_outside_quotes_only() {
+        let sql = "CREATE TABLE t (a DATETIME, b datetime NOT NULL, \"datetime\" INT, c VARCHAR(9) DEFAULT 'DATETIME', datetimes INT); -- DATETIME";
+        assert_eq!(
+            sqls(sql, Dialect::Postgresql),
+            ["CREATE TABLE t (a TIMESTAMP, b TIMESTAMP NOT NULL, \"datetime\" INT, c VARCHAR(9) DEFAULT 'DATETIME', datetimes INT)"]
+        );
+        for other in [Dialect::Sqlite, Dialect::Mysql] {
+            assert_eq!(sqls(sql, other)[0], sql.split(';').next().unwrap());
+        }
     }
 
     #[test]

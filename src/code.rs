@@ -1,0 +1,142 @@
+//! Revisions written in Rust: the functions a `migrations/<id>_<slug>.rs` file defines and the
+//! backend-neutral handle they receive.
+//!
+//! A Rust revision runs inside the same transaction as its version-table update, under the same
+//! lock, and is recorded in the history like a SQL revision; its checksum covers its source.
+
+use thiserror::Error;
+
+use crate::backend::{Backend, BackendError, Row, Value};
+use crate::revision::Dialect;
+
+/// The signature of a Rust revision's `upgrade` and `downgrade` functions.
+pub type MigrateFn = fn(&mut Db<'_>) -> Result<(), CodeError>;
+
+/// The compiled functions of one Rust revision, as build.rs embeds them.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    /// Applies the revision.
+    pub upgrade: MigrateFn,
+    /// Reverts it; `None` makes the revision irreversible.
+    pub downgrade: Option<MigrateFn>,
+}
+
+/// Why a Rust revision failed.
+#[derive(Debug, Error)]
+pub enum CodeError {
+    /// A statement sent through [`Db`] failed.
+    #[error("statement {number} failed: {message}\n    {sql}")]
+    Statement {
+        /// Which statement of the revision it was (1-based).
+        number: usize,
+        /// Its SQL as sent.
+        sql: String,
+        /// The database's message.
+        message: String,
+    },
+    /// The revision's own code gave up.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CodeError {
+    /// A failure described by the revision's code.
+    pub fn msg(message: impl Into<String>) -> CodeError {
+        CodeError::Failed(message.into())
+    }
+}
+
+/// The connection a Rust revision works through, inside the revision's transaction.
+///
+/// Parameters are written `?` in the SQL, whatever the backend (they become `$1`, `$2`... on
+/// PostgreSQL); values are bound, never spliced into the text.
+pub struct Db<'a> {
+    backend: &'a mut dyn Backend,
+    statements: usize,
+}
+
+impl<'a> Db<'a> {
+    /// Wraps a backend for one run of a revision's function.
+    pub fn new(backend: &'a mut dyn Backend) -> Db<'a> {
+        Db {
+            backend,
+            statements: 0,
+        }
+    }
+
+    /// The dialect of the database, for the rare statement that must differ.
+    pub fn dialect(&self) -> Dialect {
+        self.backend.dialect()
+    }
+
+    /// How many statements the revision has sent so far.
+    pub fn statements(&self) -> usize {
+        self.statements
+    }
+
+    /// Runs a statement with bound parameters; returns the number of rows changed.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, CodeError> {
+        let sql = self.numbered(sql);
+        let result = self.backend.execute(&sql, params);
+        self.checked(sql, result)
+    }
+
+    /// Runs a query with bound parameters and returns its rows.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, CodeError> {
+        let sql = self.numbered(sql);
+        let result = self.backend.query(&sql, params);
+        self.checked(sql, result)
+    }
+
+    fn checked<T>(&mut self, sql: String, result: Result<T, BackendError>) -> Result<T, CodeError> {
+        self.statements += 1;
+        result.map_err(|e| CodeError::Statement {
+            number: self.statements,
+            sql,
+            message: e.to_string(),
+        })
+    }
+
+    /// `sql` with each `?` outside quotes replaced by the backend's placeholder.
+    fn numbered(&self, sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut quote: Option<char> = None;
+        let mut n = 0;
+        for c in sql.chars() {
+            match (quote, c) {
+                (None, '\'' | '"') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '?') => {
+                    n += 1;
+                    out.push_str(&self.backend.placeholder(n));
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::script::Script;
+
+    #[test]
+    fn parameters_are_bound_where_a_question_mark_stands_outside_quotes() {
+        let mut script = Script::new(Dialect::Postgresql, []);
+        let mut db = Db::new(&mut script);
+        db.execute(
+            "UPDATE t SET a = ?, b = '?' WHERE \"c?\" = ?",
+            &[Value::Int(1), Value::from("it's")],
+        )
+        .unwrap();
+        assert_eq!(db.statements(), 1);
+        assert_eq!(
+            script.statements(),
+            ["UPDATE t SET a = 1, b = '?' WHERE \"c?\" = 'it''s'"]
+        );
+    }
+}
