@@ -622,9 +622,7 @@ impl<'m> Migrator<'m> {
             Direction::Downgrade => c.downgrade_line.unwrap_or(0),
         });
         self.announce(db, step);
-        let sum = rev
-            .checksummed_text(dir, db.dialect())
-            .map(checksum);
+        let sum = rev.checksummed_text(dir, db.dialect()).map(checksum);
         let started = Instant::now();
         let mut entry = Store::entry(&rev.id, dir.name(), sum, 0);
         if group.is_none() {

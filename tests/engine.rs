@@ -528,3 +528,289 @@ fn single_transaction_falls_back_to_one_per_revision_for_a_non_transactional_rev
         "a1 committed on its own"
     );
 }
+
+mod rust_revisions {
+    //! Revisions written in Rust, with the functions defined here and handed to the migrator as
+    //! build.rs would embed them.
+
+    use super::*;
+    use quark_db_manage::backend::Value;
+    use quark_db_manage::checksum::checksum;
+    use quark_db_manage::code::{Code, CodeError, Db};
+    use quark_db_manage::revision::Dialect;
+
+    const RUST_REV: &str = "//! copy rows in code\n//!\n//! Revision ID: b2\n//! Revises: a1\n//! Create Date: 2026-11-25\n\nuse quark_db_manage::code::{CodeError, Db};\n\npub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n\npub fn downgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n";
+
+    /// Doubles every value of t_a into t_b.
+    fn double(db: &mut Db<'_>) -> Result<(), CodeError> {
+        for row in db.query("SELECT x FROM t_a ORDER BY x", &[])? {
+            let x = row[0].as_int().ok_or_else(|| CodeError::msg("x is NULL"))?;
+            db.execute(
+                "INSERT INTO t_b (x, label) VALUES (?, ?)",
+                &[Value::Int(2 * x), Value::from("it's ?")],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn empty_t_b(db: &mut Db<'_>) -> Result<(), CodeError> {
+        db.execute("DELETE FROM t_b", &[]).map(|_| ())
+    }
+
+    /// Writes a row, then gives up: the row must not survive.
+    fn gives_up(db: &mut Db<'_>) -> Result<(), CodeError> {
+        db.execute(
+            "INSERT INTO t_b (x, label) VALUES (?, ?)",
+            &[Value::Int(99), Value::Null],
+        )?;
+        Err(CodeError::msg(
+            "subnet s1 has the CIDR 'nope', which is not a CIDR",
+        ))
+    }
+
+    fn setup(dir: &Path, rust: &str) -> RevisionMap {
+        write_chain(
+            dir,
+            &[
+                rev(
+                    "a1",
+                    "None",
+                    "CREATE TABLE t_a (x INT);\nCREATE TABLE t_b (x INT, label VARCHAR(20));\nINSERT INTO t_a VALUES (1);\nINSERT INTO t_a VALUES (5);",
+                    "DROP TABLE t_b;\nDROP TABLE t_a;",
+                ),
+                ("b2_copy.rs".to_string(), rust.to_string()),
+                rev("c3", "b2", "CREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
+            ],
+        )
+    }
+
+    fn t_b(db: &mut dyn Backend) -> Vec<(i64, Option<String>)> {
+        db.query("SELECT x, label FROM t_b ORDER BY x", &[])
+            .unwrap()
+            .into_iter()
+            .map(|r| (r[0].as_int().unwrap(), r[1].as_text().map(str::to_string)))
+            .collect()
+    }
+
+    #[test]
+    fn runs_with_bound_parameters_and_is_recorded_with_the_checksum_of_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let map = setup(dir.path(), RUST_REV);
+        let code = map.get("b2").unwrap().code.clone().unwrap();
+        assert_eq!((code.upgrade_line, code.downgrade_line), (9, Some(13)));
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+            "b2".to_string(),
+            Code {
+                upgrade: double,
+                downgrade: Some(empty_t_b),
+            },
+        )]);
+        let report = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+        assert_eq!(report.steps[1].revision, "b2");
+        assert_eq!(report.steps[1].statements, 3, "one query and two inserts");
+        let it = Some("it's ?".to_string());
+        assert_eq!(t_b(db.as_mut()), [(2, it.clone()), (10, it)]);
+        let entry = m
+            .store()
+            .history(db.as_mut())
+            .unwrap()
+            .into_iter()
+            .find(|e| e.revision == "b2")
+            .unwrap();
+        assert_eq!(entry.checksum.as_deref(), Some(checksum(RUST_REV).as_str()));
+        assert!(m.verify(db.as_mut()).unwrap().is_empty());
+        m.downgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();
+        assert!(t_b(db.as_mut()).is_empty());
+        assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
+    }
+
+    #[test]
+    fn a_failure_rolls_its_writes_back_and_names_the_file_and_function() {
+        let dir = tempfile::tempdir().unwrap();
+        let map = setup(dir.path(), RUST_REV);
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+            "b2".to_string(),
+            Code {
+                upgrade: gives_up,
+                downgrade: None,
+            },
+        )]);
+        let err = m
+            .upgrade(db.as_mut(), &"head".parse().unwrap())
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("upgrade of b2 failed in its Rust code (migrations/b2_copy.rs:9): subnet s1 has the CIDR 'nope', which is not a CIDR; the database is left at a1, nothing of this upgrade took effect"),
+            "{text}"
+        );
+        assert!(t_b(db.as_mut()).is_empty(), "the insert was rolled back");
+        assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
+        let failed = m.store().history(db.as_mut()).unwrap().pop().unwrap();
+        assert_eq!(
+            (failed.revision.as_str(), failed.outcome.as_str()),
+            ("b2", "failed")
+        );
+        // A failure that took nothing into effect does not block the next upgrade.
+        let m = m.code([(
+            "b2".to_string(),
+            Code {
+                upgrade: double,
+                downgrade: None,
+            },
+        )]);
+        m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+        assert_eq!(m.current(db.as_mut()).unwrap(), ["c3"]);
+    }
+
+    #[test]
+    fn a_failed_statement_is_reported_with_its_number_and_sql() {
+        fn bad_sql(db: &mut Db<'_>) -> Result<(), CodeError> {
+            db.execute("INSERT INTO t_b (x) VALUES (?)", &[Value::Int(1)])?;
+            db.query("SELECT nope FROM t_b WHERE x = ?", &[Value::Int(1)])?;
+            Ok(())
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let map = setup(dir.path(), RUST_REV);
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+            "b2".to_string(),
+            Code {
+                upgrade: bad_sql,
+                downgrade: None,
+            },
+        )]);
+        let text = m
+            .upgrade(db.as_mut(), &"head".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("statement 2 failed: no such column: nope"),
+            "{text}"
+        );
+        assert!(text.contains("SELECT nope FROM t_b WHERE x = ?"), "{text}");
+        assert!(t_b(db.as_mut()).is_empty());
+    }
+
+    #[test]
+    fn without_a_downgrade_it_is_irreversible_and_refused_up_front() {
+        let dir = tempfile::tempdir().unwrap();
+        let irreversible = RUST_REV.split("\npub fn downgrade").next().unwrap();
+        let map = setup(dir.path(), irreversible);
+        assert!(!map.get("b2").unwrap().can_run(
+            quark_db_manage::revision::Direction::Downgrade,
+            Dialect::Sqlite
+        ));
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+            "b2".to_string(),
+            Code {
+                upgrade: double,
+                downgrade: None,
+            },
+        )]);
+        m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+        let err = m
+            .downgrade(db.as_mut(), &"base".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "cannot downgrade revision b2 (migrations/b2_copy.rs): it is irreversible"
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            m.current(db.as_mut()).unwrap(),
+            ["c3"],
+            "not even c3 was downgraded"
+        );
+        assert_eq!(tables(db.as_mut()), ["t_a", "t_b", "t_c"]);
+    }
+
+    #[test]
+    fn code_missing_from_the_program_is_refused_before_it_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let map = setup(dir.path(), RUST_REV);
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+        let err = m
+            .upgrade(db.as_mut(), &"head".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::CodeMissing { revision, .. } if revision == "b2"),
+            "{err}"
+        );
+        assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
+    }
+
+    #[test]
+    fn offline_sql_refuses_rust_revisions_and_a_preview_notes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let map = setup(dir.path(), RUST_REV);
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+            "b2".to_string(),
+            Code {
+                upgrade: double,
+                downgrade: None,
+            },
+        )]);
+        let up = quark_db_manage::revision::Direction::Upgrade;
+        let err = m
+            .script(Dialect::Sqlite, &[], &"head".parse().unwrap(), up)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("revision b2 is written in Rust")
+                && err.to_string().contains("(b2:<target> --sql)"),
+            "{err}"
+        );
+        let (_, after) = m
+            .script(
+                Dialect::Sqlite,
+                &["b2".to_string()],
+                &"head".parse().unwrap(),
+                up,
+            )
+            .unwrap();
+        assert!(after.contains("CREATE TABLE t_c"), "{after}");
+        let (report, preview) = m
+            .preview(db.as_mut(), &"head".parse().unwrap(), up)
+            .unwrap();
+        assert_eq!(report.steps.len(), 3);
+        assert!(
+            preview.contains("-- upgrade of b2 runs Rust code (migrations/b2_copy.rs:9) on the data it reads: not shown"),
+            "{preview}"
+        );
+        assert!(
+            m.current(db.as_mut()).unwrap().is_empty(),
+            "a preview changes nothing"
+        );
+    }
+
+    #[test]
+    fn in_a_single_transaction_a_rust_failure_undoes_the_whole_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let map = setup(dir.path(), RUST_REV);
+        let mut db = open(dir.path());
+        let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
+            .single_transaction(true)
+            .code([(
+                "b2".to_string(),
+                Code {
+                    upgrade: gives_up,
+                    downgrade: None,
+                },
+            )]);
+        let err = m
+            .upgrade(db.as_mut(), &"head".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("the database is left at base"),
+            "{err}"
+        );
+        assert!(tables(db.as_mut()).is_empty());
+        assert!(m.current(db.as_mut()).unwrap().is_empty());
+    }
+}

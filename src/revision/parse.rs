@@ -188,7 +188,13 @@ pub fn parse_revision(path: &str, file_name: &str, text: &str) -> Result<Revisio
         }
         Language::Rust => {
             let code = p.code(&lines, &text);
-            p.finish(file_name, header, Sections::default(), Sections::default(), code)
+            p.finish(
+                file_name,
+                header,
+                Sections::default(),
+                Sections::default(),
+                code,
+            )
         }
     };
     match (rev, p.errors.is_empty()) {
@@ -454,13 +460,18 @@ impl<'a> Parser<'a> {
             )
             .hint = Some(format!(
                 "name the file '{id}_<slug>.{}' or fix the Revision ID",
-                if self.language == Language::Rust { "rs" } else { "sql" }
+                if self.language == Language::Rust {
+                    "rs"
+                } else {
+                    "sql"
+                }
             ));
         }
         let Some((revises, revises_line)) = h.revises else {
             self.err(id_line, "malformed header: no 'Revises:' line")
-                .hint =
-                Some(format!("add '{c} Revises: <parent id>' ('None' for the first revision)"));
+                .hint = Some(format!(
+                "add '{c} Revises: <parent id>' ('None' for the first revision)"
+            ));
             return None;
         };
         let down_revisions = self.id_list(&revises, revises_line);
@@ -795,5 +806,66 @@ mod tests {
     fn message_is_the_first_paragraph() {
         let r = parse("a_x.sql", "-- first line\n-- second line\n--\n-- more detail\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n").unwrap();
         assert_eq!(r.message, "first line second line");
+    }
+
+    const RUST: &str = "//! populate sizes\n//!\n//! Revision ID: 28e55acaf366\n//! Revises: 3d22de205729\n\nuse x::Db;\n\npub fn upgrade(db: &mut Db<'_>) -> R {\n    todo!()\n}\n";
+
+    #[test]
+    fn a_rust_revision_reads_its_header_from_doc_comments_and_finds_its_functions() {
+        let r = parse("28e55acaf366_sizes.rs", RUST).unwrap();
+        assert_eq!(
+            (
+                r.id.as_str(),
+                r.message.as_str(),
+                r.down_revisions.as_slice()
+            ),
+            (
+                "28e55acaf366",
+                "populate sizes",
+                ["3d22de205729".to_string()].as_slice()
+            )
+        );
+        let code = r.code.as_ref().unwrap();
+        assert_eq!((code.upgrade_line, code.downgrade_line), (8, None));
+        assert_eq!(code.source, RUST);
+        assert!(r.upgrade.is_empty() && r.downgrade.is_empty());
+        assert!(r.can_run(Direction::Upgrade, Dialect::Mysql));
+        assert!(!r.can_run(Direction::Downgrade, Dialect::Mysql));
+        assert_eq!(
+            r.checksummed_text(Direction::Upgrade, Dialect::Sqlite),
+            Some(RUST)
+        );
+        let reversible =
+            format!("{RUST}\n  pub fn downgrade(db: &mut Db<'_>) -> R {{ todo!() }}\n");
+        let r = parse("28e55acaf366_sizes.rs", &reversible).unwrap();
+        assert_eq!(r.code.unwrap().downgrade_line, Some(12));
+    }
+
+    #[test]
+    fn a_rust_revision_without_upgrade_or_with_transactional_is_refused() {
+        let e = first_error(
+            "28e55acaf366_sizes.rs",
+            &RUST.replace("pub fn upgrade", "fn upgrade"),
+        );
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (1, "no 'pub fn upgrade(' in this Rust revision")
+        );
+        let e = first_error(
+            "28e55acaf366_sizes.rs",
+            &RUST.replace(
+                "//! Revises: 3d22de205729\n",
+                "//! Revises: 3d22de205729\n//! Transactional: false\n",
+            ),
+        );
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (5, "a Rust revision always runs in a transaction")
+        );
+        let e = first_error(
+            "28e55acaf366_sizes.rs",
+            &RUST.replace("//! Revision ID", "// Revision ID"),
+        );
+        assert!(e.hint.unwrap().contains("'//! Revision ID: <id>'"));
     }
 }

@@ -328,7 +328,9 @@ mod tests {
         let sql = "CREATE TABLE t (a DATETIME, b datetime NOT NULL, \"datetime\" INT, c VARCHAR(9) DEFAULT 'DATETIME', datetimes INT); -- DATETIME";
         assert_eq!(
             sqls(sql, Dialect::Postgresql),
-            ["CREATE TABLE t (a TIMESTAMP, b TIMESTAMP NOT NULL, \"datetime\" INT, c VARCHAR(9) DEFAULT 'DATETIME', datetimes INT)"]
+            [
+                "CREATE TABLE t (a TIMESTAMP, b TIMESTAMP NOT NULL, \"datetime\" INT, c VARCHAR(9) DEFAULT 'DATETIME', datetimes INT)"
+            ]
         );
         for other in [Dialect::Sqlite, Dialect::Mysql] {
             assert_eq!(sqls(sql, other)[0], sql.split(';').next().unwrap());
