@@ -78,6 +78,7 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                     head: map.is_head(&rev.id),
                     checksums: Dialect::ALL.map(|d| upgrade_checksum(rev, d).map(leak)),
                 }),
+                code: None,
             }
         })
         .collect();
