@@ -56,7 +56,9 @@ fn cidr(text: &str, subnet: &str) -> Result<IpNet, CodeError> {
     let net = match text.parse::<IpNet>() {
         Ok(net) => net,
         Err(_) => text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
-            CodeError::msg(format!("subnet {subnet} has the CIDR '{text}', which is not a CIDR"))
+            CodeError::msg(format!(
+                "subnet {subnet} has the CIDR '{text}', which is not a CIDR"
+            ))
         })?,
     };
     Ok(net.trunc())

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_appliance");
-const HEAD: &str = "e5f6a1b2c3d4";
+const HEAD: &str = "f6a1b2c3d4e5";
 
 /// An empty directory holding nothing but a copy of the binary.
 struct Site {
@@ -67,7 +67,8 @@ fn migrates_itself_from_an_empty_directory_then_does_its_job() {
         "Running upgrade <base> -> a1b2c3d4e5f6, readings",
         "Running upgrade b2c3d4e5f6a1, c3d4e5f6a1b2 -> d4e5f6a1b2c3, merge units and settings",
         "Running upgrade d4e5f6a1b2c3 -> e5f6a1b2c3d4, compact the database file",
-        "schema migrated: 5 revision(s)",
+        "Running upgrade e5f6a1b2c3d4 -> f6a1b2c3d4e5, readings in celsius",
+        "schema migrated: 6 revision(s)",
         "recorded 0; 1 readings",
     ] {
         assert!(first.contains(line), "missing {line:?} in:\n{first}");
@@ -92,13 +93,13 @@ fn a_second_start_does_no_migration_work() {
     let second = text(&site.run(&["record", "2"]));
     assert!(!second.contains("Running upgrade"), "{second}");
     assert!(
-        second.contains("Already at e5f6a1b2c3d4: nothing to upgrade"),
+        second.contains("Already at f6a1b2c3d4e5: nothing to upgrade"),
         "{second}"
     );
     assert!(second.contains("recorded 2; 2 readings"), "{second}");
     assert_eq!(
         site.query("SELECT count(*) FROM alembic_version_history"),
-        5
+        6
     );
 }
 
@@ -121,7 +122,7 @@ fn starts_at_once_are_safe() {
     assert_eq!(site.query("SELECT count(*) FROM readings"), 4);
     assert_eq!(
         site.query("SELECT count(*) FROM alembic_version_history WHERE direction = 'upgrade'"),
-        5,
+        6,
         "each revision applied once"
     );
 }
@@ -139,7 +140,7 @@ fn the_mounted_db_subcommand_manages_the_appliance_schema() {
     );
     let history = text(&site.run(&["db", "history"]));
     assert!(
-        history.starts_with("d4e5f6a1b2c3 -> e5f6a1b2c3d4 (head), compact"),
+        history.starts_with("e5f6a1b2c3d4 -> f6a1b2c3d4e5 (head), readings in celsius"),
         "{history}"
     );
     site.run(&["db", "upgrade", "head"]);
@@ -147,7 +148,7 @@ fn the_mounted_db_subcommand_manages_the_appliance_schema() {
     let current = text(&site.run(&["db", "current"]));
     assert!(current.contains("-> c3d4e5f6a1b2, settings"), "{current}");
     let json = text(&site.run(&["db", "--format", "json", "heads"]));
-    assert!(json.contains("\"revision\":\"e5f6a1b2c3d4\""), "{json}");
+    assert!(json.contains("\"revision\":\"f6a1b2c3d4e5\""), "{json}");
     let out = site.command(&["db", "upgrade", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("FAILED: "), "{}", text(&out));
@@ -199,6 +200,78 @@ fn a_broken_migrations_dir_fails_the_appliance_build_with_file_and_line() {
     assert!(
         stderr.contains("migrations/d4e5f6a1b2c3_merge_units_and_settings.sql:4:")
             && stderr.contains("0000deadbeef"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_rust_revision_converts_the_rows_it_finds() {
+    let site = Site::new();
+    site.run(&["db", "upgrade", "e5f6a1b2c3d4"]);
+    let db = rusqlite::Connection::open(site.db()).unwrap();
+    for (value, unit) in [
+        (212, "F"),
+        (32, "F"),
+        (-40, "F"),
+        (33, "F"),
+        (0, "F"),
+        (21, "C"),
+    ] {
+        db.execute(
+            "INSERT INTO readings (value, taken_at, unit) VALUES (?1, datetime('now'), ?2)",
+            rusqlite::params![value, unit],
+        )
+        .unwrap();
+    }
+    let out = text(&site.run(&["db", "upgrade", "head"]));
+    assert!(out.contains("readings in celsius"), "{out}");
+    let mut rows = db
+        .prepare("SELECT value, unit FROM readings ORDER BY id")
+        .unwrap();
+    let rows: Vec<(i64, String)> = rows
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let c = |v: i64| (v, "C".to_string());
+    assert_eq!(rows, [c(100), c(0), c(-40), c(1), c(-18), c(21)]);
+    let sum: String = db
+        .query_row(
+            "SELECT checksum FROM alembic_version_history WHERE revision = 'f6a1b2c3d4e5'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        sum.len(),
+        64,
+        "the checksum of the revision's source is recorded"
+    );
+}
+
+#[test]
+fn a_broken_rust_revision_fails_the_appliance_build_naming_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    scratch_copy(dir.path());
+    let broken = dir
+        .path()
+        .join("migrations/f6a1b2c3d4e5_readings_in_celsius.rs");
+    let text = std::fs::read_to_string(&broken)
+        .unwrap()
+        .replace("Value::Int(celsius)", "Value::Int(celsius_typo)");
+    std::fs::write(&broken, text).unwrap();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("appliance-scratch-target");
+    let out = Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--quiet"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the build must fail");
+    assert!(
+        stderr.contains("celsius_typo")
+            && stderr.contains("migrations/f6a1b2c3d4e5_readings_in_celsius.rs:"),
         "{stderr}"
     );
 }
