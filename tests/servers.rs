@@ -7,115 +7,17 @@
 
 use std::process::{Command, Output};
 
-use quark_db_manage::backend::{self, Backend, ConnectOptions};
+mod support;
+
+use support::{BIN, Kind, TestDb, cli, connect};
+
+use quark_db_manage::backend::{self, Backend};
 use quark_db_manage::migrator::Migrator;
 use quark_db_manage::source;
 use quark_db_manage::store::Store;
-use quark_db_manage::url::DatabaseUrl;
 use quark_db_manage::{Error, MIGRATIONS, load};
 
-const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
 const HEAD: &str = "1284c81cf727";
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Postgres,
-    Mysql,
-}
-
-impl Kind {
-    fn server(self) -> &'static str {
-        match self {
-            Kind::Postgres => "postgresql://postgres@127.0.0.1:5432",
-            Kind::Mysql => "mysql://root@127.0.0.1:3306",
-        }
-    }
-}
-
-/// A database of its own on a real server, dropped on drop.
-struct TestDb {
-    kind: Kind,
-    name: String,
-    url: String,
-}
-
-fn connect(url: &str) -> Result<Box<dyn Backend>, quark_db_manage::backend::BackendError> {
-    let options = ConnectOptions {
-        connect_timeout: std::time::Duration::from_secs(5),
-        ..Default::default()
-    };
-    backend::connect(&DatabaseUrl::parse(url).unwrap(), &options)
-}
-
-impl TestDb {
-    fn new(kind: Kind) -> Option<TestDb> {
-        let admin = match connect(&format!("{}/test", kind.server())) {
-            Ok(admin) => admin,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!("skipping: no {kind:?} server reachable on 127.0.0.1 ({e})");
-                return None;
-            }
-            Err(e) => panic!("CI must run the {kind:?} tests, but the server is unreachable: {e}"),
-        };
-        let mut admin = admin;
-        let mut bytes = [0u8; 6];
-        getrandom::fill(&mut bytes).unwrap();
-        let name = format!(
-            "qdm_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
-        admin.run(&format!("CREATE DATABASE {name}")).unwrap();
-        let url = format!("{}/{name}", kind.server());
-        Some(TestDb { kind, name, url })
-    }
-
-    fn db(&self) -> Box<dyn Backend> {
-        connect(&self.url).unwrap()
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
-        cli(&self.url, args)
-    }
-
-    fn versions(&self) -> Vec<String> {
-        self.db()
-            .query(
-                "SELECT version_num FROM alembic_version ORDER BY version_num",
-                &[],
-            )
-            .unwrap()
-            .into_iter()
-            .map(|r| r[0].as_text().unwrap().to_string())
-            .collect()
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.db().query(sql, &[]).unwrap()[0][0].as_int().unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = connect(&format!("{}/test", self.kind.server())) {
-            let force = if matches!(self.kind, Kind::Postgres) {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}{force}", self.name));
-        }
-    }
-}
-
-/// Runs the binary on the database at `url`.
-fn cli(url: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(["--database-connection", url])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
-}
 
 /// A two-revision chain: `a1` creates `t_a`; `b2` (revising `a1`) is the text given.
 fn chain_with(b2: &str) -> quark_db_manage::revision::RevisionMap {

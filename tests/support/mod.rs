@@ -1,0 +1,115 @@
+//! Real PostgreSQL and MariaDB/MySQL servers on 127.0.0.1 for the tests that need them: a
+//! database of their own per test, dropped afterwards. Without a reachable server a test prints
+//! why and passes locally; under CI (`CI` set) an unreachable server is a failure.
+
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use quark_db_manage::backend::{self, Backend, ConnectOptions};
+use quark_db_manage::url::DatabaseUrl;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
+
+/// A server kind.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// PostgreSQL on 127.0.0.1:5432.
+    Postgres,
+    /// MariaDB or MySQL on 127.0.0.1:3306.
+    Mysql,
+}
+
+impl Kind {
+    pub fn server(self) -> &'static str {
+        match self {
+            Kind::Postgres => "postgresql://postgres@127.0.0.1:5432",
+            Kind::Mysql => "mysql://root@127.0.0.1:3306",
+        }
+    }
+}
+
+/// A database of its own on a real server, dropped on drop.
+pub struct TestDb {
+    pub kind: Kind,
+    pub name: String,
+    pub url: String,
+}
+
+pub fn connect(url: &str) -> Result<Box<dyn Backend>, quark_db_manage::backend::BackendError> {
+    let options = ConnectOptions {
+        connect_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    backend::connect(&DatabaseUrl::parse(url).unwrap(), &options)
+}
+
+impl TestDb {
+    pub fn new(kind: Kind) -> Option<TestDb> {
+        let admin = match connect(&format!("{}/test", kind.server())) {
+            Ok(admin) => admin,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!("skipping: no {kind:?} server reachable on 127.0.0.1 ({e})");
+                return None;
+            }
+            Err(e) => panic!("CI must run the {kind:?} tests, but the server is unreachable: {e}"),
+        };
+        let mut admin = admin;
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes).unwrap();
+        let name = format!(
+            "qdm_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        admin.run(&format!("CREATE DATABASE {name}")).unwrap();
+        let url = format!("{}/{name}", kind.server());
+        Some(TestDb { kind, name, url })
+    }
+
+    pub fn db(&self) -> Box<dyn Backend> {
+        connect(&self.url).unwrap()
+    }
+
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli(&self.url, args)
+    }
+
+    pub fn versions(&self) -> Vec<String> {
+        self.db()
+            .query(
+                "SELECT version_num FROM alembic_version ORDER BY version_num",
+                &[],
+            )
+            .unwrap()
+            .into_iter()
+            .map(|r| r[0].as_text().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query(sql, &[]).unwrap()[0][0].as_int().unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = connect(&format!("{}/test", self.kind.server())) {
+            let force = if matches!(self.kind, Kind::Postgres) {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}{force}", self.name));
+        }
+    }
+}
+
+/// Runs the binary on the database at `url`.
+pub fn cli(url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["--database-connection", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
