@@ -25,27 +25,6 @@ CREATE TABLE quark_nvp_orphaned_lswitch_ports (
 );
 CREATE INDEX ix_quark_nvp_orphaned_lswitch_ports_port_id ON quark_nvp_orphaned_lswitch_ports (port_id);
 
--- +upgrade postgresql
-CREATE TABLE quark_nvp_orphaned_lswitches (
-    id VARCHAR(36) NOT NULL,
-    created_at TIMESTAMP WITHOUT TIME ZONE,
-    nvp_id VARCHAR(36) NOT NULL,
-    network_id VARCHAR(36) NOT NULL,
-    display_name VARCHAR(255),
-    PRIMARY KEY (id)
-);
-CREATE INDEX ix_quark_nvp_orphaned_lswitches_nvp_id ON quark_nvp_orphaned_lswitches (nvp_id);
-CREATE INDEX ix_quark_nvp_orphaned_lswitches_network_id ON quark_nvp_orphaned_lswitches (network_id);
-CREATE INDEX ix_quark_nvp_orphaned_lswitches_display_name ON quark_nvp_orphaned_lswitches (display_name);
-
-CREATE TABLE quark_nvp_orphaned_lswitch_ports (
-    id VARCHAR(36) NOT NULL,
-    created_at TIMESTAMP WITHOUT TIME ZONE,
-    port_id VARCHAR(36) NOT NULL,
-    PRIMARY KEY (id)
-);
-CREATE INDEX ix_quark_nvp_orphaned_lswitch_ports_port_id ON quark_nvp_orphaned_lswitch_ports (port_id);
-
 -- +downgrade
 DROP INDEX ix_quark_nvp_orphaned_lswitches_nvp_id;
 DROP INDEX ix_quark_nvp_orphaned_lswitches_network_id;
@@ -55,5 +34,6 @@ DROP INDEX ix_quark_nvp_orphaned_lswitch_ports_port_id;
 DROP TABLE quark_nvp_orphaned_lswitch_ports;
 
 -- +downgrade mysql
+-- Dropping a table drops its indexes.
 DROP TABLE quark_nvp_orphaned_lswitches;
 DROP TABLE quark_nvp_orphaned_lswitch_ports;

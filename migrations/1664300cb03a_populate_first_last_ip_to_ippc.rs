@@ -1,0 +1,56 @@
+//! populate first last ip to ippc
+//!
+//! Revision ID: 1664300cb03a
+//! Revises: 1acd075bd7e1
+//! Create Date: 2014-08-07 07:17:32.841155
+
+// quark_ip_policy_cidrs.first_ip and last_ip (added by the parent revision) become the first and
+// last address of each row's CIDR as IPv6 integers in decimal, IPv4 mapped into ::ffff:0:0/96,
+// as quark stores every address. Rows with a NULL CIDR are left alone. There is no downgrade.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use quark_db_manage::backend::Value;
+use quark_db_manage::code::{CodeError, Db};
+
+pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
+    let rows = db.query("SELECT id, cidr FROM quark_ip_policy_cidrs", &[])?;
+    for row in &rows {
+        let (Some(id), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
+            continue;
+        };
+        let net = cidr(text, id)?;
+        db.execute(
+            "UPDATE quark_ip_policy_cidrs SET first_ip = ?, last_ip = ? WHERE id = ?",
+            &[
+                Value::Text(as_v6(net.network()).to_string()),
+                Value::Text(as_v6(net.broadcast()).to_string()),
+                Value::from(id),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// The address as an IPv6 integer, IPv4 mapped into `::ffff:0:0/96`.
+fn as_v6(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// The row's CIDR as a network (host bits cleared); a bare address is a single address.
+fn cidr(text: &str, id: &str) -> Result<IpNet, CodeError> {
+    let text = text.trim();
+    let net = match text.parse::<IpNet>() {
+        Ok(net) => net,
+        Err(_) => text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
+            CodeError::msg(format!(
+                "quark_ip_policy_cidrs row {id} has the CIDR '{text}', which is not a CIDR"
+            ))
+        })?,
+    };
+    Ok(net.trunc())
+}
