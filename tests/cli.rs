@@ -6,7 +6,12 @@ use std::process::{Command, Output};
 use rusqlite::Connection;
 
 const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
-const HEAD: &str = "1284c81cf727";
+const HEAD: &str = "c07cd8303997";
+/// The revision the README's example upgrades to.
+const SEED: &str = "1284c81cf727";
+/// The newest revision written in Rust: offline scripts start after it.
+const LAST_RUST: &str = "1664300cb03a";
+const HEAD_LINE: &str = "da46a8b30bd8 -> c07cd8303997 (head), FAWS: Added fields for SG migration";
 
 struct Run {
     out: Output,
@@ -107,18 +112,18 @@ impl Db {
 #[test]
 fn upgrade_current_and_downgrade_with_the_seed_output() {
     let db = Db::new();
-    let up = db.run(&["upgrade", HEAD]).ok();
+    let up = db.run(&["upgrade", SEED]).ok();
     assert!(
         up.stderr().contains("INFO  [quark.migration] Running upgrade 4358d1b8cc75 -> 1284c81cf727, create lswitch and lswitch port orphaned tables"),
         "{}",
         up.stderr()
     );
-    assert_eq!(db.versions(), [HEAD]);
+    assert_eq!(db.versions(), [SEED]);
     let current = db.run(&["current"]).ok();
     assert_eq!(
         current.stdout().trim(),
         format!(
-            "Current revision for {}: 4358d1b8cc75 -> 1284c81cf727 (head), create lswitch and lswitch port orphaned tables",
+            "Current revision for {}: 4358d1b8cc75 -> 1284c81cf727, create lswitch and lswitch port orphaned tables",
             db.url()
         )
     );
@@ -129,9 +134,14 @@ fn upgrade_current_and_downgrade_with_the_seed_output() {
         db.run(&["current"]).ok().stdout().trim(),
         format!("Current revision for {}: None", db.url())
     );
+    db.run(&["upgrade", SEED]).ok();
     db.run(&["upgrade"]).ok();
     assert_eq!(db.versions(), [HEAD]);
-    assert_eq!(db.history_count(HEAD, "upgrade"), 2);
+    assert_eq!(db.history_count(SEED, "upgrade"), 2);
+    assert_eq!(
+        db.run(&["current"]).ok().stdout().trim(),
+        format!("Current revision for {}: {HEAD_LINE}", db.url())
+    );
 }
 
 #[test]
@@ -150,7 +160,7 @@ fn absolute_and_relative_sqlite_urls_and_a_second_upgrade_does_nothing() {
     )
     .ok();
     assert!(
-        rel.stdout().contains("1284c81cf727 (head)"),
+        rel.stdout().contains("c07cd8303997 (head)"),
         "{}",
         rel.stdout()
     );
@@ -218,16 +228,16 @@ fn target_forms() {
     db.run(&["upgrade", "heads"]).ok();
     assert_eq!(db.versions(), [HEAD]);
     db.run(&["downgrade", "-2"]).ok();
-    assert_eq!(db.versions(), ["1817eef6373c"]);
-    db.run(&["upgrade", "1817eef6373c+2"]).ok();
+    assert_eq!(db.versions(), ["79b768afed65"]);
+    db.run(&["upgrade", "79b768afed65+2"]).ok();
     assert_eq!(db.versions(), [HEAD]);
     db.run(&["downgrade", "head-1"]).ok();
-    assert_eq!(db.versions(), ["4358d1b8cc75"]);
-    let ambiguous = db.run(&["upgrade", "1"]).fails();
+    assert_eq!(db.versions(), ["da46a8b30bd8"]);
+    let ambiguous = db.run(&["upgrade", "4d"]).fails();
     assert!(
         ambiguous
             .stderr()
-            .contains("'1' is ambiguous: it matches 1284c81cf727, 1817eef6373c"),
+            .contains("'4d' is ambiguous: it matches 4d3ed7925db3, 4da4444d7706, 4dbf83f37bc0"),
         "{}",
         ambiguous.stderr()
     );
@@ -247,7 +257,7 @@ fn target_forms() {
     );
     let garbage = db.run(&["upgrade", "a b"]).fails();
     assert!(garbage.stderr().contains("is not a target"));
-    assert_eq!(db.versions(), ["4358d1b8cc75"]);
+    assert_eq!(db.versions(), ["da46a8b30bd8"]);
 }
 
 #[test]
@@ -255,16 +265,13 @@ fn history_heads_branches_and_show_need_no_database() {
     let dir = tempfile::tempdir().unwrap();
     let history = run_in(dir.path(), &["history"]).ok().stdout();
     let lines: Vec<&str> = history.lines().collect();
-    assert_eq!(lines.len(), 3);
-    assert_eq!(
-        lines[0],
-        "4358d1b8cc75 -> 1284c81cf727 (head), create lswitch and lswitch port orphaned tables"
-    );
-    assert_eq!(lines[2], "<base> -> 1817eef6373c, initial version");
+    assert_eq!(lines.len(), 40);
+    assert_eq!(lines[0], HEAD_LINE);
+    assert_eq!(lines[39], "<base> -> 1817eef6373c, Initial version");
     let ranged = run_in(dir.path(), &["history", "-r", "4358d1b8cc75:head"])
         .ok()
         .stdout();
-    assert_eq!(ranged.lines().count(), 2);
+    assert_eq!(ranged.lines().count(), 39);
     let upto = run_in(dir.path(), &["history", "-r", ":4358"])
         .ok()
         .stdout();
@@ -273,9 +280,12 @@ fn history_heads_branches_and_show_need_no_database() {
     let verbose = run_in(dir.path(), &["history", "--verbose"]).ok().stdout();
     assert!(verbose.contains("Path: migrations/1284c81cf727_create_lswitch_and_lswitch_port_.sql"));
     let heads = run_in(dir.path(), &["heads"]).ok().stdout();
-    assert_eq!(
-        heads.trim(),
-        "4358d1b8cc75 -> 1284c81cf727 (head), create lswitch and lswitch port orphaned tables"
+    assert_eq!(heads.trim(), HEAD_LINE);
+    let rust = run_in(dir.path(), &["show", LAST_RUST]).ok().stdout();
+    assert!(
+        rust.contains("Path: migrations/1664300cb03a_populate_first_last_ip_to_ippc.rs")
+            && rust.contains("Downgrade: no (irreversible"),
+        "{rust}"
     );
     assert_eq!(run_in(dir.path(), &["branches"]).ok().stdout(), "");
     let show = run_in(dir.path(), &["show", "4358"]).ok().stdout();
@@ -294,7 +304,7 @@ fn history_with_current_reads_the_database() {
     let db = Db::new();
     db.run(&["upgrade", "4358d1b8cc75"]).ok();
     let out = db.run(&["history", "-r", "current:"]).ok().stdout();
-    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(out.lines().count(), 39, "{out}");
     assert!(out.contains(HEAD) && out.contains("4358d1b8cc75") && !out.contains("<base>"));
 }
 
@@ -326,7 +336,7 @@ fn unknown_revision_in_the_version_table_is_refused_with_the_ways_out() {
         .execute_batch("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)); INSERT INTO alembic_version VALUES ('5ac5404bff1e');")
         .unwrap();
     let e = db.run(&["upgrade", "head"]).fails().stderr();
-    assert!(e.starts_with("FAILED: the version table alembic_version holds revision 5ac5404bff1e unknown to this binary (its heads: 1284c81cf727)"), "{e}");
+    assert!(e.starts_with("FAILED: the version table alembic_version holds revision 5ac5404bff1e unknown to this binary (its heads: c07cd8303997)"), "{e}");
     assert!(e.contains("--version-table") && e.contains("stamp <revision> --purge"));
     assert_eq!(e.lines().count(), 1);
     assert_eq!(
@@ -379,15 +389,13 @@ fn alembic_format_of_the_version_table() {
         sql,
         "CREATE TABLE \"alembic_version\" (version_num VARCHAR(32) NOT NULL, CONSTRAINT \"alembic_version_pkc\" PRIMARY KEY (version_num))"
     );
-    // A database that Alembic left at 4358d1b8cc75 (its table, its row, no history) is picked up as it is.
+    // A database that Alembic left at 4358d1b8cc75 (its schema, its table and row, no history)
+    // is picked up as it is.
     let alembic = Db::new();
+    alembic.run(&["upgrade", "4358d1b8cc75"]).ok();
     alembic
         .conn()
-        .execute_batch(
-            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
-             INSERT INTO alembic_version VALUES ('4358d1b8cc75');
-             CREATE TABLE quark_mac_address_ranges (id VARCHAR(36) NOT NULL PRIMARY KEY, created_at DATETIME, cidr VARCHAR(255) NOT NULL, first_address BIGINT NOT NULL, last_address BIGINT NOT NULL, next_auto_assign_mac BIGINT NOT NULL);",
-        )
+        .execute_batch("DROP TABLE alembic_version_history")
         .unwrap();
     let up = alembic.run(&["upgrade", "head"]).ok();
     assert!(
@@ -421,7 +429,7 @@ fn concurrent_upgrades_apply_each_revision_once() {
             );
         }
         assert_eq!(db.versions(), [HEAD]);
-        for rev in ["1817eef6373c", "4358d1b8cc75", HEAD] {
+        for rev in ["1817eef6373c", "4358d1b8cc75", LAST_RUST, HEAD] {
             assert_eq!(db.history_count(rev, "upgrade"), 1, "{rev} ran once");
         }
     }
@@ -594,7 +602,7 @@ fn version_shows_the_crate_version() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["--version"]).ok().stdout();
     assert!(out.starts_with(&format!("quark-db-manage {}", env!("CARGO_PKG_VERSION"))));
-    assert!(out.contains(&format!("3 revisions, head {HEAD}")), "{out}");
+    assert!(out.contains(&format!("40 revisions, head {HEAD}")), "{out}");
 }
 
 #[test]
@@ -602,11 +610,11 @@ fn quiet_verbose_and_in_memory_databases() {
     let db = Db::new();
     let quiet = db.run(&["-q", "upgrade", "4358d1b8cc75"]).ok();
     assert_eq!(quiet.stderr(), "");
-    let verbose = db.run(&["-v", "upgrade", "head"]).ok().stderr();
+    let verbose = db.run(&["-v", "upgrade", SEED]).ok().stderr();
     assert!(verbose.contains("DEBUG [quark.migration] migrations/1284c81cf727_create_lswitch_and_lswitch_port_.sql:8: CREATE TABLE quark_nvp_orphaned_lswitches"), "{verbose}");
     let current = db.run(&["current", "--verbose"]).ok().stdout();
     assert!(
-        current.contains("Rev: 1284c81cf727 (head)\nParent: 4358d1b8cc75\n"),
+        current.contains("Rev: 1284c81cf727\nParent: 4358d1b8cc75\n"),
         "{current}"
     );
     let memory = run_in(
@@ -615,7 +623,7 @@ fn quiet_verbose_and_in_memory_databases() {
     )
     .ok()
     .stderr();
-    assert_eq!(memory.matches("Running upgrade").count(), 3);
+    assert_eq!(memory.matches("Running upgrade").count(), 40);
 }
 
 #[test]
@@ -687,11 +695,11 @@ impl Db {
 fn offline_sql_piped_into_sqlite3_matches_a_live_upgrade_and_downgrade() {
     let live = Db::new();
     let offline = Db::new();
-    live.run(&["upgrade", "head"]).ok();
+    live.run(&["upgrade", SEED]).ok();
     let dir = tempfile::tempdir().unwrap();
     let script = run_in(
         dir.path(),
-        &["upgrade", "head", "--sql", "--dialect", "sqlite"],
+        &["upgrade", SEED, "--sql", "--dialect", "sqlite"],
     )
     .ok()
     .stdout();
@@ -709,26 +717,45 @@ fn offline_sql_piped_into_sqlite3_matches_a_live_upgrade_and_downgrade() {
     );
     sqlite3(&offline.path(), &script);
     assert_eq!(offline.schema(), live.schema());
-    assert_eq!(offline.versions(), [HEAD]);
-    for rev in ["1817eef6373c", "4358d1b8cc75", HEAD] {
+    assert_eq!(offline.versions(), [SEED]);
+    for rev in ["1817eef6373c", "4358d1b8cc75", SEED] {
         assert_eq!(offline.history_count(rev, "upgrade"), 1);
     }
     offline.run(&["verify"]).ok();
 
-    // A range, with the dialect taken from the URL (not connected to).
+    // The data migrations written in Rust run online; the rest of the chain offline, as a range
+    // whose dialect is taken from the URL (not connected to).
+    let refused = offline.run(&["upgrade", "head", "--sql"]).fails().stderr();
+    assert!(
+        refused.contains("revisions 2748e48cee3a, 45a07fac3d38, 552b213c2b8c, 28e55acaf366, 1664300cb03a are written in Rust")
+            && refused.contains("(1664300cb03a:<target> --sql)"),
+        "{refused}"
+    );
+    for db in [&live, &offline] {
+        db.run(&["upgrade", LAST_RUST]).ok();
+    }
     let script = offline
-        .run(&["downgrade", "head:base", "--sql"])
+        .run(&["upgrade", &format!("{LAST_RUST}:head"), "--sql"])
         .ok()
         .stdout();
     sqlite3(&offline.path(), &script);
-    live.run(&["downgrade", "base"]).ok();
+    live.run(&["upgrade", "head"]).ok();
     assert_eq!(offline.schema(), live.schema());
-    assert!(offline.versions().is_empty());
+    assert_eq!(offline.versions(), [HEAD]);
+    offline.run(&["verify"]).ok();
+    let script = offline
+        .run(&["downgrade", &format!("head:{LAST_RUST}"), "--sql"])
+        .ok()
+        .stdout();
+    sqlite3(&offline.path(), &script);
+    live.run(&["downgrade", LAST_RUST]).ok();
+    assert_eq!(offline.schema(), live.schema());
+    assert_eq!(offline.versions(), [LAST_RUST]);
     let partial = run_in(
         dir.path(),
         &[
             "upgrade",
-            "1817eef6373c:head",
+            "1817eef6373c:1284c81cf727",
             "--sql",
             "--dialect",
             "sqlite",
@@ -771,11 +798,15 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     let before = db.schema();
     let out = db.run(&["upgrade", "head", "--dry-run"]).ok().stdout();
     assert!(
-        out.contains("upgrade 4358d1b8cc75 -> 1284c81cf727, 1 revision(s); nothing was changed"),
+        out.contains("upgrade 4358d1b8cc75 -> c07cd8303997, 38 revision(s); nothing was changed"),
         "{out}"
     );
     assert!(
         out.contains("CREATE TABLE quark_nvp_orphaned_lswitches"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-- upgrade of 2748e48cee3a runs Rust code (migrations/2748e48cee3a_truncate_ip_policy_cidr.rs:"),
         "{out}"
     );
     assert!(
@@ -826,7 +857,7 @@ fn json_output_for_tools() {
     assert_eq!(heads[0]["revision"], HEAD);
     assert_eq!(
         heads[0]["down_revisions"],
-        serde_json::json!(["4358d1b8cc75"])
+        serde_json::json!(["da46a8b30bd8"])
     );
     let history = json(db.run(&["history", "--format", "json"]));
     let ids: Vec<&str> = history
@@ -835,7 +866,9 @@ fn json_output_for_tools() {
         .iter()
         .map(|r| r["revision"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [HEAD, "4358d1b8cc75", "1817eef6373c"]);
+    assert_eq!(ids.len(), 40);
+    assert_eq!(ids[..2], [HEAD, "da46a8b30bd8"]);
+    assert_eq!(ids[38..], ["4358d1b8cc75", "1817eef6373c"]);
 
     let verify = json(db.run(&["verify", "--format", "json"]));
     assert_eq!(verify["ok"], true);
@@ -855,9 +888,10 @@ fn json_output_for_tools() {
 #[test]
 fn single_transaction_script_has_one_transaction_for_all_revisions() {
     let dir = tempfile::tempdir().unwrap();
+    let range = format!("{LAST_RUST}:head");
     let per_revision = run_in(
         dir.path(),
-        &["upgrade", "head", "--sql", "--dialect", "sqlite"],
+        &["upgrade", &range, "--sql", "--dialect", "sqlite"],
     )
     .ok()
     .stdout();
@@ -865,7 +899,7 @@ fn single_transaction_script_has_one_transaction_for_all_revisions() {
         dir.path(),
         &[
             "upgrade",
-            "head",
+            &range,
             "--sql",
             "--dialect",
             "sqlite",
@@ -875,20 +909,27 @@ fn single_transaction_script_has_one_transaction_for_all_revisions() {
     .ok()
     .stdout();
     // The version tables are created in a transaction of their own in both.
-    assert_eq!(per_revision.matches("COMMIT;").count(), 1 + 3);
+    assert_eq!(per_revision.matches("COMMIT;").count(), 1 + 28);
     assert_eq!(single.matches("COMMIT;").count(), 1 + 1, "{single}");
     // One row becoming the next is an UPDATE, as Alembic writes it; in one transaction the
     // version table is written once, at the end.
     assert!(per_revision.contains(
-        "UPDATE \"alembic_version\" SET version_num = '4358d1b8cc75' WHERE version_num = '1817eef6373c';"
+        "UPDATE \"alembic_version\" SET version_num = '3b467be51e43' WHERE version_num = '26e984b48a0d';"
     ));
     assert_eq!(
-        single.matches("\"alembic_version\" (version_num)").count(),
+        single
+            .matches("UPDATE \"alembic_version\" SET version_num = 'c07cd8303997' WHERE version_num = '1664300cb03a'")
+            .count(),
         1,
         "{single}"
     );
-    assert!(!single.contains("UPDATE \"alembic_version\""), "{single}");
+    assert_eq!(
+        single.matches("UPDATE \"alembic_version\"").count(),
+        1,
+        "{single}"
+    );
     let db = Db::new();
+    db.run(&["upgrade", LAST_RUST]).ok();
     sqlite3(&db.path(), &single);
     assert_eq!(db.versions(), [HEAD]);
     let live = Db::new();
