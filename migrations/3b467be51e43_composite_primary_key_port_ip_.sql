@@ -54,10 +54,15 @@ DROP TABLE quark_port_ip_address_associations;
 ALTER TABLE _alembic_tmp_quark_port_ip_address_associations RENAME TO quark_port_ip_address_associations;
 
 -- +downgrade mysql
+-- Recreated under explicit names (as the upgrade does), the foreign keys would leave InnoDB's
+-- index on ip_address_id named after the constraint. Recreated unnamed, in declaration order,
+-- they get back both their names (<table>_ibfk_1, _ibfk_2) and the generated indexes
+-- ip_address_id and port_id of the parent revision.
 ALTER TABLE quark_port_ip_address_associations DROP FOREIGN KEY quark_port_ip_address_associations_ibfk_1;
 ALTER TABLE quark_port_ip_address_associations DROP FOREIGN KEY quark_port_ip_address_associations_ibfk_2;
 ALTER TABLE quark_port_ip_address_associations DROP PRIMARY KEY;
 ALTER TABLE quark_port_ip_address_associations MODIFY port_id VARCHAR(36) NULL;
 ALTER TABLE quark_port_ip_address_associations MODIFY ip_address_id VARCHAR(36) NULL;
-ALTER TABLE quark_port_ip_address_associations ADD CONSTRAINT quark_port_ip_address_associations_ibfk_1 FOREIGN KEY (ip_address_id) REFERENCES quark_ip_addresses (id);
-ALTER TABLE quark_port_ip_address_associations ADD CONSTRAINT quark_port_ip_address_associations_ibfk_2 FOREIGN KEY (port_id) REFERENCES quark_ports (id);
+DROP INDEX quark_port_ip_address_associations_ibfk_1 ON quark_port_ip_address_associations;
+ALTER TABLE quark_port_ip_address_associations ADD FOREIGN KEY (ip_address_id) REFERENCES quark_ip_addresses (id);
+ALTER TABLE quark_port_ip_address_associations ADD FOREIGN KEY (port_id) REFERENCES quark_ports (id);

@@ -13,8 +13,13 @@ DROP INDEX ix_quark_reallocate_ip_addresses_network;
 DROP INDEX ix_quark_reallocate_ip_addresses_subnet;
 
 -- +downgrade mysql
--- The upgrade's (network_id, ...) index made InnoDB drop the index it had created for the
--- network_id foreign key; give it back before the covering index goes.
-CREATE INDEX network_id ON quark_ip_addresses (network_id);
+-- The upgrade's (network_id, ...) index made InnoDB drop the index it had generated for the
+-- network_id foreign key, and the last index covering a foreign key cannot be dropped. So the
+-- two unnamed foreign keys go first and come back unnamed, in declaration order: InnoDB then
+-- gives back the same names (quark_ip_addresses_ibfk_1, _ibfk_2) and generated index.
+ALTER TABLE quark_ip_addresses DROP FOREIGN KEY quark_ip_addresses_ibfk_1;
+ALTER TABLE quark_ip_addresses DROP FOREIGN KEY quark_ip_addresses_ibfk_2;
 DROP INDEX ix_quark_reallocate_ip_addresses_network ON quark_ip_addresses;
 DROP INDEX ix_quark_reallocate_ip_addresses_subnet ON quark_ip_addresses;
+ALTER TABLE quark_ip_addresses ADD FOREIGN KEY (network_id) REFERENCES quark_networks (id) ON DELETE CASCADE;
+ALTER TABLE quark_ip_addresses ADD FOREIGN KEY (subnet_id) REFERENCES quark_subnets (id) ON DELETE CASCADE;
