@@ -64,7 +64,10 @@ fn upgrade_downgrade_stamp(kind: Kind) {
     ok(&t.cli(&["downgrade", LAST_RUST]));
     assert_eq!(t.versions(), [LAST_RUST]);
     let refused = fails(&t.cli(&["downgrade", "base"]));
-    assert!(refused.contains("cannot downgrade revision 1664300cb03a"), "{refused}");
+    assert!(
+        refused.contains("cannot downgrade revision 1664300cb03a"),
+        "{refused}"
+    );
     assert_eq!(t.versions(), [LAST_RUST]);
     ok(&t.cli(&["upgrade", "head"]));
     assert_eq!(t.versions(), [HEAD]);
