@@ -808,7 +808,7 @@ mod tests {
         assert_eq!(r.message, "first line second line");
     }
 
-    const RUST: &str = "//! populate sizes\n//!\n//! Revision ID: 28e55acaf366\n//! Revises: 3d22de205729\n\nuse x::Db;\n\npub fn upgrade(db: &mut Db<'_>) -> R {\n    todo!()\n}\n";
+    const RUST: &str = "//! populate sizes\n//!\n//! Revision ID: 28e55acaf366\n//! Revises: 3d22de205729\n\nuse x::Db;\n\npub fn upgrade(db: &mut Db<'_>) -> R {\n    Ok(())\n}\n";
 
     #[test]
     fn a_rust_revision_reads_its_header_from_doc_comments_and_finds_its_functions() {
@@ -835,8 +835,7 @@ mod tests {
             r.checksummed_text(Direction::Upgrade, Dialect::Sqlite),
             Some(RUST)
         );
-        let reversible =
-            format!("{RUST}\n  pub fn downgrade(db: &mut Db<'_>) -> R {{ todo!() }}\n");
+        let reversible = format!("{RUST}\n  pub fn downgrade(db: &mut Db<'_>) -> R {{ Ok(()) }}\n");
         let r = parse("28e55acaf366_sizes.rs", &reversible).unwrap();
         assert_eq!(r.code.unwrap().downgrade_line, Some(12));
     }
