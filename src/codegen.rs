@@ -37,20 +37,8 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
 pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
     let files = read_dir(abs, shown).map_err(|e| e.to_string())?;
     let map = build_map(&files).map_err(|e| e.to_string())?;
-    let mut code = String::from("{\n");
-    for rev in map.iter().filter(|r| r.code.is_some()) {
-        let file = files
-            .iter()
-            .find(|f| f.path == rev.path)
-            .expect("every revision has a file");
-        let _ = writeln!(
-            code,
-            "    #[path = {:?}]\n    mod revision_{};",
-            abs.join(&file.name).display().to_string(),
-            rev.id
-        );
-    }
-    code.push_str("&[\n");
+    let mut modules = String::new();
+    let mut entries = String::new();
     for rev in map.iter() {
         let file = files
             .iter()
@@ -58,6 +46,14 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
             .expect("every revision has a file");
         let full = abs.join(&file.name);
         println!("cargo:rerun-if-changed={}", full.display());
+        if rev.code.is_some() {
+            let _ = writeln!(
+                modules,
+                "    #[path = {:?}]\n    mod revision_{};",
+                full.display().to_string(),
+                rev.id
+            );
+        }
         let checksums: Vec<String> = Dialect::ALL
             .iter()
             .map(|d| match upgrade_checksum(rev, *d) {
@@ -78,7 +74,7 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
             ),
         };
         let _ = writeln!(
-            code,
+            entries,
             "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_db_manage::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
@@ -87,6 +83,5 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
             checksums.join(", ")
         );
     }
-    code.push_str("]}");
-    Ok(code)
+    Ok(format!("{{\n{modules}&[\n{entries}]}}"))
 }

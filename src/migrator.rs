@@ -496,9 +496,7 @@ impl<'m> Migrator<'m> {
         if skip > 0 {
             info!(target: LOG_TARGET, "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
         }
-        let sum = rev
-            .section(step.direction, dialect)
-            .map(|s| checksum(&s.sql));
+        let sum = rev.checksummed_text(step.direction, dialect).map(checksum);
         for statement in statements.iter().skip(skip) {
             debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
         }
@@ -653,11 +651,8 @@ impl<'m> Migrator<'m> {
                 })
             }
             Err(error) => {
-                let _ = db.rollback();
                 entry.finish(Outcome::Failed, 0, started, Some(error.to_string()));
-                if let Err(record) = self.store.record(db, &entry) {
-                    log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
-                }
+                self.record_failure(db, &entry, true);
                 Err(Error::CodeFailed(Box::new(CodeFailure {
                     revision: rev.id.clone(),
                     path: rev.path.clone(),
@@ -698,6 +693,21 @@ impl<'m> Migrator<'m> {
         Ok(())
     }
 
+    /// Records a failed step in the history: after rolling back its transaction when it ran in
+    /// one (`atomic`), else over its in-progress row. A failure to record is only logged, so
+    /// that the step's own error is the one reported.
+    fn record_failure(&self, db: &mut dyn Backend, entry: &HistoryEntry, atomic: bool) {
+        let recorded = if atomic {
+            let _ = db.rollback();
+            self.store.record(db, entry)
+        } else {
+            self.store.update(db, entry)
+        };
+        if let Err(record) = recorded {
+            log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+        }
+    }
+
     /// Records that statement `i` of a step failed, and the error that says what took effect.
     fn failed(
         &self,
@@ -715,15 +725,7 @@ impl<'m> Migrator<'m> {
             run.started,
             Some(e.to_string()),
         );
-        let recorded = if atomic {
-            let _ = db.rollback();
-            self.store.record(db, &run.entry)
-        } else {
-            self.store.update(db, &run.entry)
-        };
-        if let Err(record) = recorded {
-            log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
-        }
+        self.record_failure(db, &run.entry, atomic);
         let statement = &run.statements[i];
         Error::StepFailed(Box::new(StepFailure {
             revision: rev.id.clone(),
