@@ -13,6 +13,9 @@ use crate::source::{build_map, read_dir};
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
 pub const GENERATED_FILE: &str = "quark_db_manage_migrations.rs";
 
+/// The file, in `OUT_DIR`, that [`crate::embed_schema!`] includes.
+pub const GENERATED_SCHEMA_FILE: &str = "quark_db_manage_schema.rs";
+
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that
 /// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes.
 ///
@@ -28,7 +31,37 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
     println!("cargo:rerun-if-changed={}", abs.display());
     let code = generate(&abs, dir)?;
     std::fs::write(out_dir.join(GENERATED_FILE), code)
-        .map_err(|e| format!("cannot write {GENERATED_FILE}: {e}"))
+        .map_err(|e| format!("cannot write {GENERATED_FILE}: {e}"))?;
+    let schema = generate_schema(&abs.join("schema"), &format!("{dir}/schema"))?;
+    std::fs::write(out_dir.join(GENERATED_SCHEMA_FILE), schema)
+        .map_err(|e| format!("cannot write {GENERATED_SCHEMA_FILE}: {e}"))
+}
+
+/// The Rust expression (a `&[SchemaFile]` slice) that embeds the declared schema's `.sql`
+/// files in `abs`, in name order; empty when the directory does not exist.
+pub fn generate_schema(abs: &Path, shown: &str) -> Result<String, String> {
+    let mut names: Vec<String> = match std::fs::read_dir(abs) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".sql") && !n.starts_with('.'))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("{shown}: cannot read the declared schema: {e}")),
+    };
+    names.sort();
+    let mut entries = String::new();
+    for name in names {
+        let full = abs.join(&name);
+        println!("cargo:rerun-if-changed={}", full.display());
+        let _ = writeln!(
+            entries,
+            "    ::quark_db_manage::SchemaFile {{ path: {:?}, source: include_str!({:?}) }},",
+            format!("{shown}/{name}"),
+            full.display().to_string()
+        );
+    }
+    Ok(format!("&[\n{entries}]"))
 }
 
 /// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`;

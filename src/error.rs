@@ -6,6 +6,7 @@ use crate::backend::BackendError;
 use crate::code::CodeError;
 use crate::config::ConfigError;
 use crate::plan::{PlanError, describe};
+use crate::schema::SchemaError;
 use crate::revision::{Direction, FileError, GraphError};
 use crate::store::TableNameError;
 use crate::url::UrlError;
@@ -164,6 +165,9 @@ pub enum Error {
     /// A file that could not be written or read.
     #[error("{0}")]
     Io(String),
+    /// The declared schema is missing, unreadable, or refused by the database.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 }
 
 impl From<BackendError> for Error {

@@ -81,6 +81,7 @@ pub mod migrator;
 pub mod plan;
 pub mod revision;
 pub mod scaffold;
+pub mod schema;
 pub mod source;
 pub mod startup;
 pub mod store;
@@ -116,6 +117,28 @@ pub struct Summary {
     pub checksums: [Option<&'static str>; 3],
 }
 
+/// One file of the declared schema (`migrations/schema/*.sql`) embedded at build time.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaFile {
+    /// The path shown in messages, e.g. `migrations/schema/quark.sql`.
+    pub path: &'static str,
+    /// The file's text.
+    pub source: &'static str,
+}
+
+impl SchemaFile {
+    /// The embedded files as declared-schema files.
+    pub fn declared(files: &[SchemaFile]) -> Vec<schema::DeclaredFile> {
+        files
+            .iter()
+            .map(|f| schema::DeclaredFile {
+                path: f.path.to_string(),
+                text: f.source.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// Build-script support: validate and embed a migrations directory.
 pub mod build {
     pub use crate::codegen::embed_migrations;
@@ -128,6 +151,18 @@ macro_rules! embed_migrations {
         include!(concat!(env!("OUT_DIR"), "/quark_db_manage_migrations.rs"))
     };
 }
+
+/// Expands to the `&'static [SchemaFile]` of the declared schema that
+/// `build::embed_migrations` found in `migrations/schema/` (empty when there is none).
+#[macro_export]
+macro_rules! embed_schema {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/quark_db_manage_schema.rs"))
+    };
+}
+
+/// quark's declared schema at head, embedded from this crate's `migrations/schema/`.
+pub static SCHEMA: &[SchemaFile] = embed_schema!();
 
 /// quark's own migrations, embedded from this crate's `migrations/`.
 pub static MIGRATIONS: &[EmbeddedFile] = embed_migrations!();

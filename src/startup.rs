@@ -26,6 +26,7 @@ use crate::error::{Drift, Error};
 use crate::migrator::{LOG_TARGET, Migrator, Report};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
+use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
 use crate::store::{DEFAULT_VERSION_TABLE, Store};
 use crate::url::DatabaseUrl;
 use crate::{EmbeddedFile, Summary, load};
@@ -200,11 +201,45 @@ impl Migrations {
 
     /// Opens the database of an already parsed URL.
     pub fn connect_url(&self, url: &DatabaseUrl) -> Result<Box<dyn Backend>, Error> {
-        let options = ConnectOptions {
+        Ok(backend::connect(url, &self.connect_options())?)
+    }
+
+    fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
             connect_timeout: self.connect_timeout,
             busy_timeout: self.lock_timeout,
-        };
-        Ok(backend::connect(url, &options)?)
+        }
+    }
+
+    /// The tables of `db`, the version and history tables left out.
+    pub fn schema_of(&self, db: &mut dyn Backend) -> Result<Schema, Error> {
+        let skip = [self.store.version_table(), self.store.history_table()];
+        Ok(schema::introspect(db, &skip)?)
+    }
+
+    /// The schema `declared` describes, as a database of `url`'s kind (SQLite when `None`)
+    /// holds it, read from a scratch database.
+    pub fn declared_schema(
+        &self,
+        url: Option<&DatabaseUrl>,
+        declared: &[DeclaredFile],
+    ) -> Result<Schema, Error> {
+        Ok(schema::declared_schema(url, &self.connect_options(), declared)?)
+    }
+
+    /// What separates the embedded chain at head from the declared schema, on a database of
+    /// `url`'s kind (SQLite in memory when `None`): a scratch database is upgraded to head and
+    /// compared with another holding the declared schema. Empty when they agree.
+    pub fn check(
+        &self,
+        url: Option<&DatabaseUrl>,
+        declared: &[DeclaredFile],
+    ) -> Result<Vec<Change>, Error> {
+        let wanted = self.declared_schema(url, declared)?;
+        let mut scratch = Scratch::open(url, &self.connect_options())?;
+        self.migrator()?.upgrade(scratch.db(), &Target::Heads)?;
+        let at_head = self.schema_of(scratch.db())?;
+        Ok(schema::diff(&at_head, &wanted))
     }
 
     /// Current, pending and drifted revisions, read without taking the migration lock.

@@ -1,0 +1,163 @@
+//! The declared schema: the `CREATE TABLE` / `CREATE INDEX` statements of the schema as it should
+//! be at head, kept in `migrations/schema/*.sql`, and loading them into a database.
+//!
+//! A statement runs on every dialect unless a `-- +<dialect>[, <dialect>]` line just before it
+//! names the dialects it is for.
+
+use std::path::Path;
+
+use super::SchemaError;
+use crate::backend::Backend;
+use crate::revision::{Dialect, split_statements};
+
+/// One file of the declared schema.
+#[derive(Debug, Clone)]
+pub struct DeclaredFile {
+    /// The path shown in messages, e.g. `migrations/schema/quark.sql`.
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// One statement of the declared schema, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredStatement {
+    /// The file.
+    pub path: String,
+    /// The line the statement starts on.
+    pub line: usize,
+    /// The statement as `dialect` runs it.
+    pub sql: String,
+}
+
+/// Reads the `.sql` files of `dir` in name order; `shown` prefixes their paths in messages.
+pub fn read_dir(dir: &Path, shown: &str) -> Result<Vec<DeclaredFile>, SchemaError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| SchemaError::Read {
+        path: shown.to_string(),
+        message: e.to_string(),
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".sql") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let path = format!("{shown}/{name}");
+            std::fs::read_to_string(dir.join(&name))
+                .map(|text| DeclaredFile {
+                    path: path.clone(),
+                    text,
+                })
+                .map_err(|e| SchemaError::Read {
+                    path,
+                    message: e.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// The statements of `files` that run on `dialect`, in order.
+pub fn statements(
+    files: &[DeclaredFile],
+    dialect: Dialect,
+) -> Result<Vec<DeclaredStatement>, SchemaError> {
+    let mut out = Vec::new();
+    for file in files {
+        let text = file.text.replace("\r\n", "\n");
+        let mut markers: Vec<(usize, Vec<Dialect>)> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let Some(names) = line.trim().strip_prefix("-- +") else {
+                continue;
+            };
+            let mut dialects = Vec::new();
+            for name in names.split([',', ' ']).filter(|n| !n.is_empty()) {
+                dialects.push(Dialect::from_name(name).ok_or_else(|| SchemaError::File {
+                    path: file.path.clone(),
+                    line: i + 1,
+                    message: format!(
+                        "unknown dialect '{name}' in '-- +{names}': expected sqlite, postgresql or mysql"
+                    ),
+                })?);
+            }
+            markers.push((i + 1, dialects));
+        }
+        let statements = split_statements(&text, dialect, 1).map_err(|(line, message)| {
+            SchemaError::File {
+                path: file.path.clone(),
+                line,
+                message: format!("{message}; it is never closed"),
+            }
+        })?;
+        let mut previous = 0;
+        for s in statements {
+            let marker = markers
+                .iter()
+                .rev()
+                .find(|(line, _)| *line < s.line && *line > previous);
+            previous = s.line;
+            if marker.is_none_or(|(_, dialects)| dialects.contains(&dialect)) {
+                out.push(DeclaredStatement {
+                    path: file.path.clone(),
+                    line: s.line,
+                    sql: s.sql,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the declared schema on `db`; a refused statement is reported with its file and line.
+pub fn load(db: &mut dyn Backend, files: &[DeclaredFile]) -> Result<(), SchemaError> {
+    let dialect = db.dialect();
+    for s in statements(files, dialect)? {
+        db.run(&s.sql).map_err(|e| SchemaError::Refused {
+            path: s.path.clone(),
+            line: s.line,
+            dialect,
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Vec<DeclaredFile> {
+        vec![DeclaredFile {
+            path: "schema/s.sql".into(),
+            text: text.into(),
+        }]
+    }
+
+    #[test]
+    fn marked_statements_run_only_on_their_dialects() {
+        let files = file(
+            "CREATE TABLE a (id INTEGER);\n-- +postgresql\nCREATE TYPE k AS ENUM ('x');\n-- +sqlite, mysql\nCREATE TABLE b (k VARCHAR(1));\n-- +postgresql\nCREATE TABLE b (k k);\nCREATE INDEX ix ON a (id);\n",
+        );
+        let lines = |d| -> Vec<usize> {
+            statements(&files, d)
+                .unwrap()
+                .iter()
+                .map(|s| s.line)
+                .collect()
+        };
+        assert_eq!(lines(Dialect::Sqlite), vec![1, 5, 8]);
+        assert_eq!(lines(Dialect::Mysql), vec![1, 5, 8]);
+        assert_eq!(lines(Dialect::Postgresql), vec![1, 3, 7, 8]);
+    }
+
+    #[test]
+    fn unknown_dialects_name_the_line() {
+        let e = statements(&file("CREATE TABLE a (id INTEGER);\n-- +oracle\nCREATE TABLE b (id INTEGER);\n"), Dialect::Sqlite).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "schema/s.sql:2: unknown dialect 'oracle' in '-- +oracle': expected sqlite, postgresql or mysql"
+        );
+    }
+}

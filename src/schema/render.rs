@@ -1,0 +1,542 @@
+//! Writing the SQL that turns one [`Schema`] into another, for one dialect.
+//!
+//! The same function writes an upgrade (live → declared) and its downgrade (declared → live).
+//! SQLite cannot alter a column or a constraint in place, so a table with such a change is
+//! rebuilt with its data, as Alembic's batch mode does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diff::{Change, diff};
+use super::model::{Column, ForeignKey, Index, Key, Schema, Table, Type, quote};
+use crate::revision::Dialect;
+
+/// One line of rendered output: a statement, or a comment warning about the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    /// A statement, without its `;`.
+    Sql(String),
+    /// A comment (`-- WARNING: ...`).
+    Comment(String),
+}
+
+/// `lines` as the text of a section: statements end with `;`, comments keep their own line.
+pub fn to_text(lines: &[Line]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        match line {
+            Line::Sql(sql) => {
+                out.push_str(sql);
+                out.push_str(";\n");
+            }
+            Line::Comment(text) => {
+                out.push_str("-- ");
+                out.push_str(text);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The statements that turn `old` into `new` on `dialect`, with a warning before each one that
+/// can lose data.
+pub fn render(old: &Schema, new: &Schema, dialect: Dialect) -> Vec<Line> {
+    Renderer {
+        d: dialect,
+        old,
+        new,
+        out: Vec::new(),
+    }
+    .run(&diff(old, new))
+}
+
+struct Renderer<'a> {
+    d: Dialect,
+    old: &'a Schema,
+    new: &'a Schema,
+    out: Vec<Line>,
+}
+
+/// Whether SQLite must rebuild the table to make this change.
+fn needs_rebuild(change: &Change) -> bool {
+    match change {
+        Change::AddTable(_) | Change::DropTable(_) | Change::AddIndex(..) | Change::DropIndex(..) => {
+            false
+        }
+        Change::AddColumn(_, c) => !c.nullable && c.default.is_none(),
+        _ => true,
+    }
+}
+
+/// Enum types by name, as PostgreSQL needs them for `schema`.
+fn enum_types(schema: &Schema) -> BTreeMap<String, Vec<String>> {
+    let mut types = BTreeMap::new();
+    for t in schema.tables.values() {
+        for c in &t.columns {
+            if let Type::Enum { values, .. } = &c.ty {
+                types.insert(c.ty.enum_type_name(&t.name, &c.name), values.clone());
+            }
+        }
+    }
+    types
+}
+
+/// `tables` ordered so that a table comes after the tables (among them) that it references.
+fn referenced_first<'t>(tables: &[&'t Table]) -> Vec<&'t Table> {
+    fn visit<'t>(
+        t: &'t Table,
+        all: &[&'t Table],
+        seen: &mut BTreeSet<String>,
+        out: &mut Vec<&'t Table>,
+    ) {
+        if !seen.insert(t.name.clone()) {
+            return;
+        }
+        for fk in &t.foreign_keys {
+            if let Some(r) = all.iter().find(|r| r.name == fk.ref_table) {
+                visit(r, all, seen, out);
+            }
+        }
+        out.push(t);
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for t in tables {
+        visit(t, tables, &mut seen, &mut out);
+    }
+    out
+}
+
+impl Renderer<'_> {
+    fn sql(&mut self, sql: String) {
+        self.out.push(Line::Sql(sql));
+    }
+
+    fn warn(&mut self, change: &Change) {
+        if let Some(why) = change.data_loss() {
+            self.out.push(Line::Comment(format!("WARNING: {why}")));
+        }
+    }
+
+    fn q(&self, name: &str) -> String {
+        quote(name, self.d)
+    }
+
+    fn cols(&self, columns: &[String]) -> String {
+        columns
+            .iter()
+            .map(|c| self.q(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn run(mut self, changes: &[Change]) -> Vec<Line> {
+        let sqlite = self.d == Dialect::Sqlite;
+        let dropped: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropTable(t) => Some(t.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let rebuilt: BTreeSet<&str> = if sqlite {
+            changes
+                .iter()
+                .filter(|c| needs_rebuild(c))
+                .map(Change::table)
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let (old_types, new_types) = (enum_types(self.old), enum_types(self.new));
+        let mut replaced_types = Vec::new();
+        if self.d == Dialect::Postgresql {
+            for (name, values) in &new_types {
+                match old_types.get(name) {
+                    Some(before) if before == values => continue,
+                    Some(_) => {
+                        let old_name = format!("{name}_old");
+                        self.sql(format!(
+                            "ALTER TYPE {} RENAME TO {}",
+                            self.q(name),
+                            self.q(&old_name)
+                        ));
+                        replaced_types.push(old_name);
+                    }
+                    None => {}
+                }
+                let labels: Vec<String> = values
+                    .iter()
+                    .map(|v| self.d.string_literal(v))
+                    .collect();
+                self.sql(format!(
+                    "CREATE TYPE {} AS ENUM ({})",
+                    self.q(name),
+                    labels.join(", ")
+                ));
+            }
+        }
+        // Constraints and indexes go first, so that the columns and tables they use can go.
+        for c in changes {
+            if dropped.contains(c.table()) || (sqlite && rebuilt.contains(c.table())) {
+                continue;
+            }
+            match c {
+                Change::DropForeignKey(t, fk) => self.drop_foreign_key(t, fk),
+                Change::DropIndex(t, ix) => self.drop_index(t, ix),
+                Change::DropUnique(t, k) => self.drop_unique(t, k),
+                Change::DropPrimaryKey(t, k) => self.drop_primary_key(t, k),
+                _ => {}
+            }
+        }
+        let gone: Vec<&Table> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropTable(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        for t in referenced_first(&gone).into_iter().rev() {
+            self.warn(&Change::DropTable(t.clone()));
+            self.sql(format!("DROP TABLE {}", self.q(&t.name)));
+        }
+        let added: Vec<&Table> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AddTable(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        for t in referenced_first(&added) {
+            self.sql(self.create_table(t, &t.name));
+            for ix in &t.indexes {
+                self.create_index(&t.name, ix);
+            }
+        }
+        for name in &rebuilt {
+            if !dropped.contains(name) {
+                let lossy: Vec<&Change> = changes.iter().filter(|c| c.table() == *name).collect();
+                self.rebuild(name, &lossy);
+            }
+        }
+        for c in changes {
+            if rebuilt.contains(c.table()) {
+                continue;
+            }
+            match c {
+                Change::AddColumn(t, col) => {
+                    self.warn(c);
+                    let def = self.column(t, col);
+                    self.sql(format!("ALTER TABLE {} ADD COLUMN {def}", self.q(t)));
+                }
+                Change::DropColumn(t, col) => {
+                    self.warn(c);
+                    self.sql(format!(
+                        "ALTER TABLE {} DROP COLUMN {}",
+                        self.q(t),
+                        self.q(&col.name)
+                    ));
+                }
+                Change::AlterColumn { table, from, to } => {
+                    self.warn(c);
+                    self.alter_column(table, from, to);
+                }
+                Change::AddPrimaryKey(t, k) => self.sql(format!(
+                    "ALTER TABLE {} ADD {}PRIMARY KEY ({})",
+                    self.q(t),
+                    self.constraint_name(&k.name),
+                    self.cols(&k.columns)
+                )),
+                Change::AddUnique(t, k) => self.sql(format!(
+                    "ALTER TABLE {} ADD {}UNIQUE ({})",
+                    self.q(t),
+                    self.constraint_name(&k.name),
+                    self.cols(&k.columns)
+                )),
+                Change::AddIndex(t, ix) => self.create_index(t, ix),
+                _ => {}
+            }
+        }
+        for c in changes {
+            if let Change::AddForeignKey(t, fk) = c {
+                if !rebuilt.contains(t.as_str()) {
+                    let clause = self.foreign_key(fk);
+                    self.sql(format!("ALTER TABLE {} ADD {clause}", self.q(t)));
+                }
+            }
+        }
+        if self.d == Dialect::Postgresql {
+            for name in old_types.keys().filter(|n| !new_types.contains_key(*n)) {
+                self.sql(format!("DROP TYPE {}", self.q(name)));
+            }
+            for name in replaced_types {
+                self.sql(format!("DROP TYPE {}", self.q(&name)));
+            }
+        }
+        self.out
+    }
+
+    fn constraint_name(&self, name: &Option<String>) -> String {
+        name.as_ref()
+            .map(|n| format!("CONSTRAINT {} ", self.q(n)))
+            .unwrap_or_default()
+    }
+
+    /// A column's definition as in `CREATE TABLE` and `ADD COLUMN`.
+    fn column(&self, table: &str, c: &Column) -> String {
+        let serial = c.autoincrement && self.d == Dialect::Postgresql;
+        let ty = match (&c.ty, serial) {
+            (Type::SmallInt, true) => "SMALLSERIAL".to_string(),
+            (Type::Integer, true) => "SERIAL".to_string(),
+            (Type::BigInt, true) => "BIGSERIAL".to_string(),
+            (ty, _) => ty.render(self.d, table, &c.name),
+        };
+        let mut def = format!("{} {ty}", self.q(&c.name));
+        if !c.nullable {
+            def.push_str(" NOT NULL");
+        }
+        if let Some(default) = c.default.as_ref().filter(|_| !serial) {
+            def.push_str(" DEFAULT ");
+            def.push_str(&default.render(self.d));
+        }
+        if c.autoincrement && self.d == Dialect::Mysql {
+            def.push_str(" AUTO_INCREMENT");
+        }
+        def
+    }
+
+    fn foreign_key(&self, fk: &ForeignKey) -> String {
+        let mut clause = format!(
+            "{}FOREIGN KEY ({}) REFERENCES {} ({})",
+            self.constraint_name(&fk.name),
+            self.cols(&fk.columns),
+            self.q(&fk.ref_table),
+            self.cols(&fk.ref_columns)
+        );
+        if let Some(action) = &fk.on_delete {
+            clause.push_str(" ON DELETE ");
+            clause.push_str(action);
+        }
+        clause
+    }
+
+    fn create_table(&self, t: &Table, name: &str) -> String {
+        let mut parts: Vec<String> = t.columns.iter().map(|c| self.column(&t.name, c)).collect();
+        if let Some(k) = &t.primary_key {
+            parts.push(format!(
+                "{}PRIMARY KEY ({})",
+                self.constraint_name(&k.name),
+                self.cols(&k.columns)
+            ));
+        }
+        for k in &t.uniques {
+            parts.push(format!(
+                "{}UNIQUE ({})",
+                self.constraint_name(&k.name),
+                self.cols(&k.columns)
+            ));
+        }
+        for fk in &t.foreign_keys {
+            parts.push(self.foreign_key(fk));
+        }
+        format!(
+            "CREATE TABLE {} (\n    {}\n)",
+            self.q(name),
+            parts.join(",\n    ")
+        )
+    }
+
+    fn create_index(&mut self, table: &str, ix: &Index) {
+        self.sql(format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if ix.unique { "UNIQUE " } else { "" },
+            self.q(&ix.name),
+            self.q(table),
+            self.cols(&ix.columns)
+        ));
+    }
+
+    fn drop_index(&mut self, table: &str, ix: &Index) {
+        let sql = match self.d {
+            Dialect::Mysql => format!("DROP INDEX {} ON {}", self.q(&ix.name), self.q(table)),
+            _ => format!("DROP INDEX {}", self.q(&ix.name)),
+        };
+        self.sql(sql);
+    }
+
+    /// SQLite: a new table with the declared shape, the rows copied, the old table replaced.
+    fn rebuild(&mut self, name: &str, changes: &[&Change]) {
+        let (Some(old), Some(new)) = (self.old.tables.get(name), self.new.tables.get(name)) else {
+            return;
+        };
+        for c in changes {
+            self.warn(c);
+        }
+        let temp = format!("_quark_rebuild_{name}");
+        self.sql(self.create_table(new, &temp));
+        let kept: Vec<String> = new
+            .columns
+            .iter()
+            .filter(|c| old.column(&c.name).is_some())
+            .map(|c| c.name.clone())
+            .collect();
+        if !kept.is_empty() {
+            let cols = self.cols(&kept);
+            self.sql(format!(
+                "INSERT INTO {} ({cols}) SELECT {cols} FROM {}",
+                self.q(&temp),
+                self.q(name)
+            ));
+        }
+        self.sql(format!("DROP TABLE {}", self.q(name)));
+        self.sql(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            self.q(&temp),
+            self.q(name)
+        ));
+        for ix in &new.indexes {
+            self.create_index(name, ix);
+        }
+    }
+
+    fn alter_column(&mut self, table: &str, from: &Column, to: &Column) {
+        let t = self.q(table);
+        let c = self.q(&to.name);
+        if self.d == Dialect::Mysql {
+            let def = self.column(table, to);
+            self.sql(format!("ALTER TABLE {t} MODIFY {def}"));
+            return;
+        }
+        let retyped = !from.ty.same_as(&to.ty);
+        if from.default.is_some() && (retyped || from.default != to.default) {
+            self.sql(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
+        }
+        if retyped {
+            let ty = to.ty.render(self.d, table, &to.name);
+            let via_text = matches!(from.ty, Type::Enum { .. }) || matches!(to.ty, Type::Enum { .. });
+            let cast = if via_text { "::text" } else { "" };
+            self.sql(format!(
+                "ALTER TABLE {t} ALTER COLUMN {c} TYPE {ty} USING {c}{cast}::{ty}"
+            ));
+        }
+        if let Some(default) = &to.default {
+            if retyped || from.default.as_ref() != Some(default) {
+                self.sql(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {}",
+                    default.render(self.d)
+                ));
+            }
+        }
+        if from.nullable != to.nullable {
+            let what = if to.nullable { "DROP" } else { "SET" };
+            self.sql(format!("ALTER TABLE {t} ALTER COLUMN {c} {what} NOT NULL"));
+        }
+    }
+
+    fn drop_foreign_key(&mut self, table: &str, fk: &ForeignKey) {
+        match self.d {
+            Dialect::Sqlite => {}
+            Dialect::Postgresql => {
+                let sql = self.pg_drop_constraint(table, "f", &fk.name, &fk.columns, Some(&fk.ref_table));
+                self.sql(sql);
+            }
+            Dialect::Mysql => {
+                let t = self.d.string_literal(table);
+                let cols = self.d.string_literal(&fk.columns.join(","));
+                let name = match &fk.name {
+                    Some(n) => self.d.string_literal(n),
+                    None => format!(
+                        "(SELECT constraint_name FROM information_schema.key_column_usage \
+                         WHERE table_schema = DATABASE() AND table_name = {t} AND referenced_table_name = {} \
+                         GROUP BY constraint_name HAVING GROUP_CONCAT(column_name ORDER BY ordinal_position) = {cols} LIMIT 1)",
+                        self.d.string_literal(&fk.ref_table)
+                    ),
+                };
+                self.sql(format!("SET @quark_fk = {name}"));
+                self.mysql_execute(format!(
+                    "CONCAT('ALTER TABLE {} DROP FOREIGN KEY `', @quark_fk, '`')",
+                    self.q(table).replace('\'', "''")
+                ));
+                // InnoDB made an index for the key; it goes with it.
+                self.mysql_execute(format!(
+                    "(SELECT IFNULL(MAX(CONCAT('ALTER TABLE {} DROP INDEX `', index_name, '`')), 'DO 0') FROM \
+                     (SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = {t} \
+                     AND index_name IN (@quark_fk, {}) GROUP BY index_name \
+                     HAVING GROUP_CONCAT(column_name ORDER BY seq_in_index) = {cols} AND MIN(non_unique) = 1) AS backing)",
+                    self.q(table).replace('\'', "''"),
+                    self.d.string_literal(&fk.columns[0])
+                ));
+            }
+        }
+    }
+
+    /// MySQL: runs the statement that `expression` evaluates to.
+    fn mysql_execute(&mut self, expression: String) {
+        self.sql(format!("SET @quark_sql = {expression}"));
+        self.sql("PREPARE quark_stmt FROM @quark_sql".into());
+        self.sql("EXECUTE quark_stmt".into());
+        self.sql("DEALLOCATE PREPARE quark_stmt".into());
+    }
+
+    fn drop_unique(&mut self, table: &str, k: &Key) {
+        match self.d {
+            Dialect::Sqlite => {}
+            Dialect::Postgresql => {
+                let sql = self.pg_drop_constraint(table, "u", &k.name, &k.columns, None);
+                self.sql(sql);
+            }
+            Dialect::Mysql => match &k.name {
+                Some(n) => self.sql(format!("ALTER TABLE {} DROP INDEX {}", self.q(table), self.q(n))),
+                None => self.mysql_execute(format!(
+                    "(SELECT CONCAT('ALTER TABLE {} DROP INDEX `', index_name, '`') FROM information_schema.statistics \
+                     WHERE table_schema = DATABASE() AND table_name = {} AND index_name <> 'PRIMARY' GROUP BY index_name \
+                     HAVING GROUP_CONCAT(column_name ORDER BY seq_in_index) = {} AND MAX(non_unique) = 0 LIMIT 1)",
+                    self.q(table).replace('\'', "''"),
+                    self.d.string_literal(table),
+                    self.d.string_literal(&k.columns.join(","))
+                )),
+            },
+        }
+    }
+
+    fn drop_primary_key(&mut self, table: &str, k: &Key) {
+        match self.d {
+            Dialect::Sqlite => {}
+            Dialect::Postgresql => {
+                let sql = self.pg_drop_constraint(table, "p", &k.name, &k.columns, None);
+                self.sql(sql);
+            }
+            Dialect::Mysql => self.sql(format!("ALTER TABLE {} DROP PRIMARY KEY", self.q(table))),
+        }
+    }
+
+    /// PostgreSQL: drops a constraint by name, or, when the database named it, the one of
+    /// `kind` on exactly `columns`.
+    fn pg_drop_constraint(
+        &self,
+        table: &str,
+        kind: &str,
+        name: &Option<String>,
+        columns: &[String],
+        references: Option<&str>,
+    ) -> String {
+        if let Some(n) = name {
+            return format!("ALTER TABLE {} DROP CONSTRAINT {}", self.q(table), self.q(n));
+        }
+        let lit = |s: &str| self.d.string_literal(s);
+        let names: Vec<String> = columns.iter().map(|c| lit(c)).collect();
+        let referenced = references
+            .map(|r| format!("\n      AND c.confrelid = {}::regclass", lit(&self.q(r))))
+            .unwrap_or_default();
+        format!(
+            "DO $$\nDECLARE found name;\nBEGIN\n    SELECT c.conname INTO found FROM pg_constraint c\n    \
+             WHERE c.conrelid = {}::regclass AND c.contype = '{kind}'\n      \
+             AND ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(n, o)\n        \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o) = ARRAY[{}]::text[]{referenced};\n    \
+             EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', {}, found);\nEND\n$$",
+            lit(&self.q(table)),
+            names.join(", "),
+            lit(table)
+        )
+    }
+}
