@@ -329,7 +329,12 @@ fn postgres(db: &mut dyn Backend) -> Result<Schema, BackendError> {
             "pkey" => format!("{table_name}_pkey"),
             _ => format!("{table_name}_{}_{suffix}", columns.join("_")),
         };
-        let given = |suffix: &str| (name != generated(suffix)).then(|| name.clone());
+        // PostgreSQL cuts generated names to 63 bytes, shortening the table and column parts.
+        let given = |suffix: &str| {
+            let full = generated(suffix);
+            let cut = full.len() > 63 && name.len() == 63 && name.ends_with(&format!("_{suffix}"));
+            (name != full && !cut).then(|| name.clone())
+        };
         match get(&r, 2).as_str() {
             "p" => {
                 table.primary_key = Some(Key {

@@ -352,8 +352,7 @@ impl Default {
     /// The default as `dialect` writes it after `DEFAULT`.
     pub fn render(&self, dialect: Dialect) -> String {
         match (self, dialect) {
-            (Default::Bool(b), Dialect::Postgresql) => (if *b { "TRUE" } else { "FALSE" }).into(),
-            (Default::Bool(b), _) => (if *b { "1" } else { "0" }).into(),
+            (Default::Bool(b), _) => (if *b { "TRUE" } else { "FALSE" }).into(),
             (Default::Number(n), _) => n.clone(),
             (Default::Text(t), _) => dialect.string_literal(t),
             (Default::CurrentTimestamp, _) => "CURRENT_TIMESTAMP".into(),
@@ -456,6 +455,7 @@ mod tests {
         for (raw, ty, dialect, default) in [
             ("'0'", &b, Sqlite, Some(Default::Bool(false))),
             ("false", &b, Postgresql, Some(Default::Bool(false))),
+            ("TRUE", &b, Sqlite, Some(Default::Bool(true))),
             ("0", &b, Mysql, Some(Default::Bool(false))),
             ("'none'::character varying", &v, Postgresql, Some(Default::Text("none".into()))),
             ("'none'", &v, Mysql, Some(Default::Text("none".into()))),
