@@ -6,6 +6,7 @@
 
 #![cfg(all(feature = "postgres", feature = "mysql"))]
 
+#[macro_use]
 mod support;
 
 use std::collections::BTreeSet;
@@ -15,38 +16,12 @@ use quark_db_manage::code::Db;
 use quark_db_manage::migrator::Migrator;
 use quark_db_manage::revision::{Dialect, Direction};
 use quark_db_manage::{MIGRATIONS, Migrations};
-use support::{Kind, TestDb};
+use support::Target;
 
 const HEAD: &str = "c07cd8303997";
 const NEWEST_IRREVERSIBLE: &str = "1664300cb03a";
 
 /// A database to migrate: a SQLite file, or a database of its own on a server.
-enum Target {
-    Sqlite(tempfile::TempDir),
-    Server(TestDb),
-}
-
-impl Target {
-    fn new(dialect: Dialect) -> Option<Target> {
-        match dialect {
-            Dialect::Sqlite => Some(Target::Sqlite(tempfile::tempdir().unwrap())),
-            Dialect::Postgresql => TestDb::new(Kind::Postgres).map(Target::Server),
-            Dialect::Mysql => TestDb::new(Kind::Mysql).map(Target::Server),
-        }
-    }
-
-    fn url(&self) -> String {
-        match self {
-            Target::Sqlite(dir) => format!("sqlite:///{}", dir.path().join("quark.db").display()),
-            Target::Server(t) => t.url.clone(),
-        }
-    }
-
-    fn db(&self) -> Box<dyn Backend> {
-        support::connect(&self.url()).unwrap()
-    }
-}
-
 fn migrations() -> Migrations {
     Migrations::new(MIGRATIONS).unwrap()
 }
@@ -681,25 +656,6 @@ fn a_bad_cidr_fails_the_revision_and_changes_nothing(dialect: Dialect) {
         texts(db.as_mut(), "SELECT size FROM quark_ip_policy", &[])[0][0],
         ""
     );
-}
-
-macro_rules! on_each_backend {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
-        #[test]
-        fn $sqlite() {
-            $scenario(Dialect::Sqlite);
-        }
-
-        #[test]
-        fn $postgres() {
-            $scenario(Dialect::Postgresql);
-        }
-
-        #[test]
-        fn $mysql() {
-            $scenario(Dialect::Mysql);
-        }
-    )*};
 }
 
 on_each_backend! {

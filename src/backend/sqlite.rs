@@ -41,6 +41,11 @@ impl Sqlite {
             message: e.to_string(),
         })?;
         conn.busy_timeout(options.busy_timeout).map_err(db_err)?;
+        // SQLite's own default, which the bundled build turns on: a table rebuild drops the old
+        // table, and with enforcement on that drop deletes (or cascades to) the rows that
+        // reference it. Alembic runs migrations the same way.
+        conn.execute_batch("PRAGMA foreign_keys = OFF")
+            .map_err(db_err)?;
         Ok(Sqlite {
             conn,
             lock_path,

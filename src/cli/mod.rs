@@ -683,7 +683,7 @@ fn autogenerate_sql(
         log::info!(target: LOG_TARGET, "Detected {c}");
     }
     for w in auto.warnings() {
-        log::warn!(target: LOG_TARGET, "The new revision {w}");
+        log::warn!(target: LOG_TARGET, "Data loss, review before applying: {w}");
     }
     Ok(Some(auto))
 }

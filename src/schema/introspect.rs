@@ -16,6 +16,12 @@ pub fn introspect(db: &mut dyn Backend, skip: &[&str]) -> Result<Schema, Backend
         Dialect::Mysql => mysql(db)?,
     };
     schema.tables.retain(|name, _| !skip.contains(&name.as_str()));
+    for t in schema.tables.values_mut() {
+        t.uniques.sort_by(|a, b| a.columns.cmp(&b.columns));
+        t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        t.foreign_keys
+            .sort_by(|a, b| (&a.columns, &a.ref_table).cmp(&(&b.columns, &b.ref_table)));
+    }
     Ok(schema)
 }
 

@@ -2,11 +2,12 @@
 //! database of their own per test, dropped afterwards. Without a reachable server a test prints
 //! why and passes locally; under CI (`CI` set) an unreachable server is a failure.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::process::{Command, Output};
 
 use quark_db_manage::backend::{self, Backend, ConnectOptions};
+use quark_db_manage::revision::Dialect;
 use quark_db_manage::url::DatabaseUrl;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
@@ -112,4 +113,51 @@ pub fn cli(url: &str, args: &[&str]) -> Output {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap()
+}
+
+/// A database of a dialect: a SQLite file in a directory of its own, or a database on a server.
+pub enum Target {
+    Sqlite(tempfile::TempDir),
+    Server(TestDb),
+}
+
+impl Target {
+    pub fn new(dialect: Dialect) -> Option<Target> {
+        match dialect {
+            Dialect::Sqlite => Some(Target::Sqlite(tempfile::tempdir().unwrap())),
+            Dialect::Postgresql => TestDb::new(Kind::Postgres).map(Target::Server),
+            Dialect::Mysql => TestDb::new(Kind::Mysql).map(Target::Server),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Target::Sqlite(dir) => format!("sqlite:///{}", dir.path().join("quark.db").display()),
+            Target::Server(t) => t.url.clone(),
+        }
+    }
+
+    pub fn db(&self) -> Box<dyn Backend> {
+        connect(&self.url()).unwrap()
+    }
+}
+
+/// Three tests per scenario, one per backend.
+macro_rules! on_each_backend {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
+        #[test]
+        fn $sqlite() {
+            $scenario(Dialect::Sqlite);
+        }
+
+        #[test]
+        fn $postgres() {
+            $scenario(Dialect::Postgresql);
+        }
+
+        #[test]
+        fn $mysql() {
+            $scenario(Dialect::Mysql);
+        }
+    )*};
 }

@@ -1,0 +1,465 @@
+//! `revision --autogenerate` and `check` on quark's real chain and declared schema, on SQLite,
+//! PostgreSQL and MariaDB: each kind of schema change is declared in a copy of the repository,
+//! written by the binary, validated as the build validates it, applied, checked, and undone.
+
+#![cfg(all(feature = "postgres", feature = "mysql"))]
+
+#[macro_use]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use quark_db_manage::backend::Backend;
+use quark_db_manage::migrator::Migrator;
+use quark_db_manage::revision::{Dialect, RevisionMap};
+use quark_db_manage::schema::{self, Schema, declared};
+use quark_db_manage::store::{DEFAULT_VERSION_TABLE, Store};
+use quark_db_manage::url::DatabaseUrl;
+use quark_db_manage::{MIGRATIONS, Migrations, SCHEMA, SchemaFile, source};
+use support::{BIN, Target};
+
+const SCHEMA_FILE: &str = "migrations/schema/quark.sql";
+
+/// A copy of the repository's migrations/ (declared schema included) to edit.
+struct Repo(tempfile::TempDir);
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        copy_dir(&from, &dir.path().join("migrations"));
+        Repo(dir)
+    }
+
+    fn migrations(&self) -> PathBuf {
+        self.0.path().join("migrations")
+    }
+
+    /// The revisions, validated as build.rs validates them.
+    fn map(&self) -> RevisionMap {
+        let files = source::read_dir(&self.migrations(), "migrations").unwrap();
+        source::build_map(&files).unwrap_or_else(|e| panic!("the build would fail:\n{e}"))
+    }
+
+    fn declared(&self) -> Vec<declared::DeclaredFile> {
+        declared::read_dir(&self.migrations().join("schema"), "migrations/schema").unwrap()
+    }
+
+    /// Replaces `from` with `to` in the declared schema, inside `CREATE TABLE <table>` (every
+    /// dialect's copy) or anywhere when `table` is empty; `from` = `*` replaces the statement,
+    /// `from` = `$` appends `to` to the file (with `table` empty).
+    fn edit(&self, table: &str, from: &str, to: &str) {
+        let path = self.0.path().join(SCHEMA_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        let mut edits = 0;
+        let head = format!("CREATE TABLE {table} (");
+        while !rest.is_empty() {
+            let (start, end) = if table.is_empty() {
+                (0, rest.len())
+            } else {
+                match rest.find(&head) {
+                    Some(s) => (s, s + rest[s..].find("\n);").unwrap() + 3),
+                    None => (rest.len(), rest.len()),
+                }
+            };
+            out.push_str(&rest[..start]);
+            let part = &rest[start..end];
+            if from == "$" {
+                edits += 1;
+                out.push_str(part);
+                out.push_str(to);
+            } else if from == "*" {
+                // The whole statement goes.
+                edits += usize::from(!part.is_empty());
+                out.push_str(to);
+            } else {
+                edits += part.matches(from).count();
+                out.push_str(&part.replace(from, to));
+            }
+            rest = &rest[end..];
+        }
+        assert!(edits > 0, "{from:?} is not in {table}");
+        std::fs::write(path, out).unwrap();
+    }
+
+    fn autogenerate(&self, url: &str) -> Output {
+        let dir = self.migrations();
+        let out = Command::new(BIN)
+            .args(["--database-connection", url, "revision", "--autogenerate"])
+            .args(["-m", "declared change", "--migrations-dir"])
+            .arg(&dir)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        out
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn migrator(map: &RevisionMap) -> Migrator<'_> {
+    let code = MIGRATIONS
+        .iter()
+        .filter_map(|f| Some((f.summary?.id.to_string(), f.code?)));
+    Migrator::new(map, Store::new(DEFAULT_VERSION_TABLE).unwrap()).code(code)
+}
+
+fn schema_of(db: &mut dyn Backend) -> Schema {
+    schema::introspect(db, &["alembic_version", "alembic_version_history"]).unwrap()
+}
+
+/// Rows that every scenario starts with.
+const SEED: &[&str] = &[
+    "INSERT INTO quark_tag_associations (id, discriminator) VALUES ('t1', 'port'), ('t2', 'subnet')",
+    "INSERT INTO quark_ip_policy (id, name, description) VALUES ('p1', 'policy one', 'first')",
+    "INSERT INTO quark_networks (id, name, ip_policy_id) VALUES ('n1', 'net', 'p1')",
+    "INSERT INTO quark_subnets (id, network_id, _cidr, tag_association_uuid) VALUES ('s1', 'n1', '10.0.0.0/24', 't1')",
+    "INSERT INTO quark_ip_addresses (id, address_readable, address, subnet_id, network_id, address_type) VALUES ('a1', '10.0.0.5', '10.0.0.5', 's1', 'n1', 'fixed')",
+    "INSERT INTO quark_ports (id, network_id, backend_key, device_id) VALUES ('port1', 'n1', 'bk', 'dev1')",
+    "INSERT INTO quark_security_groups (id, name, description) VALUES ('g1', 'default', 'd')",
+    "INSERT INTO quark_port_security_group_associations (port_id, group_id) VALUES ('port1', 'g1')",
+    "INSERT INTO quark_nvp_orphaned_lswitches (id, nvp_id, network_id) VALUES ('o1', 'nvp', 'n1')",
+];
+
+/// What the seeded rows hold, table by table, in the columns no scenario changes.
+const ROWS: &[(&str, &str)] = &[
+    ("quark_tag_associations", "id"),
+    ("quark_ip_policy", "id"),
+    ("quark_networks", "id"),
+    ("quark_subnets", "id"),
+    ("quark_ip_addresses", "address_type"),
+    ("quark_ports", "device_id"),
+    ("quark_security_groups", "name"),
+    ("quark_port_security_group_associations", "group_id"),
+    ("quark_nvp_orphaned_lswitches", "nvp_id"),
+];
+
+fn rows(db: &mut dyn Backend, schema: &Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    for (table, column) in ROWS {
+        if !schema.tables.contains_key(*table) {
+            continue;
+        }
+        for row in db
+            .query(&format!("SELECT {column} FROM {table} ORDER BY {column}"), &[])
+            .unwrap()
+        {
+            out.push(format!("{table}: {:?}", row[0]));
+        }
+    }
+    out
+}
+
+/// One scenario: `edits` to the declared schema; `written` must appear in the new file;
+/// `after` runs on the upgraded database.
+struct Scenario<'a> {
+    edits: &'a [(&'a str, &'a str, &'a str)],
+    written: &'a [&'a str],
+    after: fn(&mut dyn Backend),
+}
+
+fn run(dialect: Dialect, scenario: Scenario<'_>) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let url = target.url();
+    let repo = Repo::new();
+    let map = repo.map();
+    let old_head = map.single_head().unwrap().id.clone();
+    let mut db = target.db();
+    migrator(&map).upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+    for sql in SEED {
+        db.run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let before = schema_of(db.as_mut());
+    let rows_before = rows(db.as_mut(), &before);
+
+    for (table, from, to) in scenario.edits {
+        repo.edit(table, from, to);
+    }
+    let out = repo.autogenerate(&url);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "autogenerate failed:\n{stdout}\n{stderr}");
+    let map = repo.map();
+    let new = map.single_head().unwrap();
+    assert_eq!(new.down_revisions, vec![old_head.clone()]);
+    assert_eq!(new.message, "declared change");
+    let text = std::fs::read_to_string(repo.migrations().join(Path::new(&new.path).file_name().unwrap())).unwrap();
+    for expected in scenario.written {
+        assert!(text.contains(expected), "{expected:?} is not in the written revision:\n{text}");
+    }
+    // Every data loss is in the header and on the terminal, and above its statement.
+    let header = &text[..text.find("\n-- +upgrade").unwrap()];
+    for warning in text.lines().filter(|l| l.starts_with("-- WARNING: ")) {
+        let what = warning.trim_start_matches("-- WARNING: ");
+        let listed = header.lines().any(|l| l.starts_with("-- WARNING: ") && l.ends_with(what));
+        assert!(listed, "the header does not list that it {what}:\n{text}");
+        assert!(stderr.contains(what), "the terminal did not warn that it {what}:\n{stderr}");
+    }
+
+    migrator(&map).upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap_or_else(|e| panic!("upgrade on {dialect}: {e}\n{text}"));
+    let declared = schema::declared_schema(
+        Some(&DatabaseUrl::parse(&url).unwrap()),
+        &Default::default(),
+        &repo.declared(),
+    )
+    .unwrap();
+    let upgraded = schema_of(db.as_mut());
+    let left = schema::diff(&upgraded, &declared);
+    assert!(left.is_empty(), "after upgrade on {dialect}, still different: {left:?}\n{text}");
+    let kept: Vec<String> = rows_before
+        .iter()
+        .filter(|r| upgraded.tables.contains_key(r.split(':').next().unwrap()))
+        .cloned()
+        .collect();
+    assert_eq!(rows(db.as_mut(), &upgraded), kept, "rows after upgrade on {dialect}");
+    (scenario.after)(db.as_mut());
+
+    migrator(&map).downgrade(db.as_mut(), &"-1".parse().unwrap()).unwrap_or_else(|e| panic!("downgrade on {dialect}: {e}\n{text}"));
+    let after = schema_of(db.as_mut());
+    assert_eq!(schema::diff(&before, &after), vec![], "after downgrade -1 on {dialect}\n{text}");
+    assert_eq!(sorted(after), sorted(before), "names after downgrade -1 on {dialect}");
+    assert_eq!(rows(db.as_mut(), &upgraded), kept, "rows after downgrade on {dialect}");
+}
+
+/// The schema with each table's columns in name order: a column dropped and added back comes
+/// last on PostgreSQL and MySQL, which is not a difference.
+fn sorted(mut schema: Schema) -> Schema {
+    for t in schema.tables.values_mut() {
+        t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    schema
+}
+
+fn nothing(_: &mut dyn Backend) {}
+
+fn texts(db: &mut dyn Backend, sql: &str) -> Vec<String> {
+    db.query(sql, &[])
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{:?}", r[0]))
+        .collect()
+}
+
+fn adds_a_table(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[(
+            "",
+            "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
+            "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n\nCREATE TABLE quark_port_notes (\n    id VARCHAR(36) NOT NULL,\n    port_id VARCHAR(36) NOT NULL,\n    note TEXT,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    PRIMARY KEY (id),\n    FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE\n);\n\nCREATE INDEX ix_quark_port_notes_port_id ON quark_port_notes (port_id);",
+        )],
+        written: &["CREATE TABLE quark_port_notes (", "CREATE INDEX ix_quark_port_notes_port_id", "DROP TABLE quark_port_notes"],
+        after: |db| {
+            db.run("INSERT INTO quark_port_notes (id, port_id) VALUES ('n1', 'port1')").unwrap();
+            assert_eq!(texts(db, "SELECT pinned FROM quark_port_notes"), vec!["Int(0)"]);
+            db.run("DELETE FROM quark_port_notes").unwrap();
+        },
+    });
+}
+
+fn drops_a_table(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_nvp_orphaned_lswitch_ports", "*", "")],
+        written: &[
+            "-- WARNING: drops table quark_nvp_orphaned_lswitch_ports and every row in it\nDROP TABLE quark_nvp_orphaned_lswitch_ports;",
+            "CREATE TABLE quark_nvp_orphaned_lswitch_ports (",
+        ],
+        after: nothing,
+    });
+}
+
+fn adds_a_column(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_tag_associations", "    discriminator VARCHAR(255),", "    discriminator VARCHAR(255),\n    weight INTEGER NOT NULL DEFAULT 7,")],
+        written: &["ALTER TABLE quark_tag_associations ADD COLUMN weight INTEGER NOT NULL DEFAULT 7;"],
+        after: |db| {
+            assert_eq!(texts(db, "SELECT weight FROM quark_tag_associations ORDER BY id"), vec!["Int(7)", "Int(7)"]);
+        },
+    });
+}
+
+fn drops_a_column(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_tag_associations", "    discriminator VARCHAR(255),\n", "")],
+        written: &["-- WARNING: drops column quark_tag_associations.discriminator and the data in it"],
+        after: nothing,
+    });
+}
+
+fn changes_a_type(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_tag_associations", "    discriminator VARCHAR(255),", "    discriminator VARCHAR(512),")],
+        written: &["-- WARNING: changes the type of quark_tag_associations.discriminator"],
+        after: |db| {
+            assert_eq!(texts(db, "SELECT discriminator FROM quark_tag_associations ORDER BY id"), vec!["Text(\"port\")", "Text(\"subnet\")"]);
+        },
+    });
+}
+
+fn changes_nullability(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_ip_policy", "    name VARCHAR(255),", "    name VARCHAR(255) NOT NULL,")],
+        written: &["-- WARNING: makes quark_ip_policy.name NOT NULL: fails if a row holds NULL there"],
+        after: |db| {
+            assert!(db.run("INSERT INTO quark_ip_policy (id) VALUES ('p2')").is_err());
+        },
+    });
+}
+
+fn changes_a_default(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_ip_policy", "    description VARCHAR(255),", "    description VARCHAR(255) DEFAULT 'none',")],
+        written: &["DEFAULT 'none'"],
+        after: |db| {
+            db.run("INSERT INTO quark_ip_policy (id, name) VALUES ('p2', 'two')").unwrap();
+            assert_eq!(texts(db, "SELECT description FROM quark_ip_policy WHERE id = 'p2'"), vec!["Text(\"none\")"]);
+            db.run("DELETE FROM quark_ip_policy WHERE id = 'p2'").unwrap();
+        },
+    });
+}
+
+fn adds_drops_and_changes_indexes(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[
+            ("", "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n", ""),
+            ("", "$", "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n"),
+            ("", "ix_quark_subnets_project_id ON quark_subnets (project_id);", "ix_quark_subnets_project_id ON quark_subnets (project_id, name);"),
+        ],
+        written: &["CREATE INDEX ix_quark_tags_tag ON quark_tags (tag);", "ix_quark_ports_device_id", "CREATE INDEX ix_quark_subnets_project_id ON quark_subnets (project_id, name);"],
+        after: nothing,
+    });
+}
+
+fn adds_a_unique_constraint(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_security_groups", "    PRIMARY KEY (id)\n", "    PRIMARY KEY (id),\n    CONSTRAINT uq_quark_security_groups_name UNIQUE (project_id, name)\n")],
+        // SQLite does not report constraint names, so only PostgreSQL and MySQL keep it.
+        written: &["UNIQUE (project_id, name)"],
+        after: |db| {
+            assert!(db.run("INSERT INTO quark_security_groups (id, name, description) VALUES ('g2', 'default', 'again')").is_ok());
+            db.run("INSERT INTO quark_security_groups (id, project_id, name, description) VALUES ('g3', 'pr', 'x', 'd')").unwrap();
+            assert!(db.run("INSERT INTO quark_security_groups (id, project_id, name, description) VALUES ('g4', 'pr', 'x', 'd')").is_err());
+            db.run("DELETE FROM quark_security_groups WHERE id IN ('g2', 'g3')").unwrap();
+        },
+    });
+}
+
+fn drops_a_unique_constraint(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_ip_addresses", "    CONSTRAINT subnet_id_address UNIQUE (subnet_id, address),\n", "")],
+        written: &[],
+        after: |db| {
+            db.run("INSERT INTO quark_ip_addresses (id, address_readable, address, subnet_id) VALUES ('a2', '10.0.0.5', '10.0.0.5', 's1')").unwrap();
+            db.run("DELETE FROM quark_ip_addresses WHERE id = 'a2'").unwrap();
+        },
+    });
+}
+
+fn adds_a_foreign_key(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_nvp_driver_lswitchport", "    FOREIGN KEY (switch_id)", "    FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (switch_id)")],
+        written: &["FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE"],
+        after: nothing,
+    });
+}
+
+fn drops_a_foreign_key(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_subnets", ",\n    FOREIGN KEY (tag_association_uuid) REFERENCES quark_tag_associations (id)", "")],
+        written: &[],
+        after: nothing,
+    });
+}
+
+fn adds_a_primary_key(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[(
+            "quark_port_security_group_associations",
+            "    port_id VARCHAR(36),\n    group_id VARCHAR(36),\n",
+            "    port_id VARCHAR(36) NOT NULL,\n    group_id VARCHAR(36) NOT NULL,\n    PRIMARY KEY (port_id, group_id),\n",
+        )],
+        written: &["PRIMARY KEY (port_id, group_id)"],
+        after: |db| {
+            assert!(db.run("INSERT INTO quark_port_security_group_associations (port_id, group_id) VALUES ('port1', 'g1')").is_err());
+        },
+    });
+}
+
+fn drops_a_primary_key(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("quark_nvp_orphaned_lswitches", "    display_name VARCHAR(255),\n    PRIMARY KEY (id)\n", "    display_name VARCHAR(255)\n")],
+        written: &[],
+        after: |db| {
+            db.run("INSERT INTO quark_nvp_orphaned_lswitches (id, nvp_id, network_id) VALUES ('o1', 'twice', 'n1')").unwrap();
+            db.run("DELETE FROM quark_nvp_orphaned_lswitches WHERE nvp_id = 'twice'").unwrap();
+        },
+    });
+}
+
+fn changes_an_enumeration(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[("", "'shared', 'floating', 'fixed', 'scaling'", "'shared', 'floating', 'fixed', 'scaling', 'internal'")],
+        written: &["'internal'"],
+        after: |db| {
+            db.run("UPDATE quark_ip_addresses SET address_type = 'internal' WHERE id = 'a1'").unwrap();
+            db.run("UPDATE quark_ip_addresses SET address_type = 'fixed' WHERE id = 'a1'").unwrap();
+        },
+    });
+}
+
+fn combined_changes(dialect: Dialect) {
+    run(dialect, Scenario {
+        edits: &[
+            (
+                "",
+                "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
+                "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n\nCREATE TABLE quark_port_owners (\n    id VARCHAR(36) NOT NULL,\n    name VARCHAR(64) NOT NULL,\n    PRIMARY KEY (id),\n    UNIQUE (name)\n);",
+            ),
+            ("quark_ports", "    bridge VARCHAR(255),", "    bridge VARCHAR(255),\n    owner_id VARCHAR(36),"),
+            ("quark_ports", "    PRIMARY KEY (id),", "    PRIMARY KEY (id),\n    FOREIGN KEY (owner_id) REFERENCES quark_port_owners (id),"),
+            ("", "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);", "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\nCREATE INDEX ix_quark_ports_owner_id ON quark_ports (owner_id);"),
+            ("quark_tag_associations", "    discriminator VARCHAR(255),\n", ""),
+        ],
+        written: &["CREATE TABLE quark_port_owners (", "owner_id", "ix_quark_ports_owner_id", "-- WARNING: drops column quark_tag_associations.discriminator"],
+        after: |db| {
+            db.run("INSERT INTO quark_port_owners (id, name) VALUES ('ow1', 'ops')").unwrap();
+            db.run("UPDATE quark_ports SET owner_id = 'ow1'").unwrap();
+            db.run("UPDATE quark_ports SET owner_id = NULL").unwrap();
+            db.run("DELETE FROM quark_port_owners").unwrap();
+        },
+    });
+}
+
+on_each_backend! {
+    adds_a_table => sqlite_adds_a_table, postgres_adds_a_table, mysql_adds_a_table;
+    drops_a_table => sqlite_drops_a_table, postgres_drops_a_table, mysql_drops_a_table;
+    adds_a_column => sqlite_adds_a_column, postgres_adds_a_column, mysql_adds_a_column;
+    drops_a_column => sqlite_drops_a_column, postgres_drops_a_column, mysql_drops_a_column;
+    changes_a_type => sqlite_changes_a_type, postgres_changes_a_type, mysql_changes_a_type;
+    changes_nullability => sqlite_changes_nullability, postgres_changes_nullability, mysql_changes_nullability;
+    changes_a_default => sqlite_changes_a_default, postgres_changes_a_default, mysql_changes_a_default;
+    adds_drops_and_changes_indexes => sqlite_indexes, postgres_indexes, mysql_indexes;
+    adds_a_unique_constraint => sqlite_adds_a_unique, postgres_adds_a_unique, mysql_adds_a_unique;
+    drops_a_unique_constraint => sqlite_drops_a_unique, postgres_drops_a_unique, mysql_drops_a_unique;
+    adds_a_foreign_key => sqlite_adds_a_foreign_key, postgres_adds_a_foreign_key, mysql_adds_a_foreign_key;
+    drops_a_foreign_key => sqlite_drops_a_foreign_key, postgres_drops_a_foreign_key, mysql_drops_a_foreign_key;
+    adds_a_primary_key => sqlite_adds_a_primary_key, postgres_adds_a_primary_key, mysql_adds_a_primary_key;
+    drops_a_primary_key => sqlite_drops_a_primary_key, postgres_drops_a_primary_key, mysql_drops_a_primary_key;
+    changes_an_enumeration => sqlite_changes_an_enumeration, postgres_changes_an_enumeration, mysql_changes_an_enumeration;
+    combined_changes => sqlite_combined_changes, postgres_combined_changes, mysql_combined_changes;
+}
