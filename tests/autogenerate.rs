@@ -154,8 +154,10 @@ fn rows(db: &mut dyn Backend, schema: &Schema) -> Vec<String> {
         if !schema.tables.contains_key(*table) {
             continue;
         }
+        // PostgreSQL hands enum values over as text only when asked.
+        let cast = if db.dialect() == Dialect::Postgresql { "::text" } else { "" };
         for row in db
-            .query(&format!("SELECT {column} FROM {table} ORDER BY {column}"), &[])
+            .query(&format!("SELECT {column}{cast} FROM {table} ORDER BY {column}"), &[])
             .unwrap()
         {
             out.push(format!("{table}: {:?}", row[0]));
@@ -372,8 +374,8 @@ fn drops_a_unique_constraint(dialect: Dialect) {
 
 fn adds_a_foreign_key(dialect: Dialect) {
     run(dialect, Scenario {
-        edits: &[("quark_nvp_driver_lswitchport", "    FOREIGN KEY (switch_id)", "    FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (switch_id)")],
-        written: &["FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE"],
+        edits: &[("quark_tags", "    FOREIGN KEY (association_uuid)", "    FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (association_uuid)")],
+        written: &["FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE"],
         after: nothing,
     });
 }
@@ -427,8 +429,8 @@ fn combined_changes(dialect: Dialect) {
         edits: &[
             (
                 "",
-                "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
-                "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n\nCREATE TABLE quark_port_owners (\n    id VARCHAR(36) NOT NULL,\n    name VARCHAR(64) NOT NULL,\n    PRIMARY KEY (id),\n    UNIQUE (name)\n);",
+                "CREATE TABLE quark_ports (",
+                "CREATE TABLE quark_port_owners (\n    id VARCHAR(36) NOT NULL,\n    name VARCHAR(64) NOT NULL,\n    PRIMARY KEY (id),\n    UNIQUE (name)\n);\n\nCREATE TABLE quark_ports (",
             ),
             ("quark_ports", "    bridge VARCHAR(255),", "    bridge VARCHAR(255),\n    owner_id VARCHAR(36),"),
             ("quark_ports", "    PRIMARY KEY (id),", "    PRIMARY KEY (id),\n    FOREIGN KEY (owner_id) REFERENCES quark_port_owners (id),"),

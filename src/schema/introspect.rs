@@ -267,7 +267,7 @@ fn postgres(db: &mut dyn Backend) -> Result<Schema, BackendError> {
     let mut enums: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in rows(
         db,
-        "SELECT t.typname::text, e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid ORDER BY t.typname, e.enumsortorder",
+        "SELECT e.enumtypid::text, e.enumlabel::text FROM pg_enum e ORDER BY e.enumtypid, e.enumsortorder",
         &[],
     )? {
         enums.entry(get(&e, 0)).or_default().push(get(&e, 1));
@@ -275,7 +275,7 @@ fn postgres(db: &mut dyn Backend) -> Result<Schema, BackendError> {
     for c in rows(
         db,
         "SELECT cl.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
-         (NOT a.attnotnull)::text, pg_get_expr(d.adbin, d.adrelid), ty.typname::text, a.attidentity::text \
+         (NOT a.attnotnull)::text, pg_get_expr(d.adbin, d.adrelid), ty.typname::text, a.attidentity::text, a.atttypid::text \
          FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid JOIN pg_type ty ON ty.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE cl.relnamespace = current_schema()::regnamespace AND cl.relkind IN ('r', 'p') \
@@ -285,10 +285,9 @@ fn postgres(db: &mut dyn Backend) -> Result<Schema, BackendError> {
         let Some(table) = table(&mut schema, &get(&c, 0)) else {
             continue;
         };
-        let type_name = get(&c, 5);
-        let ty = match enums.get(&type_name) {
+        let ty = match enums.get(&get(&c, 7)) {
             Some(values) => Type::Enum {
-                name: Some(type_name),
+                name: Some(get(&c, 5)),
                 values: values.clone(),
             },
             None => Type::parse(&get(&c, 2), Dialect::Postgresql),
