@@ -176,13 +176,21 @@ impl Renderer<'_> {
                 ));
             }
         }
-        // Constraints and indexes go first, so that the columns and tables they use can go.
-        for c in changes {
-            if dropped.contains(c.table()) || (sqlite && rebuilt.contains(c.table())) {
-                continue;
+        // Constraints and indexes go first, so that the columns and tables they use can go:
+        // foreign keys, then the keys and indexes (InnoDB refuses to drop an index a foreign
+        // key uses, so such a foreign key is dropped too and added back afterwards).
+        let kept = |c: &&Change| !dropped.contains(c.table()) && !rebuilt.contains(c.table());
+        let borrowed = self.borrowed_foreign_keys(changes);
+        for c in changes.iter().filter(kept) {
+            if let Change::DropForeignKey(t, fk) = c {
+                self.drop_foreign_key(t, fk);
             }
+        }
+        for (t, fk) in &borrowed {
+            self.drop_foreign_key(t, fk);
+        }
+        for c in changes.iter().filter(kept) {
             match c {
-                Change::DropForeignKey(t, fk) => self.drop_foreign_key(t, fk),
                 Change::DropIndex(t, ix) => self.drop_index(t, ix),
                 Change::DropUnique(t, k) => self.drop_unique(t, k),
                 Change::DropPrimaryKey(t, k) => self.drop_primary_key(t, k),
@@ -257,13 +265,13 @@ impl Renderer<'_> {
                 _ => {}
             }
         }
-        for c in changes {
-            if let Change::AddForeignKey(t, fk) = c {
-                if !rebuilt.contains(t.as_str()) {
-                    let clause = self.foreign_key(fk);
-                    self.sql(format!("ALTER TABLE {} ADD {clause}", self.q(t)));
-                }
-            }
+        let added_keys = changes.iter().filter_map(|c| match c {
+            Change::AddForeignKey(t, fk) if !rebuilt.contains(t.as_str()) => Some((t, fk)),
+            _ => None,
+        });
+        for (t, fk) in added_keys.chain(borrowed.iter().map(|(t, fk)| (t, fk))) {
+            let clause = self.foreign_key(fk);
+            self.sql(format!("ALTER TABLE {} ADD {clause}", self.q(t)));
         }
         if self.d == Dialect::Postgresql {
             for name in old_types.keys().filter(|n| !new_types.contains_key(*n)) {
@@ -274,6 +282,33 @@ impl Renderer<'_> {
             }
         }
         self.out
+    }
+
+    /// MySQL: the foreign keys that stay but use an index, unique or primary key that goes
+    /// (their columns lead its columns).
+    fn borrowed_foreign_keys(&self, changes: &[Change]) -> Vec<(String, ForeignKey)> {
+        let mut out: Vec<(String, ForeignKey)> = Vec::new();
+        if self.d != Dialect::Mysql {
+            return out;
+        }
+        for c in changes {
+            let (t, columns) = match c {
+                Change::DropIndex(t, ix) => (t, &ix.columns),
+                Change::DropUnique(t, k) | Change::DropPrimaryKey(t, k) => (t, &k.columns),
+                _ => continue,
+            };
+            let (Some(old), Some(new)) = (self.old.tables.get(t), self.new.tables.get(t)) else {
+                continue;
+            };
+            for fk in &old.foreign_keys {
+                let stays = new.foreign_keys.iter().any(|n| n.same_as(fk));
+                let known = out.iter().any(|(ot, o)| ot == t && o.same_as(fk));
+                if stays && !known && columns.starts_with(&fk.columns) {
+                    out.push((t.clone(), fk.clone()));
+                }
+            }
+        }
+        out
     }
 
     fn constraint_name(&self, name: &Option<String>) -> String {
