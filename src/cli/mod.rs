@@ -608,11 +608,10 @@ fn check(ctx: &Context<'_>, schema: &[SchemaFile]) -> Result<ExitCode, Error> {
         Err(ConfigError::NoConnection) => None,
         Err(e) => return Err(e.into()),
     };
-    let place = url
-        .as_ref()
-        .map_or("SQLite in memory".to_string(), |u| {
-            format!("scratch databases on {}", u.masked())
-        });
+    let place = match &url {
+        Some(u) if u.dialect != Dialect::Sqlite => format!("scratch databases on {}", u.masked()),
+        _ => "SQLite in memory".to_string(),
+    };
     if !ctx.cli.verbose {
         // The scratch upgrade's log lines are noise here.
         log::set_max_level(log::LevelFilter::Warn);

@@ -6,10 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use quark_db_manage::cli::DbArgs;
-use quark_db_manage::{EmbeddedFile, Migrations};
+use quark_db_manage::{EmbeddedFile, Migrations, SchemaFile};
 
 /// This application's `migrations/`, validated and embedded by build.rs.
 static MIGRATIONS: &[EmbeddedFile] = quark_db_manage::embed_migrations!();
+/// The appliance's schema as it should be at head, for `db check` and `db revision --autogenerate`.
+static SCHEMA: &[SchemaFile] = quark_db_manage::embed_schema!();
 
 /// The appliance's command line.
 #[derive(Debug, Parser)]
@@ -49,7 +51,7 @@ fn main() -> ExitCode {
             if db.database_connection.is_none() && db.config_file.is_none() {
                 db.database_connection = Some(args.database);
             }
-            db.run(MIGRATIONS)
+            db.run_with_schema(MIGRATIONS, SCHEMA)
         }
         Some(AppCommand::Record { value }) => start(&args.database, value),
         None => start(&args.database, 0),

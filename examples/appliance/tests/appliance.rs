@@ -167,13 +167,79 @@ fn scratch_copy(dir: &Path) {
     std::fs::write(dir.join("Cargo.toml"), format!("{manifest}\n[workspace]\n")).unwrap();
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     std::fs::copy(here.join("build.rs"), dir.join("build.rs")).unwrap();
-    for sub in ["src", "migrations"] {
+    for sub in ["src", "migrations", "migrations/schema"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
         for entry in std::fs::read_dir(here.join(sub)).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).unwrap();
+            }
         }
     }
+}
+
+/// Builds the scratch crate in `dir` and returns its binary.
+fn build_scratch(dir: &Path) -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("appliance-scratch-target");
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    target.join("debug/appliance")
+}
+
+#[test]
+fn the_declared_schema_drives_check_and_autogenerate() {
+    let dir = tempfile::tempdir().unwrap();
+    scratch_copy(dir.path());
+    let db = format!("sqlite:///{}", dir.path().join("site.db").display());
+    let app = |bin: &Path, args: &[&str]| {
+        Command::new(bin)
+            .args(["--database", &db])
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let bin = build_scratch(dir.path());
+    let out = app(&bin, &["db", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("No differences"), "{}", text(&out));
+
+    // A column declared without a migration: check fails, naming it.
+    let schema = dir.path().join("migrations/schema/appliance.sql");
+    let declared = std::fs::read_to_string(&schema).unwrap().replace(
+        "    unit TEXT NOT NULL DEFAULT 'C',\n",
+        "    unit TEXT NOT NULL DEFAULT 'C',\n    note TEXT,\n",
+    );
+    std::fs::write(&schema, declared).unwrap();
+    let bin = build_scratch(dir.path());
+    let out = app(&bin, &["db", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("  - add column readings.note"), "{}", text(&out));
+
+    // The revision written for it makes check pass after a rebuild, and keeps the readings.
+    assert!(app(&bin, &["record", "21"]).status.success());
+    let migrations = dir.path().join("migrations");
+    let out = app(&bin, &["db", "revision", "--autogenerate", "-m", "reading notes", "--migrations-dir", migrations.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let bin = build_scratch(dir.path());
+    assert_eq!(app(&bin, &["db", "check"]).status.code(), Some(0));
+    assert!(app(&bin, &["db", "upgrade", "head"]).status.success());
+    let out = app(&bin, &["db", "current"]);
+    assert!(text(&out).contains("(head), reading notes"), "{}", text(&out));
+    let conn = rusqlite::Connection::open(dir.path().join("site.db")).unwrap();
+    let (value, note): (i64, Option<String>) = conn
+        .query_row("SELECT value, note FROM readings", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!((value, note), (21, None));
+    drop(conn);
+    assert!(app(&bin, &["db", "downgrade", "-1"]).status.success());
+    let out = app(&bin, &["db", "check"]);
+    assert_eq!(out.status.code(), Some(0), "the embedded chain still reaches head: {}", text(&out));
 }
 
 #[test]
