@@ -465,3 +465,116 @@ on_each_backend! {
     changes_an_enumeration => sqlite_changes_an_enumeration, postgres_changes_an_enumeration, mysql_changes_an_enumeration;
     combined_changes => sqlite_combined_changes, postgres_combined_changes, mysql_combined_changes;
 }
+
+fn cli(url: &str, args: &[&str]) -> Output {
+    support::cli(url, args)
+}
+
+fn out_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Scratch schemas left behind in a PostgreSQL test database (MySQL's scratch databases are
+/// server-wide, shared with the tests running beside this one).
+fn scratch_schemas(db: &mut dyn Backend) -> Vec<String> {
+    if db.dialect() != Dialect::Postgresql {
+        return Vec::new();
+    }
+    texts(db, "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'quark_scratch%'")
+}
+
+fn check_is_clean_at_head(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let out = cli(&target.url(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    assert!(out_text(&out).contains("No differences: the migrations at c07cd8303997 build the declared schema"), "{}", out_text(&out));
+    let json = cli(&target.url(), &["--format", "json", "check"]);
+    assert!(String::from_utf8_lossy(&json.stdout).contains("\"ok\":true"), "{}", out_text(&json));
+    assert_eq!(scratch_schemas(target.db().as_mut()), Vec::<String>::new());
+    // check reads nothing of the database itself: it is still empty.
+    assert!(schema_of(target.db().as_mut()).tables.is_empty());
+}
+
+fn check_lists_what_the_chain_lacks(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let repo = Repo::new();
+    repo.edit("quark_tag_associations", "    discriminator VARCHAR(255),", "    discriminator VARCHAR(255),\n    weight INTEGER,");
+    repo.edit("", "$", "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n");
+    let url = DatabaseUrl::parse(&target.url()).unwrap();
+    let changes = Migrations::new(MIGRATIONS).unwrap().check(Some(&url), &repo.declared()).unwrap();
+    let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    assert_eq!(listed, vec!["add column quark_tag_associations.weight", "add index ix_quark_tags_tag on quark_tags (tag)"]);
+    // And the embedded schema is the repository's.
+    let embedded = SchemaFile::declared(SCHEMA);
+    assert_eq!(embedded.len(), 1);
+    assert_eq!(embedded[0].text, std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_FILE)).unwrap());
+}
+
+fn no_differences_write_no_file(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let repo = Repo::new();
+    let map = repo.map();
+    migrator(&map).upgrade(target.db().as_mut(), &"head".parse().unwrap()).unwrap();
+    let before = std::fs::read_dir(repo.migrations()).unwrap().count();
+    let out = repo.autogenerate(&target.url());
+    assert!(out.status.success(), "{}", out_text(&out));
+    assert!(out_text(&out).contains("No changes in schema detected"), "{}", out_text(&out));
+    assert!(out_text(&out).contains("no revision written"), "{}", out_text(&out));
+    assert_eq!(std::fs::read_dir(repo.migrations()).unwrap().count(), before);
+}
+
+fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let repo = Repo::new();
+    migrator(&repo.map()).upgrade(target.db().as_mut(), &"head".parse().unwrap()).unwrap();
+    let path = repo.0.path().join(SCHEMA_FILE);
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    repo.edit("", "$", "\nCREATE TABLE broken (\n    id INTEGER,,\n    name TEXT\n);\n");
+    let out = repo.autogenerate(&target.url());
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = lines + 2;
+    assert!(text.contains(&format!("migrations/schema/quark.sql:{line}: {dialect} refused this statement of the declared schema: ")), "{text}");
+    let message = match dialect {
+        Dialect::Sqlite => "syntax error",
+        Dialect::Postgresql => "syntax error at or near \",\"",
+        Dialect::Mysql => "You have an error in your SQL syntax",
+    };
+    assert!(text.contains(message), "{text}");
+    // The scratch database went with the error; the live one is untouched.
+    assert_eq!(scratch_schemas(target.db().as_mut()), Vec::<String>::new());
+    assert!(!schema_of(target.db().as_mut()).tables.contains_key("broken"));
+}
+
+fn a_database_behind_head_is_refused(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let repo = Repo::new();
+    migrator(&repo.map()).upgrade(target.db().as_mut(), &"1664300cb03a".parse().unwrap()).unwrap();
+    let out = repo.autogenerate(&target.url());
+    let text = out_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("is at 1664300cb03a, not at c07cd8303997"), "{text}");
+    assert!(text.contains("run 'upgrade head' first"), "{text}");
+}
+
+on_each_backend! {
+    check_is_clean_at_head => sqlite_check_is_clean_at_head, postgres_check_is_clean_at_head, mysql_check_is_clean_at_head;
+    check_lists_what_the_chain_lacks => sqlite_check_lists_what_the_chain_lacks, postgres_check_lists_what_the_chain_lacks, mysql_check_lists_what_the_chain_lacks;
+    no_differences_write_no_file => sqlite_no_differences_write_no_file, postgres_no_differences_write_no_file, mysql_no_differences_write_no_file;
+    a_syntax_error_names_file_line_and_database_message => sqlite_syntax_error, postgres_syntax_error, mysql_syntax_error;
+    a_database_behind_head_is_refused => sqlite_behind_head_refused, postgres_behind_head_refused, mysql_behind_head_refused;
+}
