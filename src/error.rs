@@ -6,8 +6,8 @@ use crate::backend::BackendError;
 use crate::code::CodeError;
 use crate::config::ConfigError;
 use crate::plan::{PlanError, describe};
-use crate::schema::SchemaError;
 use crate::revision::{Direction, FileError, GraphError};
+use crate::schema::SchemaError;
 use crate::store::TableNameError;
 use crate::url::UrlError;
 

@@ -224,7 +224,11 @@ impl Migrations {
         url: Option<&DatabaseUrl>,
         declared: &[DeclaredFile],
     ) -> Result<Schema, Error> {
-        Ok(schema::declared_schema(url, &self.connect_options(), declared)?)
+        Ok(schema::declared_schema(
+            url,
+            &self.connect_options(),
+            declared,
+        )?)
     }
 
     /// What separates the embedded chain at head from the declared schema, on a database of

@@ -87,14 +87,13 @@ impl Repo {
 
     fn autogenerate(&self, url: &str) -> Output {
         let dir = self.migrations();
-        let out = Command::new(BIN)
+        Command::new(BIN)
             .args(["--database-connection", url, "revision", "--autogenerate"])
             .args(["-m", "declared change", "--migrations-dir"])
             .arg(&dir)
             .env_remove("DATABASE_URL")
             .output()
-            .unwrap();
-        out
+            .unwrap()
     }
 }
 
@@ -155,9 +154,16 @@ fn rows(db: &mut dyn Backend, schema: &Schema) -> Vec<String> {
             continue;
         }
         // PostgreSQL hands enum values over as text only when asked.
-        let cast = if db.dialect() == Dialect::Postgresql { "::text" } else { "" };
+        let cast = if db.dialect() == Dialect::Postgresql {
+            "::text"
+        } else {
+            ""
+        };
         for row in db
-            .query(&format!("SELECT {column}{cast} FROM {table} ORDER BY {column}"), &[])
+            .query(
+                &format!("SELECT {column}{cast} FROM {table} ORDER BY {column}"),
+                &[],
+            )
             .unwrap()
         {
             out.push(format!("{table}: {:?}", row[0]));
@@ -183,7 +189,9 @@ fn run(dialect: Dialect, scenario: Scenario<'_>) {
     let map = repo.map();
     let old_head = map.single_head().unwrap().id.clone();
     let mut db = target.db();
-    migrator(&map).upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+    migrator(&map)
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap();
     for sql in SEED {
         db.run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -196,25 +204,42 @@ fn run(dialect: Dialect, scenario: Scenario<'_>) {
     let out = repo.autogenerate(&url);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "autogenerate failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "autogenerate failed:\n{stdout}\n{stderr}"
+    );
     let map = repo.map();
     let new = map.single_head().unwrap();
     assert_eq!(new.down_revisions, vec![old_head.clone()]);
     assert_eq!(new.message, "declared change");
-    let text = std::fs::read_to_string(repo.migrations().join(Path::new(&new.path).file_name().unwrap())).unwrap();
+    let text = std::fs::read_to_string(
+        repo.migrations()
+            .join(Path::new(&new.path).file_name().unwrap()),
+    )
+    .unwrap();
     for expected in scenario.written {
-        assert!(text.contains(expected), "{expected:?} is not in the written revision:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected:?} is not in the written revision:\n{text}"
+        );
     }
     // Every data loss is in the header and on the terminal, and above its statement.
     let header = &text[..text.find("\n-- +upgrade").unwrap()];
     for warning in text.lines().filter(|l| l.starts_with("-- WARNING: ")) {
         let what = warning.trim_start_matches("-- WARNING: ");
-        let listed = header.lines().any(|l| l.starts_with("-- WARNING: ") && l.ends_with(what));
+        let listed = header
+            .lines()
+            .any(|l| l.starts_with("-- WARNING: ") && l.ends_with(what));
         assert!(listed, "the header does not list that it {what}:\n{text}");
-        assert!(stderr.contains(what), "the terminal did not warn that it {what}:\n{stderr}");
+        assert!(
+            stderr.contains(what),
+            "the terminal did not warn that it {what}:\n{stderr}"
+        );
     }
 
-    migrator(&map).upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap_or_else(|e| panic!("upgrade on {dialect}: {e}\n{text}"));
+    migrator(&map)
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap_or_else(|e| panic!("upgrade on {dialect}: {e}\n{text}"));
     let declared = schema::declared_schema(
         Some(&DatabaseUrl::parse(&url).unwrap()),
         &Default::default(),
@@ -223,20 +248,41 @@ fn run(dialect: Dialect, scenario: Scenario<'_>) {
     .unwrap();
     let upgraded = schema_of(db.as_mut());
     let left = schema::diff(&upgraded, &declared);
-    assert!(left.is_empty(), "after upgrade on {dialect}, still different: {left:?}\n{text}");
+    assert!(
+        left.is_empty(),
+        "after upgrade on {dialect}, still different: {left:?}\n{text}"
+    );
     let kept: Vec<String> = rows_before
         .iter()
         .filter(|r| upgraded.tables.contains_key(r.split(':').next().unwrap()))
         .cloned()
         .collect();
-    assert_eq!(rows(db.as_mut(), &upgraded), kept, "rows after upgrade on {dialect}");
+    assert_eq!(
+        rows(db.as_mut(), &upgraded),
+        kept,
+        "rows after upgrade on {dialect}"
+    );
     (scenario.after)(db.as_mut());
 
-    migrator(&map).downgrade(db.as_mut(), &"-1".parse().unwrap()).unwrap_or_else(|e| panic!("downgrade on {dialect}: {e}\n{text}"));
+    migrator(&map)
+        .downgrade(db.as_mut(), &"-1".parse().unwrap())
+        .unwrap_or_else(|e| panic!("downgrade on {dialect}: {e}\n{text}"));
     let after = schema_of(db.as_mut());
-    assert_eq!(schema::diff(&before, &after), vec![], "after downgrade -1 on {dialect}\n{text}");
-    assert_eq!(sorted(after), sorted(before), "names after downgrade -1 on {dialect}");
-    assert_eq!(rows(db.as_mut(), &upgraded), kept, "rows after downgrade on {dialect}");
+    assert_eq!(
+        schema::diff(&before, &after),
+        vec![],
+        "after downgrade -1 on {dialect}\n{text}"
+    );
+    assert_eq!(
+        sorted(after),
+        sorted(before),
+        "names after downgrade -1 on {dialect}"
+    );
+    assert_eq!(
+        rows(db.as_mut(), &upgraded),
+        kept,
+        "rows after downgrade on {dialect}"
+    );
 }
 
 /// The schema with each table's columns in name order: a column dropped and added back comes
@@ -259,192 +305,361 @@ fn texts(db: &mut dyn Backend, sql: &str) -> Vec<String> {
 }
 
 fn adds_a_table(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[(
-            "",
-            "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
-            "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n\nCREATE TABLE quark_port_notes (\n    id VARCHAR(36) NOT NULL,\n    port_id VARCHAR(36) NOT NULL,\n    note TEXT,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    PRIMARY KEY (id),\n    FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE\n);\n\nCREATE INDEX ix_quark_port_notes_port_id ON quark_port_notes (port_id);",
-        )],
-        written: &["CREATE TABLE quark_port_notes (", "CREATE INDEX ix_quark_port_notes_port_id", "DROP TABLE quark_port_notes"],
-        after: |db| {
-            db.run("INSERT INTO quark_port_notes (id, port_id) VALUES ('n1', 'port1')").unwrap();
-            assert_eq!(texts(db, "SELECT pinned FROM quark_port_notes"), vec!["Int(0)"]);
-            db.run("DELETE FROM quark_port_notes").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "",
+                "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
+                "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n\nCREATE TABLE quark_port_notes (\n    id VARCHAR(36) NOT NULL,\n    port_id VARCHAR(36) NOT NULL,\n    note TEXT,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    PRIMARY KEY (id),\n    FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE\n);\n\nCREATE INDEX ix_quark_port_notes_port_id ON quark_port_notes (port_id);",
+            )],
+            written: &[
+                "CREATE TABLE quark_port_notes (",
+                "CREATE INDEX ix_quark_port_notes_port_id",
+                "DROP TABLE quark_port_notes",
+            ],
+            after: |db| {
+                db.run("INSERT INTO quark_port_notes (id, port_id) VALUES ('n1', 'port1')")
+                    .unwrap();
+                assert_eq!(
+                    texts(db, "SELECT pinned FROM quark_port_notes"),
+                    vec!["Int(0)"]
+                );
+                db.run("DELETE FROM quark_port_notes").unwrap();
+            },
         },
-    });
+    );
 }
 
 fn drops_a_table(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_nvp_orphaned_lswitch_ports", "*", "")],
-        written: &[
-            "-- WARNING: drops table quark_nvp_orphaned_lswitch_ports and every row in it\nDROP TABLE quark_nvp_orphaned_lswitch_ports;",
-            "CREATE TABLE quark_nvp_orphaned_lswitch_ports (",
-        ],
-        after: nothing,
-    });
+    run(
+        dialect,
+        Scenario {
+            edits: &[("quark_nvp_orphaned_lswitch_ports", "*", "")],
+            written: &[
+                "-- WARNING: drops table quark_nvp_orphaned_lswitch_ports and every row in it\nDROP TABLE quark_nvp_orphaned_lswitch_ports;",
+                "CREATE TABLE quark_nvp_orphaned_lswitch_ports (",
+            ],
+            after: nothing,
+        },
+    );
 }
 
 fn adds_a_column(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_tag_associations", "    discriminator VARCHAR(255),", "    discriminator VARCHAR(255),\n    weight INTEGER NOT NULL DEFAULT 7,")],
-        written: &["ALTER TABLE quark_tag_associations ADD COLUMN weight INTEGER NOT NULL DEFAULT 7;"],
-        after: |db| {
-            assert_eq!(texts(db, "SELECT weight FROM quark_tag_associations ORDER BY id"), vec!["Int(7)", "Int(7)"]);
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_tag_associations",
+                "    discriminator VARCHAR(255),",
+                "    discriminator VARCHAR(255),\n    weight INTEGER NOT NULL DEFAULT 7,",
+            )],
+            written: &[
+                "ALTER TABLE quark_tag_associations ADD COLUMN weight INTEGER NOT NULL DEFAULT 7;",
+            ],
+            after: |db| {
+                assert_eq!(
+                    texts(db, "SELECT weight FROM quark_tag_associations ORDER BY id"),
+                    vec!["Int(7)", "Int(7)"]
+                );
+            },
         },
-    });
+    );
 }
 
 fn drops_a_column(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_tag_associations", "    discriminator VARCHAR(255),\n", "")],
-        written: &["-- WARNING: drops column quark_tag_associations.discriminator and the data in it"],
-        after: nothing,
-    });
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_tag_associations",
+                "    discriminator VARCHAR(255),\n",
+                "",
+            )],
+            written: &[
+                "-- WARNING: drops column quark_tag_associations.discriminator and the data in it",
+            ],
+            after: nothing,
+        },
+    );
 }
 
 fn changes_a_type(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_tag_associations", "    discriminator VARCHAR(255),", "    discriminator VARCHAR(512),")],
-        written: &["-- WARNING: changes the type of quark_tag_associations.discriminator"],
-        after: |db| {
-            assert_eq!(texts(db, "SELECT discriminator FROM quark_tag_associations ORDER BY id"), vec!["Text(\"port\")", "Text(\"subnet\")"]);
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_tag_associations",
+                "    discriminator VARCHAR(255),",
+                "    discriminator VARCHAR(512),",
+            )],
+            written: &["-- WARNING: changes the type of quark_tag_associations.discriminator"],
+            after: |db| {
+                assert_eq!(
+                    texts(
+                        db,
+                        "SELECT discriminator FROM quark_tag_associations ORDER BY id"
+                    ),
+                    vec!["Text(\"port\")", "Text(\"subnet\")"]
+                );
+            },
         },
-    });
+    );
 }
 
 fn changes_nullability(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_ip_policy", "    name VARCHAR(255),", "    name VARCHAR(255) NOT NULL,")],
-        written: &["-- WARNING: makes quark_ip_policy.name NOT NULL: fails if a row holds NULL there"],
-        after: |db| {
-            assert!(db.run("INSERT INTO quark_ip_policy (id) VALUES ('p2')").is_err());
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_ip_policy",
+                "    name VARCHAR(255),",
+                "    name VARCHAR(255) NOT NULL,",
+            )],
+            written: &[
+                "-- WARNING: makes quark_ip_policy.name NOT NULL: fails if a row holds NULL there",
+            ],
+            after: |db| {
+                assert!(
+                    db.run("INSERT INTO quark_ip_policy (id) VALUES ('p2')")
+                        .is_err()
+                );
+            },
         },
-    });
+    );
 }
 
 fn changes_a_default(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_ip_policy", "    description VARCHAR(255),", "    description VARCHAR(255) DEFAULT 'none',")],
-        written: &["DEFAULT 'none'"],
-        after: |db| {
-            db.run("INSERT INTO quark_ip_policy (id, name) VALUES ('p2', 'two')").unwrap();
-            assert_eq!(texts(db, "SELECT description FROM quark_ip_policy WHERE id = 'p2'"), vec!["Text(\"none\")"]);
-            db.run("DELETE FROM quark_ip_policy WHERE id = 'p2'").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_ip_policy",
+                "    description VARCHAR(255),",
+                "    description VARCHAR(255) DEFAULT 'none',",
+            )],
+            written: &["DEFAULT 'none'"],
+            after: |db| {
+                db.run("INSERT INTO quark_ip_policy (id, name) VALUES ('p2', 'two')")
+                    .unwrap();
+                assert_eq!(
+                    texts(
+                        db,
+                        "SELECT description FROM quark_ip_policy WHERE id = 'p2'"
+                    ),
+                    vec!["Text(\"none\")"]
+                );
+                db.run("DELETE FROM quark_ip_policy WHERE id = 'p2'")
+                    .unwrap();
+            },
         },
-    });
+    );
 }
 
 fn adds_drops_and_changes_indexes(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[
-            ("", "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n", ""),
-            ("", "$", "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n"),
-            ("", "ix_quark_subnets_project_id ON quark_subnets (project_id);", "ix_quark_subnets_project_id ON quark_subnets (project_id, name);"),
-        ],
-        written: &["CREATE INDEX ix_quark_tags_tag ON quark_tags (tag);", "ix_quark_ports_device_id", "CREATE INDEX ix_quark_subnets_project_id ON quark_subnets (project_id, name);"],
-        after: nothing,
-    });
+    run(
+        dialect,
+        Scenario {
+            edits: &[
+                (
+                    "",
+                    "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n",
+                    "",
+                ),
+                (
+                    "",
+                    "$",
+                    "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n",
+                ),
+                (
+                    "",
+                    "ix_quark_subnets_project_id ON quark_subnets (project_id);",
+                    "ix_quark_subnets_project_id ON quark_subnets (project_id, name);",
+                ),
+            ],
+            written: &[
+                "CREATE INDEX ix_quark_tags_tag ON quark_tags (tag);",
+                "ix_quark_ports_device_id",
+                "CREATE INDEX ix_quark_subnets_project_id ON quark_subnets (project_id, name);",
+            ],
+            after: nothing,
+        },
+    );
 }
 
 fn adds_a_unique_constraint(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_security_groups", "    PRIMARY KEY (id)\n", "    PRIMARY KEY (id),\n    CONSTRAINT uq_quark_security_groups_name UNIQUE (project_id, name)\n")],
-        // SQLite does not report constraint names, so only PostgreSQL and MySQL keep it.
-        written: &["UNIQUE (project_id, name)"],
-        after: |db| {
-            assert!(db.run("INSERT INTO quark_security_groups (id, name, description) VALUES ('g2', 'default', 'again')").is_ok());
-            db.run("INSERT INTO quark_security_groups (id, project_id, name, description) VALUES ('g3', 'pr', 'x', 'd')").unwrap();
-            assert!(db.run("INSERT INTO quark_security_groups (id, project_id, name, description) VALUES ('g4', 'pr', 'x', 'd')").is_err());
-            db.run("DELETE FROM quark_security_groups WHERE id IN ('g2', 'g3')").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_security_groups",
+                "    PRIMARY KEY (id)\n",
+                "    PRIMARY KEY (id),\n    CONSTRAINT uq_quark_security_groups_name UNIQUE (project_id, name)\n",
+            )],
+            // SQLite does not report constraint names, so only PostgreSQL and MySQL keep it.
+            written: &["UNIQUE (project_id, name)"],
+            after: |db| {
+                assert!(db.run("INSERT INTO quark_security_groups (id, name, description) VALUES ('g2', 'default', 'again')").is_ok());
+                db.run("INSERT INTO quark_security_groups (id, project_id, name, description) VALUES ('g3', 'pr', 'x', 'd')").unwrap();
+                assert!(db.run("INSERT INTO quark_security_groups (id, project_id, name, description) VALUES ('g4', 'pr', 'x', 'd')").is_err());
+                db.run("DELETE FROM quark_security_groups WHERE id IN ('g2', 'g3')")
+                    .unwrap();
+            },
         },
-    });
+    );
 }
 
 fn drops_a_unique_constraint(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_ip_addresses", "    CONSTRAINT subnet_id_address UNIQUE (subnet_id, address),\n", "")],
-        written: &[],
-        after: |db| {
-            db.run("INSERT INTO quark_ip_addresses (id, address_readable, address, subnet_id) VALUES ('a2', '10.0.0.5', '10.0.0.5', 's1')").unwrap();
-            db.run("DELETE FROM quark_ip_addresses WHERE id = 'a2'").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_ip_addresses",
+                "    CONSTRAINT subnet_id_address UNIQUE (subnet_id, address),\n",
+                "",
+            )],
+            written: &[],
+            after: |db| {
+                db.run("INSERT INTO quark_ip_addresses (id, address_readable, address, subnet_id) VALUES ('a2', '10.0.0.5', '10.0.0.5', 's1')").unwrap();
+                db.run("DELETE FROM quark_ip_addresses WHERE id = 'a2'")
+                    .unwrap();
+            },
         },
-    });
+    );
 }
 
 fn adds_a_foreign_key(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_tags", "    FOREIGN KEY (association_uuid)", "    FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (association_uuid)")],
-        written: &["FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE"],
-        after: nothing,
-    });
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_tags",
+                "    FOREIGN KEY (association_uuid)",
+                "    FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (association_uuid)",
+            )],
+            written: &["FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE"],
+            after: nothing,
+        },
+    );
 }
 
 fn drops_a_foreign_key(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_subnets", ",\n    FOREIGN KEY (tag_association_uuid) REFERENCES quark_tag_associations (id)", "")],
-        written: &[],
-        after: nothing,
-    });
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_subnets",
+                ",\n    FOREIGN KEY (tag_association_uuid) REFERENCES quark_tag_associations (id)",
+                "",
+            )],
+            written: &[],
+            after: nothing,
+        },
+    );
 }
 
 fn adds_a_primary_key(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[(
-            "quark_port_security_group_associations",
-            "    port_id VARCHAR(36),\n    group_id VARCHAR(36),\n",
-            "    port_id VARCHAR(36) NOT NULL,\n    group_id VARCHAR(36) NOT NULL,\n    PRIMARY KEY (port_id, group_id),\n",
-        )],
-        written: &["PRIMARY KEY (port_id, group_id)"],
-        after: |db| {
-            assert!(db.run("INSERT INTO quark_port_security_group_associations (port_id, group_id) VALUES ('port1', 'g1')").is_err());
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_port_security_group_associations",
+                "    port_id VARCHAR(36),\n    group_id VARCHAR(36),\n",
+                "    port_id VARCHAR(36) NOT NULL,\n    group_id VARCHAR(36) NOT NULL,\n    PRIMARY KEY (port_id, group_id),\n",
+            )],
+            written: &["PRIMARY KEY (port_id, group_id)"],
+            after: |db| {
+                assert!(db.run("INSERT INTO quark_port_security_group_associations (port_id, group_id) VALUES ('port1', 'g1')").is_err());
+            },
         },
-    });
+    );
 }
 
 fn drops_a_primary_key(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("quark_nvp_orphaned_lswitches", "    display_name VARCHAR(255),\n    PRIMARY KEY (id)\n", "    display_name VARCHAR(255)\n")],
-        written: &[],
-        after: |db| {
-            db.run("INSERT INTO quark_nvp_orphaned_lswitches (id, nvp_id, network_id) VALUES ('o1', 'twice', 'n1')").unwrap();
-            db.run("DELETE FROM quark_nvp_orphaned_lswitches WHERE nvp_id = 'twice'").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "quark_nvp_orphaned_lswitches",
+                "    display_name VARCHAR(255),\n    PRIMARY KEY (id)\n",
+                "    display_name VARCHAR(255)\n",
+            )],
+            written: &[],
+            after: |db| {
+                db.run("INSERT INTO quark_nvp_orphaned_lswitches (id, nvp_id, network_id) VALUES ('o1', 'twice', 'n1')").unwrap();
+                db.run("DELETE FROM quark_nvp_orphaned_lswitches WHERE nvp_id = 'twice'")
+                    .unwrap();
+            },
         },
-    });
+    );
 }
 
 fn changes_an_enumeration(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[("", "'shared', 'floating', 'fixed', 'scaling'", "'shared', 'floating', 'fixed', 'scaling', 'internal'")],
-        written: &["'internal'"],
-        after: |db| {
-            db.run("UPDATE quark_ip_addresses SET address_type = 'internal' WHERE id = 'a1'").unwrap();
-            db.run("UPDATE quark_ip_addresses SET address_type = 'fixed' WHERE id = 'a1'").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[(
+                "",
+                "'shared', 'floating', 'fixed', 'scaling'",
+                "'shared', 'floating', 'fixed', 'scaling', 'internal'",
+            )],
+            written: &["'internal'"],
+            after: |db| {
+                db.run("UPDATE quark_ip_addresses SET address_type = 'internal' WHERE id = 'a1'")
+                    .unwrap();
+                db.run("UPDATE quark_ip_addresses SET address_type = 'fixed' WHERE id = 'a1'")
+                    .unwrap();
+            },
         },
-    });
+    );
 }
 
 fn combined_changes(dialect: Dialect) {
-    run(dialect, Scenario {
-        edits: &[
-            (
-                "",
-                "CREATE TABLE quark_ports (",
-                "CREATE TABLE quark_port_owners (\n    id VARCHAR(36) NOT NULL,\n    name VARCHAR(64) NOT NULL,\n    PRIMARY KEY (id),\n    UNIQUE (name)\n);\n\nCREATE TABLE quark_ports (",
-            ),
-            ("quark_ports", "    bridge VARCHAR(255),", "    bridge VARCHAR(255),\n    owner_id VARCHAR(36),"),
-            ("quark_ports", "    PRIMARY KEY (id),", "    PRIMARY KEY (id),\n    FOREIGN KEY (owner_id) REFERENCES quark_port_owners (id),"),
-            ("", "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);", "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\nCREATE INDEX ix_quark_ports_owner_id ON quark_ports (owner_id);"),
-            ("quark_tag_associations", "    discriminator VARCHAR(255),\n", ""),
-        ],
-        written: &["CREATE TABLE quark_port_owners (", "owner_id", "ix_quark_ports_owner_id", "-- WARNING: drops column quark_tag_associations.discriminator"],
-        after: |db| {
-            db.run("INSERT INTO quark_port_owners (id, name) VALUES ('ow1', 'ops')").unwrap();
-            db.run("UPDATE quark_ports SET owner_id = 'ow1'").unwrap();
-            db.run("UPDATE quark_ports SET owner_id = NULL").unwrap();
-            db.run("DELETE FROM quark_port_owners").unwrap();
+    run(
+        dialect,
+        Scenario {
+            edits: &[
+                (
+                    "",
+                    "CREATE TABLE quark_ports (",
+                    "CREATE TABLE quark_port_owners (\n    id VARCHAR(36) NOT NULL,\n    name VARCHAR(64) NOT NULL,\n    PRIMARY KEY (id),\n    UNIQUE (name)\n);\n\nCREATE TABLE quark_ports (",
+                ),
+                (
+                    "quark_ports",
+                    "    bridge VARCHAR(255),",
+                    "    bridge VARCHAR(255),\n    owner_id VARCHAR(36),",
+                ),
+                (
+                    "quark_ports",
+                    "    PRIMARY KEY (id),",
+                    "    PRIMARY KEY (id),\n    FOREIGN KEY (owner_id) REFERENCES quark_port_owners (id),",
+                ),
+                (
+                    "",
+                    "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
+                    "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\nCREATE INDEX ix_quark_ports_owner_id ON quark_ports (owner_id);",
+                ),
+                (
+                    "quark_tag_associations",
+                    "    discriminator VARCHAR(255),\n",
+                    "",
+                ),
+            ],
+            written: &[
+                "CREATE TABLE quark_port_owners (",
+                "owner_id",
+                "ix_quark_ports_owner_id",
+                "-- WARNING: drops column quark_tag_associations.discriminator",
+            ],
+            after: |db| {
+                db.run("INSERT INTO quark_port_owners (id, name) VALUES ('ow1', 'ops')")
+                    .unwrap();
+                db.run("UPDATE quark_ports SET owner_id = 'ow1'").unwrap();
+                db.run("UPDATE quark_ports SET owner_id = NULL").unwrap();
+                db.run("DELETE FROM quark_port_owners").unwrap();
+            },
         },
-    });
+    );
 }
 
 on_each_backend! {
@@ -484,7 +699,10 @@ fn scratch_schemas(db: &mut dyn Backend) -> Vec<String> {
     if db.dialect() != Dialect::Postgresql {
         return Vec::new();
     }
-    texts(db, "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'quark_scratch%'")
+    texts(
+        db,
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'quark_scratch%'",
+    )
 }
 
 fn check_is_clean_at_head(dialect: Dialect) {
@@ -493,9 +711,18 @@ fn check_is_clean_at_head(dialect: Dialect) {
     };
     let out = cli(&target.url(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
-    assert!(out_text(&out).contains("No differences: the migrations at c07cd8303997 build the declared schema"), "{}", out_text(&out));
+    assert!(
+        out_text(&out)
+            .contains("No differences: the migrations at c07cd8303997 build the declared schema"),
+        "{}",
+        out_text(&out)
+    );
     let json = cli(&target.url(), &["--format", "json", "check"]);
-    assert!(String::from_utf8_lossy(&json.stdout).contains("\"ok\":true"), "{}", out_text(&json));
+    assert!(
+        String::from_utf8_lossy(&json.stdout).contains("\"ok\":true"),
+        "{}",
+        out_text(&json)
+    );
     assert_eq!(scratch_schemas(target.db().as_mut()), Vec::<String>::new());
     // check reads nothing of the database itself: it is still empty.
     assert!(schema_of(target.db().as_mut()).tables.is_empty());
@@ -506,16 +733,36 @@ fn check_lists_what_the_chain_lacks(dialect: Dialect) {
         return;
     };
     let repo = Repo::new();
-    repo.edit("quark_tag_associations", "    discriminator VARCHAR(255),", "    discriminator VARCHAR(255),\n    weight INTEGER,");
-    repo.edit("", "$", "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n");
+    repo.edit(
+        "quark_tag_associations",
+        "    discriminator VARCHAR(255),",
+        "    discriminator VARCHAR(255),\n    weight INTEGER,",
+    );
+    repo.edit(
+        "",
+        "$",
+        "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n",
+    );
     let url = DatabaseUrl::parse(&target.url()).unwrap();
-    let changes = Migrations::new(MIGRATIONS).unwrap().check(Some(&url), &repo.declared()).unwrap();
+    let changes = Migrations::new(MIGRATIONS)
+        .unwrap()
+        .check(Some(&url), &repo.declared())
+        .unwrap();
     let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
-    assert_eq!(listed, vec!["add column quark_tag_associations.weight", "add index ix_quark_tags_tag on quark_tags (tag)"]);
+    assert_eq!(
+        listed,
+        vec![
+            "add column quark_tag_associations.weight",
+            "add index ix_quark_tags_tag on quark_tags (tag)"
+        ]
+    );
     // And the embedded schema is the repository's.
     let embedded = SchemaFile::declared(SCHEMA);
     assert_eq!(embedded.len(), 1);
-    assert_eq!(embedded[0].text, std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_FILE)).unwrap());
+    assert_eq!(
+        embedded[0].text,
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_FILE)).unwrap()
+    );
 }
 
 fn no_differences_write_no_file(dialect: Dialect) {
@@ -524,13 +771,26 @@ fn no_differences_write_no_file(dialect: Dialect) {
     };
     let repo = Repo::new();
     let map = repo.map();
-    migrator(&map).upgrade(target.db().as_mut(), &"head".parse().unwrap()).unwrap();
+    migrator(&map)
+        .upgrade(target.db().as_mut(), &"head".parse().unwrap())
+        .unwrap();
     let before = std::fs::read_dir(repo.migrations()).unwrap().count();
     let out = repo.autogenerate(&target.url());
     assert!(out.status.success(), "{}", out_text(&out));
-    assert!(out_text(&out).contains("No changes in schema detected"), "{}", out_text(&out));
-    assert!(out_text(&out).contains("no revision written"), "{}", out_text(&out));
-    assert_eq!(std::fs::read_dir(repo.migrations()).unwrap().count(), before);
+    assert!(
+        out_text(&out).contains("No changes in schema detected"),
+        "{}",
+        out_text(&out)
+    );
+    assert!(
+        out_text(&out).contains("no revision written"),
+        "{}",
+        out_text(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(repo.migrations()).unwrap().count(),
+        before
+    );
 }
 
 fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
@@ -538,10 +798,16 @@ fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
         return;
     };
     let repo = Repo::new();
-    migrator(&repo.map()).upgrade(target.db().as_mut(), &"head".parse().unwrap()).unwrap();
+    migrator(&repo.map())
+        .upgrade(target.db().as_mut(), &"head".parse().unwrap())
+        .unwrap();
     let path = repo.0.path().join(SCHEMA_FILE);
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
-    repo.edit("", "$", "\nCREATE TABLE broken (\n    id INTEGER,,\n    name TEXT\n);\n");
+    repo.edit(
+        "",
+        "$",
+        "\nCREATE TABLE broken (\n    id INTEGER,,\n    name TEXT\n);\n",
+    );
     let out = repo.autogenerate(&target.url());
     let text = out_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -555,7 +821,11 @@ fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
     assert!(text.contains(message), "{text}");
     // The scratch database went with the error; the live one is untouched.
     assert_eq!(scratch_schemas(target.db().as_mut()), Vec::<String>::new());
-    assert!(!schema_of(target.db().as_mut()).tables.contains_key("broken"));
+    assert!(
+        !schema_of(target.db().as_mut())
+            .tables
+            .contains_key("broken")
+    );
 }
 
 fn a_database_behind_head_is_refused(dialect: Dialect) {
@@ -563,11 +833,16 @@ fn a_database_behind_head_is_refused(dialect: Dialect) {
         return;
     };
     let repo = Repo::new();
-    migrator(&repo.map()).upgrade(target.db().as_mut(), &"1664300cb03a".parse().unwrap()).unwrap();
+    migrator(&repo.map())
+        .upgrade(target.db().as_mut(), &"1664300cb03a".parse().unwrap())
+        .unwrap();
     let out = repo.autogenerate(&target.url());
     let text = out_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("is at 1664300cb03a, not at c07cd8303997"), "{text}");
+    assert!(
+        text.contains("is at 1664300cb03a, not at c07cd8303997"),
+        "{text}"
+    );
     assert!(text.contains("run 'upgrade head' first"), "{text}");
 }
 

@@ -624,12 +624,16 @@ fn check(ctx: &Context<'_>, schema: &[SchemaFile]) -> Result<ExitCode, Error> {
             serde_json::json!({"ok": changes.is_empty(), "checked_on": place, "changes": list})
         );
     } else if changes.is_empty() {
-        let head = plan::describe(&ctx.migrations.heads()?.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+        let head = plan::describe(
+            &ctx.migrations
+                .heads()?
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>(),
+        );
         println!("No differences: the migrations at {head} build the declared schema ({place}).");
     } else {
-        println!(
-            "The migrations at head differ from the declared schema ({place}):"
-        );
+        println!("The migrations at head differ from the declared schema ({place}):");
         for c in &changes {
             println!("  - {c}");
         }

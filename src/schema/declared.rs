@@ -84,13 +84,12 @@ pub fn statements(
             }
             markers.push((i + 1, dialects));
         }
-        let statements = split_statements(&text, dialect, 1).map_err(|(line, message)| {
-            SchemaError::File {
+        let statements =
+            split_statements(&text, dialect, 1).map_err(|(line, message)| SchemaError::File {
                 path: file.path.clone(),
                 line,
                 message: format!("{message}; it is never closed"),
-            }
-        })?;
+            })?;
         let mut previous = 0;
         for s in statements {
             let marker = markers
@@ -154,7 +153,11 @@ mod tests {
 
     #[test]
     fn unknown_dialects_name_the_line() {
-        let e = statements(&file("CREATE TABLE a (id INTEGER);\n-- +oracle\nCREATE TABLE b (id INTEGER);\n"), Dialect::Sqlite).unwrap_err();
+        let e = statements(
+            &file("CREATE TABLE a (id INTEGER);\n-- +oracle\nCREATE TABLE b (id INTEGER);\n"),
+            Dialect::Sqlite,
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "schema/s.sql:2: unknown dialect 'oracle' in '-- +oracle': expected sqlite, postgresql or mysql"

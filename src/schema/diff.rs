@@ -120,15 +120,21 @@ impl fmt::Display for Change {
                 }
                 write!(f, "alter column {table}.{}: {}", to.name, what.join(", "))
             }
-            Change::AddPrimaryKey(t, k) => write!(f, "add primary key on {t} ({})", cols(&k.columns)),
+            Change::AddPrimaryKey(t, k) => {
+                write!(f, "add primary key on {t} ({})", cols(&k.columns))
+            }
             Change::DropPrimaryKey(t, k) => {
                 write!(f, "drop primary key on {t} ({})", cols(&k.columns))
             }
-            Change::AddUnique(t, k) => write!(f, "add unique constraint on {t} ({})", cols(&k.columns)),
+            Change::AddUnique(t, k) => {
+                write!(f, "add unique constraint on {t} ({})", cols(&k.columns))
+            }
             Change::DropUnique(t, k) => {
                 write!(f, "drop unique constraint on {t} ({})", cols(&k.columns))
             }
-            Change::AddIndex(t, i) => write!(f, "add index {} on {t} ({})", i.name, cols(&i.columns)),
+            Change::AddIndex(t, i) => {
+                write!(f, "add index {} on {t} ({})", i.name, cols(&i.columns))
+            }
             Change::DropIndex(t, i) => write!(f, "drop index {} on {t}", i.name),
             Change::AddForeignKey(t, k) => write!(
                 f,

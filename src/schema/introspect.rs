@@ -15,7 +15,9 @@ pub fn introspect(db: &mut dyn Backend, skip: &[&str]) -> Result<Schema, Backend
         Dialect::Postgresql => postgres(db)?,
         Dialect::Mysql => mysql(db)?,
     };
-    schema.tables.retain(|name, _| !skip.contains(&name.as_str()));
+    schema
+        .tables
+        .retain(|name, _| !skip.contains(&name.as_str()));
     for t in schema.tables.values_mut() {
         t.uniques.sort_by(|a, b| a.columns.cmp(&b.columns));
         t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -93,10 +95,10 @@ fn sqlite(db: &mut dyn Backend) -> Result<Schema, BackendError> {
         for c in &cols {
             let column_name = get(c, 0);
             let mut ty = Type::parse(&get(c, 1), Dialect::Sqlite);
-            if let Type::Varchar(_) = ty {
-                if let Some(values) = sqlite_enum_check(&create, &column_name) {
-                    ty = Type::Enum { name: None, values };
-                }
+            if let Type::Varchar(_) = ty
+                && let Some(values) = sqlite_enum_check(&create, &column_name)
+            {
+                ty = Type::Enum { name: None, values };
             }
             let default = c[3]
                 .as_deref()
@@ -121,12 +123,12 @@ fn sqlite(db: &mut dyn Backend) -> Result<Schema, BackendError> {
             });
         }
         // A lone INTEGER primary key is the rowid: SQLite numbers new rows itself.
-        if let Some(Key { columns, .. }) = &table.primary_key {
-            if let [only] = &columns[..] {
-                let only = only.clone();
-                if let Some(c) = table.columns.iter_mut().find(|c| c.name == only) {
-                    c.autoincrement = c.ty == Type::Integer;
-                }
+        if let Some(Key { columns, .. }) = &table.primary_key
+            && let [only] = &columns[..]
+        {
+            let only = only.clone();
+            if let Some(c) = table.columns.iter_mut().find(|c| c.name == only) {
+                c.autoincrement = c.ty == Type::Integer;
             }
         }
         for ix in rows(
@@ -468,7 +470,12 @@ fn mysql(db: &mut dyn Backend) -> Result<Schema, BackendError> {
                 .strip_prefix(&format!("{first}_"))
                 .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
         match (name.as_str(), get(&r, 2).as_str()) {
-            ("PRIMARY", _) => table.primary_key = Some(Key { name: None, columns }),
+            ("PRIMARY", _) => {
+                table.primary_key = Some(Key {
+                    name: None,
+                    columns,
+                })
+            }
             (_, "0") => table.uniques.push(Key {
                 name: (!generated_unique).then_some(name),
                 columns,

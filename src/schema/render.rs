@@ -60,9 +60,10 @@ struct Renderer<'a> {
 /// Whether SQLite must rebuild the table to make this change.
 fn needs_rebuild(change: &Change) -> bool {
     match change {
-        Change::AddTable(_) | Change::DropTable(_) | Change::AddIndex(..) | Change::DropIndex(..) => {
-            false
-        }
+        Change::AddTable(_)
+        | Change::DropTable(_)
+        | Change::AddIndex(..)
+        | Change::DropIndex(..) => false,
         Change::AddColumn(_, c) => !c.nullable && c.default.is_none(),
         _ => true,
     }
@@ -165,10 +166,7 @@ impl Renderer<'_> {
                     }
                     None => {}
                 }
-                let labels: Vec<String> = values
-                    .iter()
-                    .map(|v| self.d.string_literal(v))
-                    .collect();
+                let labels: Vec<String> = values.iter().map(|v| self.d.string_literal(v)).collect();
                 self.sql(format!(
                     "CREATE TYPE {} AS ENUM ({})",
                     self.q(name),
@@ -448,19 +446,20 @@ impl Renderer<'_> {
         }
         if retyped {
             let ty = to.ty.render(self.d, table, &to.name);
-            let via_text = matches!(from.ty, Type::Enum { .. }) || matches!(to.ty, Type::Enum { .. });
+            let via_text =
+                matches!(from.ty, Type::Enum { .. }) || matches!(to.ty, Type::Enum { .. });
             let cast = if via_text { "::text" } else { "" };
             self.sql(format!(
                 "ALTER TABLE {t} ALTER COLUMN {c} TYPE {ty} USING {c}{cast}::{ty}"
             ));
         }
-        if let Some(default) = &to.default {
-            if retyped || from.default.as_ref() != Some(default) {
-                self.sql(format!(
-                    "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {}",
-                    default.render(self.d)
-                ));
-            }
+        if let Some(default) = &to.default
+            && (retyped || from.default.as_ref() != Some(default))
+        {
+            self.sql(format!(
+                "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {}",
+                default.render(self.d)
+            ));
         }
         if from.nullable != to.nullable {
             let what = if to.nullable { "DROP" } else { "SET" };
@@ -472,7 +471,8 @@ impl Renderer<'_> {
         match self.d {
             Dialect::Sqlite => {}
             Dialect::Postgresql => {
-                let sql = self.pg_drop_constraint(table, "f", &fk.name, &fk.columns, Some(&fk.ref_table));
+                let sql =
+                    self.pg_drop_constraint(table, "f", &fk.name, &fk.columns, Some(&fk.ref_table));
                 self.sql(sql);
             }
             Dialect::Mysql => {
@@ -556,7 +556,11 @@ impl Renderer<'_> {
         references: Option<&str>,
     ) -> String {
         if let Some(n) = name {
-            return format!("ALTER TABLE {} DROP CONSTRAINT {}", self.q(table), self.q(n));
+            return format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                self.q(table),
+                self.q(n)
+            );
         }
         let lit = |s: &str| self.d.string_literal(s);
         let names: Vec<String> = columns.iter().map(|c| lit(c)).collect();

@@ -14,7 +14,10 @@ pub struct Scratch {
 
 impl Scratch {
     /// Opens a scratch database beside the one `url` names (in memory for SQLite or no URL).
-    pub fn open(url: Option<&DatabaseUrl>, options: &ConnectOptions) -> Result<Scratch, BackendError> {
+    pub fn open(
+        url: Option<&DatabaseUrl>,
+        options: &ConnectOptions,
+    ) -> Result<Scratch, BackendError> {
         let url = match url {
             Some(u) if u.dialect != Dialect::Sqlite => u,
             _ => {

@@ -187,7 +187,11 @@ fn build_scratch(dir: &Path) -> PathBuf {
         .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     target.join("debug/appliance")
 }
 
@@ -219,27 +223,53 @@ fn the_declared_schema_drives_check_and_autogenerate() {
     let bin = build_scratch(dir.path());
     let out = app(&bin, &["db", "check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("  - add column readings.note"), "{}", text(&out));
+    assert!(
+        text(&out).contains("  - add column readings.note"),
+        "{}",
+        text(&out)
+    );
 
     // The revision written for it makes check pass after a rebuild, and keeps the readings.
     assert!(app(&bin, &["record", "21"]).status.success());
     let migrations = dir.path().join("migrations");
-    let out = app(&bin, &["db", "revision", "--autogenerate", "-m", "reading notes", "--migrations-dir", migrations.to_str().unwrap()]);
+    let out = app(
+        &bin,
+        &[
+            "db",
+            "revision",
+            "--autogenerate",
+            "-m",
+            "reading notes",
+            "--migrations-dir",
+            migrations.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let bin = build_scratch(dir.path());
     assert_eq!(app(&bin, &["db", "check"]).status.code(), Some(0));
     assert!(app(&bin, &["db", "upgrade", "head"]).status.success());
     let out = app(&bin, &["db", "current"]);
-    assert!(text(&out).contains("(head), reading notes"), "{}", text(&out));
+    assert!(
+        text(&out).contains("(head), reading notes"),
+        "{}",
+        text(&out)
+    );
     let conn = rusqlite::Connection::open(dir.path().join("site.db")).unwrap();
     let (value, note): (i64, Option<String>) = conn
-        .query_row("SELECT value, note FROM readings", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT value, note FROM readings", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     assert_eq!((value, note), (21, None));
     drop(conn);
     assert!(app(&bin, &["db", "downgrade", "-1"]).status.success());
     let out = app(&bin, &["db", "check"]);
-    assert_eq!(out.status.code(), Some(0), "the embedded chain still reaches head: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the embedded chain still reaches head: {}",
+        text(&out)
+    );
 }
 
 #[test]
