@@ -138,6 +138,20 @@ mod tests {
     use crate::revision::parse_revision;
 
     #[test]
+    fn shared_sql_is_the_generic_section_and_the_odd_dialect_gets_its_own() {
+        let texts = ["A;\n".to_string(), "B;\n".to_string(), "A;\n".to_string()];
+        assert_eq!(
+            sections("upgrade", &texts),
+            "\n-- +upgrade\nA;\n\n-- +upgrade postgresql\nB;\n"
+        );
+        let all = ["A;\n".to_string(), "B;\n".to_string(), "C;\n".to_string()];
+        assert_eq!(
+            sections("downgrade", &all),
+            "\n-- +downgrade sqlite\nA;\n\n-- +downgrade postgresql\nB;\n\n-- +downgrade mysql\nC;\n"
+        );
+    }
+
+    #[test]
     fn file_names_are_slugged() {
         assert_eq!(
             file_name("abc", "Add port tags, index!"),

@@ -243,3 +243,55 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::model::Type;
+
+    fn table(uniques: Vec<Key>, indexes: Vec<Index>) -> Schema {
+        let t = Table {
+            name: "t".into(),
+            columns: vec![Column {
+                name: "a".into(),
+                ty: Type::Integer,
+                nullable: true,
+                default: None,
+                autoincrement: false,
+            }],
+            uniques,
+            indexes,
+            ..Table::default()
+        };
+        Schema {
+            tables: [("t".to_string(), t)].into(),
+        }
+    }
+
+    #[test]
+    fn keys_are_compared_by_columns_and_indexes_by_name() {
+        let key = |name: Option<&str>| Key {
+            name: name.map(str::to_string),
+            columns: vec!["a".into()],
+        };
+        let index = |name: &str| Index {
+            name: name.into(),
+            columns: vec!["a".into()],
+            unique: false,
+        };
+        // A unique constraint named by PostgreSQL on one side, unnamed on the other: the same.
+        let old = table(vec![key(Some("t_a_key"))], vec![index("ix_a")]);
+        let new = table(vec![key(None)], vec![index("ix_a")]);
+        assert_eq!(diff(&old, &new), vec![]);
+        // An index renamed: dropped and added.
+        let renamed = table(vec![key(None)], vec![index("ix_b")]);
+        let changes: Vec<String> = diff(&new, &renamed)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            changes,
+            vec!["drop index ix_a on t", "add index ix_b on t (a)"]
+        );
+    }
+}

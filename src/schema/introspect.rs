@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Column, Default, ForeignKey, Index, Key, Schema, Table, Type};
+use super::model::{Column, Default, ForeignKey, Index, Key, Schema, Table, Type, string_literals};
 use crate::backend::{Backend, BackendError, Value};
 use crate::revision::Dialect;
 
@@ -65,6 +65,22 @@ fn on_delete(rule: &str) -> Option<String> {
         "D" => Some("SET DEFAULT".into()),
         other => Some(other.to_string()),
     }
+}
+
+/// A schema holding the tables `sql` names, with nothing in them yet.
+fn empty_tables(db: &mut dyn Backend, sql: &str) -> Result<Schema, BackendError> {
+    let mut schema = Schema::default();
+    for t in rows(db, sql, &[])? {
+        let name = get(&t, 0);
+        schema.tables.insert(
+            name.clone(),
+            Table {
+                name,
+                ..Table::default()
+            },
+        );
+    }
+    Ok(schema)
 }
 
 fn table<'s>(schema: &'s mut Schema, name: &str) -> Option<&'s mut Table> {
@@ -227,45 +243,15 @@ fn sqlite_enum_check(create: &str, column: &str) -> Option<Vec<String>> {
         }
     }
     let rest = &create[offset?..];
-    let end = rest.find(')')?;
-    let mut values = Vec::new();
-    let mut chars = rest[..end].chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            let mut v = String::new();
-            while let Some(c) = chars.next() {
-                if c == '\'' {
-                    if chars.peek() == Some(&'\'') {
-                        chars.next();
-                        v.push('\'');
-                        continue;
-                    }
-                    break;
-                }
-                v.push(c);
-            }
-            values.push(v);
-        }
-    }
+    let values = string_literals(&rest[..rest.find(')')?], false);
     (!values.is_empty()).then_some(values)
 }
 
 fn postgres(db: &mut dyn Backend) -> Result<Schema, BackendError> {
-    let mut schema = Schema::default();
-    for t in rows(
+    let mut schema = empty_tables(
         db,
         "SELECT relname::text FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') ORDER BY relname",
-        &[],
-    )? {
-        let name = get(&t, 0);
-        schema.tables.insert(
-            name.clone(),
-            Table {
-                name,
-                ..Table::default()
-            },
-        );
-    }
+    )?;
     let mut enums: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in rows(
         db,
@@ -383,21 +369,10 @@ fn postgres(db: &mut dyn Backend) -> Result<Schema, BackendError> {
 }
 
 fn mysql(db: &mut dyn Backend) -> Result<Schema, BackendError> {
-    let mut schema = Schema::default();
-    for t in rows(
+    let mut schema = empty_tables(
         db,
         "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name",
-        &[],
-    )? {
-        let name = get(&t, 0);
-        schema.tables.insert(
-            name.clone(),
-            Table {
-                name,
-                ..Table::default()
-            },
-        );
-    }
+    )?;
     for c in rows(
         db,
         "SELECT table_name, column_name, column_type, is_nullable, column_default, extra \

@@ -251,8 +251,14 @@ impl fmt::Display for Default {
 
 /// The quoted values of `enum('a','b')`.
 fn enum_values(raw: &str) -> Vec<String> {
+    string_literals(raw, true)
+}
+
+/// Every `'...'` string literal in `text`, in order, unescaped (`''`, and `\x` when
+/// `backslash` escapes).
+pub(crate) fn string_literals(text: &str, backslash: bool) -> Vec<String> {
     let mut values = Vec::new();
-    let mut chars = raw.chars().peekable();
+    let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '\'' {
             continue;
@@ -265,7 +271,7 @@ fn enum_values(raw: &str) -> Vec<String> {
                     value.push('\'');
                 }
                 '\'' => break,
-                '\\' => value.extend(chars.next()),
+                '\\' if backslash => value.extend(chars.next()),
                 _ => value.push(c),
             }
         }
@@ -307,25 +313,10 @@ impl Default {
         ) {
             return Some(Default::CurrentTimestamp);
         }
-        let text = if let Some(rest) = s.strip_prefix('\'') {
-            // 'text' or PostgreSQL's 'text'::type.
-            let mut value = String::new();
-            let mut chars = rest.chars().peekable();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\'' if chars.peek() == Some(&'\'') => {
-                        chars.next();
-                        value.push('\'');
-                    }
-                    '\'' => break,
-                    '\\' if dialect == Dialect::Mysql => value.extend(chars.next()),
-                    _ => value.push(c),
-                }
-            }
-            Some(value)
-        } else {
-            None
-        };
+        // 'text', or PostgreSQL's 'text'::type.
+        let text = s
+            .starts_with('\'')
+            .then(|| string_literals(s, dialect == Dialect::Mysql).swap_remove(0));
         let bare = text.as_deref().unwrap_or(s);
         let number = {
             let digits = bare.strip_prefix('-').unwrap_or(bare);
