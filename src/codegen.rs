@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::checksum::upgrade_checksum;
 use crate::revision::Dialect;
-use crate::source::{build_map, read_dir};
+use crate::source::{build_map, file_names, is_schema_file, read_dir};
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
 pub const GENERATED_FILE: &str = "quark_db_manage_migrations.rs";
@@ -40,16 +40,11 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
 /// The Rust expression (a `&[SchemaFile]` slice) that embeds the declared schema's `.sql`
 /// files in `abs`, in name order; empty when the directory does not exist.
 pub fn generate_schema(abs: &Path, shown: &str) -> Result<String, String> {
-    let mut names: Vec<String> = match std::fs::read_dir(abs) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".sql") && !n.starts_with('.'))
-            .collect(),
+    let names = match file_names(abs, is_schema_file) {
+        Ok(names) => names,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(format!("{shown}: cannot read the declared schema: {e}")),
     };
-    names.sort();
     let mut entries = String::new();
     for name in names {
         let full = abs.join(&name);

@@ -81,7 +81,7 @@ pub enum PlanError {
 }
 
 /// Names revisions for messages: `a, b`, or `base` when empty.
-pub fn describe(ids: &[String]) -> String {
+pub fn describe<S: std::borrow::Borrow<str>>(ids: &[S]) -> String {
     if ids.is_empty() {
         "base".to_string()
     } else {

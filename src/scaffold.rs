@@ -78,11 +78,11 @@ pub fn render(id: &str, rev: &NewRevision, create_date: &str) -> String {
         }
         text.push_str(&sections(
             "upgrade",
-            &auto.upgrade.clone().map(|l| to_text(&l)),
+            &auto.upgrade.each_ref().map(|l| to_text(l)),
         ));
         text.push_str(&sections(
             "downgrade",
-            &auto.downgrade.clone().map(|l| to_text(&l)),
+            &auto.downgrade.each_ref().map(|l| to_text(l)),
         ));
     } else if rev.revises.len() > 1 {
         text.push_str("\n-- +upgrade\n-- A merge point: nothing to run unless the branches conflict.\n\n-- +downgrade\n");

@@ -20,22 +20,32 @@ pub fn is_revision_file(name: &str) -> bool {
     (name.ends_with(".sql") || name.ends_with(".rs")) && !name.starts_with('.')
 }
 
+/// Whether a file of the declared schema directory (`migrations/schema/`) is part of it.
+pub fn is_schema_file(name: &str) -> bool {
+    name.ends_with(".sql") && !name.starts_with('.')
+}
+
+/// The names of the files in `dir` that `keep` accepts, sorted.
+pub fn file_names(dir: &Path, keep: fn(&str) -> bool) -> std::io::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| keep(n))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 /// Reads every revision file of `dir`, sorted by name; `shown` prefixes the paths in messages.
 pub fn read_dir(dir: &Path, shown: &str) -> Result<Vec<SourceFile>, GraphError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
+    let names = file_names(dir, is_revision_file).map_err(|e| {
         GraphError(vec![FileError::new(
             shown,
             0,
             format!("cannot read the migrations directory: {e}"),
         )])
     })?;
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| is_revision_file(n))
-        .collect();
-    names.sort();
     let mut files = Vec::with_capacity(names.len());
     let mut errors = Vec::new();
     for name in names {

@@ -284,14 +284,6 @@ impl Store {
         if !db.table_exists(&self.history_table)? {
             return Ok(HashMap::new());
         }
-        self.read_applied_checksums(db)
-    }
-
-    /// As [`Store::applied_checksums`], but an error when the history table does not exist.
-    pub fn read_applied_checksums(
-        &self,
-        db: &mut dyn Backend,
-    ) -> Result<HashMap<String, String>, BackendError> {
         let sql = format!(
             "SELECT revision, checksum FROM {} WHERE direction = {} AND outcome = {} AND checksum IS NOT NULL ORDER BY id",
             db.quote(&self.history_table),

@@ -46,43 +46,17 @@ impl Repo {
         declared::read_dir(&self.migrations().join("schema"), "migrations/schema").unwrap()
     }
 
-    /// Replaces `from` with `to` in the declared schema, inside `CREATE TABLE <table>` (every
-    /// dialect's copy) or anywhere when `table` is empty; `from` = `*` replaces the statement,
-    /// `from` = `$` appends `to` to the file (with `table` empty).
-    fn edit(&self, table: &str, from: &str, to: &str) {
+    /// Makes `edit` to the declared schema.
+    fn edit(&self, edit: Edit) {
         let path = self.0.path().join(SCHEMA_FILE);
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut out = String::new();
-        let mut rest = text.as_str();
-        let mut edits = 0;
-        let head = format!("CREATE TABLE {table} (");
-        while !rest.is_empty() {
-            let (start, end) = if table.is_empty() {
-                (0, rest.len())
-            } else {
-                match rest.find(&head) {
-                    Some(s) => (s, s + rest[s..].find("\n);").unwrap() + 3),
-                    None => (rest.len(), rest.len()),
-                }
-            };
-            out.push_str(&rest[..start]);
-            let part = &rest[start..end];
-            if from == "$" {
-                edits += 1;
-                out.push_str(part);
-                out.push_str(to);
-            } else if from == "*" {
-                // The whole statement goes.
-                edits += usize::from(!part.is_empty());
-                out.push_str(to);
-            } else {
-                edits += part.matches(from).count();
-                out.push_str(&part.replace(from, to));
-            }
-            rest = &rest[end..];
-        }
-        assert!(edits > 0, "{from:?} is not in {table}");
-        std::fs::write(path, out).unwrap();
+        let edited = match edit {
+            Edit::Replace(table, from, to) => in_tables(&text, table, |s| s.replace(from, to)),
+            Edit::DropTable(table) => in_tables(&text, table, |_| String::new()),
+            Edit::Append(more) => format!("{text}{more}"),
+        };
+        assert_ne!(edited, text, "{edit:?} changes nothing");
+        std::fs::write(path, edited).unwrap();
     }
 
     fn autogenerate(&self, url: &str) -> Output {
@@ -95,6 +69,35 @@ impl Repo {
             .output()
             .unwrap()
     }
+}
+
+/// A change to the declared schema.
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    /// Replaces text in every dialect's `CREATE TABLE <table>`, or anywhere for table `""`.
+    Replace(&'static str, &'static str, &'static str),
+    /// Removes every dialect's `CREATE TABLE <table>`.
+    DropTable(&'static str),
+    /// Adds statements at the end of the file.
+    Append(&'static str),
+}
+
+/// `text` with `f` applied to each `CREATE TABLE <table>` statement, or to all of it for `""`.
+fn in_tables(text: &str, table: &str, f: impl Fn(&str) -> String) -> String {
+    if table.is_empty() {
+        return f(text);
+    }
+    let head = format!("CREATE TABLE {table} (");
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(&head) {
+        let end = start + rest[start..].find("\n);").unwrap() + 3;
+        out.push_str(&rest[..start]);
+        out.push_str(&f(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -175,7 +178,7 @@ fn rows(db: &mut dyn Backend, schema: &Schema) -> Vec<String> {
 /// One scenario: `edits` to the declared schema; `written` must appear in the new file;
 /// `after` runs on the upgraded database.
 struct Scenario<'a> {
-    edits: &'a [(&'a str, &'a str, &'a str)],
+    edits: &'a [Edit],
     written: &'a [&'a str],
     after: fn(&mut dyn Backend),
 }
@@ -198,8 +201,8 @@ fn run(dialect: Dialect, scenario: Scenario<'_>) {
     let before = schema_of(db.as_mut());
     let rows_before = rows(db.as_mut(), &before);
 
-    for (table, from, to) in scenario.edits {
-        repo.edit(table, from, to);
+    for edit in scenario.edits {
+        repo.edit(*edit);
     }
     let out = repo.autogenerate(&url);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -308,7 +311,7 @@ fn adds_a_table(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "",
                 "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
                 "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n\nCREATE TABLE quark_port_notes (\n    id VARCHAR(36) NOT NULL,\n    port_id VARCHAR(36) NOT NULL,\n    note TEXT,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    PRIMARY KEY (id),\n    FOREIGN KEY (port_id) REFERENCES quark_ports (id) ON DELETE CASCADE\n);\n\nCREATE INDEX ix_quark_port_notes_port_id ON quark_port_notes (port_id);",
@@ -335,7 +338,7 @@ fn drops_a_table(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[("quark_nvp_orphaned_lswitch_ports", "*", "")],
+            edits: &[Edit::DropTable("quark_nvp_orphaned_lswitch_ports")],
             written: &[
                 "-- WARNING: drops table quark_nvp_orphaned_lswitch_ports and every row in it\nDROP TABLE quark_nvp_orphaned_lswitch_ports;",
                 "CREATE TABLE quark_nvp_orphaned_lswitch_ports (",
@@ -349,7 +352,7 @@ fn adds_a_column(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_tag_associations",
                 "    discriminator VARCHAR(255),",
                 "    discriminator VARCHAR(255),\n    weight INTEGER NOT NULL DEFAULT 7,",
@@ -371,7 +374,7 @@ fn drops_a_column(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_tag_associations",
                 "    discriminator VARCHAR(255),\n",
                 "",
@@ -388,7 +391,7 @@ fn changes_a_type(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_tag_associations",
                 "    discriminator VARCHAR(255),",
                 "    discriminator VARCHAR(512),",
@@ -411,7 +414,7 @@ fn changes_nullability(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_ip_policy",
                 "    name VARCHAR(255),",
                 "    name VARCHAR(255) NOT NULL,",
@@ -433,7 +436,7 @@ fn changes_a_default(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_ip_policy",
                 "    description VARCHAR(255),",
                 "    description VARCHAR(255) DEFAULT 'none',",
@@ -461,17 +464,13 @@ fn adds_drops_and_changes_indexes(dialect: Dialect) {
         dialect,
         Scenario {
             edits: &[
-                (
+                Edit::Replace(
                     "",
                     "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\n",
                     "",
                 ),
-                (
-                    "",
-                    "$",
-                    "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n",
-                ),
-                (
+                Edit::Append("\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n"),
+                Edit::Replace(
                     "",
                     "ix_quark_subnets_project_id ON quark_subnets (project_id);",
                     "ix_quark_subnets_project_id ON quark_subnets (project_id, name);",
@@ -491,7 +490,7 @@ fn adds_a_unique_constraint(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_security_groups",
                 "    PRIMARY KEY (id)\n",
                 "    PRIMARY KEY (id),\n    CONSTRAINT uq_quark_security_groups_name UNIQUE (project_id, name)\n",
@@ -513,7 +512,7 @@ fn drops_a_unique_constraint(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_ip_addresses",
                 "    CONSTRAINT subnet_id_address UNIQUE (subnet_id, address),\n",
                 "",
@@ -532,7 +531,7 @@ fn adds_a_foreign_key(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_tags",
                 "    FOREIGN KEY (association_uuid)",
                 "    FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (association_uuid)",
@@ -547,7 +546,7 @@ fn drops_a_foreign_key(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_subnets",
                 ",\n    FOREIGN KEY (tag_association_uuid) REFERENCES quark_tag_associations (id)",
                 "",
@@ -562,7 +561,7 @@ fn adds_a_primary_key(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_port_security_group_associations",
                 "    port_id VARCHAR(36),\n    group_id VARCHAR(36),\n",
                 "    port_id VARCHAR(36) NOT NULL,\n    group_id VARCHAR(36) NOT NULL,\n    PRIMARY KEY (port_id, group_id),\n",
@@ -579,7 +578,7 @@ fn drops_a_primary_key(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "quark_nvp_orphaned_lswitches",
                 "    display_name VARCHAR(255),\n    PRIMARY KEY (id)\n",
                 "    display_name VARCHAR(255)\n",
@@ -598,7 +597,7 @@ fn changes_an_enumeration(dialect: Dialect) {
     run(
         dialect,
         Scenario {
-            edits: &[(
+            edits: &[Edit::Replace(
                 "",
                 "'shared', 'floating', 'fixed', 'scaling'",
                 "'shared', 'floating', 'fixed', 'scaling', 'internal'",
@@ -619,27 +618,27 @@ fn combined_changes(dialect: Dialect) {
         dialect,
         Scenario {
             edits: &[
-                (
+                Edit::Replace(
                     "",
                     "CREATE TABLE quark_ports (",
                     "CREATE TABLE quark_port_owners (\n    id VARCHAR(36) NOT NULL,\n    name VARCHAR(64) NOT NULL,\n    PRIMARY KEY (id),\n    UNIQUE (name)\n);\n\nCREATE TABLE quark_ports (",
                 ),
-                (
+                Edit::Replace(
                     "quark_ports",
                     "    bridge VARCHAR(255),",
                     "    bridge VARCHAR(255),\n    owner_id VARCHAR(36),",
                 ),
-                (
+                Edit::Replace(
                     "quark_ports",
                     "    PRIMARY KEY (id),",
                     "    PRIMARY KEY (id),\n    FOREIGN KEY (owner_id) REFERENCES quark_port_owners (id),",
                 ),
-                (
+                Edit::Replace(
                     "",
                     "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);",
                     "CREATE INDEX ix_quark_ports_device_id ON quark_ports (device_id);\nCREATE INDEX ix_quark_ports_owner_id ON quark_ports (owner_id);",
                 ),
-                (
+                Edit::Replace(
                     "quark_tag_associations",
                     "    discriminator VARCHAR(255),\n",
                     "",
@@ -733,16 +732,14 @@ fn check_lists_what_the_chain_lacks(dialect: Dialect) {
         return;
     };
     let repo = Repo::new();
-    repo.edit(
+    repo.edit(Edit::Replace(
         "quark_tag_associations",
         "    discriminator VARCHAR(255),",
         "    discriminator VARCHAR(255),\n    weight INTEGER,",
-    );
-    repo.edit(
-        "",
-        "$",
+    ));
+    repo.edit(Edit::Append(
         "\nCREATE INDEX ix_quark_tags_tag ON quark_tags (tag);\n",
-    );
+    ));
     let url = DatabaseUrl::parse(&target.url()).unwrap();
     let changes = Migrations::new(MIGRATIONS)
         .unwrap()
@@ -803,11 +800,9 @@ fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
         .unwrap();
     let path = repo.0.path().join(SCHEMA_FILE);
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
-    repo.edit(
-        "",
-        "$",
+    repo.edit(Edit::Append(
         "\nCREATE TABLE broken (\n    id INTEGER,,\n    name TEXT\n);\n",
-    );
+    ));
     let out = repo.autogenerate(&target.url());
     let text = out_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");

@@ -94,147 +94,31 @@ fn texts(db: &mut dyn Backend, sql: &str, params: &[Value]) -> Vec<Vec<String>> 
 
 /// The schema as facts in the vocabulary of `declared.txt`, read from the database's catalog.
 fn facts(db: &mut dyn Backend) -> BTreeSet<String> {
+    let schema =
+        quark_db_manage::schema::introspect(db, &["alembic_version", "alembic_version_history"])
+            .unwrap_or_else(|e| panic!("reading the catalog: {e}"));
     let mut out = BTreeSet::new();
-    let skip = |t: &str| t.starts_with("alembic_version") || t.starts_with("sqlite_");
-    let add_column = |out: &mut BTreeSet<String>, t: &str, c: &str, nullable: bool| {
-        let not_null = if nullable { "" } else { " not null" };
-        out.insert(format!("col {t}.{c}{not_null}"));
-    };
-    match db.dialect() {
-        Dialect::Sqlite => {
-            let tables = texts(
-                db,
-                "SELECT name FROM sqlite_master WHERE type = 'table'",
-                &[],
-            );
-            for t in tables.iter().map(|r| r[0].clone()).filter(|t| !skip(t)) {
-                out.insert(format!("table {t}"));
-                let tv = [Value::from(t.as_str())];
-                let cols = texts(
-                    db,
-                    "SELECT name, \"notnull\", pk FROM pragma_table_info(?) ORDER BY pk",
-                    &tv,
-                );
-                for c in &cols {
-                    add_column(&mut out, &t, &c[0], c[1] == "0");
-                }
-                let pk: Vec<&str> = cols
-                    .iter()
-                    .filter(|c| c[2] != "0")
-                    .map(|c| c[0].as_str())
-                    .collect();
-                if !pk.is_empty() {
-                    out.insert(format!("pk {t} ({})", pk.join(",")));
-                }
-                for ix in texts(db, "SELECT name, origin FROM pragma_index_list(?)", &tv) {
-                    let cols = texts(
-                        db,
-                        "SELECT name FROM pragma_index_info(?) ORDER BY seqno",
-                        &[Value::from(ix[0].as_str())],
-                    );
-                    let cols: Vec<&str> = cols.iter().map(|c| c[0].as_str()).collect();
-                    match ix[1].as_str() {
-                        "u" => out.insert(format!("unique {t} ({})", cols.join(","))),
-                        "c" => out.insert(format!("index {t}.{} ({})", ix[0], cols.join(","))),
-                        _ => false,
-                    };
-                }
-                for fk in texts(
-                    db,
-                    "SELECT \"from\", \"table\" FROM pragma_foreign_key_list(?)",
-                    &tv,
-                ) {
-                    out.insert(format!("fk {t} ({}) -> {}", fk[0], fk[1]));
-                }
-            }
+    for (t, table) in &schema.tables {
+        out.insert(format!("table {t}"));
+        for c in &table.columns {
+            let not_null = if c.nullable { "" } else { " not null" };
+            out.insert(format!("col {t}.{}{not_null}", c.name));
         }
-        Dialect::Postgresql => {
-            for r in texts(
-                db,
-                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-                &[],
-            ) {
-                if !skip(&r[0]) {
-                    out.insert(format!("table {}", r[0]));
-                }
-            }
-            for r in texts(
-                db,
-                "SELECT table_name::text, column_name::text, is_nullable::text FROM information_schema.columns WHERE table_schema = current_schema()",
-                &[],
-            ) {
-                if !skip(&r[0]) {
-                    add_column(&mut out, &r[0], &r[1], r[2] == "YES");
-                }
-            }
-            let indexes = "SELECT t.relname::text, i.relname::text, ix.indisprimary::text, ix.indisunique::text, \
-                 string_agg(a.attname::text, ',' ORDER BY k.n) \
-                 FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid \
-                 CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, n) \
-                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
-                 WHERE t.relnamespace = current_schema()::regnamespace GROUP BY 1, 2, 3, 4";
-            for r in texts(db, indexes, &[]) {
-                if skip(&r[0]) {
-                    continue;
-                }
-                out.insert(match (r[2].as_str(), r[3].as_str()) {
-                    ("true", _) => format!("pk {} ({})", r[0], r[4]),
-                    (_, "true") => format!("unique {} ({})", r[0], r[4]),
-                    _ => format!("index {}.{} ({})", r[0], r[1], r[4]),
-                });
-            }
-            let fks = "SELECT c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text \
-                 FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) AS k(attnum) \
-                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
-                 WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace";
-            for r in texts(db, fks, &[]) {
-                out.insert(format!("fk {} ({}) -> {}", r[0], r[1], r[2]));
-            }
+        if let Some(pk) = &table.primary_key {
+            out.insert(format!("pk {t} ({})", pk.columns.join(",")));
         }
-        Dialect::Mysql => {
-            for r in texts(
-                db,
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
-                &[],
-            ) {
-                if !skip(&r[0]) {
-                    out.insert(format!("table {}", r[0]));
-                }
-            }
-            for r in texts(
-                db,
-                "SELECT table_name, column_name, is_nullable FROM information_schema.columns WHERE table_schema = DATABASE()",
-                &[],
-            ) {
-                if !skip(&r[0]) {
-                    add_column(&mut out, &r[0], &r[1], r[2] == "YES");
-                }
-            }
-            // InnoDB backs every foreign key with an index it names after the constraint or the
-            // column; those are not part of the declared schema.
-            let fks = texts(
-                db,
-                "SELECT table_name, constraint_name, column_name, referenced_table_name FROM information_schema.key_column_usage WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL",
-                &[],
-            );
-            for r in &fks {
-                out.insert(format!("fk {} ({}) -> {}", r[0], r[2], r[3]));
-            }
-            let backs_fk = |t: &str, name: &str, cols: &str| {
-                fks.iter()
-                    .any(|f| f[0] == t && (f[1] == name || (f[2] == name && f[2] == cols)))
-            };
-            let indexes = "SELECT table_name, index_name, MIN(non_unique), GROUP_CONCAT(column_name ORDER BY seq_in_index) FROM information_schema.statistics WHERE table_schema = DATABASE() GROUP BY table_name, index_name";
-            for r in texts(db, indexes, &[]) {
-                if skip(&r[0]) || backs_fk(&r[0], &r[1], &r[3]) {
-                    continue;
-                }
-                out.insert(match (r[1].as_str(), r[2].as_str()) {
-                    ("PRIMARY", _) => format!("pk {} ({})", r[0], r[3]),
-                    (_, "0") => format!("unique {} ({})", r[0], r[3]),
-                    _ => format!("index {}.{} ({})", r[0], r[1], r[3]),
-                });
-            }
+        for k in &table.uniques {
+            out.insert(format!("unique {t} ({})", k.columns.join(",")));
+        }
+        for ix in &table.indexes {
+            out.insert(format!("index {t}.{} ({})", ix.name, ix.columns.join(",")));
+        }
+        for fk in &table.foreign_keys {
+            out.insert(format!(
+                "fk {t} ({}) -> {}",
+                fk.columns.join(","),
+                fk.ref_table
+            ));
         }
     }
     out

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::backend::Backend;
-use crate::config::{ConfigError, resolve_connection};
+use crate::config::{ConfigError, UrlSource, resolve_connection};
 use crate::error::Error;
 use crate::migrator::{LOG_TARGET, Migrator};
 use crate::plan;
@@ -303,13 +303,17 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn connect(&self) -> Result<(DatabaseUrl, Box<dyn Backend>), Error> {
-        let env = std::env::var("DATABASE_URL").ok();
-        let (raw, from) = resolve_connection(
+    /// The configured URL: --database-connection, else --config-file, else DATABASE_URL.
+    fn configured(&self) -> Result<(String, UrlSource), ConfigError> {
+        resolve_connection(
             self.cli.database_connection.as_deref(),
             self.cli.config_file.as_deref(),
-            env,
-        )?;
+            std::env::var("DATABASE_URL").ok(),
+        )
+    }
+
+    fn connect(&self) -> Result<(DatabaseUrl, Box<dyn Backend>), Error> {
+        let (raw, from) = self.configured()?;
         let url = DatabaseUrl::parse(&raw)?;
         log::debug!(target: LOG_TARGET, "Database {url} (from {from})");
         let db = self.migrations.connect_url(&url)?;
@@ -322,12 +326,7 @@ impl Context<'_> {
         if let Some(dialect) = self.cli.dialect {
             return Ok(dialect);
         }
-        let env = std::env::var("DATABASE_URL").ok();
-        match resolve_connection(
-            self.cli.database_connection.as_deref(),
-            self.cli.config_file.as_deref(),
-            env,
-        ) {
+        match self.configured() {
             Ok((raw, _)) => Ok(DatabaseUrl::parse(&raw)?.dialect),
             Err(e) => Err(Error::Io(format!(
                 "--sql writes SQL for one dialect: pass --dialect sqlite|postgresql|mysql or a database URL ({e})"
@@ -598,12 +597,7 @@ fn check(ctx: &Context<'_>, schema: &[SchemaFile]) -> Result<ExitCode, Error> {
             "this binary embeds no declared schema: write the CREATE statements of the schema at head in migrations/schema/*.sql and rebuild (see docs/migration-format.md)".into(),
         ));
     }
-    let env = std::env::var("DATABASE_URL").ok();
-    let url = match resolve_connection(
-        ctx.cli.database_connection.as_deref(),
-        ctx.cli.config_file.as_deref(),
-        env,
-    ) {
+    let url = match ctx.configured() {
         Ok((raw, _)) => Some(DatabaseUrl::parse(&raw)?),
         Err(ConfigError::NoConnection) => None,
         Err(e) => return Err(e.into()),
@@ -624,13 +618,7 @@ fn check(ctx: &Context<'_>, schema: &[SchemaFile]) -> Result<ExitCode, Error> {
             serde_json::json!({"ok": changes.is_empty(), "checked_on": place, "changes": list})
         );
     } else if changes.is_empty() {
-        let head = plan::describe(
-            &ctx.migrations
-                .heads()?
-                .iter()
-                .map(|h| h.to_string())
-                .collect::<Vec<_>>(),
-        );
+        let head = plan::describe(&ctx.migrations.heads()?);
         println!("No differences: the migrations at {head} build the declared schema ({place}).");
     } else {
         println!("The migrations at head differ from the declared schema ({place}):");

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::SchemaError;
 use crate::backend::Backend;
 use crate::revision::{Dialect, split_statements};
+use crate::source::{file_names, is_schema_file};
 
 /// One file of the declared schema.
 #[derive(Debug, Clone)]
@@ -32,29 +33,19 @@ pub struct DeclaredStatement {
 
 /// Reads the `.sql` files of `dir` in name order; `shown` prefixes their paths in messages.
 pub fn read_dir(dir: &Path, shown: &str) -> Result<Vec<DeclaredFile>, SchemaError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| SchemaError::Read {
-        path: shown.to_string(),
+    let read_error = |path: String, e: std::io::Error| SchemaError::Read {
+        path,
         message: e.to_string(),
-    })?;
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".sql") && !n.starts_with('.'))
-        .collect();
-    names.sort();
+    };
+    let names = file_names(dir, is_schema_file).map_err(|e| read_error(shown.to_string(), e))?;
     names
         .into_iter()
         .map(|name| {
             let path = format!("{shown}/{name}");
-            std::fs::read_to_string(dir.join(&name))
-                .map(|text| DeclaredFile {
-                    path: path.clone(),
-                    text,
-                })
-                .map_err(|e| SchemaError::Read {
-                    path,
-                    message: e.to_string(),
-                })
+            match std::fs::read_to_string(dir.join(&name)) {
+                Ok(text) => Ok(DeclaredFile { path, text }),
+                Err(e) => Err(read_error(path, e)),
+            }
         })
         .collect()
 }

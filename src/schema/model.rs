@@ -223,6 +223,19 @@ impl Type {
         }
     }
 
+    /// Whether its values are numbers (booleans included, as MySQL keeps them).
+    fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Type::SmallInt
+                | Type::Integer
+                | Type::BigInt
+                | Type::Numeric(_)
+                | Type::Float
+                | Type::Boolean
+        )
+    }
+
     /// Whether the two types hold the same values (a PostgreSQL enum type's name aside).
     pub fn same_as(&self, other: &Type) -> bool {
         match (self, other) {
@@ -349,20 +362,6 @@ impl Default {
             (Default::CurrentTimestamp, _) => "CURRENT_TIMESTAMP".into(),
             (Default::Expr(e), _) => e.clone(),
         }
-    }
-}
-
-impl Type {
-    fn is_numeric(&self) -> bool {
-        matches!(
-            self,
-            Type::SmallInt
-                | Type::Integer
-                | Type::BigInt
-                | Type::Numeric(_)
-                | Type::Float
-                | Type::Boolean
-        )
     }
 }
 

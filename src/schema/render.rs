@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::diff::{Change, diff};
+use super::diff::Change;
 use super::model::{Column, ForeignKey, Index, Key, Schema, Table, Type, quote};
 use crate::revision::Dialect;
 
@@ -38,16 +38,18 @@ pub fn to_text(lines: &[Line]) -> String {
     out
 }
 
-/// The statements that turn `old` into `new` on `dialect`, with a warning before each one that
-/// can lose data.
-pub fn render(old: &Schema, new: &Schema, dialect: Dialect) -> Vec<Line> {
+/// The statements that make `changes` (those of [`diff`]`(old, new)`) on `dialect`, with a
+/// warning before each one that can lose data.
+///
+/// [`diff`]: super::diff::diff
+pub fn render(old: &Schema, new: &Schema, changes: &[Change], dialect: Dialect) -> Vec<Line> {
     Renderer {
         d: dialect,
         old,
         new,
         out: Vec::new(),
     }
-    .run(&diff(old, new))
+    .run(changes)
 }
 
 struct Renderer<'a> {
