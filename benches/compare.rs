@@ -19,10 +19,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use quark_db_manage::checksum::upgrade_checksum;
-use quark_db_manage::revision::Dialect;
-use quark_db_manage::source::{SourceFile, build_map};
-use quark_db_manage::{EmbeddedFile, Migrations, Summary};
+use quark_migrate::checksum::upgrade_checksum;
+use quark_migrate::revision::Dialect;
+use quark_migrate::source::{SourceFile, build_map};
+use quark_migrate::{EmbeddedFile, Migrations, Summary};
 
 const PG: &str = "postgresql://postgres@127.0.0.1:5432";
 const MY: &str = "mysql://root@127.0.0.1:3306";

@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    quark_db_manage::cli::main_with(quark_db_manage::MIGRATIONS, quark_db_manage::SCHEMA)
+    quark_migrate::cli::main_with(quark_db_manage::MIGRATIONS, quark_db_manage::SCHEMA)
 }

@@ -10,13 +10,14 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use quark_db_manage::backend::Backend;
-use quark_db_manage::migrator::Migrator;
-use quark_db_manage::revision::{Dialect, RevisionMap};
-use quark_db_manage::schema::{self, Schema, declared};
-use quark_db_manage::store::{DEFAULT_VERSION_TABLE, Store};
-use quark_db_manage::url::DatabaseUrl;
-use quark_db_manage::{MIGRATIONS, Migrations, SCHEMA, SchemaFile, source};
+use quark_db_manage::{MIGRATIONS, SCHEMA};
+use quark_migrate::backend::Backend;
+use quark_migrate::migrator::Migrator;
+use quark_migrate::revision::{Dialect, RevisionMap};
+use quark_migrate::schema::{self, Schema, declared};
+use quark_migrate::store::{DEFAULT_VERSION_TABLE, Store};
+use quark_migrate::url::DatabaseUrl;
+use quark_migrate::{Migrations, SchemaFile, source};
 use support::{BIN, Target};
 
 const SCHEMA_FILE: &str = "migrations/schema/quark.sql";

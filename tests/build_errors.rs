@@ -1,7 +1,8 @@
 //! build.rs run on scratch crates: broken `migrations/` fail the build with `file:line` messages,
 //! and edits to `migrations/` rebuild the embed.
 //!
-//! Each scratch crate's build script is this crate's own `build.rs`, pointed at our sources.
+//! Each scratch crate's build script is quark's own `build.rs`, on the engine crate as an
+//! application gets it (a path dependency, default features off).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -28,25 +29,23 @@ impl Scratch {
     fn new(name: &str) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let root = Path::new(ROOT);
+        let engine = root.join("crates/quark-migrate");
+        let engine = format!(
+            "quark-migrate = {{ path = {:?}, default-features = false }}",
+            engine.display().to_string()
+        );
         std::fs::write(
             dir.path().join("Cargo.toml"),
             format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[build-dependencies]\nsha2 = \"0.10\"\nthiserror = \"2\"\n\n[workspace]\n"
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{engine}\n\n[build-dependencies]\n{engine}\n\n[workspace]\n"
             ),
         )
         .unwrap();
-        let build = std::fs::read_to_string(root.join("build.rs")).unwrap();
-        let build = build.replace(
-            "#[path = \"src/",
-            &format!("#[path = \"{}/src/", root.display()),
-        );
-        std::fs::write(dir.path().join("build.rs"), build).unwrap();
+        std::fs::copy(root.join("build.rs"), dir.path().join("build.rs")).unwrap();
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(
             dir.path().join("src/main.rs"),
-            "extern crate self as quark_db_manage;\npub struct EmbeddedFile { pub path: &'static str, pub source: &'static str, pub summary: Option<Summary>, pub code: Option<()> }\n\
-             pub struct Summary { pub id: &'static str, pub head: bool, pub checksums: [Option<&'static str>; 3] }\n\
-             static FILES: &[EmbeddedFile] = include!(concat!(env!(\"OUT_DIR\"), \"/quark_db_manage_migrations.rs\"));\n\
+            "static FILES: &[quark_migrate::EmbeddedFile] = quark_migrate::embed_migrations!();\n\
              fn main() { for f in FILES { println!(\"{} {}\", f.path, f.source.lines().find(|l| l.starts_with(\"CREATE\")).unwrap_or(\"\")); } }\n",
         )
         .unwrap();

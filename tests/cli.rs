@@ -628,9 +628,9 @@ fn quiet_verbose_and_in_memory_databases() {
 
 #[test]
 fn lock_timeout_and_no_lock() {
-    use quark_db_manage::backend::{self, ConnectOptions};
+    use quark_migrate::backend::{self, ConnectOptions};
     let db = Db::new();
-    let url = quark_db_manage::url::DatabaseUrl::parse(&db.url()).unwrap();
+    let url = quark_migrate::url::DatabaseUrl::parse(&db.url()).unwrap();
     let mut holder = backend::connect(&url, &ConnectOptions::default()).unwrap();
     holder
         .lock("alembic_version", std::time::Duration::from_secs(1))

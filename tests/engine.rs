@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use quark_db_manage::backend::{self, Backend, ConnectOptions};
-use quark_db_manage::migrator::Migrator;
-use quark_db_manage::revision::RevisionMap;
-use quark_db_manage::store::Store;
-use quark_db_manage::url::DatabaseUrl;
-use quark_db_manage::{Error, source};
+use quark_migrate::backend::{self, Backend, ConnectOptions};
+use quark_migrate::migrator::Migrator;
+use quark_migrate::revision::RevisionMap;
+use quark_migrate::store::Store;
+use quark_migrate::url::DatabaseUrl;
+use quark_migrate::{Error, source};
 
 fn write_chain(dir: &Path, files: &[(impl AsRef<str>, impl AsRef<str>)]) -> RevisionMap {
     let migrations = dir.join("migrations");
@@ -403,7 +403,7 @@ fn startup_api_status_without_the_lock_then_upgrade_with_a_report() {
             ("b2", "a1", "CREATE TABLE t_b (x INT);", "DROP TABLE t_b;"),
         ],
     );
-    let migrations = quark_db_manage::Migrations::from_map(map)
+    let migrations = quark_migrate::Migrations::from_map(map)
         .lock_timeout(std::time::Duration::from_millis(200));
     assert_eq!(migrations.heads().unwrap(), ["b2"]);
     let url = format!("sqlite:///{}", dir.path().join("t.db").display());
@@ -534,12 +534,12 @@ mod rust_revisions {
     //! build.rs would embed them.
 
     use super::*;
-    use quark_db_manage::backend::Value;
-    use quark_db_manage::checksum::checksum;
-    use quark_db_manage::code::{Code, CodeError, Db};
-    use quark_db_manage::revision::Dialect;
+    use quark_migrate::backend::Value;
+    use quark_migrate::checksum::checksum;
+    use quark_migrate::code::{Code, CodeError, Db};
+    use quark_migrate::revision::Dialect;
 
-    const RUST_REV: &str = "//! copy rows in code\n//!\n//! Revision ID: b2\n//! Revises: a1\n//! Create Date: 2026-11-25\n\nuse quark_db_manage::code::{CodeError, Db};\n\npub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n\npub fn downgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n";
+    const RUST_REV: &str = "//! copy rows in code\n//!\n//! Revision ID: b2\n//! Revises: a1\n//! Create Date: 2026-11-25\n\nuse quark_migrate::code::{CodeError, Db};\n\npub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n\npub fn downgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n";
 
     /// Doubles every value of t_a into t_b.
     fn double(db: &mut Db<'_>) -> Result<(), CodeError> {
@@ -699,7 +699,7 @@ mod rust_revisions {
         let irreversible = RUST_REV.split("\npub fn downgrade").next().unwrap();
         let map = setup(dir.path(), irreversible);
         assert!(!map.get("b2").unwrap().can_run(
-            quark_db_manage::revision::Direction::Downgrade,
+            quark_migrate::revision::Direction::Downgrade,
             Dialect::Sqlite
         ));
         let mut db = open(dir.path());
@@ -756,7 +756,7 @@ mod rust_revisions {
                 downgrade: None,
             },
         )]);
-        let up = quark_db_manage::revision::Direction::Upgrade;
+        let up = quark_migrate::revision::Direction::Upgrade;
         let err = m
             .script(Dialect::Sqlite, &[], &"head".parse().unwrap(), up)
             .unwrap_err();

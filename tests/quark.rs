@@ -11,11 +11,12 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use quark_db_manage::backend::{Backend, Value};
-use quark_db_manage::code::Db;
-use quark_db_manage::migrator::Migrator;
-use quark_db_manage::revision::{Dialect, Direction};
-use quark_db_manage::{MIGRATIONS, Migrations};
+use quark_db_manage::MIGRATIONS;
+use quark_migrate::Migrations;
+use quark_migrate::backend::{Backend, Value};
+use quark_migrate::code::Db;
+use quark_migrate::migrator::Migrator;
+use quark_migrate::revision::{Dialect, Direction};
 use support::Target;
 
 const HEAD: &str = "c07cd8303997";
@@ -95,7 +96,7 @@ fn texts(db: &mut dyn Backend, sql: &str, params: &[Value]) -> Vec<Vec<String>> 
 /// The schema as facts in the vocabulary of `declared.txt`, read from the database's catalog.
 fn facts(db: &mut dyn Backend) -> BTreeSet<String> {
     let schema =
-        quark_db_manage::schema::introspect(db, &["alembic_version", "alembic_version_history"])
+        quark_migrate::schema::introspect(db, &["alembic_version", "alembic_version_history"])
             .unwrap_or_else(|e| panic!("reading the catalog: {e}"));
     let mut out = BTreeSet::new();
     for (t, table) in &schema.tables {

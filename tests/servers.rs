@@ -11,18 +11,19 @@ mod support;
 
 use support::{BIN, Kind, TestDb, cli, connect};
 
-use quark_db_manage::backend::{self, Backend};
-use quark_db_manage::migrator::Migrator;
-use quark_db_manage::source;
-use quark_db_manage::store::Store;
-use quark_db_manage::{Error, MIGRATIONS, load};
+use quark_db_manage::MIGRATIONS;
+use quark_migrate::backend::{self, Backend};
+use quark_migrate::migrator::Migrator;
+use quark_migrate::source;
+use quark_migrate::store::Store;
+use quark_migrate::{Error, load};
 
 const HEAD: &str = "c07cd8303997";
 /// The newest revision written in Rust: offline scripts start after it.
 const LAST_RUST: &str = "1664300cb03a";
 
 /// A two-revision chain: `a1` creates `t_a`; `b2` (revising `a1`) is the text given.
-fn chain_with(b2: &str) -> quark_db_manage::revision::RevisionMap {
+fn chain_with(b2: &str) -> quark_migrate::revision::RevisionMap {
     let files = [
         source::SourceFile { path: "migrations/a1_x.sql".into(), name: "a1_x.sql".into(), text: "-- a\n--\n-- Revision ID: a1\n-- Revises: None\n-- +upgrade\nCREATE TABLE t_a (x INT);\n-- +downgrade\nDROP TABLE t_a;\n".into() },
         source::SourceFile { path: "migrations/b2_x.sql".into(), name: "b2_x.sql".into(), text: b2.into() },
@@ -237,9 +238,9 @@ fn mysql_failed_revision_is_reported_again_and_resumed_at_the_failed_statement()
 /// The server's answer to a one-row, one-value query, as text.
 fn scalar(db: &mut dyn Backend, sql: &str) -> String {
     match &db.query(sql, &[]).unwrap()[0][0] {
-        quark_db_manage::backend::Value::Int(i) => i.to_string(),
-        quark_db_manage::backend::Value::Text(s) => s.clone(),
-        quark_db_manage::backend::Value::Null => String::new(),
+        quark_migrate::backend::Value::Int(i) => i.to_string(),
+        quark_migrate::backend::Value::Text(s) => s.clone(),
+        quark_migrate::backend::Value::Null => String::new(),
     }
 }
 
@@ -416,7 +417,7 @@ fn mysql_percent_encoded_password() {
 struct PanicOn<'a>(&'a mut dyn Backend, &'static str);
 
 impl Backend for PanicOn<'_> {
-    fn dialect(&self) -> quark_db_manage::revision::Dialect {
+    fn dialect(&self) -> quark_migrate::revision::Dialect {
         self.0.dialect()
     }
     fn lock(

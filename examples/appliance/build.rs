@@ -1,7 +1,7 @@
 //! Validates and embeds this application's `migrations/`: a broken chain fails the build.
 
 fn main() {
-    if let Err(problems) = quark_db_manage::build::embed_migrations("migrations") {
+    if let Err(problems) = quark_migrate::build::embed_migrations("migrations") {
         eprintln!("{problems}");
         std::process::exit(1);
     }

@@ -6,9 +6,9 @@
 
 use std::process::{Command, Output};
 
-use quark_db_manage::backend::{self, Backend, ConnectOptions};
-use quark_db_manage::revision::Dialect;
-use quark_db_manage::url::DatabaseUrl;
+use quark_migrate::backend::{self, Backend, ConnectOptions};
+use quark_migrate::revision::Dialect;
+use quark_migrate::url::DatabaseUrl;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
 
@@ -37,7 +37,7 @@ pub struct TestDb {
     pub url: String,
 }
 
-pub fn connect(url: &str) -> Result<Box<dyn Backend>, quark_db_manage::backend::BackendError> {
+pub fn connect(url: &str) -> Result<Box<dyn Backend>, quark_migrate::backend::BackendError> {
     let options = ConnectOptions {
         connect_timeout: std::time::Duration::from_secs(5),
         ..Default::default()

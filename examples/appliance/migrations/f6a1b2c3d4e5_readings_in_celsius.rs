@@ -8,8 +8,8 @@
 // written in Rust, run in the revision's transaction. The downgrade leaves them in Celsius,
 // which the previous schema accepts as well.
 
-use quark_db_manage::backend::Value;
-use quark_db_manage::code::{CodeError, Db};
+use quark_migrate::backend::Value;
+use quark_migrate::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
     let rows = db.query(

@@ -5,13 +5,13 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use quark_db_manage::cli::DbArgs;
-use quark_db_manage::{EmbeddedFile, Migrations, SchemaFile};
+use quark_migrate::cli::DbArgs;
+use quark_migrate::{EmbeddedFile, Migrations, SchemaFile};
 
 /// This application's `migrations/`, validated and embedded by build.rs.
-static MIGRATIONS: &[EmbeddedFile] = quark_db_manage::embed_migrations!();
+static MIGRATIONS: &[EmbeddedFile] = quark_migrate::embed_migrations!();
 /// The appliance's schema as it should be at head, for `db check` and `db revision --autogenerate`.
-static SCHEMA: &[SchemaFile] = quark_db_manage::embed_schema!();
+static SCHEMA: &[SchemaFile] = quark_migrate::embed_schema!();
 
 /// The appliance's command line.
 #[derive(Debug, Parser)]

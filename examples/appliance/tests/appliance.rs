@@ -158,11 +158,12 @@ fn the_mounted_db_subcommand_manages_the_appliance_schema() {
 fn scratch_copy(dir: &Path) {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = here.join("../..").canonicalize().unwrap();
+    let engine = root.join("crates/quark-migrate");
     let manifest = std::fs::read_to_string(here.join("Cargo.toml"))
         .unwrap()
         .replace(
-            "path = \"../..\"",
-            &format!("path = {:?}", root.display().to_string()),
+            "path = \"../../crates/quark-migrate\"",
+            &format!("path = {:?}", engine.display().to_string()),
         );
     std::fs::write(dir.join("Cargo.toml"), format!("{manifest}\n[workspace]\n")).unwrap();
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();

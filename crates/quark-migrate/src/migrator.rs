@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
+use crate::LOG_TARGET;
 use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
 use crate::checksum::checksum;
@@ -13,9 +14,6 @@ use crate::error::{CodeFailure, Drift, Error, StepFailure};
 use crate::plan::{self, Step};
 use crate::revision::{Dialect, Direction, RevisionMap, Statement, Target};
 use crate::store::{HistoryEntry, Outcome, Store};
-
-/// The log target of every line the engine logs.
-pub const LOG_TARGET: &str = "quark.migration";
 
 /// What a command did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

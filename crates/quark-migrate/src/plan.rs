@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::revision::{Dialect, Direction, Revision, RevisionMap, Target, TargetError};
+use crate::revision::{Dialect, Direction, Range, Revision, RevisionMap, Target, TargetError};
 
 /// One revision to run, and the version table before and after it.
 #[derive(Debug, Clone)]
@@ -142,6 +142,30 @@ pub fn resolve(
             map.heads_of(&members)
         }
     })
+}
+
+/// The revisions of `range`, newest first: descendants of its lower end that are ancestors of
+/// its upper end (open ends: base and the heads); `current` answers `current`.
+pub fn history<'m>(
+    map: &'m RevisionMap,
+    current: &[String],
+    range: &Range,
+) -> Result<Vec<&'m Revision>, TargetError> {
+    let lower = match &range.from {
+        None | Some(Target::Base) => vec![true; map.len()],
+        Some(t) => map.descendants(resolve(map, current, t)?.iter().map(String::as_str)),
+    };
+    let upper = match &range.to {
+        None | Some(Target::Heads) => vec![true; map.len()],
+        Some(t) => map.ancestors(resolve(map, current, t)?.iter().map(String::as_str)),
+    };
+    Ok(map
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| lower[*i] && upper[*i])
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// The upgrade steps from `current` to `target`, in order; empty when there is nothing to do.

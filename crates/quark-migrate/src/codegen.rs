@@ -11,10 +11,10 @@ use crate::revision::Dialect;
 use crate::source::{build_map, file_names, is_schema_file, read_dir};
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
-pub const GENERATED_FILE: &str = "quark_db_manage_migrations.rs";
+pub const GENERATED_FILE: &str = "quark_migrate_migrations.rs";
 
 /// The file, in `OUT_DIR`, that [`crate::embed_schema!`] includes.
-pub const GENERATED_SCHEMA_FILE: &str = "quark_db_manage_schema.rs";
+pub const GENERATED_SCHEMA_FILE: &str = "quark_migrate_schema.rs";
 
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that
 /// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes.
@@ -51,7 +51,7 @@ pub fn generate_schema(abs: &Path, shown: &str) -> Result<String, String> {
         println!("cargo:rerun-if-changed={}", full.display());
         let _ = writeln!(
             entries,
-            "    ::quark_db_manage::SchemaFile {{ path: {:?}, source: include_str!({:?}) }},",
+            "    ::quark_migrate::SchemaFile {{ path: {:?}, source: include_str!({:?}) }},",
             format!("{shown}/{name}"),
             full.display().to_string()
         );
@@ -92,7 +92,7 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
         let functions = match &rev.code {
             None => "None".to_string(),
             Some(c) => format!(
-                "Some(::quark_db_manage::code::Code {{ upgrade: revision_{id}::upgrade, downgrade: {} }})",
+                "Some(::quark_migrate::code::Code {{ upgrade: revision_{id}::upgrade, downgrade: {} }})",
                 if c.downgrade_line.is_some() {
                     format!("Some(revision_{}::downgrade)", rev.id)
                 } else {
@@ -103,7 +103,7 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
         };
         let _ = writeln!(
             entries,
-            "    ::quark_db_manage::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_db_manage::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,

@@ -63,7 +63,7 @@ impl Drop for Scratch {
         if let Some(sql) = &self.drop {
             let _ = self.db.rollback();
             if let Err(e) = self.db.run(sql) {
-                log::warn!(target: crate::migrator::LOG_TARGET, "could not drop a scratch database ({sql}): {e}");
+                log::warn!(target: crate::LOG_TARGET, "could not drop a scratch database ({sql}): {e}");
             }
         }
     }

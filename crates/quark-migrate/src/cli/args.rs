@@ -1,0 +1,217 @@
+//! The command line's shape: clap definitions of the options and subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::revision::Dialect;
+use crate::store::DEFAULT_VERSION_TABLE;
+
+/// The `quark-db-manage` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "quark-db-manage",
+    about = "Database migrations compiled into the binary, Alembic style"
+)]
+pub struct Cli {
+    /// The options and the subcommand.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Every subcommand with its options: mount it in an application's own command
+/// line (`app db upgrade head`) and run it with [`DbArgs::run`].
+///
+/// ```no_run
+/// use clap::{Parser, Subcommand};
+/// use quark_migrate::EmbeddedFile;
+///
+/// # static MIGRATIONS: &[EmbeddedFile] = &[];
+/// // static MIGRATIONS: &[EmbeddedFile] = quark_migrate::embed_migrations!();
+///
+/// #[derive(Parser)]
+/// struct App {
+///     #[command(subcommand)]
+///     command: AppCommand,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum AppCommand {
+///     /// Manage the database schema.
+///     Db(quark_migrate::cli::DbArgs),
+///     /// Serve.
+///     Serve,
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     match App::parse().command {
+///         AppCommand::Db(db) => db.run(MIGRATIONS),
+///         AppCommand::Serve => std::process::ExitCode::SUCCESS,
+///     }
+/// }
+/// ```
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// Database URL, e.g. sqlite:////var/lib/quark.db or mysql://user:pw@host/quark.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_connection: Option<String>,
+    /// INI file (neutron.conf style) whose [database] section has `connection = URL`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+    /// Table that records the current revisions.
+    #[arg(long, global = true, value_name = "NAME", default_value = DEFAULT_VERSION_TABLE)]
+    pub version_table: String,
+    /// Seconds to wait for another migration's lock (and for a busy database).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+    /// Seconds to wait for a database server to accept the connection.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Take no migration lock (for servers without advisory locks, or poolers in transaction
+    /// mode); only one migrator may then run at a time.
+    #[arg(long, global = true)]
+    pub no_lock: bool,
+    /// Print only warnings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Show details: full revision listings, and every statement as it runs.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Output for people (text) or tools (json: current, history, heads, verify, upgrade,
+    /// downgrade); log lines stay on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// SQL dialect of an offline (--sql) script when no database URL is given.
+    #[arg(long, global = true, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn parse_dialect(name: &str) -> Result<Dialect, String> {
+    Dialect::from_name(name)
+        .ok_or_else(|| format!("unknown dialect '{name}': expected sqlite, postgresql or mysql"))
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Alembic's lines.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Instead of migrating: print what would run; or how to group the transactions.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunMode {
+    /// Run all the revisions in one transaction, all or nothing (PostgreSQL, SQLite; not with a
+    /// `Transactional: false` revision), as Alembic does by default.
+    #[arg(long)]
+    pub single_transaction: bool,
+    /// Print the complete SQL script without connecting (offline mode); the target may be
+    /// FROM:TO, and the dialect comes from the URL or --dialect.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sql: bool,
+    /// Connect, read the current state, and print the plan and the SQL it would run.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upgrade to a later revision (default: head).
+    Upgrade {
+        /// head, heads, a revision (or unique prefix), <label>@head, or +N.
+        #[arg(default_value = "head", allow_hyphen_values = true)]
+        target: String,
+        /// Run even if applied revisions changed since they were applied.
+        #[arg(long)]
+        ignore_drift: bool,
+        /// Continue a revision that stopped part-way, at its first unfinished statement.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        mode: RunMode,
+    },
+    /// Revert to an earlier revision.
+    Downgrade {
+        /// base, a revision (or unique prefix), or -N; FROM:TO with --sql.
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        #[command(flatten)]
+        mode: RunMode,
+    },
+    /// Show the database's current revision(s).
+    Current,
+    /// List revisions, newest first.
+    History {
+        /// FROM:TO, e.g. base:head, 1284c8:, :current.
+        #[arg(
+            short = 'r',
+            long = "rev-range",
+            value_name = "RANGE",
+            allow_hyphen_values = true
+        )]
+        range: Option<String>,
+    },
+    /// Show the heads.
+    Heads,
+    /// Show branch points.
+    Branches,
+    /// Show one revision.
+    Show {
+        /// A revision, unique prefix, label, head or base.
+        revision: String,
+    },
+    /// Set the version table to a revision without running any migration.
+    Stamp {
+        /// The revision to record.
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        /// Empty the version table first, unknown revisions included.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Check that applied revisions still match the embedded SQL.
+    Verify,
+    /// Check that the migrations at head build the declared schema, on a scratch database of
+    /// the configured kind (SQLite in memory when none is configured); exit 1 listing the
+    /// differences otherwise.
+    Check,
+    /// Write a new revision file revising the current head.
+    Revision {
+        /// The revision's message.
+        #[arg(short, long)]
+        message: String,
+        /// Write the SQL too: what turns the database (at head) into the declared schema, and back.
+        #[arg(long)]
+        autogenerate: bool,
+        /// Where the declared schema is (default: <migrations-dir>/schema).
+        #[arg(long, value_name = "DIR", requires = "autogenerate")]
+        schema_dir: Option<PathBuf>,
+        /// The revision to revise (default: the single head).
+        #[arg(long, value_name = "REV")]
+        head: Option<String>,
+        /// A branch label for the new revision.
+        #[arg(long, value_name = "LABEL")]
+        branch_label: Vec<String>,
+        /// Where the migration files are.
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        migrations_dir: PathBuf,
+    },
+    /// Write a merge revision joining two or more heads.
+    Merge {
+        /// The revision's message.
+        #[arg(short, long)]
+        message: String,
+        /// The revisions to join (or `heads`).
+        #[arg(required = true, num_args = 1..)]
+        revisions: Vec<String>,
+        /// Where the migration files are.
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        migrations_dir: PathBuf,
+    },
+}

@@ -1,0 +1,87 @@
+//! The subcommands that change a database (`upgrade`, `downgrade`, `stamp`), or print what they
+//! would run (`--dry-run`, `--sql`).
+
+use super::args::RunMode;
+use super::{Context, Failure, output};
+use crate::migrator::Migrator;
+use crate::plan;
+use crate::revision::{Direction, Target};
+
+/// `upgrade TARGET`.
+pub(super) fn upgrade(
+    ctx: &Context<'_>,
+    target: &str,
+    ignore_drift: bool,
+    resume: bool,
+    mode: &RunMode,
+) -> Result<(), Failure> {
+    let migrator = ctx.migrator()?.ignore_drift(ignore_drift).resume(resume);
+    migrate(ctx, &migrator, target, Direction::Upgrade, mode)
+}
+
+/// `downgrade TARGET`.
+pub(super) fn downgrade(ctx: &Context<'_>, target: &str, mode: &RunMode) -> Result<(), Failure> {
+    migrate(ctx, &ctx.migrator()?, target, Direction::Downgrade, mode)
+}
+
+/// `stamp TARGET [--purge]`.
+pub(super) fn stamp(ctx: &Context<'_>, target: &str, purge: bool) -> Result<(), Failure> {
+    let target: Target = target.parse()?;
+    let (_, mut db) = ctx.connect()?;
+    ctx.migrator()?.stamp(db.as_mut(), &target, purge)?;
+    Ok(())
+}
+
+/// Runs, previews (`--dry-run`) or writes out (`--sql`) a move in `direction` to `spec`.
+fn migrate(
+    ctx: &Context<'_>,
+    migrator: &Migrator<'_>,
+    spec: &str,
+    direction: Direction,
+    mode: &RunMode,
+) -> Result<(), Failure> {
+    let migrator = &migrator.clone().single_transaction(mode.single_transaction);
+    if mode.sql {
+        return script(ctx, migrator, spec, direction);
+    }
+    let target: Target = spec.parse()?;
+    let (url, mut db) = ctx.connect()?;
+    if mode.dry_run {
+        let (report, sql) = migrator.preview(db.as_mut(), &target, direction)?;
+        output::dry_run(ctx.format(), &url, direction, &report, &sql);
+        return Ok(());
+    }
+    let report = match direction {
+        Direction::Upgrade => migrator.upgrade(db.as_mut(), &target)?,
+        Direction::Downgrade => migrator.downgrade(db.as_mut(), &target)?,
+    };
+    output::report(ctx.format(), &url, &report);
+    Ok(())
+}
+
+/// `--sql`: the script for `[FROM:]TO`, written without a database.
+fn script(
+    ctx: &Context<'_>,
+    migrator: &Migrator<'_>,
+    spec: &str,
+    direction: Direction,
+) -> Result<(), Failure> {
+    let (from, to) = match spec.split_once(':') {
+        Some((from, to)) => (Some(from), to),
+        None if direction == Direction::Downgrade => {
+            return Err(Failure::Usage(format!(
+                "downgrade --sql needs FROM:TO (e.g. head:{spec}): offline, the database's revision is not read"
+            )));
+        }
+        None => (None, spec),
+    };
+    let from = match from {
+        None | Some("" | "base") => Vec::new(),
+        Some(from) => plan::resolve(ctx.map, &[], &from.parse()?)?,
+    };
+    let target: Target = to.parse()?;
+    let dialect = ctx.offline_dialect()?;
+    let (report, sql) = migrator.script(dialect, &from, &target, direction)?;
+    output::script(direction, dialect, &report, &sql);
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The command line (feature `cli`): every subcommand, mountable in an application's own command
+//! line, over the engine's library API.
+//!
+//! The engine never prints; this module decides how things look. Each subcommand is one function
+//! that asks the engine and hands the answer to [`output`], which renders text or JSON.
+
+mod args;
+mod author;
+mod config;
+mod inspect;
+mod migrate;
+mod output;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches};
+use thiserror::Error;
+
+pub use args::{Cli, Command, DbArgs, Format, RunMode};
+pub use config::{ConfigError, UrlSource};
+
+use crate::backend::Backend;
+use crate::error::Error;
+use crate::migrator::Migrator;
+use crate::plan::PlanError;
+use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
+use crate::schema::SchemaError;
+use crate::url::{DatabaseUrl, UrlError};
+use crate::{EmbeddedFile, LOG_TARGET, Migrations, SchemaFile};
+
+/// Why a command failed: the engine said no, the connection setting is unusable, or the command
+/// line asked for something that cannot be done.
+#[derive(Debug, Error)]
+pub enum Failure {
+    /// The engine's error.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// The connection setting.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A command that cannot be carried out as asked, and what to do instead.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Errors of the engine's parts convert as the engine's own error does.
+macro_rules! via_engine_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Failure {
+                Failure::Engine(e.into())
+            }
+        }
+    )*};
+}
+via_engine_error!(PlanError, TargetError, UrlError, SchemaError, GraphError);
+
+/// Runs the command line against the embedded migrations `files` and declared schema `schema`,
+/// and returns the process exit status.
+pub fn main_with(files: &'static [EmbeddedFile], schema: &'static [SchemaFile]) -> ExitCode {
+    let command = Cli::command().version(version(files));
+    let cli = match command.try_get_matches() {
+        Ok(matches) => Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()),
+        Err(e) => e.exit(),
+    };
+    cli.db.run_with_schema(files, schema)
+}
+
+/// The crate version and the embedded head revisions, for `--version`.
+fn version(files: &'static [EmbeddedFile]) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let summary = Migrations::new(files).and_then(|m| Ok((m.len(), m.heads()?.join(", "))));
+    match summary {
+        Ok((n, heads)) => format!("{version} (migrations: {n} revisions, head {heads})"),
+        Err(e) => format!("{version} (embedded migrations invalid: {e})"),
+    }
+}
+
+impl DbArgs {
+    /// Runs the subcommand against `files`, printing results and errors; returns the exit status.
+    pub fn run(&self, files: &'static [EmbeddedFile]) -> ExitCode {
+        self.run_with_schema(files, &[])
+    }
+
+    /// [`DbArgs::run`] with a declared schema (`embed_schema!()`) for `check`.
+    pub fn run_with_schema(
+        &self,
+        files: &'static [EmbeddedFile],
+        schema: &'static [SchemaFile],
+    ) -> ExitCode {
+        init_logger(self);
+        match run(self, files, schema) {
+            Ok(code) => code,
+            Err(e) => {
+                let _ = std::io::stdout().flush();
+                eprintln!("FAILED: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn init_logger(cli: &DbArgs) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => log::LevelFilter::Warn,
+        (false, true) => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Info,
+    };
+    let _ = env_logger::Builder::new()
+        .filter_level(level)
+        .format(|buf, record| {
+            writeln!(
+                buf,
+                "{:<5} [{}] {}",
+                record.level(),
+                record.target(),
+                record.args()
+            )
+        })
+        .try_init();
+}
+
+/// Runs one parsed command line: one function per subcommand.
+fn run(
+    cli: &DbArgs,
+    files: &'static [EmbeddedFile],
+    schema: &'static [SchemaFile],
+) -> Result<ExitCode, Failure> {
+    let migrations = Migrations::new(files)?
+        .version_table(&cli.version_table)?
+        .lock_timeout(Duration::from_secs(cli.lock_timeout))
+        .connect_timeout(Duration::from_secs(cli.connect_timeout))
+        .use_lock(!cli.no_lock);
+    let ctx = Context {
+        cli,
+        migrations: &migrations,
+        map: migrations.map()?,
+    };
+    match &cli.command {
+        Command::Upgrade {
+            target,
+            ignore_drift,
+            resume,
+            mode,
+        } => migrate::upgrade(&ctx, target, *ignore_drift, *resume, mode)?,
+        Command::Downgrade { target, mode } => migrate::downgrade(&ctx, target, mode)?,
+        Command::Stamp { target, purge } => migrate::stamp(&ctx, target, *purge)?,
+        Command::Current => inspect::current(&ctx)?,
+        Command::Verify => inspect::verify(&ctx)?,
+        Command::History { range } => inspect::history(&ctx, range.as_deref())?,
+        Command::Heads => inspect::heads(&ctx),
+        Command::Branches => inspect::branches(&ctx),
+        Command::Show { revision } => inspect::show(&ctx, revision)?,
+        Command::Check => return author::check(&ctx, schema),
+        Command::Revision {
+            message,
+            autogenerate,
+            schema_dir,
+            head,
+            branch_label,
+            migrations_dir,
+        } => author::revision(
+            &ctx,
+            &author::RevisionArgs {
+                message,
+                autogenerate: *autogenerate,
+                schema_dir: schema_dir.as_deref(),
+                head: head.as_deref(),
+                branch_labels: branch_label,
+                migrations_dir,
+            },
+        )?,
+        Command::Merge {
+            message,
+            revisions,
+            migrations_dir,
+        } => author::merge(message, revisions, migrations_dir)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What every subcommand works with: the options, the migrations and their graph.
+struct Context<'a> {
+    cli: &'a DbArgs,
+    migrations: &'a Migrations,
+    map: &'a RevisionMap,
+}
+
+impl Context<'_> {
+    /// The configured URL: --database-connection, else --config-file, else DATABASE_URL.
+    fn configured(&self) -> Result<(String, UrlSource), ConfigError> {
+        config::resolve_connection(
+            self.cli.database_connection.as_deref(),
+            self.cli.config_file.as_deref(),
+            std::env::var("DATABASE_URL").ok(),
+        )
+    }
+
+    /// The configured URL, when one is configured at all.
+    fn configured_url(&self) -> Result<Option<DatabaseUrl>, Failure> {
+        match self.configured() {
+            Ok((raw, _)) => Ok(Some(DatabaseUrl::parse(&raw)?)),
+            Err(ConfigError::NoConnection) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn connect(&self) -> Result<(DatabaseUrl, Box<dyn Backend>), Failure> {
+        let (raw, from) = self.configured()?;
+        let url = DatabaseUrl::parse(&raw)?;
+        log::debug!(target: LOG_TARGET, "Database {url} (from {from})");
+        let db = self.migrations.connect_url(&url)?;
+        log::debug!(target: LOG_TARGET, "Context impl {}", db.dialect());
+        Ok((url, db))
+    }
+
+    /// The dialect of an offline script: --dialect, else the configured URL's, unconnected.
+    fn offline_dialect(&self) -> Result<Dialect, Failure> {
+        if let Some(dialect) = self.cli.dialect {
+            return Ok(dialect);
+        }
+        match self.configured() {
+            Ok((raw, _)) => Ok(DatabaseUrl::parse(&raw)?.dialect),
+            Err(e) => Err(Failure::Usage(format!(
+                "--sql writes SQL for one dialect: pass --dialect sqlite|postgresql|mysql or a database URL ({e})"
+            ))),
+        }
+    }
+
+    fn migrator(&self) -> Result<Migrator<'_>, Failure> {
+        Ok(self.migrations.migrator()?)
+    }
+
+    fn format(&self) -> Format {
+        self.cli.format
+    }
+}

@@ -1,0 +1,382 @@
+//! Everything the command line prints on stdout, in one place: Alembic's text forms, or one
+//! JSON document with `--format json`. Log lines go to stderr through the logger instead.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::Format;
+use crate::error::Drift;
+use crate::migrator::Report;
+use crate::plan::describe;
+use crate::revision::{Dialect, Direction, Revision, RevisionMap};
+use crate::schema::Change;
+use crate::url::DatabaseUrl;
+
+/// A list of revisions (`history`, `heads`): one line each, every detail with `-v`, or JSON.
+pub fn revisions(format: Format, verbose: bool, map: &RevisionMap, revs: &[&Revision]) {
+    if format == Format::Json {
+        let list: Vec<_> = revs.iter().map(|r| revision_json(map, r)).collect();
+        println!("{}", Value::from(list));
+        return;
+    }
+    for rev in revs {
+        if verbose {
+            println!("{}", self::verbose(map, rev));
+        } else {
+            println!("{}", entry(map, rev));
+        }
+    }
+}
+
+/// `current`: the database's revisions.
+pub fn current(
+    format: Format,
+    verbose: bool,
+    map: &RevisionMap,
+    url: &DatabaseUrl,
+    revs: &[&Revision],
+) {
+    if format == Format::Json {
+        let current: Vec<_> = revs.iter().map(|r| revision_json(map, r)).collect();
+        println!("{}", json!({"database": url.masked(), "current": current}));
+        return;
+    }
+    if revs.is_empty() {
+        println!("Current revision for {url}: None");
+    }
+    for rev in revs {
+        if verbose {
+            println!("Current revision for {url}:\n{}", self::verbose(map, rev));
+        } else {
+            println!("Current revision for {url}: {}", entry(map, rev));
+        }
+    }
+}
+
+/// `verify`: the JSON document always, the text line only when nothing drifted (drift is an
+/// error, printed as one).
+pub fn verify(format: Format, url: &DatabaseUrl, current: &[String], drift: &[Drift]) {
+    if format == Format::Json {
+        println!(
+            "{}",
+            json!({
+                "database": url.masked(),
+                "current": current,
+                "ok": drift.is_empty(),
+                "drift": drift_json(drift),
+            })
+        );
+    } else if drift.is_empty() {
+        println!(
+            "{url}: applied revisions match the embedded SQL (current: {})",
+            describe(current)
+        );
+    }
+}
+
+/// `branches`: each branch point, then the revisions it branches into.
+pub fn branches(map: &RevisionMap, points: &[&Revision]) {
+    for rev in points {
+        println!("{}", entry(map, rev));
+        for child in map.children(&rev.id) {
+            let head = if map.is_head(&child.id) {
+                " (head)"
+            } else {
+                ""
+            };
+            println!("    -> {}{head}, {}", child.id, child.message);
+        }
+    }
+}
+
+/// `show REV`: every detail of the revisions a target names (none: base).
+pub fn show(map: &RevisionMap, revs: &[&Revision]) {
+    if revs.is_empty() {
+        println!("Rev: base (before the first revision)");
+    }
+    for rev in revs {
+        println!("{}", verbose(map, rev));
+    }
+}
+
+/// What a move did: JSON only (the text form is the log lines written as it ran).
+pub fn report(format: Format, url: &DatabaseUrl, report: &Report) {
+    if format == Format::Json {
+        println!("{}", report_json(&url.masked(), report));
+    }
+}
+
+/// `--dry-run`: the plan and the SQL it would run.
+pub fn dry_run(
+    format: Format,
+    url: &DatabaseUrl,
+    direction: Direction,
+    report: &Report,
+    sql: &str,
+) {
+    if format == Format::Json {
+        let mut json = report_json(&url.masked(), report);
+        json["sql"] = sql.into();
+        println!("{json}");
+    } else if report.steps.is_empty() {
+        println!(
+            "-- dry run on {url}: at {}, nothing to {}",
+            describe(&report.before),
+            direction.name()
+        );
+    } else {
+        println!(
+            "-- dry run on {url}: {} {} -> {}, {} revision(s); nothing was changed\n",
+            direction.name(),
+            describe(&report.before),
+            describe(&report.after),
+            report.steps.len()
+        );
+        print!("{sql}");
+    }
+}
+
+/// `--sql`: a header naming the move, then the script.
+pub fn script(direction: Direction, dialect: Dialect, report: &Report, sql: &str) {
+    println!(
+        "-- {} {} -> {} ({dialect}), written by quark-db-manage {}\n",
+        direction.name(),
+        describe(&report.before),
+        describe(&report.after),
+        env!("CARGO_PKG_VERSION")
+    );
+    print!("{sql}");
+}
+
+/// `check`: where it checked, and each difference found.
+pub fn check(format: Format, url: Option<&DatabaseUrl>, head: &str, changes: &[Change]) {
+    let place = match url {
+        Some(u) if u.dialect != Dialect::Sqlite => format!("scratch databases on {}", u.masked()),
+        _ => "SQLite in memory".to_string(),
+    };
+    if format == Format::Json {
+        let list: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        println!(
+            "{}",
+            json!({"ok": changes.is_empty(), "checked_on": place, "changes": list})
+        );
+    } else if changes.is_empty() {
+        println!("No differences: the migrations at {head} build the declared schema ({place}).");
+    } else {
+        println!("The migrations at head differ from the declared schema ({place}):");
+        for c in changes {
+            println!("  - {c}");
+        }
+        println!(
+            "Write the revision they need: quark-db-manage revision --autogenerate -m \"<message>\""
+        );
+    }
+}
+
+/// `revision --autogenerate` found the database already matching the declared schema.
+pub fn no_schema_changes(url: &DatabaseUrl, current: &[String], schema_dir: &Path) {
+    println!(
+        "No changes in schema detected: {url} at {} matches {}; no revision written.",
+        describe(current),
+        schema_dir.display()
+    );
+}
+
+/// A new revision file was written.
+pub fn generated(path: &Path) {
+    println!("Generating {} ... done", path.display());
+}
+
+/// What to do with the new revision file.
+pub fn revision_written(autogenerated: bool) {
+    if autogenerated {
+        println!(
+            "Review the SQL it wrote, then rebuild: the new revision is embedded at the next build."
+        );
+    } else {
+        println!(
+            "Write the SQL under '-- +upgrade' (and '-- +downgrade'): a revision with an empty upgrade fails the build."
+        );
+    }
+}
+
+/// `4358d1b8cc75 -> 1284c81cf727 (head), create lswitch ...`: one revision on one line.
+fn entry(map: &RevisionMap, rev: &Revision) -> String {
+    let parents = rev.parents_label();
+    format!(
+        "{parents} -> {}{}, {}",
+        rev.id,
+        flags(map, rev),
+        rev.message
+    )
+}
+
+fn flags(map: &RevisionMap, rev: &Revision) -> String {
+    let mut out = String::new();
+    for label in &rev.branch_labels {
+        out.push_str(&format!(" ({label})"));
+    }
+    if map.is_head(&rev.id) {
+        out.push_str(" (head)");
+    }
+    if map.is_branch_point(&rev.id) {
+        out.push_str(" (branchpoint)");
+    }
+    if rev.is_merge() {
+        out.push_str(" (mergepoint)");
+    }
+    out
+}
+
+/// Every detail of a revision, as `show` and `--verbose` print it.
+fn verbose(map: &RevisionMap, rev: &Revision) -> String {
+    let mut out = format!("Rev: {}{}\n", rev.id, flags(map, rev));
+    let parents = rev.parents_label();
+    out.push_str(&format!(
+        "{}: {parents}\n",
+        if rev.is_merge() { "Merges" } else { "Parent" }
+    ));
+    let children: Vec<String> = map.children(&rev.id).iter().map(|c| c.id.clone()).collect();
+    if !children.is_empty() {
+        out.push_str(&format!(
+            "{}: {}\n",
+            if children.len() > 1 {
+                "Branches into"
+            } else {
+                "Child"
+            },
+            children.join(", ")
+        ));
+    }
+    let labels: Vec<&str> = map.labels_of(&rev.id).into_iter().collect();
+    if !labels.is_empty() {
+        out.push_str(&format!("Branch names: {}\n", labels.join(", ")));
+    }
+    out.push_str(&format!("Path: {}\n", rev.path));
+    out.push_str(&format!(
+        "Transactional: {}\n",
+        if rev.transactional { "yes" } else { "no" }
+    ));
+    let reversible: Vec<&str> = Dialect::ALL
+        .iter()
+        .filter(|d| rev.can_run(Direction::Downgrade, **d) || rev.is_merge())
+        .map(|d| d.name())
+        .collect();
+    let downgrade = match reversible.len() {
+        0 => "no (irreversible: it has no downgrade)".to_string(),
+        3 => "yes".to_string(),
+        _ => format!("only on {}", reversible.join(", ")),
+    };
+    out.push_str(&format!(
+        "Downgrade: {downgrade}\n\n    {}\n\n",
+        rev.message
+    ));
+    out.push_str(&format!(
+        "    Revision ID: {}\n    Revises: {parents}\n",
+        rev.id
+    ));
+    if let Some(date) = &rev.create_date {
+        out.push_str(&format!("    Create Date: {date}\n"));
+    }
+    out
+}
+
+/// A revision as a JSON object, for `--format json`.
+fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
+    json!({
+        "revision": rev.id,
+        "down_revisions": rev.down_revisions,
+        "message": rev.message,
+        "branch_labels": rev.branch_labels,
+        "create_date": rev.create_date,
+        "path": rev.path,
+        "transactional": rev.transactional,
+        "is_head": map.is_head(&rev.id),
+        "is_branch_point": map.is_branch_point(&rev.id),
+        "is_merge": rev.is_merge(),
+    })
+}
+
+/// What an upgrade or downgrade did, as JSON.
+fn report_json(database: &str, report: &Report) -> Value {
+    json!({
+        "database": database,
+        "before": report.before,
+        "after": report.after,
+        "steps": report.steps.iter().map(|s| json!({
+            "revision": s.revision,
+            "direction": s.direction.name(),
+            "statements": s.statements,
+            "duration_ms": s.duration.as_secs_f64() * 1000.0,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Drifted revisions as JSON.
+fn drift_json(drift: &[Drift]) -> Value {
+    drift
+        .iter()
+        .map(|d| {
+            json!({
+                "revision": d.revision,
+                "path": d.path,
+                "recorded_checksum": d.recorded,
+                "embedded_checksum": d.embedded,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::revision::test_support::rev;
+
+    fn map() -> RevisionMap {
+        RevisionMap::new(vec![
+            rev("r0", "", ""),
+            rev("a1", "r0", "tools"),
+            rev("b1", "r0", ""),
+            rev("m2", "a1, b1", ""),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn entries_carry_alembic_flags() {
+        let m = map();
+        assert_eq!(
+            entry(&m, m.get("r0").unwrap()),
+            "<base> -> r0 (branchpoint), message of r0"
+        );
+        assert_eq!(
+            entry(&m, m.get("a1").unwrap()),
+            "r0 -> a1 (tools), message of a1"
+        );
+        assert_eq!(
+            entry(&m, m.get("m2").unwrap()),
+            "a1, b1 -> m2 (head) (mergepoint), message of m2"
+        );
+    }
+
+    #[test]
+    fn verbose_lists_parents_children_labels_and_reversibility() {
+        let m = map();
+        let r0 = verbose(&m, m.get("r0").unwrap());
+        assert!(r0.starts_with("Rev: r0 (branchpoint)\nParent: <base>\nBranches into: a1, b1\nPath: migrations/r0_x.sql\n"), "{r0}");
+        let m2 = verbose(&m, m.get("m2").unwrap());
+        assert!(
+            m2.contains("Merges: a1, b1\n")
+                && m2.contains("Branch names: tools\n")
+                && m2.contains("Downgrade: yes\n"),
+            "{m2}"
+        );
+        let mut irreversible = rev("x9", "", "");
+        irreversible.downgrade = Default::default();
+        let single = RevisionMap::new(vec![irreversible]).unwrap();
+        assert!(
+            verbose(&single, single.get("x9").unwrap()).contains("Downgrade: no (irreversible")
+        );
+    }
+}
