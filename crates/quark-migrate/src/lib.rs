@@ -92,6 +92,8 @@ pub use error::Error;
 
 /// The log target of every line the engine logs (`Running upgrade ...`).
 pub const LOG_TARGET: &str = "quark.migration";
+pub use backend::{Database, Session};
+pub use migrator::{Report, StepReport};
 pub use startup::{Migrations, Status};
 
 use revision::{GraphError, RevisionMap};

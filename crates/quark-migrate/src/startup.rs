@@ -23,7 +23,7 @@ use std::time::Duration;
 use log::info;
 
 use crate::LOG_TARGET;
-use crate::backend::{self, Backend, ConnectOptions};
+use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::error::{Drift, Error};
 use crate::migrator::{Migrator, Report};
 use crate::plan;
@@ -165,11 +165,15 @@ impl Migrations {
 
     /// A migrator with these settings, for every other command (downgrade, stamp, ...).
     pub fn migrator(&self) -> Result<Migrator<'_>, Error> {
-        let code = self
-            .files
-            .iter()
-            .filter_map(|f| Some((f.summary?.id.to_string(), f.code?)));
-        Ok(Migrator::new(self.map()?, self.store.clone())
+        let map = self.map()?;
+        let code = self.files.iter().filter_map(|f| {
+            let id = match &f.summary {
+                Some(summary) => summary.id,
+                None => &map.iter().find(|r| r.path == f.path)?.id,
+            };
+            Some((id.to_string(), f.code?))
+        });
+        Ok(Migrator::new(map, self.store.clone())
             .code(code)
             .lock_timeout(self.lock_timeout)
             .use_lock(self.use_lock)
@@ -248,8 +252,11 @@ impl Migrations {
         Ok(schema::diff(&at_head, &wanted))
     }
 
-    /// Current, pending and drifted revisions, read without taking the migration lock.
-    pub fn status(&self, db: &mut dyn Backend) -> Result<Status, Error> {
+    /// Current, pending and drifted revisions of `db` (the application's own connection, or one
+    /// from [`Migrations::connect`]), read without taking the migration lock.
+    pub fn status<D: Database + ?Sized>(&self, db: &mut D) -> Result<Status, Error> {
+        let mut session = db.session()?;
+        let db = session.backend();
         if let Some(current) = self.at_head(db) {
             return Ok(Status {
                 current,
@@ -267,8 +274,11 @@ impl Migrations {
         })
     }
 
-    /// Upgrades to every head under the migration lock; takes no lock when nothing is pending.
-    pub fn upgrade(&self, db: &mut dyn Backend) -> Result<Report, Error> {
+    /// Upgrades `db` (the application's own connection, or one from [`Migrations::connect`]) to
+    /// every head under the migration lock; takes no lock when nothing is pending.
+    pub fn upgrade<D: Database + ?Sized>(&self, db: &mut D) -> Result<Report, Error> {
+        let mut session = db.session()?;
+        let db = session.backend();
         if let Some(heads) = self.at_head(db) {
             info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
             return Ok(Report {
@@ -282,7 +292,47 @@ impl Migrations {
 
     /// Connects to `url` and upgrades it to head: the one call an application makes on start-up.
     pub fn migrate(&self, url: &str) -> Result<Report, Error> {
-        self.upgrade(self.connect(url)?.as_mut())
+        self.upgrade(&mut self.connect(url)?)
+    }
+}
+
+/// The start-up calls as `async fn`s, for services on tokio: the work runs on tokio's blocking
+/// threads, never on the threads that drive async tasks. A panic in a migration (a bug in a
+/// revision written in Rust) rolls its transaction back, releases the lock, and resumes here.
+#[cfg(feature = "tokio")]
+impl Migrations {
+    /// [`Migrations::migrate`]: connects to `url` and upgrades it to head.
+    pub async fn migrate_async(&self, url: &str) -> Result<Report, Error> {
+        let (migrations, url) = (self.clone(), url.to_string());
+        off_async_threads(move || migrations.migrate(&url)).await
+    }
+
+    /// [`Migrations::upgrade`] on the application's own connection, which is handed back.
+    pub async fn upgrade_async<D: Database + Send + 'static>(
+        &self,
+        mut db: D,
+    ) -> Result<(D, Report), Error> {
+        let migrations = self.clone();
+        off_async_threads(move || migrations.upgrade(&mut db).map(|report| (db, report))).await
+    }
+
+    /// [`Migrations::status`] on the application's own connection, which is handed back.
+    pub async fn status_async<D: Database + Send + 'static>(
+        &self,
+        mut db: D,
+    ) -> Result<(D, Status), Error> {
+        let migrations = self.clone();
+        off_async_threads(move || migrations.status(&mut db).map(|status| (db, status))).await
+    }
+}
+
+/// Runs `work` on tokio's blocking threads; a panic in it resumes in the caller.
+#[cfg(feature = "tokio")]
+async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the migration's blocking task was cancelled: {e}"),
     }
 }
 

@@ -122,7 +122,7 @@ pub fn join_statements(statements: &[&str]) -> String {
 }
 
 /// What the migration engine needs from a database.
-pub trait Backend {
+pub trait Backend: Send {
     /// The SQL dialect spoken, which picks `-- +upgrade <dialect>` sections.
     fn dialect(&self) -> Dialect;
 
@@ -194,6 +194,80 @@ pub trait Backend {
     /// Marks where the next statements come from (a revision starting); drivers ignore it,
     /// a script prints it as a comment.
     fn note(&mut self, _text: &str) {}
+}
+
+/// A connection the engine can migrate: one an application already holds
+/// (`rusqlite::Connection`, `postgres::Client`, `mysql::Conn`, `mysql::PooledConn`, each with its
+/// driver's feature), or a backend the engine opened ([`connect`]).
+///
+/// The engine takes the same migration lock, writes the same history and checks the same
+/// checksums on a lent connection as on one it opened from a URL, and leaves the connection's
+/// settings as it found them.
+pub trait Database {
+    /// The engine's session on this connection, for the length of one command.
+    fn session(&mut self) -> Result<Session<'_>, BackendError>;
+}
+
+/// The engine's session on a [`Database`]: a driver around a lent connection, or a backend.
+pub enum Session<'a> {
+    /// A driver wrapped around an application's connection; dropping it restores what the
+    /// driver changed (SQLite's foreign-key enforcement).
+    Lent(Box<dyn Backend + 'a>),
+    /// A backend used as it is.
+    Backend(&'a mut dyn Backend),
+}
+
+impl Session<'_> {
+    /// The backend to run commands on.
+    pub fn backend(&mut self) -> &mut dyn Backend {
+        match self {
+            Session::Lent(b) => b.as_mut(),
+            Session::Backend(b) => &mut **b,
+        }
+    }
+}
+
+impl Database for dyn Backend + '_ {
+    fn session(&mut self) -> Result<Session<'_>, BackendError> {
+        Ok(Session::Backend(self))
+    }
+}
+
+impl Database for Box<dyn Backend + '_> {
+    fn session(&mut self) -> Result<Session<'_>, BackendError> {
+        Ok(Session::Backend(self.as_mut()))
+    }
+}
+
+/// A driver's connection: one the engine opened, or one an application lent it.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) enum Conn<'c, T> {
+    /// Opened from a URL; closed when the driver is dropped.
+    Owned(T),
+    /// The application's; left open.
+    Lent(&'c mut T),
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<T> std::ops::Deref for Conn<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Conn::Owned(c) => c,
+            Conn::Lent(c) => c,
+        }
+    }
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+impl<T> std::ops::DerefMut for Conn<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        match self {
+            Conn::Owned(c) => c,
+            Conn::Lent(c) => c,
+        }
+    }
 }
 
 /// How to connect.

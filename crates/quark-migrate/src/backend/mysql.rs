@@ -1,19 +1,20 @@
-//! MySQL and MariaDB through the `mysql` crate. The migration lock is `GET_LOCK`, named after the
-//! database and version table.
+//! MySQL and MariaDB through the `mysql` crate, on a connection the engine opens or on an
+//! application's own `mysql::Conn` or `mysql::PooledConn`. The migration lock is `GET_LOCK` on
+//! the migrating session, named after the database and version table.
 
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, Params, SslOpts};
+use mysql::{Conn, Opts, OptsBuilder, Params, PooledConn, SslOpts};
 
 use super::tls::{self, Tls, TlsMode};
-use super::{Backend, BackendError, ConnectOptions, Row, Value};
+use super::{Backend, BackendError, ConnectOptions, Database, Row, Session, Value};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
 /// A MySQL or MariaDB database.
-pub struct Mysql {
-    conn: Conn,
+pub struct Mysql<'c> {
+    conn: super::Conn<'c, Conn>,
     target: String,
     database: String,
     lock: Option<String>,
@@ -56,9 +57,9 @@ fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
     (tls.mode != TlsMode::Disable).then_some(ssl)
 }
 
-impl Mysql {
+impl Mysql<'static> {
     /// Connects to the server and database `url` names.
-    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Mysql, BackendError> {
+    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
         let host = url.host.clone().unwrap_or_else(|| "localhost".to_string());
         let port = url.port.unwrap_or(3306);
         let user = url.username.clone().unwrap_or_else(|| "root".to_string());
@@ -98,11 +99,42 @@ impl Mysql {
             message: tls::explain(e.to_string()),
         })?;
         Ok(Mysql {
-            conn,
+            conn: super::Conn::Owned(conn),
             target,
             database,
             lock: None,
         })
+    }
+}
+
+impl<'c> Mysql<'c> {
+    /// Works on an application's connection, in the database it has selected.
+    pub fn lend(conn: &'c mut Conn) -> Result<Self, BackendError> {
+        let selected: Option<Option<String>> =
+            conn.query_first("SELECT DATABASE()").map_err(db_err)?;
+        let Some(database) = selected.flatten() else {
+            return Err(BackendError::Database(
+                "the MySQL connection has no database selected: name one in its options (or USE one) before migrating".into(),
+            ));
+        };
+        Ok(Mysql {
+            target: format!("MySQL database {database} (the application's connection)"),
+            conn: super::Conn::Lent(conn),
+            database,
+            lock: None,
+        })
+    }
+}
+
+impl Database for Conn {
+    fn session(&mut self) -> Result<Session<'_>, BackendError> {
+        Ok(Session::Lent(Box::new(Mysql::lend(self)?)))
+    }
+}
+
+impl Database for PooledConn {
+    fn session(&mut self) -> Result<Session<'_>, BackendError> {
+        Ok(Session::Lent(Box::new(Mysql::lend(self.as_mut())?)))
     }
 }
 
@@ -112,7 +144,7 @@ fn lock_name(database: &str, table: &str) -> String {
     format!("quark-db-manage:{}", &digest[..40])
 }
 
-impl Backend for Mysql {
+impl Backend for Mysql<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
     }

@@ -1,7 +1,13 @@
-//! PostgreSQL through the `postgres` crate. The migration lock is a session-level
-//! `pg_try_advisory_lock`, polled with backoff on a second connection that never runs migrations,
-//! so waiting never holds a transaction open (a blocking lock deadlocks with
-//! `CREATE INDEX CONCURRENTLY`).
+//! PostgreSQL through the `postgres` crate, on a connection the engine opens or on an
+//! application's own `postgres::Client`. The migration lock is a session-level
+//! `pg_try_advisory_lock` on the migrating session, polled with backoff outside any transaction
+//! (a blocking lock taken in a transaction deadlocks with `CREATE INDEX CONCURRENTLY`); held by
+//! the session that runs the statements, it stays held until the server has finished the last
+//! of them, even when the client died first.
+//!
+//! The `postgres` client blocks on a tokio runtime of its own, which tokio forbids on a thread
+//! that drives async tasks: there, every call (and closing the connection) runs on a scoped
+//! thread of its own, so the engine works from async code too.
 
 use std::time::{Duration, Instant};
 
@@ -11,18 +17,41 @@ use postgres::{Client, Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tls::{self, Tls, TlsMode};
-use super::{Backend, BackendError, BatchError, ConnectOptions, Row, Value, join_statements};
+use super::{
+    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, Session, Value,
+    join_statements,
+};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
 /// A PostgreSQL database.
-pub struct Postgres {
-    client: Client,
-    config: Config,
-    connector: Option<MakeRustlsConnect>,
+pub struct Postgres<'c> {
+    /// `None` only while being dropped.
+    client: Option<Conn<'c, Client>>,
     target: String,
     database: String,
-    lock: Option<(Client, i64)>,
+    lock: Option<i64>,
+}
+
+impl Drop for Postgres<'_> {
+    fn drop(&mut self) {
+        if let Some(Conn::Owned(client)) = self.client.take() {
+            // Closing a client blocks on its runtime too.
+            blocking(move || drop(client));
+        }
+    }
+}
+
+/// Runs `f`, which may block on the `postgres` client's runtime: here, or, on a thread inside a
+/// tokio runtime (where blocking on another runtime panics), on a scoped thread of its own.
+fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 fn db_err(e: postgres::Error) -> BackendError {
@@ -32,9 +61,9 @@ fn db_err(e: postgres::Error) -> BackendError {
     }
 }
 
-impl Postgres {
+impl Postgres<'static> {
     /// Connects to the server and database `url` names.
-    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Postgres, BackendError> {
+    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
         let mut config = Config::new();
         let socket = url.option("host");
         match (socket, &url.host) {
@@ -79,13 +108,29 @@ impl Postgres {
             _ => SslMode::Require,
         });
         let connector = tls.1;
-        let client = connect(&config, &connector, &target)?;
+        let client = blocking(|| connect(&config, &connector, &target))?;
         Ok(Postgres {
-            client,
-            config,
-            connector,
+            client: Some(Conn::Owned(client)),
             target,
             database,
+            lock: None,
+        })
+    }
+}
+
+impl<'c> Postgres<'c> {
+    /// Works on an application's client, as it is (its session settings are left alone).
+    pub fn lend(client: &'c mut Client) -> Result<Self, BackendError> {
+        let row = blocking(|| client.query_one("SELECT current_database(), current_user", &[]))
+            .map_err(db_err)?;
+        let database: String = row.get(0);
+        let user: String = row.get(1);
+        Ok(Postgres {
+            target: format!(
+                "PostgreSQL database {database} as user {user} (the application's connection)"
+            ),
+            database,
+            client: Some(Conn::Lent(client)),
             lock: None,
         })
     }
@@ -140,7 +185,18 @@ fn lock_key(database: &str, table: &str) -> i64 {
     i64::from_str_radix(&digest[..15], 16).expect("hex digits")
 }
 
-impl Backend for Postgres {
+impl Postgres<'_> {
+    /// Runs `f` on the client, off any async runtime.
+    fn with<R: Send>(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send,
+    ) -> Result<R, BackendError> {
+        let client: &mut Client = self.client.as_mut().expect("open until dropped");
+        blocking(|| f(client)).map_err(db_err)
+    }
+}
+
+impl Backend for Postgres<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgresql
     }
@@ -149,15 +205,14 @@ impl Backend for Postgres {
         if self.lock.is_some() {
             return Ok(());
         }
-        let mut client = connect(&self.config, &self.connector, &self.target)?;
         let key = lock_key(&self.database, name);
         let start = Instant::now();
         let mut pause = Duration::from_millis(5);
         loop {
-            let got: bool = client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .map_err(db_err)?
-                .get(0);
+            let got: bool = self.with(|c| {
+                c.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .map(|row| row.get(0))
+            })?;
             if got {
                 break;
             }
@@ -170,45 +225,42 @@ impl Backend for Postgres {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(250));
         }
-        self.lock = Some((client, key));
+        self.lock = Some(key);
         Ok(())
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {
-        if let Some((mut client, key)) = self.lock.take() {
-            client
-                .query_one("SELECT pg_advisory_unlock($1)", &[&key])
-                .map_err(db_err)?;
+        if let Some(key) = self.lock.take() {
+            self.with(|c| c.query_one("SELECT pg_advisory_unlock($1)", &[&key]))?;
         }
         Ok(())
     }
 
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
-        let rows = self
-            .client
-            .query(
+        let rows = self.with(|c| {
+            c.query(
                 // pg_catalog rather than information_schema: the same answer, a tenth of the time.
                 "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1",
                 &[&table],
             )
-            .map_err(db_err)?;
+        })?;
         Ok(!rows.is_empty())
     }
 
     fn begin(&mut self) -> Result<(), BackendError> {
-        self.client.batch_execute("BEGIN").map_err(db_err)
+        self.run("BEGIN")
     }
 
     fn commit(&mut self) -> Result<(), BackendError> {
-        self.client.batch_execute("COMMIT").map_err(db_err)
+        self.run("COMMIT")
     }
 
     fn rollback(&mut self) -> Result<(), BackendError> {
-        self.client.batch_execute("ROLLBACK").map_err(db_err)
+        self.run("ROLLBACK")
     }
 
     fn run(&mut self, sql: &str) -> Result<(), BackendError> {
-        self.client.batch_execute(sql).map_err(db_err)
+        self.with(|c| c.batch_execute(sql))
     }
 
     fn locates_batch_failures(&self) -> bool {
@@ -217,52 +269,54 @@ impl Backend for Postgres {
 
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
         // One round trip; the server does not say which statement failed.
-        self.client
-            .batch_execute(&join_statements(statements))
-            .map_err(|e| BatchError {
-                index: None,
-                error: db_err(e),
-            })
+        let script = join_statements(statements);
+        self.run(&script)
+            .map_err(|error| BatchError { index: None, error })
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
         let owned = Self::params(params);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        self.client.execute(sql, &refs).map_err(db_err)
+        self.with(|c| c.execute(sql, &refs))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
         let owned = Self::params(params);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let rows = self.client.query(sql, &refs).map_err(db_err)?;
-        rows.iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| {
-                        let ty = row.columns()[i].type_();
-                        let value = if *ty == Type::INT8 {
-                            row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int))
-                        } else if *ty == Type::INT4 {
-                            row.try_get::<_, Option<i32>>(i)
-                                .map(|v| v.map(|n| Value::Int(n.into())))
-                        } else if *ty == Type::INT2 {
-                            row.try_get::<_, Option<i16>>(i)
-                                .map(|v| v.map(|n| Value::Int(n.into())))
-                        } else if *ty == Type::BOOL {
-                            row.try_get::<_, Option<bool>>(i)
-                                .map(|v| v.map(|b| Value::Int(b.into())))
-                        } else {
-                            row.try_get::<_, Option<String>>(i)
-                                .map(|v| v.map(Value::Text))
-                        };
-                        value.map(|v| v.unwrap_or(Value::Null)).map_err(db_err)
-                    })
-                    .collect()
-            })
-            .collect()
+        self.with(|c| c.query(sql, &refs)?.iter().map(values).collect())
     }
 
     fn placeholder(&self, n: usize) -> String {
         format!("${n}")
+    }
+}
+
+/// A row's values, integers and booleans as integers, everything else as text.
+fn values(row: &postgres::Row) -> Result<Row, postgres::Error> {
+    (0..row.len())
+        .map(|i| {
+            let ty = row.columns()[i].type_();
+            let value = if *ty == Type::INT8 {
+                row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+            } else if *ty == Type::INT4 {
+                row.try_get::<_, Option<i32>>(i)?
+                    .map(|n| Value::Int(n.into()))
+            } else if *ty == Type::INT2 {
+                row.try_get::<_, Option<i16>>(i)?
+                    .map(|n| Value::Int(n.into()))
+            } else if *ty == Type::BOOL {
+                row.try_get::<_, Option<bool>>(i)?
+                    .map(|b| Value::Int(b.into()))
+            } else {
+                row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+            };
+            Ok(value.unwrap_or(Value::Null))
+        })
+        .collect()
+}
+
+impl Database for Client {
+    fn session(&mut self) -> Result<Session<'_>, BackendError> {
+        Ok(Session::Lent(Box::new(Postgres::lend(self)?)))
     }
 }

@@ -1,5 +1,6 @@
-//! SQLite through rusqlite (bundled). The migration lock is an exclusive `flock` on a `.lock`
-//! file beside the database file.
+//! SQLite through rusqlite (bundled), on a file the engine opens or on an application's own
+//! `rusqlite::Connection`. The migration lock is an exclusive `flock` on a `.lock` file beside
+//! the database file (none for an in-memory database, which no other connection can see).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
@@ -8,24 +9,26 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 
-use super::{Backend, BackendError, ConnectOptions, Row, Value};
+use super::{Backend, BackendError, Conn, ConnectOptions, Database, Row, Session, Value};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
 /// A SQLite database file, or an in-memory database.
-pub struct Sqlite {
-    conn: Connection,
+pub struct Sqlite<'c> {
+    conn: Conn<'c, Connection>,
     lock_path: Option<PathBuf>,
     lock: Option<File>,
+    /// Foreign-key enforcement to turn back on when done (a lent connection had it on).
+    restore_foreign_keys: bool,
 }
 
 fn db_err(e: rusqlite::Error) -> BackendError {
     BackendError::Database(e.to_string())
 }
 
-impl Sqlite {
+impl Sqlite<'static> {
     /// Opens (creating if needed) the database file `url` names.
-    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Sqlite, BackendError> {
+    pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
         let (conn, lock_path) = match &url.database {
             None => (Connection::open_in_memory(), None),
             Some(path) => (
@@ -41,20 +44,67 @@ impl Sqlite {
             message: e.to_string(),
         })?;
         conn.busy_timeout(options.busy_timeout).map_err(db_err)?;
-        // SQLite's own default, which the bundled build turns on: a table rebuild drops the old
-        // table, and with enforcement on that drop deletes (or cascades to) the rows that
-        // reference it. Alembic runs migrations the same way.
-        conn.execute_batch("PRAGMA foreign_keys = OFF")
-            .map_err(db_err)?;
+        foreign_keys_off(&conn)?;
         Ok(Sqlite {
-            conn,
+            conn: Conn::Owned(conn),
             lock_path,
             lock: None,
+            restore_foreign_keys: false,
         })
     }
 }
 
-impl Backend for Sqlite {
+impl<'c> Sqlite<'c> {
+    /// Works on an application's connection: locked beside its file, foreign keys off while
+    /// migrating and back as they were afterwards; its busy timeout is left as the application
+    /// set it. Refused inside an open transaction, which migrations cannot share.
+    pub fn lend(conn: &'c mut Connection) -> Result<Self, BackendError> {
+        if !conn.is_autocommit() {
+            return Err(BackendError::Database(
+                "the SQLite connection has a transaction open: migrate it before beginning one, or after committing".into(),
+            ));
+        }
+        let enforced: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+            .map_err(db_err)?;
+        let lock_path = conn
+            .path()
+            .filter(|path| !path.is_empty())
+            .map(|path| PathBuf::from(format!("{path}.lock")));
+        foreign_keys_off(conn)?;
+        Ok(Sqlite {
+            conn: Conn::Lent(conn),
+            lock_path,
+            lock: None,
+            restore_foreign_keys: enforced == 1,
+        })
+    }
+}
+
+/// SQLite's own default, which the bundled build turns on: a table rebuild drops the old table,
+/// and with enforcement on that drop deletes (or cascades to) the rows that reference it.
+/// Alembic runs migrations the same way.
+fn foreign_keys_off(conn: &Connection) -> Result<(), BackendError> {
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(db_err)
+}
+
+impl Drop for Sqlite<'_> {
+    fn drop(&mut self) {
+        if self.restore_foreign_keys {
+            // A no-op inside a transaction: a failed step is rolled back before this runs.
+            let _ = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+        }
+    }
+}
+
+impl Database for Connection {
+    fn session(&mut self) -> Result<Session<'_>, BackendError> {
+        Ok(Session::Lent(Box::new(Sqlite::lend(self)?)))
+    }
+}
+
+impl Backend for Sqlite<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
