@@ -19,10 +19,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use quark_migrate::checksum::upgrade_checksum;
-use quark_migrate::revision::Dialect;
+use quark_migrate::build::Summary;
+use quark_migrate::revision::{Dialect, Direction};
 use quark_migrate::source::{SourceFile, build_map};
-use quark_migrate::{EmbeddedFile, Migrations, Summary};
+use quark_migrate::{EmbeddedFile, Migrations};
 
 const PG: &str = "postgresql://postgres@127.0.0.1:5432";
 const MY: &str = "mysql://root@127.0.0.1:3306";
@@ -76,7 +76,7 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                 summary: Some(Summary {
                     id: leak(rev.id.clone()),
                     head: map.is_head(&rev.id),
-                    checksums: Dialect::ALL.map(|d| upgrade_checksum(rev, d).map(leak)),
+                    checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
                 }),
                 code: None,
             }

@@ -12,11 +12,10 @@ use std::process::{Command, Output};
 
 use quark_db_manage::{MIGRATIONS, SCHEMA};
 use quark_migrate::backend::Backend;
+use quark_migrate::backend::DatabaseUrl;
 use quark_migrate::migrator::Migrator;
 use quark_migrate::revision::{Dialect, RevisionMap};
-use quark_migrate::schema::{self, Schema, declared};
-use quark_migrate::store::{DEFAULT_VERSION_TABLE, Store};
-use quark_migrate::url::DatabaseUrl;
+use quark_migrate::schema::{self, DeclaredFile, Schema};
 use quark_migrate::{Migrations, SchemaFile, source};
 use support::{BIN, Target};
 
@@ -43,8 +42,8 @@ impl Repo {
         source::build_map(&files).unwrap_or_else(|e| panic!("the build would fail:\n{e}"))
     }
 
-    fn declared(&self) -> Vec<declared::DeclaredFile> {
-        declared::read_dir(&self.migrations().join("schema"), "migrations/schema").unwrap()
+    fn declared(&self) -> Vec<DeclaredFile> {
+        schema::read_declared(&self.migrations().join("schema"), "migrations/schema").unwrap()
     }
 
     /// Makes `edit` to the declared schema.
@@ -118,7 +117,7 @@ fn migrator(map: &RevisionMap) -> Migrator<'_> {
     let code = MIGRATIONS
         .iter()
         .filter_map(|f| Some((f.summary?.id.to_string(), f.code?)));
-    Migrator::new(map, Store::new(DEFAULT_VERSION_TABLE).unwrap()).code(code)
+    Migrator::new(map).code(code)
 }
 
 fn schema_of(db: &mut dyn Backend) -> Schema {

@@ -630,7 +630,7 @@ fn quiet_verbose_and_in_memory_databases() {
 fn lock_timeout_and_no_lock() {
     use quark_migrate::backend::{self, ConnectOptions};
     let db = Db::new();
-    let url = quark_migrate::url::DatabaseUrl::parse(&db.url()).unwrap();
+    let url = quark_migrate::backend::DatabaseUrl::parse(&db.url()).unwrap();
     let mut holder = backend::connect(&url, &ConnectOptions::default()).unwrap();
     holder
         .lock("alembic_version", std::time::Duration::from_secs(1))

@@ -2,11 +2,10 @@
 
 use std::path::Path;
 
+use quark_migrate::backend::DatabaseUrl;
 use quark_migrate::backend::{self, Backend, ConnectOptions};
-use quark_migrate::migrator::Migrator;
+use quark_migrate::migrator::{Migrator, Operation, Outcome};
 use quark_migrate::revision::RevisionMap;
-use quark_migrate::store::Store;
-use quark_migrate::url::DatabaseUrl;
 use quark_migrate::{Error, source};
 
 fn write_chain(dir: &Path, files: &[(impl AsRef<str>, impl AsRef<str>)]) -> RevisionMap {
@@ -69,7 +68,7 @@ fn a_failing_revision_rolls_back_and_names_file_statement_and_message() {
         ],
     );
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let err = m
         .upgrade(db.as_mut(), &"head".parse().unwrap())
         .unwrap_err();
@@ -82,6 +81,8 @@ fn a_failing_revision_rolls_back_and_names_file_statement_and_message() {
     );
     assert_eq!(f.path, "migrations/b2_x.sql");
     assert!(f.message.contains("no such table: t_missing"));
+    let driver = driver_error(&err).expect("the driver's error is kept as the source");
+    assert!(driver.to_string().contains("no such table: t_missing"));
     let text = err.to_string();
     assert!(text.contains("upgrade of b2 failed at statement 3 of 3 (migrations/b2_x.sql:9): INSERT INTO t_missing VALUES (2): no such table: t_missing"), "{text}");
     assert!(
@@ -91,11 +92,10 @@ fn a_failing_revision_rolls_back_and_names_file_statement_and_message() {
     assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
     assert_eq!(tables(db.as_mut()), ["t_a"], "t_b was rolled back");
     let failed = m
-        .store()
         .history(db.as_mut())
         .unwrap()
         .into_iter()
-        .find(|e| e.outcome == "failed")
+        .find(|e| e.outcome == Outcome::Failed)
         .unwrap();
     assert_eq!(
         (
@@ -122,7 +122,7 @@ fn non_transactional_revision_reports_what_took_effect() {
     let map = write_chain(dir.path(), &files);
     assert!(!map.get("b2").unwrap().transactional);
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     // VACUUM cannot run inside a transaction: it succeeds only because b2 runs outside one.
     m.upgrade(db.as_mut(), &"b2".parse().unwrap()).unwrap();
     assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
@@ -148,7 +148,7 @@ fn a_failing_non_transactional_revision_says_which_statements_took_effect() {
     )];
     let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let err = m
         .upgrade(db.as_mut(), &"head".parse().unwrap())
         .unwrap_err();
@@ -174,7 +174,7 @@ fn branches_merge_and_label_targets() {
     ];
     let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     m.upgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();
     m.upgrade(db.as_mut(), &"b1".parse().unwrap()).unwrap();
     assert_eq!(
@@ -210,7 +210,7 @@ fn irreversible_downgrade_is_refused_before_anything_runs() {
         ],
     );
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
     let err = m
         .downgrade(db.as_mut(), &"base".parse().unwrap())
@@ -235,7 +235,7 @@ fn statements_with_semicolons_in_strings_and_triggers_run_whole() {
         &[("a1", "None", up, "DROP TABLE t_log;\nDROP TABLE t_a;")],
     );
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let report = m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
     assert_eq!(report.steps[0].statements, 5);
     let rows = db.query("SELECT x FROM t_a ORDER BY x", &[]).unwrap();
@@ -260,18 +260,21 @@ fn concurrent_migrators_wait_for_the_lock_and_apply_once() {
         for _ in 0..4 {
             s.spawn(|| {
                 let mut db = open(dir.path());
-                Migrator::new(&map, Store::new("alembic_version").unwrap())
+                Migrator::new(&map)
                     .upgrade(db.as_mut(), &"head".parse().unwrap())
                     .unwrap();
             });
         }
     });
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
-    let history = m.store().history(db.as_mut()).unwrap();
+    let history = m.history(db.as_mut()).unwrap();
     assert_eq!(
-        history.iter().filter(|e| e.direction == "upgrade").count(),
+        history
+            .iter()
+            .filter(|e| e.operation == Operation::Upgrade)
+            .count(),
         2,
         "{history:?}"
     );
@@ -294,8 +297,7 @@ fn lock_timeout_is_reported_and_the_lock_is_released_after_errors() {
         .lock("alembic_version", std::time::Duration::from_secs(1))
         .unwrap();
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
-        .lock_timeout(std::time::Duration::from_millis(200));
+    let m = Migrator::new(&map).lock_timeout(std::time::Duration::from_millis(200));
     let err = m
         .upgrade(db.as_mut(), &"head".parse().unwrap())
         .unwrap_err();
@@ -327,7 +329,7 @@ fn a_partly_applied_revision_blocks_upgrades_until_resumed_or_stamped() {
     ];
     let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let head = "head".parse().unwrap();
     let first = m.upgrade(db.as_mut(), &head).unwrap_err();
     assert!(
@@ -361,11 +363,8 @@ fn a_partly_applied_revision_blocks_upgrades_until_resumed_or_stamped() {
     assert_eq!(report.steps.len(), 1);
     assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
     assert_eq!(tables(db.as_mut()), ["t_a", "t_b", "t_c", "t_fix"]);
-    let last = m.store().history(db.as_mut()).unwrap().pop().unwrap();
-    assert_eq!(
-        (last.outcome.as_str(), last.statements_done),
-        ("success", 3)
-    );
+    let last = m.history(db.as_mut()).unwrap().pop().unwrap();
+    assert_eq!((last.outcome, last.statements_done), (Outcome::Success, 3));
 }
 
 #[test]
@@ -377,7 +376,7 @@ fn stamping_clears_an_unfinished_revision() {
     )];
     let map = write_chain(dir.path(), &files);
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let head = "head".parse().unwrap();
     m.upgrade(db.as_mut(), &head).unwrap_err();
     assert!(matches!(
@@ -452,10 +451,26 @@ fn startup_api_status_without_the_lock_then_upgrade_with_a_report() {
         "sqlite:///{}",
         dir.path().join("no/such/dir/t.db").display()
     );
-    assert!(matches!(
-        migrations.connect(&missing),
-        Err(Error::Connect { .. })
-    ));
+    let Err(err) = migrations.connect(&missing) else {
+        panic!("a directory that does not exist cannot hold a database")
+    };
+    assert!(matches!(err, Error::Connect { .. }), "{err}");
+    assert!(
+        driver_error(&err).is_some(),
+        "the driver's error is the source"
+    );
+}
+
+/// The `rusqlite` error somewhere in `err`'s chain of sources.
+fn driver_error(err: &dyn std::error::Error) -> Option<&rusqlite::Error> {
+    let mut source = err.source();
+    while let Some(e) = source {
+        if let Some(found) = e.downcast_ref::<rusqlite::Error>() {
+            return Some(found);
+        }
+        source = e.source();
+    }
+    None
 }
 
 #[test]
@@ -475,7 +490,7 @@ fn single_transaction_applies_all_or_nothing() {
         ],
     );
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).single_transaction(true);
+    let m = Migrator::new(&map).single_transaction(true);
     let err = m
         .upgrade(db.as_mut(), &"head".parse().unwrap())
         .unwrap_err();
@@ -520,7 +535,7 @@ fn single_transaction_falls_back_to_one_per_revision_for_a_non_transactional_rev
         ],
     );
     let mut db = open(dir.path());
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).single_transaction(true);
+    let m = Migrator::new(&map).single_transaction(true);
     assert!(m.upgrade(db.as_mut(), &"head".parse().unwrap()).is_err());
     assert_eq!(
         m.current(db.as_mut()).unwrap(),
@@ -535,7 +550,6 @@ mod rust_revisions {
 
     use super::*;
     use quark_migrate::backend::Value;
-    use quark_migrate::checksum::checksum;
     use quark_migrate::code::{Code, CodeError, Db};
     use quark_migrate::revision::Dialect;
 
@@ -599,7 +613,7 @@ mod rust_revisions {
         let code = map.get("b2").unwrap().code.clone().unwrap();
         assert_eq!((code.upgrade_line, code.downgrade_line), (9, Some(13)));
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+        let m = Migrator::new(&map).code([(
             "b2".to_string(),
             Code {
                 upgrade: double,
@@ -612,13 +626,15 @@ mod rust_revisions {
         let it = Some("it's ?".to_string());
         assert_eq!(t_b(db.as_mut()), [(2, it.clone()), (10, it)]);
         let entry = m
-            .store()
             .history(db.as_mut())
             .unwrap()
             .into_iter()
             .find(|e| e.revision == "b2")
             .unwrap();
-        assert_eq!(entry.checksum.as_deref(), Some(checksum(RUST_REV).as_str()));
+        let b2 = map.get("b2").unwrap();
+        let up = quark_migrate::revision::Direction::Upgrade;
+        assert_eq!(b2.checksummed_text(up, Dialect::Sqlite), Some(RUST_REV));
+        assert_eq!(entry.checksum, b2.checksum(up, Dialect::Sqlite));
         assert!(m.verify(db.as_mut()).unwrap().is_empty());
         m.downgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();
         assert!(t_b(db.as_mut()).is_empty());
@@ -630,7 +646,7 @@ mod rust_revisions {
         let dir = tempfile::tempdir().unwrap();
         let map = setup(dir.path(), RUST_REV);
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+        let m = Migrator::new(&map).code([(
             "b2".to_string(),
             Code {
                 upgrade: gives_up,
@@ -647,10 +663,10 @@ mod rust_revisions {
         );
         assert!(t_b(db.as_mut()).is_empty(), "the insert was rolled back");
         assert_eq!(m.current(db.as_mut()).unwrap(), ["a1"]);
-        let failed = m.store().history(db.as_mut()).unwrap().pop().unwrap();
+        let failed = m.history(db.as_mut()).unwrap().pop().unwrap();
         assert_eq!(
-            (failed.revision.as_str(), failed.outcome.as_str()),
-            ("b2", "failed")
+            (failed.revision.as_str(), failed.outcome),
+            ("b2", Outcome::Failed)
         );
         // A failure that took nothing into effect does not block the next upgrade.
         let m = m.code([(
@@ -674,7 +690,7 @@ mod rust_revisions {
         let dir = tempfile::tempdir().unwrap();
         let map = setup(dir.path(), RUST_REV);
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+        let m = Migrator::new(&map).code([(
             "b2".to_string(),
             Code {
                 upgrade: bad_sql,
@@ -703,7 +719,7 @@ mod rust_revisions {
             Dialect::Sqlite
         ));
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+        let m = Migrator::new(&map).code([(
             "b2".to_string(),
             Code {
                 upgrade: double,
@@ -733,7 +749,7 @@ mod rust_revisions {
         let dir = tempfile::tempdir().unwrap();
         let map = setup(dir.path(), RUST_REV);
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+        let m = Migrator::new(&map);
         let err = m
             .upgrade(db.as_mut(), &"head".parse().unwrap())
             .unwrap_err();
@@ -749,7 +765,7 @@ mod rust_revisions {
         let dir = tempfile::tempdir().unwrap();
         let map = setup(dir.path(), RUST_REV);
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).code([(
+        let m = Migrator::new(&map).code([(
             "b2".to_string(),
             Code {
                 upgrade: double,
@@ -794,15 +810,13 @@ mod rust_revisions {
         let dir = tempfile::tempdir().unwrap();
         let map = setup(dir.path(), RUST_REV);
         let mut db = open(dir.path());
-        let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
-            .single_transaction(true)
-            .code([(
-                "b2".to_string(),
-                Code {
-                    upgrade: gives_up,
-                    downgrade: None,
-                },
-            )]);
+        let m = Migrator::new(&map).single_transaction(true).code([(
+            "b2".to_string(),
+            Code {
+                upgrade: gives_up,
+                downgrade: None,
+            },
+        )]);
         let err = m
             .upgrade(db.as_mut(), &"head".parse().unwrap())
             .unwrap_err();

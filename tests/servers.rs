@@ -15,8 +15,7 @@ use quark_db_manage::MIGRATIONS;
 use quark_migrate::backend::{self, Backend};
 use quark_migrate::migrator::Migrator;
 use quark_migrate::source;
-use quark_migrate::store::Store;
-use quark_migrate::{Error, load};
+use quark_migrate::{Error, Migrations};
 
 const HEAD: &str = "c07cd8303997";
 /// The newest revision written in Rust: offline scripts start after it.
@@ -101,7 +100,7 @@ fn failing_revision(kind: Kind) {
         "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_missing VALUES (1);\n-- +downgrade\nDROP TABLE t_b;\n",
     );
     let mut db = t.db();
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let err = m
         .upgrade(db.as_mut(), &"head".parse().unwrap())
         .unwrap_err();
@@ -178,7 +177,7 @@ fn connection_errors_name_host_port_database_and_user_but_not_the_password() {
         e.contains("MySQL at 127.0.0.1:1 database nodb as user root") && !e.contains("s3cret"),
         "{e}"
     );
-    let _ = load(MIGRATIONS).unwrap();
+    Migrations::new(MIGRATIONS).unwrap().map().unwrap();
 }
 
 #[test]
@@ -190,7 +189,7 @@ fn postgres_non_transactional_revision_runs_create_index_concurrently() {
         "-- concurrent index\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n-- +upgrade\nCREATE INDEX CONCURRENTLY ix_t_a_x ON t_a (x);\n-- +downgrade\nDROP INDEX CONCURRENTLY ix_t_a_x;\n",
     );
     let mut db = t.db();
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
     assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
     assert_eq!(
@@ -214,7 +213,7 @@ fn mysql_failed_revision_is_reported_again_and_resumed_at_the_failed_statement()
         "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_fix VALUES (1);\nCREATE TABLE t_c (x INT);\n-- +downgrade\nDROP TABLE t_c;\nDROP TABLE t_b;\n",
     );
     let mut db = t.db();
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap());
+    let m = Migrator::new(&map);
     let head = "head".parse().unwrap();
     let first = m.upgrade(db.as_mut(), &head).unwrap_err();
     assert!(
@@ -479,8 +478,7 @@ fn panic_releases_the_lock(kind: Kind) {
     let map = chain_with(
         "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_panics (x INT);\n-- +downgrade\nDROP TABLE t_panics;\n",
     );
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap())
-        .lock_timeout(std::time::Duration::from_secs(2));
+    let m = Migrator::new(&map).lock_timeout(std::time::Duration::from_secs(2));
     let head = "head".parse().unwrap();
     let mut db = t.db();
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -629,7 +627,7 @@ fn postgres_single_transaction_rolls_back_every_revision_and_names_the_statement
         "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nINSERT INTO t_missing VALUES (1);\n-- +downgrade\nDROP TABLE t_b;\n",
     );
     let mut db = t.db();
-    let m = Migrator::new(&map, Store::new("alembic_version").unwrap()).single_transaction(true);
+    let m = Migrator::new(&map).single_transaction(true);
     let err = m
         .upgrade(db.as_mut(), &"head".parse().unwrap())
         .unwrap_err();

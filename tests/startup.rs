@@ -2,13 +2,13 @@
 //! parsed revisions, and the start-up check refuses what it must (SQLite).
 
 use quark_db_manage::MIGRATIONS;
-use quark_migrate::checksum::upgrade_checksum;
-use quark_migrate::revision::Dialect;
-use quark_migrate::{Error, Migrations, load};
+use quark_migrate::revision::{Dialect, Direction};
+use quark_migrate::{Error, Migrations};
 
 #[test]
 fn build_time_summaries_match_the_parsed_revisions() {
-    let map = load(MIGRATIONS).unwrap();
+    let migrations = Migrations::new(MIGRATIONS).unwrap();
+    let map = migrations.map().unwrap();
     assert_eq!(MIGRATIONS.len(), map.len());
     for file in MIGRATIONS {
         let summary = file.summary.expect("embed_migrations! writes summaries");
@@ -18,7 +18,7 @@ fn build_time_summaries_match_the_parsed_revisions() {
         for d in Dialect::ALL {
             assert_eq!(
                 summary.checksums[d.index()].map(String::from),
-                upgrade_checksum(rev, d)
+                rev.checksum(Direction::Upgrade, d)
             );
         }
     }

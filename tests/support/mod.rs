@@ -6,9 +6,9 @@
 
 use std::process::{Command, Output};
 
+use quark_migrate::backend::DatabaseUrl;
 use quark_migrate::backend::{self, Backend, ConnectOptions};
 use quark_migrate::revision::Dialect;
-use quark_migrate::url::DatabaseUrl;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
 

@@ -4,8 +4,6 @@ use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use crate::revision::{Dialect, Direction, Revision};
-
 /// SHA-256 of `sql` as lowercase hex, with a BOM removed and CRLF folded to LF.
 pub fn checksum(sql: &str) -> String {
     let sql = sql
@@ -17,13 +15,6 @@ pub fn checksum(sql: &str) -> String {
         let _ = write!(hex, "{b:02x}");
     }
     hex
-}
-
-/// The checksum recorded when `rev` is upgraded on `dialect`: that of the SQL it runs there, or
-/// of its source for a Rust revision (`None` when it has no upgrade for that dialect).
-pub fn upgrade_checksum(rev: &Revision, dialect: Dialect) -> Option<String> {
-    rev.checksummed_text(Direction::Upgrade, dialect)
-        .map(checksum)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 
 use thiserror::Error;
 
-use crate::backend::{Backend, BackendError, Row, Value};
+pub use crate::backend::{Row, Value};
+
+use crate::backend::{Backend, BackendError};
 use crate::revision::Dialect;
 
 /// The signature of a Rust revision's `upgrade` and `downgrade` functions.
@@ -25,14 +27,14 @@ pub struct Code {
 #[derive(Debug, Error)]
 pub enum CodeError {
     /// A statement sent through [`Db`] failed.
-    #[error("statement {number} failed: {message}\n    {sql}")]
+    #[error("statement {number} failed: {source}\n    {sql}")]
     Statement {
         /// Which statement of the revision it was (1-based).
         number: usize,
         /// Its SQL as sent.
         sql: String,
-        /// The database's message.
-        message: String,
+        /// What the database said.
+        source: BackendError,
     },
     /// The revision's own code gave up.
     #[error("{0}")]
@@ -90,10 +92,10 @@ impl<'a> Db<'a> {
 
     fn checked<T>(&mut self, sql: String, result: Result<T, BackendError>) -> Result<T, CodeError> {
         self.statements += 1;
-        result.map_err(|e| CodeError::Statement {
+        result.map_err(|source| CodeError::Statement {
             number: self.statements,
             sql,
-            message: e.to_string(),
+            source,
         })
     }
 

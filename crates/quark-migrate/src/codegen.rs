@@ -6,8 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::checksum::upgrade_checksum;
-use crate::revision::Dialect;
+use crate::revision::{Dialect, Direction};
 use crate::source::{build_map, file_names, is_schema_file, read_dir};
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
@@ -84,7 +83,7 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
         }
         let checksums: Vec<String> = Dialect::ALL
             .iter()
-            .map(|d| match upgrade_checksum(rev, *d) {
+            .map(|d| match rev.checksum(Direction::Upgrade, *d) {
                 Some(sum) => format!("Some({sum:?})"),
                 None => "None".to_string(),
             })
@@ -103,7 +102,7 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
         };
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,

@@ -1,14 +1,20 @@
-//! The library's error type: every way a migration command can fail.
+//! Every way a command can fail: [`Error`], the details its variants carry, and the errors of
+//! the engine's parts that it wraps.
+
+use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::backend::BackendError;
-use crate::code::CodeError;
-use crate::plan::{PlanError, describe};
-use crate::revision::{Direction, FileError, GraphError, TargetError};
-use crate::schema::SchemaError;
-use crate::store::TableNameError;
-use crate::url::UrlError;
+pub use crate::backend::{BackendError, Cause};
+pub use crate::code::CodeError;
+pub use crate::plan::PlanError;
+pub use crate::revision::{FileError, GraphError, TargetError};
+pub use crate::schema::SchemaError;
+pub use crate::store::{HistoryEntry, TableNameError};
+pub use crate::url::UrlError;
+
+use crate::plan::describe;
+use crate::revision::Direction;
 
 /// An applied revision whose SQL changed after it was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +30,8 @@ pub struct Drift {
 }
 
 /// A revision that failed part-way, and where that left the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Error)]
+#[error("{}", failure_message(self))]
 pub struct StepFailure {
     /// The revision.
     pub revision: String,
@@ -42,6 +49,9 @@ pub struct StepFailure {
     pub sql: String,
     /// The database's message.
     pub message: String,
+    /// The driver's error.
+    #[source]
+    pub source: Option<Arc<BackendError>>,
     /// Statements that took effect despite the failure (outside a transaction).
     pub took_effect: usize,
     /// The version table after the failure.
@@ -49,7 +59,11 @@ pub struct StepFailure {
 }
 
 /// A Rust revision that failed: where, and what its code or the database said.
-#[derive(Debug)]
+#[derive(Debug, Error)]
+#[error(
+    "{} of {} failed in its Rust code ({}:{}): {}; the database is left at {}, nothing of this {} took effect",
+    direction.name(), revision, path, line, error, describe(left_at), direction.name()
+)]
 pub struct CodeFailure {
     /// The revision.
     pub revision: String,
@@ -60,6 +74,7 @@ pub struct CodeFailure {
     /// File line of the function that failed.
     pub line: usize,
     /// What went wrong.
+    #[source]
     pub error: CodeError,
     /// The version table after the failure.
     pub left_at: Vec<String>,
@@ -67,6 +82,7 @@ pub struct CodeFailure {
 
 /// Everything that can go wrong.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The database URL.
     #[error(transparent)]
@@ -78,6 +94,9 @@ pub enum Error {
         target: String,
         /// The driver's message.
         message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
     },
     /// Another migration held the lock for longer than the lock timeout.
     #[error(
@@ -124,13 +143,10 @@ pub enum Error {
     )]
     Drift(Vec<Drift>),
     /// A revision failed.
-    #[error("{}", failure_message(.0))]
+    #[error(transparent)]
     StepFailed(Box<StepFailure>),
     /// A revision written in Rust failed; its transaction was rolled back.
-    #[error(
-        "{} of {} failed in its Rust code ({}:{}): {}; the database is left at {}, nothing of this {} took effect",
-        .0.direction.name(), .0.revision, .0.path, .0.line, .0.error, describe(&.0.left_at), .0.direction.name()
-    )]
+    #[error(transparent)]
     CodeFailed(Box<CodeFailure>),
     /// A revision written in Rust whose code this program does not contain.
     #[error(
@@ -157,7 +173,7 @@ pub enum Error {
     },
     /// A revision stopped part-way earlier, with some of its statements in effect.
     #[error("{}", unfinished_message(.0))]
-    Unfinished(Box<crate::store::HistoryEntry>),
+    Unfinished(Box<HistoryEntry>),
     /// The declared schema is missing, unreadable, or refused by the database.
     #[error(transparent)]
     Schema(#[from] SchemaError),
@@ -166,7 +182,15 @@ pub enum Error {
 impl From<BackendError> for Error {
     fn from(e: BackendError) -> Error {
         match e {
-            BackendError::Connect { target, message } => Error::Connect { target, message },
+            BackendError::Connect {
+                target,
+                message,
+                source,
+            } => Error::Connect {
+                target,
+                message,
+                source,
+            },
             BackendError::LockTimeout { target, waited } => Error::LockTimeout { target, waited },
             other => Error::Backend(other),
         }
@@ -204,7 +228,7 @@ fn condensed(sql: &str) -> String {
     }
 }
 
-fn unfinished_message(e: &crate::store::HistoryEntry) -> String {
+fn unfinished_message(e: &HistoryEntry) -> String {
     let why = match &e.error {
         Some(error) => format!(
             "failed at statement {} of {}: {}",
@@ -225,7 +249,7 @@ fn unfinished_message(e: &crate::store::HistoryEntry) -> String {
     };
     format!(
         "the {} of revision {} started at {} did not finish: it {why}; {effect}. Repair the database, then run `upgrade --resume` to continue at statement {}, or `stamp` the revision the database now matches",
-        e.direction,
+        e.operation,
         e.revision,
         e.applied_at,
         e.statements_done + 1

@@ -1,29 +1,30 @@
-//! # quark-db-manage
+//! # quark-migrate
 //!
-//! Alembic-style database migrations compiled into your binary.
-//!
-//! Revisions live in `migrations/<revision>_<slug>.sql`, each naming the revision it revises.
-//! At build time the whole chain is parsed and validated (a broken chain is a build error naming
-//! the file and line) and embedded, so the binary migrates its database with no file beside it.
-//! The version table is Alembic's own `alembic_version`, so a database that Alembic migrated is
+//! Alembic-style database migrations compiled into your binary: a graph of revisions, each
+//! naming the revision it revises, with `upgrade`, `downgrade`, `stamp`, `history`, branches and
+//! merges, and Alembic's own `alembic_version` table, so a database that Alembic migrated is
 //! picked up as it is.
 //!
-//! Data flows one way: files ([`source`]) → parsed revisions and their graph ([`revision`]) →
-//! a plan ([`plan`]) → a database ([`backend`]), driven by the [`migrator`].
+//! Revisions live in `migrations/<revision>_<slug>.sql` (or `.rs`, for data migrations written in
+//! Rust). At build time the whole graph is parsed and validated — a broken chain is a build error
+//! naming the file and line — and embedded, so the binary migrates its database with no file
+//! beside it, on start-up through this library or through the mountable command line
+//! ([`cli`], feature `cli`).
 //!
 //! ## In your application
 //!
-//! Keep your revisions in `migrations/` beside your `Cargo.toml` and depend on this crate twice:
+//! Keep your revisions in `migrations/` beside your `Cargo.toml` and depend on this crate twice,
+//! with the driver you use (`sqlite`, `postgres`, `mysql`):
 //!
 //! ```toml
 //! [dependencies]
-//! quark-db-manage = { version = "0.1", default-features = false, features = ["sqlite"] }
+//! quark-migrate = { version = "0.1", default-features = false, features = ["sqlite"] }
 //!
 //! [build-dependencies]
-//! quark-db-manage = { version = "0.1", default-features = false }
+//! quark-migrate = { version = "0.1", default-features = false }
 //! ```
 //!
-//! Your `build.rs` validates and embeds them, with the same `file:line` errors as ours:
+//! Your `build.rs` validates and embeds them, with `file:line` errors:
 //!
 //! ```no_run
 //! fn main() {
@@ -34,8 +35,9 @@
 //! }
 //! ```
 //!
-//! and one line gets the embedded set; [`Migrations`] applies it on start-up, under the lock,
-//! and reports what ran:
+//! and [`Migrations`] applies them on start-up, under the migration lock, to the connection your
+//! application already holds (any [`Database`]: `rusqlite::Connection`, in memory too,
+//! `postgres::Client`, `mysql::Conn`, `mysql::PooledConn`) or to a URL:
 //!
 //! ```no_run
 //! use quark_migrate::{EmbeddedFile, Error, Migrations};
@@ -43,114 +45,105 @@
 //! # static MIGRATIONS: &[EmbeddedFile] = &[];
 //! // static MIGRATIONS: &[EmbeddedFile] = quark_migrate::embed_migrations!();
 //!
-//! fn main() -> Result<(), Error> {
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let mut conn = rusqlite::Connection::open("/var/lib/app/app.db")?;
 //!     let migrations = Migrations::new(MIGRATIONS)?;
-//!     let mut db = migrations.connect("sqlite:////var/lib/app/app.db")?;
-//!     let status = migrations.status(db.as_mut())?; // no lock taken
-//!     if !status.is_up_to_date() {
-//!         match migrations.upgrade(db.as_mut()) {
-//!             Ok(report) => {
-//!                 for step in &report.steps {
-//!                     log::info!("applied {} in {:?}", step.revision, step.duration);
-//!                 }
+//!     match migrations.upgrade(&mut conn) {
+//!         Ok(report) => {
+//!             for step in &report.steps {
+//!                 log::info!("applied {} in {:?}", step.revision, step.duration);
 //!             }
-//!             Err(Error::LockTimeout { .. }) => return Ok(()), // another instance is migrating
-//!             Err(e) => return Err(e),
 //!         }
+//!         // Another instance is migrating: it will bring the schema to head.
+//!         Err(Error::LockTimeout { .. }) => {}
+//!         Err(e) => return Err(e.into()),
 //!     }
+//!     // ... the application goes on with `conn`.
 //!     Ok(())
 //! }
 //! ```
 //!
-//! Log lines go through the [`log`] facade under the target `quark.migration`, so your logger
-//! shows them. [`cli::DbArgs`] mounts every subcommand in your own command line (`app db
-//! upgrade head`); `examples/appliance` is a complete application built this way.
+//! A start against a database already at head is checked with two small queries against facts
+//! the build computed; [`Migrations::status`] tells where a database stands without taking the
+//! lock.
+//!
+//! ## In an async service
+//!
+//! Every call works from async code (the `postgres` driver's blocking work is moved off the
+//! threads that drive async tasks). With the `tokio` feature, the `async fn` forms run the
+//! whole migration on tokio's blocking threads:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn start() -> Result<(), quark_migrate::Error> {
+//! use quark_migrate::{EmbeddedFile, Migrations};
+//!
+//! # static MIGRATIONS: &[EmbeddedFile] = &[];
+//! // static MIGRATIONS: &[EmbeddedFile] = quark_migrate::embed_migrations!();
+//!
+//! let report = Migrations::new(MIGRATIONS)?
+//!     .migrate_async("postgresql://app@db.internal/app")
+//!     .await?;
+//! log::info!("schema at {:?}", report.after);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What else is here
+//!
+//! Log lines go through the [`log`] facade under the target [`LOG_TARGET`]. Errors are one
+//! typed enum, [`Error`], with the driver's own error as its source. [`code`] is what a
+//! revision written in Rust works with. The rest serves tools built on the engine, the command
+//! line first: [`migrator`] (every command over a revision graph), [`revision`] (the graph,
+//! pure), [`source`] (revision files on disk), [`backend`] (the drivers and the trait they
+//! implement), [`schema`] (the declared schema, `check` and autogenerate).
+//!
+//! Data flows one way: files ([`source`]) → parsed revisions and their graph ([`revision`]) →
+//! a plan → a database ([`backend`]), driven by the [`migrator`].
 
+#![warn(missing_docs)]
 // The examples above show whole `build.rs` and `main.rs` files, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
 
 extern crate self as quark_migrate;
 
 pub mod backend;
-pub mod checksum;
+mod checksum;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod code;
 mod codegen;
+mod embed;
 pub mod error;
+mod migrations;
 pub mod migrator;
-pub mod plan;
+mod plan;
 pub mod revision;
-pub mod scaffold;
+#[cfg(feature = "cli")]
+mod scaffold;
 pub mod schema;
 pub mod source;
-pub mod startup;
-pub mod store;
-pub mod url;
+mod store;
+mod url;
 
+pub use backend::{Database, Session};
+pub use embed::{EmbeddedFile, SchemaFile};
 pub use error::Error;
+pub use migrations::{Migrations, Status};
+pub use migrator::{Report, StepReport};
+
+pub(crate) use embed::load;
 
 /// The log target of every line the engine logs (`Running upgrade ...`).
 pub const LOG_TARGET: &str = "quark.migration";
-pub use backend::{Database, Session};
-pub use migrator::{Report, StepReport};
-pub use startup::{Migrations, Status};
-
-use revision::{GraphError, RevisionMap};
-
-/// One migration file embedded at build time.
-#[derive(Debug, Clone, Copy)]
-pub struct EmbeddedFile {
-    /// The path shown in messages, e.g. `migrations/1284c81cf727_x.sql`.
-    pub path: &'static str,
-    /// The file's text.
-    pub source: &'static str,
-    /// What build.rs read from the file, so a start-up at head needs no parsing (absent for
-    /// files embedded by hand).
-    pub summary: Option<Summary>,
-    /// The compiled functions of a revision written in Rust.
-    pub code: Option<code::Code>,
-}
-
-/// The facts about one embedded revision that a start-up check needs, computed at build time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
-    /// The revision id.
-    pub id: &'static str,
-    /// Whether it is a head of the embedded graph.
-    pub head: bool,
-    /// The checksum of its upgrade SQL per dialect, in [`revision::Dialect::ALL`] order.
-    pub checksums: [Option<&'static str>; 3],
-}
-
-/// One file of the declared schema (`migrations/schema/*.sql`) embedded at build time.
-#[derive(Debug, Clone, Copy)]
-pub struct SchemaFile {
-    /// The path shown in messages, e.g. `migrations/schema/quark.sql`.
-    pub path: &'static str,
-    /// The file's text.
-    pub source: &'static str,
-}
-
-impl SchemaFile {
-    /// The embedded files as declared-schema files.
-    pub fn declared(files: &[SchemaFile]) -> Vec<schema::DeclaredFile> {
-        files
-            .iter()
-            .map(|f| schema::DeclaredFile {
-                path: f.path.to_string(),
-                text: f.source.to_string(),
-            })
-            .collect()
-    }
-}
 
 /// Build-script support: validate and embed a migrations directory.
 pub mod build {
     pub use crate::codegen::embed_migrations;
+    pub use crate::embed::Summary;
 }
 
-/// Expands to the `&'static [EmbeddedFile]` that `build::embed_migrations` generated.
+/// Expands to the `&'static [EmbeddedFile]` that [`build::embed_migrations`] generated.
 #[macro_export]
 macro_rules! embed_migrations {
     () => {
@@ -159,23 +152,10 @@ macro_rules! embed_migrations {
 }
 
 /// Expands to the `&'static [SchemaFile]` of the declared schema that
-/// `build::embed_migrations` found in `migrations/schema/` (empty when there is none).
+/// [`build::embed_migrations`] found in `migrations/schema/` (empty when there is none).
 #[macro_export]
 macro_rules! embed_schema {
     () => {
         include!(concat!(env!("OUT_DIR"), "/quark_migrate_schema.rs"))
     };
-}
-
-/// Parses embedded files into a validated revision graph.
-pub fn load(files: &[EmbeddedFile]) -> Result<RevisionMap, GraphError> {
-    let files: Vec<source::SourceFile> = files
-        .iter()
-        .map(|f| source::SourceFile {
-            path: f.path.to_string(),
-            name: f.path.rsplit('/').next().unwrap_or(f.path).to_string(),
-            text: f.source.to_string(),
-        })
-        .collect();
-    source::build_map(&files)
 }

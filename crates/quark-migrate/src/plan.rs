@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::revision::{Dialect, Direction, Range, Revision, RevisionMap, Target, TargetError};
+use crate::revision::{Dialect, Direction, Revision, RevisionMap, Target, TargetError};
 
 /// One revision to run, and the version table before and after it.
 #[derive(Debug, Clone)]
@@ -146,10 +146,11 @@ pub fn resolve(
 
 /// The revisions of `range`, newest first: descendants of its lower end that are ancestors of
 /// its upper end (open ends: base and the heads); `current` answers `current`.
+#[cfg(feature = "cli")]
 pub fn history<'m>(
     map: &'m RevisionMap,
     current: &[String],
-    range: &Range,
+    range: &crate::revision::Range,
 ) -> Result<Vec<&'m Revision>, TargetError> {
     let lower = match &range.from {
         None | Some(Target::Base) => vec![true; map.len()],

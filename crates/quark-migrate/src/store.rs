@@ -1,10 +1,55 @@
 //! The version table (Alembic's `alembic_version`) and the history table beside it.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use crate::backend::{Backend, BackendError, Value};
+use crate::revision::Direction;
+
+/// What a history row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// A revision applied.
+    Upgrade,
+    /// A revision reverted.
+    Downgrade,
+    /// The version table set without running SQL.
+    Stamp,
+}
+
+impl Operation {
+    /// The name stored in the history table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Upgrade => "upgrade",
+            Operation::Downgrade => "downgrade",
+            Operation::Stamp => "stamp",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Operation> {
+        [Operation::Upgrade, Operation::Downgrade, Operation::Stamp]
+            .into_iter()
+            .find(|o| o.name() == name)
+    }
+}
+
+impl From<Direction> for Operation {
+    fn from(d: Direction) -> Operation {
+        match d {
+            Direction::Upgrade => Operation::Upgrade,
+            Direction::Downgrade => Operation::Downgrade,
+        }
+    }
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// How a history row ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,34 +63,41 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn name(self) -> &'static str {
+    /// The name stored in the history table.
+    pub fn name(self) -> &'static str {
         match self {
             Outcome::Success => "success",
             Outcome::Failed => "failed",
             Outcome::InProgress => "in_progress",
         }
     }
+
+    fn from_name(name: &str) -> Option<Outcome> {
+        [Outcome::Success, Outcome::Failed, Outcome::InProgress]
+            .into_iter()
+            .find(|o| o.name() == name)
+    }
 }
 
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
-    /// The revision.
+    /// The revision (`base` for a stamp to base).
     pub revision: String,
-    /// `upgrade`, `downgrade` or `stamp`.
-    pub direction: String,
-    /// SHA-256 of the SQL that ran, when SQL ran.
+    /// What ran.
+    pub operation: Operation,
+    /// SHA-256 of the SQL (or Rust source) that ran, when something ran.
     pub checksum: Option<String>,
     /// When the step started, RFC 3339 UTC.
     pub applied_at: String,
     /// How long it took.
-    pub duration_ms: i64,
+    pub duration: Duration,
     /// How it ended.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Statements in the step.
-    pub statements: i64,
+    pub statements: usize,
     /// Statements that completed.
-    pub statements_done: i64,
+    pub statements_done: usize,
     /// The error, for a failed step.
     pub error: Option<String>,
 }
@@ -64,11 +116,27 @@ pub struct Store {
     history_table: String,
 }
 
+/// A count as the history table stores it.
+fn count(n: usize) -> Value {
+    Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// A duration as the history table stores it, in milliseconds.
+fn millis(d: Duration) -> Value {
+    Value::Int(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The history columns every read selects, in the order `entry_from_row` expects.
 const HISTORY_COLUMNS: &str = "revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error";
 
 /// The default version table, shared with Alembic.
 pub const DEFAULT_VERSION_TABLE: &str = "alembic_version";
+
+impl Default for Store {
+    fn default() -> Store {
+        Store::new(DEFAULT_VERSION_TABLE).expect("the default table name is valid")
+    }
+}
 
 impl Store {
     /// A store using `version_table` and `<version_table>_history`.
@@ -212,13 +280,13 @@ impl Store {
         );
         let params = [
             e.revision.as_str().into(),
-            e.direction.as_str().into(),
+            e.operation.name().into(),
             e.checksum.as_deref().into(),
             e.applied_at.as_str().into(),
-            e.duration_ms.into(),
-            e.outcome.as_str().into(),
-            e.statements.into(),
-            e.statements_done.into(),
+            millis(e.duration),
+            e.outcome.name().into(),
+            count(e.statements),
+            count(e.statements_done),
             e.error.as_deref().into(),
         ];
         db.execute(&sql, &params).map(|_| ())
@@ -233,11 +301,10 @@ impl Store {
             "SELECT {HISTORY_COLUMNS} FROM {} ORDER BY id",
             db.quote(&self.history_table)
         );
-        Ok(db
-            .query(&sql, &[])?
+        db.query(&sql, &[])?
             .iter()
             .map(|r| entry_from_row(r))
-            .collect())
+            .collect()
     }
 
     /// The newest history row, if any.
@@ -249,7 +316,10 @@ impl Store {
             "SELECT {HISTORY_COLUMNS} FROM {} ORDER BY id DESC LIMIT 1",
             db.quote(&self.history_table)
         );
-        Ok(db.query(&sql, &[])?.first().map(|r| entry_from_row(r)))
+        db.query(&sql, &[])?
+            .first()
+            .map(|r| entry_from_row(r))
+            .transpose()
     }
 
     /// Updates the in-progress row of `e.revision` with `e`'s outcome, progress, duration and error.
@@ -266,9 +336,9 @@ impl Store {
             p[5]
         );
         let params = [
-            e.outcome.as_str().into(),
-            e.statements_done.into(),
-            e.duration_ms.into(),
+            e.outcome.name().into(),
+            count(e.statements_done),
+            millis(e.duration),
             e.error.as_deref().into(),
             e.revision.as_str().into(),
             Outcome::InProgress.name().into(),
@@ -290,7 +360,13 @@ impl Store {
             db.placeholder(1),
             db.placeholder(2)
         );
-        let rows = db.query(&sql, &["upgrade".into(), Outcome::Success.name().into()])?;
+        let rows = db.query(
+            &sql,
+            &[
+                Operation::Upgrade.name().into(),
+                Outcome::Success.name().into(),
+            ],
+        )?;
         Ok(rows
             .into_iter()
             .filter_map(|r| Some((r[0].as_text()?.to_string(), r[1].as_text()?.to_string())))
@@ -316,8 +392,8 @@ impl Store {
         for row in rows {
             let [_, revision, checksum, direction, outcome]: [Value; 5] = row
                 .try_into()
-                .map_err(|_| BackendError::Database(format!("{sql}: expected 5 columns")))?;
-            if direction.as_text() == Some("upgrade")
+                .map_err(|_| BackendError::message(format!("{sql}: expected 5 columns")))?;
+            if direction.as_text() == Some(Operation::Upgrade.name())
                 && outcome.as_text() == Some(Outcome::Success.name())
                 && let (Value::Text(revision), Value::Text(checksum)) = (revision, checksum)
             {
@@ -330,45 +406,56 @@ impl Store {
     /// A history entry for a step that starts now.
     pub fn entry(
         revision: &str,
-        direction: &str,
+        operation: Operation,
         checksum: Option<String>,
         statements: usize,
     ) -> HistoryEntry {
         HistoryEntry {
             revision: revision.to_string(),
-            direction: direction.to_string(),
+            operation,
             checksum,
             applied_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
-            duration_ms: 0,
-            outcome: Outcome::Success.name().to_string(),
-            statements: statements as i64,
+            duration: Duration::ZERO,
+            outcome: Outcome::Success,
+            statements,
             statements_done: 0,
             error: None,
         }
     }
 }
 
-fn entry_from_row(r: &[Value]) -> HistoryEntry {
+/// A history row as [`HISTORY_COLUMNS`] select it.
+fn entry_from_row(r: &[Value]) -> Result<HistoryEntry, BackendError> {
     let text = |v: &Value| v.as_text().map(String::from);
-    HistoryEntry {
-        revision: text(&r[0]).unwrap_or_default(),
-        direction: text(&r[1]).unwrap_or_default(),
+    let count = |v: &Value| usize::try_from(v.as_int().unwrap_or(0)).unwrap_or(0);
+    let revision = text(&r[0]).unwrap_or_default();
+    let unknown = |what: &str, value: Option<String>| {
+        BackendError::message(format!(
+            "the history row of {revision} has an unknown {what} '{}': it was written by a newer version of this tool",
+            value.unwrap_or_default()
+        ))
+    };
+    Ok(HistoryEntry {
+        operation: Operation::from_name(r[1].as_text().unwrap_or_default())
+            .ok_or_else(|| unknown("direction", text(&r[1])))?,
+        outcome: Outcome::from_name(r[5].as_text().unwrap_or_default())
+            .ok_or_else(|| unknown("outcome", text(&r[5])))?,
         checksum: text(&r[2]),
         applied_at: text(&r[3]).unwrap_or_default(),
-        duration_ms: r[4].as_int().unwrap_or(0),
-        outcome: text(&r[5]).unwrap_or_default(),
-        statements: r[6].as_int().unwrap_or(0),
-        statements_done: r[7].as_int().unwrap_or(0),
+        duration: Duration::from_millis(u64::try_from(r[4].as_int().unwrap_or(0)).unwrap_or(0)),
+        statements: count(&r[6]),
+        statements_done: count(&r[7]),
         error: text(&r[8]),
-    }
+        revision,
+    })
 }
 
 impl HistoryEntry {
     /// Whether this row is a step that stopped part-way with some of its statements in effect
     /// (or that never finished), so the database may match no revision.
     pub fn is_unfinished(&self) -> bool {
-        self.outcome == Outcome::InProgress.name()
-            || (self.outcome == Outcome::Failed.name() && self.statements_done > 0)
+        self.outcome == Outcome::InProgress
+            || (self.outcome == Outcome::Failed && self.statements_done > 0)
     }
 
     /// Marks the entry finished with `outcome` after `done` statements.
@@ -376,12 +463,12 @@ impl HistoryEntry {
         &mut self,
         outcome: Outcome,
         done: usize,
-        started: std::time::Instant,
+        started: Instant,
         error: Option<String>,
     ) {
-        self.outcome = outcome.name().to_string();
-        self.statements_done = done as i64;
-        self.duration_ms = started.elapsed().as_millis() as i64;
+        self.outcome = outcome;
+        self.statements_done = done;
+        self.duration = started.elapsed();
         self.error = error;
     }
 }

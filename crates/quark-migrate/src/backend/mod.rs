@@ -7,18 +7,18 @@
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
-pub mod script;
+pub(crate) mod script;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub mod tls;
+mod tls;
 
 use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::revision::Dialect;
-use crate::url::DatabaseUrl;
+pub use crate::url::{DatabaseUrl, UrlError};
 
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +70,12 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// A row returned by a query.
 pub type Row = Vec<Value>;
 
+/// A driver's own error, kept as the [`source`](std::error::Error::source) of ours.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// A failure reported by a driver.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum BackendError {
     /// The database cannot be reached or opened.
     #[error("cannot connect to {target}: {message}")]
@@ -80,10 +84,19 @@ pub enum BackendError {
         target: String,
         /// The driver's message.
         message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
     },
     /// A statement failed; the database's own message.
-    #[error("{0}")]
-    Database(String),
+    #[error("{message}")]
+    Database {
+        /// The database's message (with its error code where it has one).
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Another migration held the lock for longer than the lock timeout.
     #[error(
         "timed out after {}s waiting for the migration lock on {target}: another migration is running",
@@ -100,6 +113,40 @@ pub enum BackendError {
     NotCompiled(&'static str),
 }
 
+impl BackendError {
+    /// A failure described by the engine itself.
+    pub fn message(message: impl Into<String>) -> BackendError {
+        BackendError::Database {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of the driver, described by `message`, with its own error behind it.
+    pub fn driver(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> BackendError {
+        BackendError::Database {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A connection that failed, to `target`.
+    pub fn connect(
+        target: impl Into<String>,
+        message: impl Into<String>,
+        source: Option<Cause>,
+    ) -> BackendError {
+        BackendError::Connect {
+            target: target.into(),
+            message: message.into(),
+            source,
+        }
+    }
+}
+
 /// A statement of a batch failed.
 #[derive(Debug)]
 pub struct BatchError {
@@ -107,18 +154,6 @@ pub struct BatchError {
     pub index: Option<usize>,
     /// The database's error.
     pub error: BackendError,
-}
-
-/// `statements` as one script: each ends with a `;` on its own line, so that a trailing `--`
-/// comment cannot swallow the separator.
-pub fn join_statements(statements: &[&str]) -> String {
-    let mut out = String::new();
-    for sql in statements {
-        let sql = sql.trim_end();
-        out.push_str(sql.strip_suffix(';').unwrap_or(sql));
-        out.push_str("\n;\n");
-    }
-    out
 }
 
 /// What the migration engine needs from a database.

@@ -22,10 +22,10 @@ pub struct Mysql<'c> {
 
 fn db_err(e: mysql::Error) -> BackendError {
     match e {
-        mysql::Error::MySqlError(e) => {
-            BackendError::Database(format!("{} ({})", e.message, e.code))
+        mysql::Error::MySqlError(db) => {
+            BackendError::driver(format!("{} ({})", db.message, db.code), db)
         }
-        other => BackendError::Database(other.to_string()),
+        other => BackendError::driver(other.to_string(), other),
     }
 }
 
@@ -76,11 +76,8 @@ impl Mysql<'static> {
         if let Some(socket) = url.option("unix_socket") {
             builder = builder.socket(Some(socket.to_string()));
         }
-        let tls =
-            Tls::from_url(url, TlsMode::Disable).map_err(|message| BackendError::Connect {
-                target: target.clone(),
-                message,
-            })?;
+        let tls = Tls::from_url(url, TlsMode::Disable)
+            .map_err(|message| BackendError::connect(target.clone(), message, None))?;
         let plain = Opts::from(builder.clone());
         let conn = match ssl_opts(&tls) {
             None => Conn::new(plain),
@@ -94,9 +91,12 @@ impl Mysql<'static> {
                 other => other,
             },
         }
-        .map_err(|e| BackendError::Connect {
-            target: target.clone(),
-            message: tls::explain(e.to_string()),
+        .map_err(|e| {
+            BackendError::connect(
+                target.clone(),
+                tls::explain(e.to_string()),
+                Some(Box::new(e)),
+            )
         })?;
         Ok(Mysql {
             conn: super::Conn::Owned(conn),
@@ -113,8 +113,8 @@ impl<'c> Mysql<'c> {
         let selected: Option<Option<String>> =
             conn.query_first("SELECT DATABASE()").map_err(db_err)?;
         let Some(database) = selected.flatten() else {
-            return Err(BackendError::Database(
-                "the MySQL connection has no database selected: name one in its options (or USE one) before migrating".into(),
+            return Err(BackendError::message(
+                "the MySQL connection has no database selected: name one in its options (or USE one) before migrating",
             ));
         };
         Ok(Mysql {

@@ -19,7 +19,6 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::tls::{self, Tls, TlsMode};
 use super::{
     Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, Session, Value,
-    join_statements,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -55,10 +54,11 @@ fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 fn db_err(e: postgres::Error) -> BackendError {
-    match e.as_db_error() {
-        Some(db) => BackendError::Database(format!("{} ({})", db.message(), db.code().code())),
-        None => BackendError::Database(e.to_string()),
-    }
+    let message = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
+    BackendError::driver(message, e)
 }
 
 impl Postgres<'static> {
@@ -98,10 +98,7 @@ impl Postgres<'static> {
                 };
                 Ok((tls.mode, connector))
             })
-            .map_err(|message| BackendError::Connect {
-                target: target.clone(),
-                message,
-            })?;
+            .map_err(|message| BackendError::connect(target.clone(), message, None))?;
         config.ssl_mode(match tls.0 {
             TlsMode::Disable => SslMode::Disable,
             TlsMode::Prefer => SslMode::Prefer,
@@ -159,10 +156,7 @@ fn connect(
         Some(tls) => config.connect(tls.clone()),
         None => config.connect(NoTls),
     }
-    .map_err(|e| BackendError::Connect {
-        target: target.to_string(),
-        message: connect_message(&e),
-    })
+    .map_err(|e| BackendError::connect(target, connect_message(&e), Some(Box::new(e))))
 }
 
 /// The driver's message with its causes (the TLS or I/O error behind "error connecting").
@@ -177,6 +171,18 @@ fn connect_message(e: &postgres::Error) -> String {
         source = cause.source();
     }
     tls::explain(message)
+}
+
+/// `statements` as one script: each ends with a `;` on its own line, so that a trailing `--`
+/// comment cannot swallow the separator.
+fn join_statements(statements: &[&str]) -> String {
+    let mut out = String::new();
+    for sql in statements {
+        let sql = sql.trim_end();
+        out.push_str(sql.strip_suffix(';').unwrap_or(sql));
+        out.push_str("\n;\n");
+    }
+    out
 }
 
 /// A stable 64-bit advisory-lock key for a database and version table.
@@ -318,5 +324,18 @@ fn values(row: &postgres::Row) -> Result<Row, postgres::Error> {
 impl Database for Client {
     fn session(&mut self) -> Result<Session<'_>, BackendError> {
         Ok(Session::Lent(Box::new(Postgres::lend(self)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trailing_comment_cannot_swallow_a_batch_separator() {
+        assert_eq!(
+            join_statements(&["SELECT 1 -- one", "SELECT 2;"]),
+            "SELECT 1 -- one\n;\nSELECT 2\n;\n"
+        );
     }
 }

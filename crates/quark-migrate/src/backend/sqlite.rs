@@ -23,7 +23,7 @@ pub struct Sqlite<'c> {
 }
 
 fn db_err(e: rusqlite::Error) -> BackendError {
-    BackendError::Database(e.to_string())
+    BackendError::driver(e.to_string(), e)
 }
 
 impl Sqlite<'static> {
@@ -36,12 +36,12 @@ impl Sqlite<'static> {
                 Some(PathBuf::from(format!("{path}.lock"))),
             ),
         };
-        let conn = conn.map_err(|e| BackendError::Connect {
-            target: format!(
+        let conn = conn.map_err(|e| {
+            let target = format!(
                 "SQLite database {}",
                 url.database.as_deref().unwrap_or(":memory:")
-            ),
-            message: e.to_string(),
+            );
+            BackendError::connect(target, e.to_string(), Some(Box::new(e)))
         })?;
         conn.busy_timeout(options.busy_timeout).map_err(db_err)?;
         foreign_keys_off(&conn)?;
@@ -60,8 +60,8 @@ impl<'c> Sqlite<'c> {
     /// set it. Refused inside an open transaction, which migrations cannot share.
     pub fn lend(conn: &'c mut Connection) -> Result<Self, BackendError> {
         if !conn.is_autocommit() {
-            return Err(BackendError::Database(
-                "the SQLite connection has a transaction open: migrate it before beginning one, or after committing".into(),
+            return Err(BackendError::message(
+                "the SQLite connection has a transaction open: migrate it before beginning one, or after committing",
             ));
         }
         let enforced: i64 = conn
@@ -122,7 +122,7 @@ impl Backend for Sqlite<'_> {
             .write(true)
             .open(path)
             .map_err(|e| {
-                BackendError::Database(format!("cannot open lock file {}: {e}", path.display()))
+                BackendError::message(format!("cannot open lock file {}: {e}", path.display()))
             })?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(5);
@@ -140,7 +140,7 @@ impl Backend for Sqlite<'_> {
                     });
                 }
                 Err(TryLockError::Error(e)) => {
-                    return Err(BackendError::Database(format!(
+                    return Err(BackendError::message(format!(
                         "cannot lock {}: {e}",
                         path.display()
                     )));
@@ -154,7 +154,7 @@ impl Backend for Sqlite<'_> {
     fn unlock(&mut self) -> Result<(), BackendError> {
         if let Some(file) = self.lock.take() {
             file.unlock().map_err(|e| {
-                BackendError::Database(format!("cannot release the migration lock: {e}"))
+                BackendError::message(format!("cannot release the migration lock: {e}"))
             })?;
         }
         Ok(())

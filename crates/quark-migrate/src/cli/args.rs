@@ -133,6 +133,7 @@ pub enum Command {
         /// Continue a revision that stopped part-way, at its first unfinished statement.
         #[arg(long)]
         resume: bool,
+        /// How to run it.
         #[command(flatten)]
         mode: RunMode,
     },
@@ -141,6 +142,7 @@ pub enum Command {
         /// base, a revision (or unique prefix), or -N; FROM:TO with --sql.
         #[arg(allow_hyphen_values = true)]
         target: String,
+        /// How to run it.
         #[command(flatten)]
         mode: RunMode,
     },

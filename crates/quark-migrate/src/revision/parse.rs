@@ -116,6 +116,13 @@ impl Revision {
         }
     }
 
+    /// The checksum recorded when `direction` runs on `dialect` (SHA-256 of
+    /// [`Revision::checksummed_text`], line endings folded); `None` when it does not run there.
+    pub fn checksum(&self, direction: Direction, dialect: Dialect) -> Option<String> {
+        self.checksummed_text(direction, dialect)
+            .map(crate::checksum::checksum)
+    }
+
     /// The text whose checksum is recorded when `direction` runs on `dialect`: the section's
     /// SQL, or the whole source of a Rust revision.
     pub fn checksummed_text(&self, direction: Direction, dialect: Dialect) -> Option<&str> {

@@ -22,7 +22,7 @@ impl Scratch {
             Some(u) if u.dialect != Dialect::Sqlite => u,
             _ => {
                 let memory = DatabaseUrl::parse("sqlite:///:memory:")
-                    .map_err(|e| BackendError::Database(e.to_string()))?;
+                    .map_err(|e| BackendError::driver(e.to_string(), e))?;
                 return Ok(Scratch {
                     db: backend::connect(&memory, options)?,
                     drop: None,
@@ -71,7 +71,7 @@ impl Drop for Scratch {
 
 fn scratch_name() -> Result<String, BackendError> {
     let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).map_err(|e| BackendError::Database(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(|e| BackendError::message(e.to_string()))?;
     Ok(format!(
         "quark_scratch_{}",
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()

@@ -24,14 +24,15 @@ use log::info;
 
 use crate::LOG_TARGET;
 use crate::backend::{self, Backend, ConnectOptions, Database};
+use crate::build::Summary;
 use crate::error::{Drift, Error};
 use crate::migrator::{Migrator, Report};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
-use crate::store::{DEFAULT_VERSION_TABLE, Store};
+use crate::store::Store;
 use crate::url::DatabaseUrl;
-use crate::{EmbeddedFile, Summary, load};
+use crate::{EmbeddedFile, load};
 
 /// An application's migrations with the settings used to apply them.
 ///
@@ -86,7 +87,7 @@ impl Migrations {
         Migrations {
             files,
             map,
-            store: Store::new(DEFAULT_VERSION_TABLE).expect("the default table name is valid"),
+            store: Store::default(),
             lock_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
@@ -173,7 +174,7 @@ impl Migrations {
             };
             Some((id.to_string(), f.code?))
         });
-        Ok(Migrator::new(map, self.store.clone())
+        Ok(Migrator::with_store(map, self.store.clone())
             .code(code)
             .lock_timeout(self.lock_timeout)
             .use_lock(self.use_lock)
@@ -339,8 +340,7 @@ async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checksum::upgrade_checksum;
-    use crate::revision::Dialect;
+    use crate::revision::{Dialect, Direction};
     use crate::source::{SourceFile, build_map};
 
     fn leak(s: String) -> &'static str {
@@ -369,7 +369,7 @@ mod tests {
                 summary: Some(Summary {
                     id: leak(rev.id.clone()),
                     head: map.is_head(&rev.id),
-                    checksums: Dialect::ALL.map(|d| upgrade_checksum(rev, d).map(leak)),
+                    checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
                 }),
                 code: None,
             })

@@ -1,0 +1,328 @@
+//! Running plans against a database: lock, check, run each step, record it.
+//!
+//! [`Migrator`] is the engine's whole command set over one revision graph (what the command line
+//! runs); applications use [`crate::Migrations`]. A run applies its steps to a live database, or
+//! writes them as a script: a preview of a connected database, or an offline script.
+
+mod code_step;
+mod run;
+mod script;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use log::info;
+
+pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
+
+use crate::LOG_TARGET;
+use crate::backend::Backend;
+use crate::code::Code;
+use crate::error::{Drift, Error};
+use crate::plan;
+use crate::revision::{Direction, RevisionMap, Target};
+use crate::store::Store;
+use run::Mode;
+
+/// What a command did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Version-table rows before.
+    pub before: Vec<String>,
+    /// Version-table rows after.
+    pub after: Vec<String>,
+    /// The steps that ran, in order.
+    pub steps: Vec<StepReport>,
+}
+
+/// One step that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// The revision.
+    pub revision: String,
+    /// Which way.
+    pub direction: Direction,
+    /// Statements run.
+    pub statements: usize,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// Runs upgrades, downgrades and stamps of one revision graph.
+#[derive(Debug, Clone)]
+pub struct Migrator<'m> {
+    map: &'m RevisionMap,
+    store: Store,
+    lock_timeout: Duration,
+    use_lock: bool,
+    ignore_drift: bool,
+    resume: bool,
+    single_transaction: bool,
+    code: HashMap<String, Code>,
+}
+
+/// Releases the migration lock when dropped, on every path out, panics included; a panic also
+/// rolls back the transaction it interrupted.
+struct LockGuard<'a> {
+    db: &'a mut dyn Backend,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.db.rollback();
+        }
+        if let Err(e) = self.db.unlock() {
+            log::warn!(target: LOG_TARGET, "{e}");
+        }
+    }
+}
+
+impl<'m> Migrator<'m> {
+    /// A migrator for `map` keeping its state in `alembic_version` and its history table.
+    pub fn new(map: &'m RevisionMap) -> Migrator<'m> {
+        Migrator::with_store(map, Store::default())
+    }
+
+    /// Keeps the current revisions in `table` (and the history in `<table>_history`).
+    pub fn version_table(mut self, table: &str) -> Result<Self, Error> {
+        self.store = Store::new(table)?;
+        Ok(self)
+    }
+
+    pub(crate) fn with_store(map: &'m RevisionMap, store: Store) -> Migrator<'m> {
+        Migrator {
+            map,
+            store,
+            lock_timeout: Duration::from_secs(60),
+            use_lock: true,
+            ignore_drift: false,
+            resume: false,
+            single_transaction: false,
+            code: HashMap::new(),
+        }
+    }
+
+    /// The compiled functions of the revisions written in Rust, by revision id.
+    pub fn code(mut self, code: impl IntoIterator<Item = (String, Code)>) -> Self {
+        self.code.extend(code);
+        self
+    }
+
+    /// How long to wait for another migrator's lock (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Whether to take the migration lock (default true); without it, concurrent migrators are
+    /// not serialised.
+    pub fn use_lock(mut self, lock: bool) -> Self {
+        self.use_lock = lock;
+        self
+    }
+
+    /// Continue a revision that stopped part-way from its first unfinished statement, instead of
+    /// refusing to run.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// Run all the revisions of one command in a single transaction, all or nothing, where the
+    /// database and every revision allow it (not on MySQL, not with `Transactional: false`).
+    pub fn single_transaction(mut self, single: bool) -> Self {
+        self.single_transaction = single;
+        self
+    }
+
+    /// Proceed even when applied revisions changed since they were applied.
+    pub fn ignore_drift(mut self, ignore: bool) -> Self {
+        self.ignore_drift = ignore;
+        self
+    }
+
+    /// The revision graph.
+    pub fn map(&self) -> &'m RevisionMap {
+        self.map
+    }
+
+    /// Every row of the history table, oldest first.
+    pub fn history(&self, db: &mut dyn Backend) -> Result<Vec<HistoryEntry>, Error> {
+        Ok(self.store.history(db)?)
+    }
+
+    /// The database's current revisions, refusing revisions this graph does not have.
+    pub fn current(&self, db: &mut dyn Backend) -> Result<Vec<String>, Error> {
+        let heads = self.store.heads(db)?;
+        self.check_known(&heads)?;
+        Ok(heads)
+    }
+
+    fn check_known(&self, heads: &[String]) -> Result<(), Error> {
+        let unknown: Vec<String> = heads
+            .iter()
+            .filter(|h| self.map.get(h).is_none())
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(Error::UnknownRevisions {
+            table: self.store.version_table().to_string(),
+            unknown,
+            heads: self.map.heads().iter().map(|r| r.id.clone()).collect(),
+        })
+    }
+
+    /// Applied revisions whose embedded SQL no longer matches the checksum recorded when applied.
+    pub fn verify(&self, db: &mut dyn Backend) -> Result<Vec<Drift>, Error> {
+        let heads = self.current(db)?;
+        let recorded = self.store.applied_checksums(db)?;
+        Ok(self.drift(db, &heads, &recorded))
+    }
+
+    fn drift(
+        &self,
+        db: &dyn Backend,
+        heads: &[String],
+        recorded: &HashMap<String, String>,
+    ) -> Vec<Drift> {
+        let applied = self.map.ancestors(heads.iter().map(String::as_str));
+        self.map
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| applied[*i])
+            .filter_map(|(_, r)| {
+                let recorded = recorded.get(&r.id)?;
+                let embedded = r.checksum(Direction::Upgrade, db.dialect())?;
+                (embedded != *recorded).then(|| Drift {
+                    revision: r.id.clone(),
+                    path: r.path.clone(),
+                    recorded: recorded.clone(),
+                    embedded,
+                })
+            })
+            .collect()
+    }
+
+    fn refuse_drift(&self, db: &mut dyn Backend, heads: &[String]) -> Result<(), Error> {
+        if self.ignore_drift {
+            return Ok(());
+        }
+        let recorded = self.store.applied_checksums(db)?;
+        let drift = self.drift(db, heads, &recorded);
+        if drift.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Drift(drift))
+        }
+    }
+
+    /// The step that stopped part-way, to resume when asked; otherwise an error naming it.
+    fn unfinished(&self, db: &mut dyn Backend) -> Result<Option<HistoryEntry>, Error> {
+        match self.store.last_entry(db)? {
+            Some(last) if last.is_unfinished() => {
+                if self.resume && last.operation == Operation::Upgrade {
+                    Ok(Some(last))
+                } else {
+                    Err(Error::Unfinished(Box::new(last)))
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Runs `f` holding the migration lock, with the version tables in place.
+    fn locked<T>(
+        &self,
+        db: &mut dyn Backend,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if !self.use_lock {
+            self.store.ensure(db)?;
+            return f(db);
+        }
+        db.lock(self.store.version_table(), self.lock_timeout)?;
+        let guard = LockGuard { db };
+        self.store.ensure(guard.db)?;
+        f(guard.db)
+    }
+
+    /// Upgrades to `target`; takes the lock only when something is pending.
+    pub fn upgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
+        let heads = self.current(db)?;
+        let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+        if steps.is_empty() {
+            self.refuse_drift(db, &heads)?;
+            info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
+            return Ok(Report {
+                before: heads.clone(),
+                after: heads,
+                steps: Vec::new(),
+            });
+        }
+        self.locked(db, |db| {
+            let heads = self.current(db)?;
+            self.refuse_drift(db, &heads)?;
+            let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+            let resume = self.unfinished(db)?;
+            self.run(db, heads, &steps, resume.as_ref(), Mode::Apply)
+        })
+    }
+
+    /// Downgrades to `target`; refused before anything runs when a step is irreversible.
+    pub fn downgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
+        let heads = self.current(db)?;
+        plan::downgrade(self.map, &heads, target, db.dialect())?;
+        self.locked(db, |db| {
+            let heads = self.current(db)?;
+            let steps = plan::downgrade(self.map, &heads, target, db.dialect())?;
+            let resume = self.unfinished(db)?;
+            self.run(db, heads, &steps, resume.as_ref(), Mode::Apply)
+        })
+    }
+
+    /// Sets the version table to `target` without running any SQL; `purge` first empties it,
+    /// unknown revisions included.
+    pub fn stamp(
+        &self,
+        db: &mut dyn Backend,
+        target: &Target,
+        purge: bool,
+    ) -> Result<Report, Error> {
+        self.locked(db, |db| {
+            let before = self.store.heads(db)?;
+            let known = if purge { Vec::new() } else { before.clone() };
+            if !purge {
+                self.check_known(&before)?;
+            }
+            let wanted = plan::resolve(self.map, &known, target).map_err(plan::PlanError::from)?;
+            let after = self.map.heads_of(&self.map.ancestors(wanted.iter().map(String::as_str)));
+            info!(target: LOG_TARGET, "Running stamp_revision {} -> {}", plan::describe(&before), plan::describe(&after));
+            db.begin()?;
+            let result = (|| {
+                if purge {
+                    self.store.clear_heads(db)?;
+                    self.store.replace_heads(db, &[], &after)?;
+                } else {
+                    let removed: Vec<String> = before.iter().filter(|h| !after.contains(h)).cloned().collect();
+                    let added: Vec<String> = after.iter().filter(|h| !before.contains(h)).cloned().collect();
+                    self.store.replace_heads(db, &removed, &added)?;
+                }
+                let stamped = if after.is_empty() { vec!["base".to_string()] } else { after.clone() };
+                for id in &stamped {
+                    let mut entry = Store::entry(id, Operation::Stamp, None, 0);
+                    entry.finish(Outcome::Success, 0, Instant::now(), None);
+                    self.store.record(db, &entry)?;
+                }
+                db.commit()
+            })();
+            if let Err(e) = result {
+                let _ = db.rollback();
+                return Err(e.into());
+            }
+            Ok(Report { before, after, steps: Vec::new() })
+        })
+    }
+}

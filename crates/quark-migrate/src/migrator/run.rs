@@ -1,0 +1,334 @@
+//! Applying steps: each revision in its transaction with its bookkeeping where the database can
+//! roll it back, else statement by statement with its progress recorded so it can be resumed.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use log::{debug, info};
+
+use super::{Migrator, Report, StepReport};
+use crate::LOG_TARGET;
+use crate::backend::script::Script;
+use crate::backend::{Backend, BackendError, BatchError};
+use crate::error::{Error, StepFailure};
+use crate::plan::Step;
+use crate::revision::{Direction, Statement};
+use crate::store::{HistoryEntry, Outcome, Store};
+
+/// What a run does with the database it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Applies every step to a live database.
+    Apply,
+    /// Writes what a connected database would run into a script; revisions written in Rust are
+    /// shown as a comment, since their code works on data a script cannot read.
+    Preview,
+    /// Writes a script for a database the engine does not see; revisions written in Rust are
+    /// refused before anything is written.
+    Offline,
+}
+
+impl Migrator<'_> {
+    /// Runs `steps` from the version-table rows `before`, in `mode`; `resume` is a step that
+    /// stopped part-way, continued at its first unfinished statement.
+    pub(super) fn run(
+        &self,
+        db: &mut dyn Backend,
+        before: Vec<String>,
+        steps: &[Step<'_>],
+        resume: Option<&HistoryEntry>,
+        mode: Mode,
+    ) -> Result<Report, Error> {
+        let grouped = self.single_transaction && self.can_group(db, steps, resume);
+        let mut report = Report {
+            before: before.clone(),
+            after: before.clone(),
+            steps: Vec::new(),
+        };
+        if grouped {
+            db.begin()?;
+        }
+        for step in steps {
+            let skip = resume
+                .filter(|r| r.revision == step.revision.id && r.operation == step.direction.into())
+                .map_or(0, |r| r.statements_done);
+            let group = grouped.then_some(before.as_slice());
+            let report_step = if step.revision.code.is_some() {
+                self.run_code(db, step, group, mode)?
+            } else {
+                self.run_step(db, step, skip, group)?
+            };
+            report.steps.push(report_step);
+            report.after = step.after.clone();
+        }
+        if grouped {
+            // The version table changes once for the whole run.
+            let removed: Vec<String> = before
+                .iter()
+                .filter(|h| !report.after.contains(h))
+                .cloned()
+                .collect();
+            let added: Vec<String> = report
+                .after
+                .iter()
+                .filter(|h| !before.contains(h))
+                .cloned()
+                .collect();
+            let done = self
+                .store
+                .replace_heads(db, &removed, &added)
+                .and_then(|()| db.commit());
+            if let Err(e) = done {
+                let _ = db.rollback();
+                return Err(e.into());
+            }
+        }
+        Ok(report)
+    }
+
+    /// Whether the steps can share one transaction; says why not when they cannot.
+    fn can_group(
+        &self,
+        db: &dyn Backend,
+        steps: &[Step<'_>],
+        resume: Option<&HistoryEntry>,
+    ) -> bool {
+        let why_not = if !db.transactional_ddl() {
+            Some(format!("{} commits DDL implicitly", db.dialect()))
+        } else if let Some(step) = steps.iter().find(|s| !s.revision.transactional) {
+            Some(format!("{} is not transactional", step.revision.id))
+        } else if resume.is_some() {
+            Some("a revision is being resumed".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = &why_not {
+            log::warn!(target: LOG_TARGET, "One transaction per revision instead of a single one: {why}");
+        }
+        why_not.is_none()
+    }
+
+    /// Logs the step about to run, and marks it in a script.
+    pub(super) fn announce(&self, db: &mut dyn Backend, step: &Step<'_>) {
+        let rev = step.revision;
+        let parents = rev.parents_label();
+        let (from, to) = match step.direction {
+            Direction::Upgrade => (parents, rev.id.clone()),
+            Direction::Downgrade => (rev.id.clone(), parents),
+        };
+        info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        db.note(&format!(
+            "Running {} {from} -> {to}, {} ({})",
+            step.direction.name(),
+            rev.message,
+            rev.path
+        ));
+    }
+
+    /// Runs one step from statement `skip` on. Where the database can roll the whole revision
+    /// back, its SQL and its version-table update commit together; otherwise the step is recorded
+    /// as in progress first and its progress after every statement, so a failure can be resumed.
+    /// With `group` (the heads before the whole run), the step is part of one transaction that
+    /// the caller opened and commits; a failure rolls all of it back.
+    fn run_step(
+        &self,
+        db: &mut dyn Backend,
+        step: &Step<'_>,
+        skip: usize,
+        group: Option<&[String]>,
+    ) -> Result<StepReport, Error> {
+        let rev = step.revision;
+        let dialect = db.dialect();
+        self.announce(db, step);
+        let statements = match rev.statements(step.direction, dialect) {
+            Some(result) => result?,
+            None => Vec::new(),
+        };
+        if skip > 0 {
+            info!(target: LOG_TARGET, "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
+        }
+        let sum = rev.checksum(step.direction, dialect);
+        for statement in statements.iter().skip(skip) {
+            debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
+        }
+        let mut run = StepRun {
+            entry: Store::entry(&rev.id, step.direction.into(), sum, statements.len()),
+            step,
+            statements,
+            skip,
+            group,
+            started: Instant::now(),
+        };
+        if rev.transactional && db.transactional_ddl() {
+            self.in_transaction(db, &mut run)?;
+        } else {
+            self.resumable(db, &mut run)?;
+        }
+        Ok(StepReport {
+            revision: rev.id.clone(),
+            direction: step.direction,
+            statements: run.statements.len(),
+            duration: run.started.elapsed(),
+        })
+    }
+
+    /// Runs a step in one transaction with its bookkeeping: the statements as one batch, then
+    /// the version-table update, the history row and the commit as another (two round trips
+    /// where the driver can batch). In a group, a savepoint lets a failed batch be replayed
+    /// without losing the steps before it.
+    fn in_transaction(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
+        let dialect = db.dialect();
+        let mut batch = match run.group {
+            None => vec![dialect.begin()],
+            Some(_) if db.locates_batch_failures() => Vec::new(),
+            Some(_) => vec!["SAVEPOINT quark_step"],
+        };
+        let first = batch.len();
+        batch.extend(run.statements.iter().skip(run.skip).map(|s| s.sql.as_str()));
+        match db.run_batch(&batch) {
+            Ok(()) => {}
+            Err(BatchError {
+                index: Some(i),
+                error,
+            }) if i < first => {
+                let _ = db.rollback();
+                return Err(error.into());
+            }
+            Err(BatchError {
+                index: Some(i),
+                error,
+            }) => return Err(self.failed(db, run, run.skip + i - first, error)),
+            Err(BatchError { index: None, .. }) => {
+                // The driver cannot say which statement failed: find it by running them one by
+                // one (the failed batch left no trace).
+                if run.group.is_some() {
+                    db.run("ROLLBACK TO SAVEPOINT quark_step")?;
+                } else {
+                    let _ = db.rollback();
+                    db.begin()?;
+                }
+                for i in run.skip..run.statements.len() {
+                    if let Err(e) = db.run(&run.statements[i].sql) {
+                        return Err(self.failed(db, run, i, e));
+                    }
+                }
+            }
+        }
+        run.entry
+            .finish(Outcome::Success, run.statements.len(), run.started, None);
+        self.commit_step(db, run.step, &run.entry, run.group)
+    }
+
+    /// Records a step that succeeded inside its transaction (the version table unless in a
+    /// group, and the history row) and commits unless in a group, in one batch.
+    pub(super) fn commit_step(
+        &self,
+        db: &mut dyn Backend,
+        step: &Step<'_>,
+        entry: &HistoryEntry,
+        group: Option<&[String]>,
+    ) -> Result<(), Error> {
+        let mut book = Script::new(db.dialect(), []);
+        if group.is_none() {
+            self.store
+                .replace_heads(&mut book, &step.removed(), &step.added())?;
+        }
+        self.store.record(&mut book, entry)?;
+        let mut batch = book.statements();
+        if group.is_none() {
+            batch.push("COMMIT");
+        }
+        if let Err(e) = db.run_batch(&batch) {
+            let _ = db.rollback();
+            return Err(e.error.into());
+        }
+        Ok(())
+    }
+
+    /// Runs a step outside a transaction: recorded as in progress first and its progress after
+    /// every statement, so that a failure or a crash can be resumed where it stopped.
+    fn resumable(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
+        run.entry
+            .finish(Outcome::InProgress, run.skip, run.started, None);
+        self.store.record(db, &run.entry)?;
+        for i in run.skip..run.statements.len() {
+            if let Err(e) = db.run(&run.statements[i].sql) {
+                return Err(self.failed(db, run, i, e));
+            }
+            run.entry
+                .finish(Outcome::InProgress, i + 1, run.started, None);
+            self.store.update(db, &run.entry)?;
+        }
+        db.begin()?;
+        run.entry
+            .finish(Outcome::Success, run.statements.len(), run.started, None);
+        let recorded = self
+            .store
+            .replace_heads(db, &run.step.removed(), &run.step.added())
+            .and_then(|()| self.store.update(db, &run.entry));
+        if let Err(e) = recorded.and_then(|()| db.commit()) {
+            let _ = db.rollback();
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Records a failed step in the history: after rolling back its transaction when it ran in
+    /// one (`atomic`), else over its in-progress row. A failure to record is only logged, so
+    /// that the step's own error is the one reported.
+    pub(super) fn record_failure(&self, db: &mut dyn Backend, entry: &HistoryEntry, atomic: bool) {
+        let recorded = if atomic {
+            let _ = db.rollback();
+            self.store.record(db, entry)
+        } else {
+            self.store.update(db, entry)
+        };
+        if let Err(record) = recorded {
+            log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+        }
+    }
+
+    /// Records that statement `i` of a step failed, and the error that says what took effect.
+    fn failed(
+        &self,
+        db: &mut dyn Backend,
+        run: &mut StepRun<'_>,
+        i: usize,
+        e: BackendError,
+    ) -> Error {
+        let rev = run.step.revision;
+        let atomic = rev.transactional && db.transactional_ddl();
+        let took_effect = if atomic { 0 } else { i };
+        run.entry.finish(
+            Outcome::Failed,
+            took_effect,
+            run.started,
+            Some(e.to_string()),
+        );
+        self.record_failure(db, &run.entry, atomic);
+        let statement = &run.statements[i];
+        Error::StepFailed(Box::new(StepFailure {
+            revision: rev.id.clone(),
+            path: rev.path.clone(),
+            direction: run.step.direction,
+            statement: i + 1,
+            statements: run.statements.len(),
+            line: statement.line,
+            sql: statement.sql.clone(),
+            message: e.to_string(),
+            source: Some(Arc::new(e)),
+            took_effect,
+            left_at: run.group.unwrap_or(&run.step.before).to_vec(),
+        }))
+    }
+}
+
+/// One step being run: what it runs, where it is, and its history row.
+struct StepRun<'r> {
+    step: &'r Step<'r>,
+    statements: Vec<Statement>,
+    skip: usize,
+    group: Option<&'r [String]>,
+    entry: HistoryEntry,
+    started: Instant,
+}

@@ -1,0 +1,85 @@
+//! Runs written as scripts instead of applied: a preview of what a connected database would run
+//! (`--dry-run`), and offline scripts for a database the engine never sees (`--sql`).
+
+use super::run::Mode;
+use super::{Migrator, Report};
+use crate::backend::Backend;
+use crate::backend::script::Script;
+use crate::error::Error;
+use crate::plan;
+use crate::revision::{Dialect, Direction, Target};
+
+impl Migrator<'_> {
+    /// The SQL that takes a database at `from` to `target` in `direction`, with version-table
+    /// updates and transaction boundaries, written without a database (Alembic's offline mode).
+    pub fn script(
+        &self,
+        dialect: Dialect,
+        from: &[String],
+        target: &Target,
+        direction: Direction,
+    ) -> Result<(Report, String), Error> {
+        self.check_known(from)?;
+        let mut script = Script::new(dialect, []);
+        let report = self.write_script(&mut script, from, target, direction, Mode::Offline)?;
+        Ok((report, script.text().to_string()))
+    }
+
+    /// What `upgrade` or `downgrade` to `target` would run on `db` now, refusing as they would;
+    /// reads the database, changes nothing and takes no lock.
+    pub fn preview(
+        &self,
+        db: &mut dyn Backend,
+        target: &Target,
+        direction: Direction,
+    ) -> Result<(Report, String), Error> {
+        let heads = self.current(db)?;
+        if direction == Direction::Upgrade {
+            self.refuse_drift(db, &heads)?;
+            self.unfinished(db)?;
+        }
+        let mut existing = Vec::new();
+        for table in [self.store.version_table(), self.store.history_table()] {
+            if db.table_exists(table)? {
+                existing.push(table.to_string());
+            }
+        }
+        let mut script = Script::new(db.dialect(), existing);
+        let report = self.write_script(&mut script, &heads, target, direction, Mode::Preview)?;
+        Ok((report, script.text().to_string()))
+    }
+
+    /// Runs the plan from `from` to `target` into `script`, in `mode` (a preview or an offline
+    /// script).
+    fn write_script(
+        &self,
+        script: &mut Script,
+        from: &[String],
+        target: &Target,
+        direction: Direction,
+        mode: Mode,
+    ) -> Result<Report, Error> {
+        let dialect = script.dialect();
+        let steps = match direction {
+            Direction::Upgrade => plan::upgrade(self.map, from, target, dialect)?,
+            Direction::Downgrade => plan::downgrade(self.map, from, target, dialect)?,
+        };
+        let rust: Vec<String> = steps
+            .iter()
+            .filter(|s| s.revision.code.is_some())
+            .map(|s| s.revision.id.clone())
+            .collect();
+        if mode == Mode::Offline && !rust.is_empty() {
+            return Err(Error::NotScriptable { revisions: rust });
+        }
+        if steps.is_empty() {
+            return Ok(Report {
+                before: from.to_vec(),
+                after: from.to_vec(),
+                steps: Vec::new(),
+            });
+        }
+        self.store.ensure(script)?;
+        self.run(script, from.to_vec(), &steps, None, mode)
+    }
+}
