@@ -1,12 +1,14 @@
-//! An appliance that carries its own migrations: on every start it brings its SQLite database to
-//! head, then does its small job (recording a reading). `appliance db ...` gives it every
+//! An appliance that carries its own migrations: on every start it opens its SQLite database,
+//! brings that connection to head, then does its small job on it (recording a reading). `appliance db ...` gives it every
 //! quark-db-manage subcommand against its own embedded migrations.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use quark_migrate::backend::DatabaseUrl;
 use quark_migrate::cli::DbArgs;
 use quark_migrate::{EmbeddedFile, Migrations, SchemaFile};
+use rusqlite::Connection;
 
 /// This application's `migrations/`, validated and embedded by build.rs.
 static MIGRATIONS: &[EmbeddedFile] = quark_migrate::embed_migrations!();
@@ -60,44 +62,36 @@ fn main() -> ExitCode {
     }
 }
 
-/// Migrates the database to head, then records one reading.
+/// Opens the appliance's database, migrates that very connection to head, then records one
+/// reading on it.
 fn start(url: &str, value: i64) -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let migrations = match Migrations::new(MIGRATIONS) {
-        Ok(m) => m,
-        Err(e) => return fail(&e),
-    };
-    let mut db = match migrations.connect(url) {
-        Ok(db) => db,
-        Err(e) => return fail(&e),
-    };
-    match migrations.upgrade(db.as_mut()) {
-        Ok(report) if report.steps.is_empty() => log::info!("schema up to date"),
-        Ok(report) => log::info!("schema migrated: {} revision(s)", report.steps.len()),
-        Err(e) => return fail(&e),
-    }
-    let recorded = db
-        .execute(
-            &format!(
-                "INSERT INTO readings (value, taken_at, unit) VALUES ({}, datetime('now'), 'C')",
-                db.placeholder(1)
-            ),
-            &[value.into()],
-        )
-        .and_then(|_| db.query("SELECT count(*) FROM readings", &[]));
-    match recorded {
-        Ok(rows) => {
-            println!(
-                "recorded {value}; {} readings",
-                rows[0][0].as_int().unwrap_or(0)
-            );
+    match migrate_and_record(url, value) {
+        Ok(count) => {
+            println!("recorded {value}; {count} readings");
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e),
+        Err(e) => {
+            eprintln!("appliance: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-fn fail(e: &dyn std::error::Error) -> ExitCode {
-    eprintln!("appliance: {e}");
-    ExitCode::FAILURE
+fn migrate_and_record(url: &str, value: i64) -> Result<i64, Box<dyn std::error::Error>> {
+    let mut conn = match DatabaseUrl::parse(url)?.database {
+        Some(path) => Connection::open(path)?,
+        None => Connection::open_in_memory()?,
+    };
+    let report = Migrations::new(MIGRATIONS)?.upgrade(&mut conn)?;
+    if report.steps.is_empty() {
+        log::info!("schema up to date");
+    } else {
+        log::info!("schema migrated: {} revision(s)", report.steps.len());
+    }
+    conn.execute(
+        "INSERT INTO readings (value, taken_at, unit) VALUES (?1, datetime('now'), 'C')",
+        [value],
+    )?;
+    Ok(conn.query_row("SELECT count(*) FROM readings", [], |row| row.get(0))?)
 }

@@ -1,0 +1,11 @@
+-- hits by peer
+--
+-- Revision ID: 5e1a00000002
+-- Revises: 5e1a00000001
+-- Create Date: 2026-12-01 09:05:00
+
+-- +upgrade
+CREATE INDEX ix_hits_peer ON hits (peer);
+
+-- +downgrade
+DROP INDEX ix_hits_peer;
