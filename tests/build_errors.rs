@@ -31,13 +31,13 @@ impl Scratch {
         let root = Path::new(ROOT);
         let engine = root.join("crates/quark-migrate");
         let engine = format!(
-            "quark-migrate = {{ path = {:?}, default-features = false }}",
+            "quark-migrate = {{ path = {:?}, default-features = false",
             engine.display().to_string()
         );
         std::fs::write(
             dir.path().join("Cargo.toml"),
             format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{engine}\n\n[build-dependencies]\n{engine}\n\n[workspace]\n"
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{engine}, features = [\"runtime\"] }}\n\n[build-dependencies]\n{engine} }}\n\n[workspace]\n"
             ),
         )
         .unwrap();

@@ -107,31 +107,50 @@
 
 extern crate self as quark_migrate;
 
-pub mod backend;
 mod checksum;
+mod codegen;
+pub mod revision;
+pub mod source;
+
+// The engine that runs migrations; without the `runtime` feature only the build-time API above
+// (and `build::embed_migrations`) is compiled, for build scripts.
+#[cfg(feature = "runtime")]
+pub mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "runtime")]
 pub mod code;
-mod codegen;
+#[cfg(feature = "runtime")]
 mod embed;
+#[cfg(feature = "runtime")]
 pub mod error;
+#[cfg(feature = "runtime")]
 mod migrations;
+#[cfg(feature = "runtime")]
 pub mod migrator;
+#[cfg(feature = "runtime")]
 mod plan;
-pub mod revision;
 #[cfg(feature = "cli")]
 mod scaffold;
+#[cfg(feature = "runtime")]
 pub mod schema;
-pub mod source;
+#[cfg(feature = "runtime")]
 mod store;
+#[cfg(feature = "runtime")]
 mod url;
 
+#[cfg(feature = "runtime")]
 pub use backend::{Database, Session};
+#[cfg(feature = "runtime")]
 pub use embed::{EmbeddedFile, SchemaFile};
+#[cfg(feature = "runtime")]
 pub use error::Error;
+#[cfg(feature = "runtime")]
 pub use migrations::{Migrations, Status};
+#[cfg(feature = "runtime")]
 pub use migrator::{Report, StepReport};
 
+#[cfg(feature = "runtime")]
 pub(crate) use embed::load;
 
 /// The log target of every line the engine logs (`Running upgrade ...`).
@@ -140,6 +159,7 @@ pub const LOG_TARGET: &str = "quark.migration";
 /// Build-script support: validate and embed a migrations directory.
 pub mod build {
     pub use crate::codegen::embed_migrations;
+    #[cfg(feature = "runtime")]
     pub use crate::embed::Summary;
 }
 
