@@ -1,4 +1,4 @@
-//! Every way a command can fail: [`Error`], the details its variants carry, and the errors of
+//! Every way a command can fail: [`Error`](enum@Error), the details its variants carry, and the errors of
 //! the engine's parts that it wraps.
 
 use std::sync::Arc;
@@ -10,7 +10,9 @@ pub use crate::code::CodeError;
 pub use crate::plan::PlanError;
 pub use crate::revision::{FileError, GraphError, TargetError};
 pub use crate::schema::SchemaError;
-pub use crate::store::{HistoryEntry, TableNameError};
+pub use crate::store::TableNameError;
+
+use crate::store::HistoryEntry;
 pub use crate::url::UrlError;
 
 use crate::plan::describe;

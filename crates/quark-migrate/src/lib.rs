@@ -9,7 +9,7 @@
 //! Rust). At build time the whole graph is parsed and validated — a broken chain is a build error
 //! naming the file and line — and embedded, so the binary migrates its database with no file
 //! beside it, on start-up through this library or through the mountable command line
-//! ([`cli`], feature `cli`).
+//! (the `cli` module, feature `cli`).
 //!
 //! ## In your application
 //!

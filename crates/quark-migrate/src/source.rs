@@ -16,17 +16,17 @@ pub struct SourceFile {
 }
 
 /// Whether a file in a migrations directory is a revision file: SQL (`.sql`) or Rust (`.rs`).
-pub fn is_revision_file(name: &str) -> bool {
+pub(crate) fn is_revision_file(name: &str) -> bool {
     (name.ends_with(".sql") || name.ends_with(".rs")) && !name.starts_with('.')
 }
 
 /// Whether a file of the declared schema directory (`migrations/schema/`) is part of it.
-pub fn is_schema_file(name: &str) -> bool {
+pub(crate) fn is_schema_file(name: &str) -> bool {
     name.ends_with(".sql") && !name.starts_with('.')
 }
 
 /// The names of the files in `dir` that `keep` accepts, sorted.
-pub fn file_names(dir: &Path, keep: fn(&str) -> bool) -> std::io::Result<Vec<String>> {
+pub(crate) fn file_names(dir: &Path, keep: fn(&str) -> bool) -> std::io::Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))

@@ -18,7 +18,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::revision::Dialect;
-pub use crate::url::{DatabaseUrl, UrlError};
+pub use crate::url::DatabaseUrl;
 
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]

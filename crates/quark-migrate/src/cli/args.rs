@@ -1,4 +1,8 @@
 //! The command line's shape: clap definitions of the options and subcommands.
+//!
+//! Their doc comments are the `--help` texts, written for the terminal: `[database]` is an INI
+//! section and `<label>` a placeholder there, not a link or a tag.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 

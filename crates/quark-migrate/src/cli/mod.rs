@@ -2,7 +2,7 @@
 //! line, over the engine's library API.
 //!
 //! The engine never prints; this module decides how things look. Each subcommand is one function
-//! that asks the engine and hands the answer to [`output`], which renders text or JSON.
+//! that asks the engine and hands the answer to `output`, which renders text or JSON.
 
 mod args;
 mod author;

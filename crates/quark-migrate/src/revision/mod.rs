@@ -13,8 +13,11 @@ mod target;
 pub use dialect::Dialect;
 pub use error::{FileError, GraphError};
 pub use graph::RevisionMap;
-pub use parse::{Direction, Revision, Section, Sections, is_valid_id, parse_revision};
-pub use split::{Statement, split_statements};
+pub use parse::{Direction, Revision, Section, Sections};
+pub use split::Statement;
+
+pub(crate) use parse::parse_revision;
+pub(crate) use split::split_statements;
 pub use target::{Range, Target, TargetError};
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ impl Revision {
 }
 
 /// Whether `id` is a valid revision id: 1 to 32 characters of `[0-9a-z_]`.
-pub fn is_valid_id(id: &str) -> bool {
+pub(crate) fn is_valid_id(id: &str) -> bool {
     (1..=32).contains(&id.len())
         && id
             .bytes()
