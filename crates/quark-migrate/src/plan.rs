@@ -89,84 +89,14 @@ pub fn describe<S: std::borrow::Borrow<str>>(ids: &[S]) -> String {
     }
 }
 
-/// Resolves `target` to the set of revisions it names; `current` answers `current` and relative steps.
+/// Resolves `target` to the set of revisions it names; `current` answers `current` and relative
+/// steps.
 pub fn resolve(
     map: &RevisionMap,
     current: &[String],
     target: &Target,
 ) -> Result<Vec<String>, TargetError> {
-    Ok(match target {
-        Target::Head => vec![map.single_head()?.id.clone()],
-        Target::Heads => map.heads().iter().map(|r| r.id.clone()).collect(),
-        Target::Base => Vec::new(),
-        Target::Current => current.to_vec(),
-        Target::Revision(name) => vec![map.lookup(name)?.id.clone()],
-        Target::LabelHead(label) => vec![map.label_head(label)?.id.clone()],
-        Target::Relative { from, steps } => {
-            let start = match from {
-                Some(t) => resolve(map, current, t)?,
-                None => current.to_vec(),
-            };
-            let mut members = map.ancestors(start.iter().map(String::as_str));
-            let candidates: Vec<usize> = if *steps > 0 {
-                (0..map.len())
-                    .filter(|&i| !members[i])
-                    .take(*steps as usize)
-                    .collect()
-            } else {
-                (0..map.len())
-                    .rev()
-                    .filter(|&i| members[i])
-                    .take(steps.unsigned_abs() as usize)
-                    .collect()
-            };
-            if candidates.len() < steps.unsigned_abs() as usize {
-                let why = if *steps > 0 {
-                    format!(
-                        "only {} revision(s) lie above {}",
-                        candidates.len(),
-                        describe(&start)
-                    )
-                } else {
-                    format!(
-                        "only {} revision(s) lie below {}",
-                        candidates.len(),
-                        describe(&start)
-                    )
-                };
-                return Err(TargetError::TooFar { steps: *steps, why });
-            }
-            for i in candidates {
-                members[i] = *steps > 0;
-            }
-            map.heads_of(&members)
-        }
-    })
-}
-
-/// The revisions of `range`, newest first: descendants of its lower end that are ancestors of
-/// its upper end (open ends: base and the heads); `current` answers `current`.
-#[cfg(feature = "cli")]
-pub fn history<'m>(
-    map: &'m RevisionMap,
-    current: &[String],
-    range: &crate::revision::Range,
-) -> Result<Vec<&'m Revision>, TargetError> {
-    let lower = match &range.from {
-        None | Some(Target::Base) => vec![true; map.len()],
-        Some(t) => map.descendants(resolve(map, current, t)?.iter().map(String::as_str)),
-    };
-    let upper = match &range.to {
-        None | Some(Target::Heads) => vec![true; map.len()],
-        Some(t) => map.ancestors(resolve(map, current, t)?.iter().map(String::as_str)),
-    };
-    Ok(map
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(i, _)| lower[*i] && upper[*i])
-        .map(|(_, r)| r)
-        .collect())
+    map.resolve(current, target)
 }
 
 /// The upgrade steps from `current` to `target`, in order; empty when there is nothing to do.
@@ -176,7 +106,8 @@ pub fn upgrade<'m>(
     target: &Target,
     dialect: Dialect,
 ) -> Result<Vec<Step<'m>>, PlanError> {
-    if matches!(target, Target::Relative { from: None, steps } if *steps < 0) {
+    if matches!(target, Target::Relative { from: None, steps } | Target::LabelRelative { steps, .. } if *steps < 0)
+    {
         return Err(PlanError::WrongDirection(
             "a negative step goes down: use downgrade".into(),
         ));
@@ -208,6 +139,18 @@ pub fn upgrade<'m>(
     Ok(steps)
 }
 
+/// Whether `target` names the whole state to leave (a move from the current rows, `base`,
+/// `label@base`) rather than a revision to go down to.
+fn exact_state(target: &Target) -> bool {
+    matches!(
+        target,
+        Target::Base
+            | Target::LabelBase(_)
+            | Target::LabelRelative { .. }
+            | Target::Relative { from: None, .. }
+    )
+}
+
 /// The downgrade steps from `current` to `target`, newest first; refused up front when any step
 /// is irreversible.
 pub fn downgrade<'m>(
@@ -216,7 +159,8 @@ pub fn downgrade<'m>(
     target: &Target,
     dialect: Dialect,
 ) -> Result<Vec<Step<'m>>, PlanError> {
-    if matches!(target, Target::Relative { from: None, steps } if *steps > 0) {
+    if matches!(target, Target::Relative { from: None, steps } | Target::LabelRelative { steps, .. } if *steps > 0)
+    {
         return Err(PlanError::WrongDirection(
             "a positive step goes up: use upgrade".into(),
         ));
@@ -233,15 +177,26 @@ pub fn downgrade<'m>(
         });
     }
     let keep = map.ancestors(wanted.iter().map(String::as_str));
-    let remove: Vec<usize> = if wanted.is_empty() {
-        (0..map.len()).rev().filter(|&i| applied[i]).collect()
+    let mut gone: Vec<bool> = if exact_state(target) {
+        // The target is the whole state to leave: everything else applied goes.
+        (0..map.len()).map(|i| applied[i] && !keep[i]).collect()
     } else {
-        let below = map.descendants(wanted.iter().map(String::as_str));
+        // Down to a revision: its line above it goes, and whatever needs what goes.
+        let above = map.successors(wanted.iter().map(String::as_str));
         (0..map.len())
-            .rev()
-            .filter(|&i| applied[i] && below[i] && !keep[i])
+            .map(|i| applied[i] && above[i] && !keep[i])
             .collect()
     };
+    let needing = map.descendants(
+        (0..map.len())
+            .filter(|&i| gone[i])
+            .map(|i| map.at(i).id.as_str())
+            .collect::<Vec<_>>(),
+    );
+    for i in 0..map.len() {
+        gone[i] |= applied[i] && needing[i];
+    }
+    let remove: Vec<usize> = (0..map.len()).rev().filter(|&i| gone[i]).collect();
     let mut steps = Vec::new();
     for i in remove {
         let revision = map.at(i);

@@ -46,7 +46,7 @@ pub(super) fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Fail
     } else {
         Vec::new()
     };
-    let listed = plan::history(ctx.map, &current, &range)?;
+    let listed = ctx.map.history(&current, &range)?;
     output::revisions(ctx.format(), ctx.cli.verbose, ctx.map, &listed);
     Ok(())
 }

@@ -298,7 +298,11 @@ impl<'m> Migrator<'m> {
                 self.check_known(&before)?;
             }
             let wanted = plan::resolve(self.map, &known, target).map_err(plan::PlanError::from)?;
-            let after = self.map.heads_of(&self.map.ancestors(wanted.iter().map(String::as_str)));
+            let after = if purge {
+                self.map.heads_of(&self.map.ancestors(wanted.iter().map(String::as_str)))
+            } else {
+                self.map.stamped(&before, &wanted)
+            };
             info!(target: LOG_TARGET, "Running stamp_revision {} -> {}", plan::describe(&before), plan::describe(&after));
             db.begin()?;
             let result = (|| {

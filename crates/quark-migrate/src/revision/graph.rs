@@ -1,4 +1,5 @@
-//! The revision graph: revisions linked by `Revises:`, in a deterministic topological order.
+//! The revision graph: revisions linked by `Revises:` (and `Depends On:`), in a deterministic
+//! topological order.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,6 +13,14 @@ pub struct RevisionMap {
     index: HashMap<String, usize>,
     parents: Vec<Vec<usize>>,
     children: Vec<Vec<usize>>,
+    /// `Depends On:` edges: revisions that must be applied first without being parents.
+    dependencies: Vec<Vec<usize>>,
+    /// Parents and dependencies together: what must be applied before a revision.
+    needs: Vec<Vec<usize>>,
+    /// Children and dependents together: what must be reverted before a revision.
+    needed_by: Vec<Vec<usize>>,
+    /// Each revision's rank in file-name order, which Alembic's listings follow.
+    file_rank: Vec<usize>,
     labels: HashMap<String, usize>,
 }
 
@@ -71,10 +80,49 @@ impl RevisionMap {
                 }
             }
         }
+        // `Depends On:` names a revision by id or by branch label.
+        let mut needs_ids: Vec<Vec<String>> = Vec::with_capacity(revisions.len());
+        for r in &revisions {
+            let mut needs = r.down_revisions.clone();
+            for dep in &r.depends_on {
+                match by_id.get(dep.as_str()).or_else(|| labels.get(dep.as_str())) {
+                    Some(&d) if revisions[d].id == r.id => errors.push(FileError::new(
+                        &r.path,
+                        r.depends_on_line,
+                        format!("'Depends On:' names the revision itself ('{dep}')"),
+                    )),
+                    Some(&d) => needs.push(revisions[d].id.clone()),
+                    None => errors.push(
+                        FileError::new(
+                            &r.path,
+                            r.depends_on_line,
+                            format!("'Depends On:' names unknown revision '{dep}'"),
+                        )
+                        .hint("name a revision id or a branch label of another migration file"),
+                    ),
+                }
+            }
+            needs_ids.push(needs);
+        }
         if !errors.is_empty() {
             return Err(GraphError(errors));
         }
-        let order = topological_order(&revisions, &by_id).map_err(GraphError)?;
+        let order = topological_order(&revisions, &by_id, &needs_ids).map_err(GraphError)?;
+        let mut ranked: Vec<(&str, usize)> = revisions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.path.as_str(), i))
+            .collect();
+        ranked.sort_unstable();
+        let mut rank_of = vec![0; revisions.len()];
+        for (rank, (_, i)) in ranked.into_iter().enumerate() {
+            rank_of[i] = rank;
+        }
+        let file_rank: Vec<usize> = order.iter().map(|&i| rank_of[i]).collect();
+        let dependency_ids: Vec<Vec<String>> = order
+            .iter()
+            .map(|&i| needs_ids[i][revisions[i].down_revisions.len()..].to_vec())
+            .collect();
         let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
         let revs: Vec<Revision> = order
             .iter()
@@ -89,12 +137,19 @@ impl RevisionMap {
             .iter()
             .map(|r| r.down_revisions.iter().map(|p| index[p]).collect())
             .collect();
-        let mut children = vec![Vec::new(); revs.len()];
-        for (i, ps) in parents.iter().enumerate() {
-            for &p in ps {
-                children[p].push(i);
-            }
-        }
+        let children = reversed(&parents);
+        let dependencies: Vec<Vec<usize>> = dependency_ids
+            .iter()
+            .map(|ids| ids.iter().map(|d| index[d]).collect())
+            .collect();
+        let joined = |a: &[Vec<usize>], b: &[Vec<usize>]| -> Vec<Vec<usize>> {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| x.iter().chain(y).copied().collect())
+                .collect()
+        };
+        let needs = joined(&parents, &dependencies);
+        let needed_by = joined(&children, &reversed(&dependencies));
         let labels = revs
             .iter()
             .enumerate()
@@ -105,6 +160,10 @@ impl RevisionMap {
             index,
             parents,
             children,
+            dependencies,
+            needs,
+            needed_by,
+            file_rank,
             labels,
         })
     }
@@ -230,22 +289,33 @@ impl RevisionMap {
             .is_some_and(|&i| self.children[i].is_empty())
     }
 
-    /// Positions of `ids` and all their ancestors, as a membership vector over positions.
+    /// Positions of `ids` and all they need (parents and dependencies, transitively), as a
+    /// membership vector over positions: what is applied when `ids` are.
     pub fn ancestors<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<bool> {
-        self.walk(ids, &self.parents)
+        self.walk(self.positions(ids), &self.needs)
     }
 
-    /// Positions of `ids` and all their descendants, as a membership vector over positions.
+    /// Positions of `ids` and all that needs them (children and dependents, transitively), as
+    /// a membership vector over positions: what must be reverted before `ids` are.
     pub fn descendants<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<bool> {
-        self.walk(ids, &self.children)
+        self.walk(self.positions(ids), &self.needed_by)
     }
 
-    fn walk<'a>(&self, ids: impl IntoIterator<Item = &'a str>, edges: &[Vec<usize>]) -> Vec<bool> {
-        let mut seen = vec![false; self.revs.len()];
-        let mut stack: Vec<usize> = ids
-            .into_iter()
+    /// Positions of `ids` and the revisions that revise them, transitively (their line of
+    /// descent through `Revises:`, without the revisions that only depend on them).
+    pub fn successors<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<bool> {
+        self.walk(self.positions(ids), &self.children)
+    }
+
+    fn positions<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
+        ids.into_iter()
             .filter_map(|id| self.index.get(id).copied())
-            .collect();
+            .collect()
+    }
+
+    fn walk(&self, start: Vec<usize>, edges: &[Vec<usize>]) -> Vec<bool> {
+        let mut seen = vec![false; self.revs.len()];
+        let mut stack = start;
         while let Some(i) = stack.pop() {
             if !seen[i] {
                 seen[i] = true;
@@ -255,16 +325,149 @@ impl RevisionMap {
         seen
     }
 
-    /// The heads of a set of revisions given as a membership vector: members with no member child.
+    /// The version-table rows of a set of revisions given as a membership vector: members that
+    /// no other member needs (as Alembic writes them, a dependency applied for a member's sake
+    /// is not a row of its own).
     pub fn heads_of(&self, members: &[bool]) -> Vec<String> {
         (0..self.revs.len())
-            .filter(|&i| members[i] && !self.children[i].iter().any(|&c| members[c]))
+            .filter(|&i| members[i] && !self.needed_by[i].iter().any(|&c| members[c]))
             .map(|i| self.revs[i].id.clone())
             .collect()
     }
 
+    /// The revisions that share a line of descent with the one carrying `label` (its ancestors
+    /// and descendants through `Revises:`), as a membership vector: the branch `label@...`
+    /// targets move along.
+    pub fn lineage(&self, label: &str) -> Result<Vec<bool>, TargetError> {
+        let &at = self
+            .labels
+            .get(label)
+            .ok_or_else(|| TargetError::UnknownLabel(label.to_string()))?;
+        let up = self.walk(vec![at], &self.parents);
+        let down = self.walk(vec![at], &self.children);
+        Ok(up.iter().zip(&down).map(|(a, b)| *a || *b).collect())
+    }
+
+    /// The revisions `id` depends on (`Depends On:`), by id.
+    pub fn dependencies(&self, id: &str) -> Vec<&Revision> {
+        self.index
+            .get(id)
+            .map(|&i| {
+                self.dependencies[i]
+                    .iter()
+                    .map(|&d| &self.revs[d])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The parents and dependencies of the revision at `position` (what must be applied first).
+    pub(crate) fn needs_of(&self, position: usize) -> &[usize] {
+        &self.needs[position]
+    }
+
+    /// The revisions that must be reverted before the one at `position`.
+    pub(crate) fn needed_by(&self, position: usize) -> &[usize] {
+        &self.needed_by[position]
+    }
+
+    /// The parents of the revision at `position`.
+    pub(crate) fn parents_of(&self, position: usize) -> &[usize] {
+        &self.parents[position]
+    }
+
+    /// The children of the revision at `position`.
+    pub(crate) fn children_of(&self, position: usize) -> &[usize] {
+        &self.children[position]
+    }
+
+    /// The members of a set, newest first, branch by branch as Alembic lists them: from each
+    /// head (in file-name order) down its line, a revision that another head's line still
+    /// needs being left for that line.
+    pub fn newest_first(&self, members: &[bool]) -> Vec<&Revision> {
+        let mut todo: Vec<bool> = members.to_vec();
+        let mut heads: Vec<usize> = (0..self.revs.len())
+            .filter(|&i| members[i] && !self.needed_by[i].iter().any(|&c| members[c]))
+            .collect();
+        heads.sort_by_key(|&i| self.file_rank[i]);
+        let mut below: Vec<Vec<bool>> = heads
+            .iter()
+            .map(|&h| self.walk(vec![h], &self.needs))
+            .collect();
+        let mut out = Vec::new();
+        let mut at = 0;
+        while !heads.is_empty() {
+            let candidate = heads[at];
+            if let Some(other) = (0..heads.len()).find(|&k| k != at && below[k][candidate]) {
+                at = other;
+                continue;
+            }
+            if todo[candidate] {
+                out.push(&self.revs[candidate]);
+                todo[candidate] = false;
+            }
+            let mut next: Vec<usize> = self.needs[candidate]
+                .iter()
+                .copied()
+                .filter(|&n| todo[n] && !heads.contains(&n))
+                .collect();
+            next.dedup();
+            if next.is_empty() {
+                heads.remove(at);
+                below.remove(at);
+                at = at.saturating_sub(1);
+            } else {
+                heads[at] = next[0];
+                below[at] = self.walk(vec![next[0]], &self.needs);
+                for &n in &next[1..] {
+                    heads.push(n);
+                    below.push(self.walk(vec![n], &self.needs));
+                }
+            }
+        }
+        out
+    }
+
+    /// The branch labels a listing shows on `id`, as Alembic shows them: those of the
+    /// revisions it descends from, and, below a labelled revision whose descendants form one
+    /// unbranched line, those of the line it continues down to a branch point, merge or base.
+    pub fn shown_labels(&self, id: &str) -> BTreeSet<&str> {
+        let Some(&i) = self.index.get(id) else {
+            return BTreeSet::new();
+        };
+        let mut labels = self.labels_of_index(i);
+        for (label, &at) in &self.labels {
+            if self.stem_below(at).contains(&i) {
+                labels.insert(label.as_str());
+            }
+        }
+        labels
+    }
+
+    /// The unbranched line below `at`, when `at` and its descendants form one line: its parent,
+    /// grandparent... down to (not including) a branch point or merge, or to the base.
+    fn stem_below(&self, at: usize) -> Vec<usize> {
+        let line = self.walk(vec![at], &self.children);
+        let unbranched = (0..self.revs.len())
+            .filter(|&r| line[r])
+            .all(|r| self.children[r].len() <= 1 && self.parents[r].len() <= 1);
+        let mut stem = Vec::new();
+        if !unbranched {
+            return stem;
+        }
+        let mut here = at;
+        while let [p] = self.parents[here].as_slice() {
+            if self.children[*p].len() > 1 || self.parents[*p].len() > 1 {
+                break;
+            }
+            stem.push(*p);
+            here = *p;
+        }
+        stem
+    }
+
     fn labels_of_index(&self, i: usize) -> BTreeSet<&str> {
-        let anc = self.ancestors([self.revs[i].id.as_str()]);
+        let anc = self.walk(vec![i], &self.parents);
         (0..self.revs.len())
             .filter(|&j| anc[j])
             .flat_map(|j| self.revs[j].branch_labels.iter().map(String::as_str))
@@ -340,18 +543,30 @@ impl RevisionMap {
     }
 }
 
-/// Kahn's algorithm, smallest id first among ready revisions; reports cycles with their path.
+/// `edges` turned around: for each position, the positions whose edges point at it.
+fn reversed(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut back = vec![Vec::new(); edges.len()];
+    for (i, targets) in edges.iter().enumerate() {
+        for &t in targets {
+            back[t].push(i);
+        }
+    }
+    back
+}
+
+/// Kahn's algorithm over parents and dependencies (`needs`, by id), smallest id first among
+/// ready revisions; reports cycles with their path.
 fn topological_order(
     revs: &[Revision],
     by_id: &HashMap<&str, usize>,
+    needs: &[Vec<String>],
 ) -> Result<Vec<usize>, Vec<FileError>> {
-    let mut pending: Vec<usize> = revs.iter().map(|r| r.down_revisions.len()).collect();
-    let mut children = vec![Vec::new(); revs.len()];
-    for (i, r) in revs.iter().enumerate() {
-        for p in &r.down_revisions {
-            children[by_id[p.as_str()]].push(i);
-        }
-    }
+    let needs: Vec<Vec<usize>> = needs
+        .iter()
+        .map(|ids| ids.iter().map(|id| by_id[id.as_str()]).collect())
+        .collect();
+    let mut pending: Vec<usize> = needs.iter().map(Vec::len).collect();
+    let children = reversed(&needs);
     let mut ready: BTreeSet<(&str, usize)> = (0..revs.len())
         .filter(|&i| pending[i] == 0)
         .map(|i| (revs[i].id.as_str(), i))
@@ -376,10 +591,9 @@ fn topological_order(
     let mut path = vec![start];
     loop {
         let here = *path.last().expect("non-empty");
-        let next = revs[here]
-            .down_revisions
+        let next = needs[here]
             .iter()
-            .map(|p| by_id[p.as_str()])
+            .copied()
             .find(|&p| pending[p] > 0)
             .expect("a stuck revision has a stuck parent");
         if let Some(at) = path.iter().position(|&i| i == next) {
@@ -393,7 +607,7 @@ fn topological_order(
                     r.revises_line,
                     format!("revisions form a cycle: {}", names.join(" -> ")),
                 )
-                .hint("each 'Revises:' must name an older revision; fix one of these files"),
+                .hint("each 'Revises:' and 'Depends On:' must name an older revision; fix one of these files"),
             ]);
         }
         path.push(next);

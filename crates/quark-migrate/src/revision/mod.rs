@@ -7,6 +7,7 @@ mod dialect;
 mod error;
 mod graph;
 mod parse;
+mod resolve;
 mod split;
 mod target;
 

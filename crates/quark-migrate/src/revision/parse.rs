@@ -78,6 +78,11 @@ pub struct Revision {
     pub down_revisions: Vec<String>,
     /// Branch labels (`Branch Labels:`).
     pub branch_labels: Vec<String>,
+    /// Revisions (ids or branch labels) that must be applied first without being parents
+    /// (`Depends On:`, Alembic's `depends_on`).
+    pub depends_on: Vec<String>,
+    /// Line of `Depends On:` (0 without one).
+    pub depends_on_line: usize,
     /// `Create Date:` as written.
     pub create_date: Option<String>,
     /// False when the revision must run outside a transaction (`Transactional: false`).
@@ -218,6 +223,7 @@ struct Header {
     revises: Option<(String, usize)>,
     create_date: Option<String>,
     labels: Option<(String, usize)>,
+    depends_on: Option<(String, usize)>,
     transactional: Option<(String, usize)>,
 }
 
@@ -295,6 +301,7 @@ impl<'a> Parser<'a> {
                 Some("revision id") => Some(&mut h.id),
                 Some("revises") => Some(&mut h.revises),
                 Some("branch labels") => Some(&mut h.labels),
+                Some("depends on") => Some(&mut h.depends_on),
                 Some("transactional") => Some(&mut h.transactional),
                 _ => None,
             };
@@ -321,7 +328,7 @@ impl<'a> Parser<'a> {
                         _ => format!("unexpected text in the header: '{content}'"),
                     };
                     self.err(lineno, what).hint = Some(
-                        "header fields are Revision ID, Revises, Create Date, Branch Labels and Transactional"
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On and Transactional"
                             .into(),
                     );
                 }
@@ -498,6 +505,26 @@ impl<'a> Parser<'a> {
             }
             None => Vec::new(),
         };
+        let (depends_on, depends_on_line) = match h.depends_on {
+            Some((value, line)) => {
+                let names = list(&value);
+                let names = if names.len() == 1 && names[0].eq_ignore_ascii_case("none") {
+                    Vec::new()
+                } else {
+                    names
+                };
+                for (i, name) in names.iter().enumerate() {
+                    if names[..i].contains(name) {
+                        self.err(line, format!("'{name}' is listed twice in 'Depends On:'"));
+                    } else if down_revisions.contains(name) {
+                        self.err(line, format!("'{name}' is a parent ('Revises:'), not a dependency"))
+                            .hint = Some("a revision in 'Revises:' is already applied first; remove it from 'Depends On:'".into());
+                    }
+                }
+                (names, line)
+            }
+            None => (Vec::new(), 0),
+        };
         let transactional = match h.transactional {
             Some((_, line)) if self.language == Language::Rust => {
                 self.err(line, "a Rust revision always runs in a transaction").hint = Some(
@@ -521,6 +548,8 @@ impl<'a> Parser<'a> {
             message: h.message.join(" "),
             down_revisions,
             branch_labels,
+            depends_on,
+            depends_on_line,
             create_date: h.create_date,
             transactional,
             path: self.path.to_string(),

@@ -1,6 +1,7 @@
 //! Targets named on the command line: `head`, `base`, ids and prefixes, labels, relative steps,
 //! and `from:to` ranges.
 
+use std::fmt;
 use std::str::FromStr;
 
 use thiserror::Error;
@@ -20,6 +21,16 @@ pub enum Target {
     Revision(String),
     /// `label@head`: the head of a labelled branch.
     LabelHead(String),
+    /// `label@base`: below every revision of the lines a labelled branch shares (what a
+    /// downgrade to it removes).
+    LabelBase(String),
+    /// `label@+N`, `label@-N`: N revisions up or down a labelled branch from the current state.
+    LabelRelative {
+        /// The branch label.
+        label: String,
+        /// Positive: upgrade steps; negative: downgrade steps.
+        steps: i64,
+    },
     /// `+N`, `-N`, `<target>+N`, `<target>-N`: N revisions up or down from a starting point
     /// (the current revisions when none is written).
     Relative {
@@ -64,17 +75,68 @@ pub enum TargetError {
     NoRevisions,
     /// Not a target at all.
     #[error(
-        "'{0}' is not a target: use head, heads, base, a revision id or prefix, <label>@head, +N or -N"
+        "'{0}' is not a target: use head, heads, base, a revision id or prefix, <label>@head, <label>@base, <label>@+N, +N, -N or <revision>+N"
     )]
     Invalid(String),
+    /// A relative move that could go more than one way.
+    #[error("'{target}' is ambiguous: from {from} it could go to {}; name the revision (or the branch, <label>@+N)", ways.join(" or "))]
+    AmbiguousMove {
+        /// The target as written.
+        target: String,
+        /// Where the move starts.
+        from: String,
+        /// The revisions it could go to, with their branch labels.
+        ways: Vec<String>,
+    },
+    /// A history range whose ends are not on one line of descent.
+    #[error(
+        "the range {range} does not name revisions on one line of descent: its lower end must be an ancestor of its upper end"
+    )]
+    NotOneLine {
+        /// The range as written.
+        range: String,
+    },
     /// A relative step that goes past the end of the chain.
-    #[error("cannot move {steps:+} revisions: {why}")]
+    #[error(
+        "cannot move {steps:+} revisions: only {taken} revision(s) lie {} {from}",
+        if *steps > 0 { "above" } else { "below" }
+    )]
     TooFar {
         /// The steps asked for.
         steps: i64,
-        /// Why not.
-        why: String,
+        /// How many could be taken.
+        taken: u64,
+        /// Where the move started.
+        from: String,
     },
+}
+
+impl fmt::Display for Target {
+    /// The target as it is written on the command line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Head => f.write_str("head"),
+            Target::Heads => f.write_str("heads"),
+            Target::Base => f.write_str("base"),
+            Target::Current => f.write_str("current"),
+            Target::Revision(name) => f.write_str(name),
+            Target::LabelHead(label) => write!(f, "{label}@head"),
+            Target::LabelBase(label) => write!(f, "{label}@base"),
+            Target::LabelRelative { label, steps } => write!(f, "{label}@{steps:+}"),
+            Target::Relative { from, steps } => match from {
+                Some(from) => write!(f, "{from}{steps:+}"),
+                None => write!(f, "{steps:+}"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Range {
+    /// The range as it is written on the command line, `FROM:TO`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |t: &Option<Target>| t.as_ref().map(ToString::to_string).unwrap_or_default();
+        write!(f, "{}:{}", side(&self.from), side(&self.to))
+    }
 }
 
 impl FromStr for Target {
@@ -90,28 +152,41 @@ impl FromStr for Target {
             "current" => return Ok(Target::Current),
             _ => {}
         }
-        if let Some((label, what)) = s.split_once('@') {
-            return match what {
-                "head" if !label.is_empty() => Ok(Target::LabelHead(label.to_string())),
-                _ => Err(TargetError::Invalid(s.to_string())),
-            };
-        }
         if let Some(at) = s.rfind(['+', '-']) {
             let (from, num) = s.split_at(at);
             if num.len() > 1 && num[1..].bytes().all(|b| b.is_ascii_digit()) {
                 let steps: i64 = num
                     .parse()
                     .map_err(|_| TargetError::Invalid(s.to_string()))?;
+                if let Some(label) = from.strip_suffix('@') {
+                    if label.is_empty() || label.contains('@') {
+                        return Err(TargetError::Invalid(s.to_string()));
+                    }
+                    return Ok(Target::LabelRelative {
+                        label: label.to_string(),
+                        steps,
+                    });
+                }
                 let from = if from.is_empty() {
                     None
                 } else {
                     Some(Box::new(from.parse()?))
                 };
-                if matches!(from.as_deref(), Some(Target::Relative { .. })) {
+                if matches!(
+                    from.as_deref(),
+                    Some(Target::Relative { .. } | Target::LabelRelative { .. })
+                ) {
                     return Err(TargetError::Invalid(s.to_string()));
                 }
                 return Ok(Target::Relative { from, steps });
             }
+        }
+        if let Some((label, what)) = s.split_once('@') {
+            return match what {
+                "head" if !label.is_empty() => Ok(Target::LabelHead(label.to_string())),
+                "base" if !label.is_empty() => Ok(Target::LabelBase(label.to_string())),
+                _ => Err(TargetError::Invalid(s.to_string())),
+            };
         }
         if s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
