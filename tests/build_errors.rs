@@ -202,6 +202,19 @@ fn every_kind_of_broken_chain_fails_the_build_naming_file_and_line() {
             "migrations/a1_x.sql:7: unterminated string",
         ),
         (
+            "unknown_dependency",
+            vec![
+                ("a1_x.sql", good("a1", "None").into_bytes()),
+                (
+                    "b2_x.sql",
+                    good("b2", "a1")
+                        .replacen("-- Revises: a1\n", "-- Revises: a1\n-- Depends On: q9\n", 1)
+                        .into_bytes(),
+                ),
+            ],
+            "migrations/b2_x.sql:5: 'Depends On:' names unknown revision 'q9'",
+        ),
+        (
             "two_heads",
             vec![
                 ("a1_x.sql", good("a1", "None").into_bytes()),

@@ -128,7 +128,7 @@ pub struct RunMode {
 pub enum Command {
     /// Upgrade to a later revision (default: head).
     Upgrade {
-        /// head, heads, a revision (or unique prefix), <label>@head, or +N.
+        /// head, heads, a revision (or unique prefix), <label>@head, +N, <rev>+N, <label>@+N.
         #[arg(default_value = "head", allow_hyphen_values = true)]
         target: String,
         /// Run even if applied revisions changed since they were applied.
@@ -143,7 +143,8 @@ pub enum Command {
     },
     /// Revert to an earlier revision.
     Downgrade {
-        /// base, a revision (or unique prefix), or -N; FROM:TO with --sql.
+        /// base, a revision (or unique prefix), -N, head-N, <label>@-N, <label>@base; FROM:TO
+        /// with --sql.
         #[arg(allow_hyphen_values = true)]
         target: String,
         /// How to run it.

@@ -339,3 +339,228 @@ fn name(ids: &[String]) -> String {
         ids.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::revision::parse_revision;
+    use crate::revision::test_support::rev;
+
+    /// a1 - a2 - a3 < (left) l1 - l2 ; (right) r1 - r2 - r3 > m4 - m5
+    fn branches() -> RevisionMap {
+        RevisionMap::new(vec![
+            rev("a1", "", ""),
+            rev("a2", "a1", ""),
+            rev("a3", "a2", ""),
+            rev("l1", "a3", "left"),
+            rev("l2", "l1", ""),
+            rev("r1", "a3", "right"),
+            rev("r2", "r1", ""),
+            rev("r3", "r2", ""),
+            rev("m4", "l2, r3", ""),
+            rev("m5", "m4", ""),
+        ])
+        .unwrap()
+    }
+
+    fn at(rows: &[&str]) -> Vec<String> {
+        rows.iter().map(|r| r.to_string()).collect()
+    }
+
+    fn resolve(m: &RevisionMap, rows: &[&str], target: &str) -> Result<Vec<String>, String> {
+        m.resolve(&at(rows), &target.parse().unwrap())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_revision_plus_n_walks_that_revisions_edges() {
+        let m = branches();
+        assert_eq!(resolve(&m, &[], "a1+2").unwrap(), ["a3"]);
+        assert_eq!(resolve(&m, &["r3"], "l1+1").unwrap(), ["l2"]);
+        assert_eq!(resolve(&m, &[], "l2+1").unwrap(), ["m4"]);
+        assert_eq!(resolve(&m, &[], "l2-2").unwrap(), ["a3"]);
+        assert_eq!(resolve(&m, &[], "a1-1").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            resolve(&m, &[], "a3+1").unwrap_err(),
+            "'a3+1' is ambiguous: from a3 it could go to l1 (left) or r1 (right); name the revision (or the branch, <label>@+N)"
+        );
+        assert_eq!(
+            resolve(&m, &[], "m4-1").unwrap_err(),
+            "'m4-1' is ambiguous: from m4 it could go to l2 (left) or r3 (right); name the revision (or the branch, <label>@+N)"
+        );
+        assert_eq!(
+            resolve(&m, &[], "m4+3").unwrap_err(),
+            "cannot move +3 revisions: only 1 revision(s) lie above m4"
+        );
+    }
+
+    #[test]
+    fn plus_n_walks_up_from_the_single_head_or_to_the_merge_of_several() {
+        let m = branches();
+        assert_eq!(resolve(&m, &[], "+2").unwrap(), ["a2"]);
+        assert_eq!(resolve(&m, &["l2"], "+1").unwrap(), ["m4"]);
+        assert_eq!(resolve(&m, &["l2", "r3"], "+2").unwrap(), ["m5"]);
+        let e = resolve(&m, &["a3"], "+1").unwrap_err();
+        assert!(e.contains("could go to l1 (left) or r1 (right)"), "{e}");
+        let e = resolve(&m, &["l2", "r2"], "+1").unwrap_err();
+        assert!(
+            e.contains("from l2, r2 it could go to r3 (right) or m4"),
+            "{e}"
+        );
+        assert_eq!(
+            resolve(&m, &["l2", "r3"], "+9").unwrap_err(),
+            "cannot move +9 revisions: only 2 revision(s) lie above l2, r3"
+        );
+    }
+
+    #[test]
+    fn minus_n_reverts_the_one_head() {
+        let m = branches();
+        assert_eq!(resolve(&m, &["m4"], "-1").unwrap(), ["l2", "r3"]);
+        assert_eq!(resolve(&m, &["l2", "r2"], "left@-2").unwrap(), ["r2"]);
+        let e = resolve(&m, &["l2", "r2"], "-1").unwrap_err();
+        assert!(e.contains("could go to l2 (left) or r2 (right)"), "{e}");
+        let e = resolve(&m, &["l2", "r2"], "left@-3").unwrap_err();
+        assert_eq!(
+            e,
+            "cannot move -3 revisions: only 2 revision(s) lie below l2, r2"
+        );
+    }
+
+    #[test]
+    fn label_moves_and_label_base() {
+        let m = branches();
+        assert_eq!(resolve(&m, &["l1"], "right@+2").unwrap(), ["r2"]);
+        assert_eq!(resolve(&m, &[], "left@+1").unwrap(), ["a1"]);
+        assert_eq!(resolve(&m, &["l2"], "left@+1").unwrap(), ["m4"]);
+        // The left branch shares a1..a3 with the right one: its base is base.
+        assert_eq!(
+            resolve(&m, &["l2", "r2"], "left@base").unwrap(),
+            Vec::<String>::new()
+        );
+        assert!(
+            resolve(&m, &[], "nope@+1")
+                .unwrap_err()
+                .contains("unknown branch label")
+        );
+    }
+
+    #[test]
+    fn stamp_replaces_only_the_rows_on_the_targets_line() {
+        let m = branches();
+        assert_eq!(m.stamped(&at(&["l2", "r3"]), &at(&["l1"])), ["l1", "r3"]);
+        assert_eq!(m.stamped(&at(&["l2"]), &at(&["r2"])), ["l2", "r2"]);
+        assert_eq!(m.stamped(&at(&["l2", "r2"]), &at(&["a2"])), ["a2"]);
+        assert_eq!(m.stamped(&at(&["l2", "r2"]), &at(&["m5"])), ["m5"]);
+        assert!(m.stamped(&at(&["l2", "r2"]), &[]).is_empty());
+    }
+
+    #[test]
+    fn history_lists_branch_by_branch_and_refuses_unrelated_ends() {
+        let m = branches();
+        let ids = |range: &str| -> Result<Vec<String>, String> {
+            m.history(&at(&["l2", "r2"]), &range.parse().unwrap())
+                .map(|revs| revs.iter().map(|r| r.id.clone()).collect())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            ids(":").unwrap(),
+            ["m5", "m4", "l2", "l1", "r3", "r2", "r1", "a3", "a2", "a1"]
+        );
+        assert_eq!(ids("current:").unwrap(), ["m5", "m4", "l2", "r3", "r2"]);
+        assert_eq!(ids("a2:l2").unwrap(), ["l2", "l1", "a3", "a2"]);
+        assert_eq!(
+            ids("l1:r3").unwrap_err(),
+            "the range l1:r3 does not name revisions on one line of descent: its lower end must be an ancestor of its upper end"
+        );
+    }
+
+    #[test]
+    fn labels_show_on_every_member_of_their_branch() {
+        let m = branches();
+        let shown = |id: &str| m.shown_labels(id).into_iter().collect::<Vec<_>>();
+        assert_eq!(shown("l2"), ["left"]);
+        assert_eq!(shown("m5"), ["left", "right"]);
+        assert!(shown("a3").is_empty());
+        // Below a label on an unbranched line, down to the base.
+        let line = RevisionMap::new(vec![
+            rev("z1", "", ""),
+            rev("z2", "z1", "zeta"),
+            rev("z3", "z2", ""),
+        ])
+        .unwrap();
+        assert_eq!(
+            line.shown_labels("z1").into_iter().collect::<Vec<_>>(),
+            ["zeta"]
+        );
+    }
+
+    fn dependent(id: &str, parents: &str, depends: &str) -> Revision {
+        let text = format!(
+            "-- message of {id}\n--\n-- Revision ID: {id}\n-- Revises: {parents}\n-- Depends On: {depends}\n-- +upgrade\nCREATE TABLE t_{id} (x INT);\n"
+        );
+        parse_revision(
+            &format!("migrations/{id}_x.sql"),
+            &format!("{id}_x.sql"),
+            &text,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn dependencies_order_upgrades_and_are_no_rows_of_their_own() {
+        let m = RevisionMap::new(vec![
+            rev("p1", "", "pbr"),
+            rev("p2", "p1", ""),
+            rev("q1", "", "qbr"),
+            dependent("q2", "q1", "p2"),
+        ])
+        .unwrap();
+        let needed = m.ancestors(["q2"]);
+        let ids: Vec<&str> = m
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| needed[*i])
+            .map(|(_, r)| r.id.as_str())
+            .collect();
+        assert_eq!(ids, ["p1", "p2", "q1", "q2"]);
+        assert_eq!(m.heads_of(&needed), ["q2"]);
+        assert!(m.position("p2") < m.position("q2"));
+        assert_eq!(m.dependencies("q2")[0].id, "p2");
+        let by_label = RevisionMap::new(vec![
+            rev("p1", "", "pbr"),
+            rev("q1", "", "qbr"),
+            dependent("q2", "q1", "pbr"),
+        ])
+        .unwrap();
+        assert_eq!(by_label.dependencies("q2")[0].id, "p1");
+    }
+
+    #[test]
+    fn broken_dependencies_are_named_with_file_and_line() {
+        let unknown = RevisionMap::new(vec![rev("q1", "", ""), dependent("q2", "q1", "zz")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            unknown,
+            "migrations/q2_x.sql:5: 'Depends On:' names unknown revision 'zz'\n  hint: name a revision id or a branch label of another migration file"
+        );
+        let cycle = RevisionMap::new(vec![
+            dependent("a1", "None", "b1"),
+            dependent("b1", "None", "a1"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(cycle.contains("revisions form a cycle: "), "{cycle}");
+        let parent = parse_revision(
+            "migrations/q2_x.sql",
+            "q2_x.sql",
+            "-- m\n--\n-- Revision ID: q2\n-- Revises: q1\n-- Depends On: q1\n-- +upgrade\nSELECT 1;\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            parent[0].to_string(),
+            "migrations/q2_x.sql:5: 'q1' is a parent ('Revises:'), not a dependency\n  hint: a revision in 'Revises:' is already applied first; remove it from 'Depends On:'"
+        );
+    }
+}
