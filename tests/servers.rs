@@ -646,6 +646,78 @@ fn postgres_single_transaction_rolls_back_every_revision_and_names_the_statement
 }
 
 /// Each scenario above, as one test per server.
+/// The README recipe's database on a server: quark's tables at a revision, Neutron's table
+/// (with Alembic's primary key or, as older Alembic made it, without) holding Neutron's row and
+/// quark's. The split moves quark's row to its own table, Neutron's row stays byte for byte,
+/// and quark upgrades to head from its own table.
+fn split_shared_version_table(kind: Kind) {
+    const NEUTRON: &str = "1f71e54a85e7";
+    const AT: &str = "4358d1b8cc75";
+    for primary_key in [true, false] {
+        let Some(t) = TestDb::new(kind) else { return };
+        let mut db = t.db();
+        ok(&t.cli(&["upgrade", AT]));
+        db.run("DROP TABLE alembic_version_history").unwrap();
+        db.run("DROP TABLE alembic_version").unwrap();
+        let key = if primary_key {
+            ", CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)"
+        } else {
+            ""
+        };
+        db.run(&format!(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL{key})"
+        ))
+        .unwrap();
+        db.run(&format!(
+            "INSERT INTO alembic_version (version_num) VALUES ('{NEUTRON}'), ('{AT}')"
+        ))
+        .unwrap();
+        let bytes = |db: &mut dyn Backend| {
+            scalar(
+                db,
+                &format!(
+                    "SELECT count(*) FROM alembic_version WHERE version_num = '{NEUTRON}' AND length(version_num) = 12"
+                ),
+            )
+        };
+        let own = ["--version-table", "quark_alembic_version"];
+        let refused = fails(&t.cli(&[&own[..], &["upgrade", "head"]].concat()));
+        assert!(
+            refused.contains("split-version-table --from alembic_version"),
+            "{refused}"
+        );
+        ok(&t.cli(&[&own[..], &["split-version-table", "--dry-run"]].concat()));
+        assert_eq!(
+            t.count("SELECT count(*) FROM alembic_version"),
+            2,
+            "the dry run changed nothing"
+        );
+        let out = t.cli(&[&own[..], &["split-version-table"]].concat());
+        ok(&out);
+        let split = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            split.contains(&format!(
+                "moved {AT} from alembic_version to quark_alembic_version"
+            )),
+            "{split}"
+        );
+        let neutron: Vec<String> = db
+            .query("SELECT version_num FROM alembic_version", &[])
+            .unwrap()
+            .into_iter()
+            .map(|r| r[0].as_text().unwrap().to_string())
+            .collect();
+        assert_eq!(neutron, [NEUTRON]);
+        assert_eq!(bytes(db.as_mut()), "1", "Neutron's row is the same bytes");
+        ok(&t.cli(&[&own[..], &["upgrade", "head"]].concat()));
+        assert_eq!(
+            scalar(db.as_mut(), "SELECT version_num FROM quark_alembic_version"),
+            HEAD
+        );
+        assert_eq!(t.count("SELECT count(*) FROM alembic_version"), 1);
+    }
+}
+
 macro_rules! on_each_server {
     ($($scenario:ident => $postgres:ident, $mysql:ident;)*) => {$(
         #[test]
@@ -666,5 +738,6 @@ on_each_server! {
     failing_revision => postgres_failing_revision, mysql_failing_revision;
     concurrent_processes => postgres_concurrent_processes, mysql_concurrent_processes;
     panic_releases_the_lock => postgres_panic_releases_the_lock, mysql_panic_releases_the_lock;
+    split_shared_version_table => postgres_split_shared_version_table, mysql_split_shared_version_table;
     offline_script_matches_live => postgres_offline_script_through_psql_matches_a_live_upgrade, mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade;
 }

@@ -137,6 +137,41 @@ pub enum Error {
         /// Our heads.
         heads: Vec<String>,
     },
+    /// The version table's rows contradict each other: a revision twice, or a revision with one
+    /// of its ancestors. Nothing runs until a `stamp` says which state the database is in.
+    #[error(
+        "the version table {table} holds {}: {problem}; nothing was run. If the schema is at {}, record that with {}",
+        describe(rows),
+        describe(state),
+        stamp_commands(state)
+    )]
+    InconsistentVersions {
+        /// The version table.
+        table: String,
+        /// Its rows.
+        rows: Vec<String>,
+        /// What contradicts.
+        problem: String,
+        /// The state the rows most likely mean (the newest of each line).
+        state: Vec<String>,
+    },
+    /// This tool's revisions sit in a version table shared with another project, while its own
+    /// table (configured) is empty.
+    #[error(
+        "{shared} holds {} of this tool, yet its revisions are configured to be kept in {own}, which holds none: move them with `split-version-table --from {shared}` (try it with --dry-run first); nothing was run",
+        plural_revisions(revisions)
+    )]
+    InSharedTable {
+        /// The shared table.
+        shared: String,
+        /// The configured table.
+        own: String,
+        /// Our revisions found in the shared table.
+        revisions: Vec<String>,
+    },
+    /// A version-table split that cannot be done as asked.
+    #[error("cannot split the version table: {0}; nothing was changed")]
+    Split(String),
     /// Applied revisions were edited.
     #[error(
         "{} changed since applied: {}; restore the applied SQL (write a new revision for new changes), or pass --ignore-drift to go on anyway",
@@ -208,6 +243,20 @@ impl From<TargetError> for Error {
 impl From<FileError> for Error {
     fn from(e: FileError) -> Error {
         Error::Migrations(GraphError(vec![e]))
+    }
+}
+
+/// The stamps that record `state`: one purge to the first revision, then one per other.
+fn stamp_commands(state: &[String]) -> String {
+    match state {
+        [] => "`stamp --purge base`".to_string(),
+        [first, rest @ ..] => {
+            let mut out = format!("`stamp --purge {first}`");
+            for r in rest {
+                out.push_str(&format!(" then `stamp {r}`"));
+            }
+            out
+        }
     }
 }
 

@@ -52,7 +52,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Some(AppCommand::Db(mut db)) => {
-            if db.database_connection.is_none() && db.config_file.is_none() {
+            if db.database_connection.is_none()
+                && db.config_file.is_empty()
+                && db.config_dir.is_empty()
+            {
                 db.database_connection = Some(args.database);
             }
             db.run_with_schema(MIGRATIONS, SCHEMA)

@@ -59,12 +59,24 @@ pub struct DbArgs {
     /// Database URL, e.g. sqlite:////var/lib/quark.db or mysql://user:pw@host/quark.
     #[arg(long, global = true, value_name = "URL")]
     pub database_connection: Option<String>,
-    /// INI file (neutron.conf style) whose [database] section has `connection = URL`.
+    /// Configuration file (neutron.conf style, as oslo.config reads it) whose [database] section
+    /// has `connection = URL`; may be repeated, later files overriding earlier ones. Without
+    /// --config-file or --config-dir, <program>.conf (and <program>.conf.d/) is looked for in ~
+    /// and /etc.
     #[arg(long, global = true, value_name = "FILE")]
-    pub config_file: Option<PathBuf>,
-    /// Table that records the current revisions.
-    #[arg(long, global = true, value_name = "NAME", default_value = DEFAULT_VERSION_TABLE)]
-    pub version_table: String,
+    pub config_file: Vec<PathBuf>,
+    /// Directory whose *.conf files are read, in name order, after the --config-file files.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub config_dir: Vec<PathBuf>,
+    /// Table that records the current revisions [default: `version_table` under [database] in
+    /// the configuration files, else alembic_version].
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "QUARK_DB_MANAGE_VERSION_TABLE"
+    )]
+    pub version_table: Option<String>,
     /// Seconds to wait for another migration's lock (and for a busy database).
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
@@ -85,8 +97,14 @@ pub struct DbArgs {
     /// downgrade); log lines stay on stderr.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// SQL dialect of an offline (--sql) script when no database URL is given.
-    #[arg(long, global = true, value_parser = parse_dialect)]
+    /// SQL dialect of an offline (--sql) script when no database URL is given (upstream's
+    /// --database-engine; `engine` under [database] in the configuration files).
+    #[arg(
+        long,
+        global = true,
+        value_parser = parse_dialect,
+        visible_alias = "database-engine"
+    )]
     pub dialect: Option<Dialect>,
     /// What to do.
     #[command(subcommand)]
@@ -128,9 +146,14 @@ pub struct RunMode {
 pub enum Command {
     /// Upgrade to a later revision (default: head).
     Upgrade {
-        /// head, heads, a revision (or unique prefix), <label>@head, +N, <rev>+N, <label>@+N.
-        #[arg(default_value = "head", allow_hyphen_values = true)]
-        target: String,
+        /// head (the default), heads, a revision (or unique prefix), <label>@head, +N, <rev>+N,
+        /// <label>@+N.
+        #[arg(allow_hyphen_values = true)]
+        target: Option<String>,
+        /// Upgrade N revisions from the target (from the current revision without one), as
+        /// upstream's `upgrade --delta N`: the same as +N.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        delta: Option<u32>,
         /// Run even if applied revisions changed since they were applied.
         #[arg(long)]
         ignore_drift: bool,
@@ -145,8 +168,11 @@ pub enum Command {
     Downgrade {
         /// base, a revision (or unique prefix), -N, head-N, <label>@-N, <label>@base; FROM:TO
         /// with --sql.
-        #[arg(allow_hyphen_values = true)]
-        target: String,
+        #[arg(allow_hyphen_values = true, required_unless_present = "delta")]
+        target: Option<String>,
+        /// Downgrade N revisions from the current ones: the same as -N.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        delta: Option<u32>,
         /// How to run it.
         #[command(flatten)]
         mode: RunMode,
@@ -208,6 +234,26 @@ pub enum Command {
         /// Where the migration files are.
         #[arg(long, value_name = "DIR", default_value = "migrations")]
         migrations_dir: PathBuf,
+    },
+    /// Move this tool's revisions out of a version table shared with another project (Neutron's
+    /// alembic_version) into its own (--version-table), in one transaction; other projects'
+    /// rows stay as they are.
+    SplitVersionTable {
+        /// The shared table.
+        #[arg(long, value_name = "TABLE", default_value = DEFAULT_VERSION_TABLE)]
+        from: String,
+        /// Put back this revision of the other project, which the old "fake revision" recipe
+        /// overwrote in the shared table.
+        #[arg(long, value_name = "REV")]
+        restore: Option<String>,
+        /// Print what would move, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Write a merge revision joining two or more heads.
     Merge {

@@ -1,4 +1,12 @@
-//! Which database to use: `--database-connection`, a neutron.conf-style INI file, or `DATABASE_URL`.
+//! Settings as oslo.config reads them for the Python quark-db-manage, so that operators'
+//! command lines and neutron.conf files work unchanged: `--database-connection`, else the
+//! configuration files (`--config-file`, repeatable, then every `*.conf` of `--config-dir`,
+//! later files winning; without either, `<program>.conf` and `<program>.conf.d/` from `~` or
+//! `/etc`), else `DATABASE_URL`.
+//!
+//! Section names are matched in any case (`[DATABASE]`), except `[DEFAULT]`; a deprecated option
+//! name is read where oslo reads it (`sql_connection`, in `[database]` or `[DEFAULT]`); values
+//! are taken as written, `#`, `;` and `\` included (oslo has no inline comments).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -6,13 +14,33 @@ use std::path::{Path, PathBuf};
 use ini::{Ini, ParseOption};
 use thiserror::Error;
 
-/// Where the connection URL came from.
+/// The names oslo reads the database URL under, the current one first.
+const CONNECTION: &[(&str, &str)] = &[
+    ("database", "connection"),
+    ("database", "sql_connection"),
+    ("DEFAULT", "sql_connection"),
+];
+
+/// The version table chosen for this tool (`[database] version_table`).
+const VERSION_TABLE: &[(&str, &str)] = &[("database", "version_table")];
+
+/// The dialect of offline scripts (`[database] engine`, upstream's `--database-engine`).
+const ENGINE: &[(&str, &str)] = &[("database", "engine")];
+
+/// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlSource {
-    /// `--database-connection`.
+    /// The command line (`--database-connection`).
     Flag,
-    /// `connection` in the `[database]` section of this file.
-    ConfigFile(PathBuf),
+    /// An option of a configuration file.
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// The section the option is in.
+        section: &'static str,
+        /// The option's name.
+        key: &'static str,
+    },
     /// The `DATABASE_URL` environment variable.
     Environment,
 }
@@ -21,13 +49,15 @@ impl fmt::Display for UrlSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UrlSource::Flag => f.write_str("--database-connection"),
-            UrlSource::ConfigFile(p) => write!(f, "[database] connection in {}", p.display()),
+            UrlSource::ConfigFile { path, section, key } => {
+                write!(f, "[{section}] {key} in {}", path.display())
+            }
             UrlSource::Environment => f.write_str("DATABASE_URL"),
         }
     }
 }
 
-/// No usable connection setting.
+/// No usable setting.
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// Nothing names a database.
@@ -35,43 +65,200 @@ pub enum ConfigError {
         "no database given: pass --database-connection URL, or --config-file FILE with 'connection = URL' under [database], or set DATABASE_URL"
     )]
     NoConnection,
-    /// The config file cannot be read.
+    /// A configuration file or directory cannot be read.
     #[error("cannot read config file {}: {source}", path.display())]
     Unreadable {
-        /// The file.
+        /// The file or directory.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
     },
-    /// The config file is not valid INI.
+    /// A configuration file is not valid INI.
     #[error("{}:{line}: {message}", path.display())]
     Syntax {
         /// The file.
         path: PathBuf,
         /// 1-based line.
         line: usize,
-        /// The parser's message.
+        /// What is wrong.
         message: String,
     },
-    /// The config file has no `[database]` `connection`.
-    #[error("config file {} has no 'connection' setting in its [database] section", path.display())]
+    /// The configuration files given name no database.
+    #[error(
+        "config file {} has no 'connection' setting in its [database] section (nor the deprecated 'sql_connection' there or in [DEFAULT])",
+        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
     MissingSetting {
-        /// The file.
-        path: PathBuf,
+        /// The files read.
+        paths: Vec<PathBuf>,
     },
 }
 
-/// Picks the connection URL: the flag, else the config file, else `DATABASE_URL`.
+/// The configuration files of one run, parsed, in the order they apply.
+#[derive(Debug, Default)]
+pub struct ConfigFiles {
+    files: Vec<(PathBuf, Ini)>,
+    /// Whether the files were named on the command line (a missing setting is then an error).
+    named: bool,
+}
+
+impl ConfigFiles {
+    /// Reads `files`, then the `*.conf` of each of `dirs` in name order; when no file (or no
+    /// directory) is named, oslo's defaults for `program`: `<program>.conf` (and
+    /// `<program>.conf.d/`) in `~`, else in `/etc`.
+    pub fn load(files: &[PathBuf], dirs: &[PathBuf], program: &str) -> Result<Self, ConfigError> {
+        let named = !files.is_empty() || !dirs.is_empty();
+        let search = default_dirs();
+        let files: Vec<PathBuf> = if files.is_empty() {
+            first_existing(&search, &format!("{program}.conf"), Path::is_file)
+                .into_iter()
+                .collect()
+        } else {
+            files.to_vec()
+        };
+        let dirs: Vec<PathBuf> = if dirs.is_empty() {
+            first_existing(&search, &format!("{program}.conf.d"), Path::is_dir)
+                .into_iter()
+                .collect()
+        } else {
+            dirs.to_vec()
+        };
+        let mut paths = files;
+        for dir in &dirs {
+            let unreadable = |source| ConfigError::Unreadable {
+                path: dir.clone(),
+                source,
+            };
+            let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(unreadable)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "conf"))
+                .collect();
+            found.sort();
+            paths.extend(found);
+        }
+        let files = paths
+            .into_iter()
+            .map(|path| parse(&path).map(|ini| (path, ini)))
+            .collect::<Result<_, _>>()?;
+        Ok(ConfigFiles { files, named })
+    }
+
+    /// The value of the first of `names` the last file that sets one of them gives (as oslo
+    /// reads current and deprecated names), with where it is.
+    fn get(&self, names: &[(&'static str, &'static str)]) -> Option<(String, UrlSource)> {
+        self.files.iter().rev().find_map(|(path, ini)| {
+            names.iter().find_map(|&(section, key)| {
+                let value = ini
+                    .iter()
+                    .filter(|(name, _)| name.is_some_and(|n| same_section(n, section)))
+                    .filter_map(|(_, props)| props.get_all(key).next_back())
+                    .next_back()?;
+                Some((
+                    value.trim().to_string(),
+                    UrlSource::ConfigFile {
+                        path: path.clone(),
+                        section,
+                        key,
+                    },
+                ))
+            })
+        })
+    }
+
+    /// The database URL the files give, if any (an empty value, as oslo reads it, gives none).
+    fn connection(&self) -> Option<(String, UrlSource)> {
+        self.get(CONNECTION).filter(|(v, _)| !v.is_empty())
+    }
+
+    /// The version table the files choose (`[database] version_table`).
+    pub fn version_table(&self) -> Option<String> {
+        self.get(VERSION_TABLE)
+            .map(|(v, _)| v)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The dialect of offline scripts the files name (`[database] engine`).
+    pub fn engine(&self) -> Option<String> {
+        self.get(ENGINE).map(|(v, _)| v).filter(|v| !v.is_empty())
+    }
+}
+
+/// oslo matches section names in any case, `[DEFAULT]` excepted.
+fn same_section(written: &str, wanted: &str) -> bool {
+    if wanted == "DEFAULT" {
+        written == "DEFAULT"
+    } else {
+        written.eq_ignore_ascii_case(wanted)
+    }
+}
+
+/// The directories oslo.config searches for a program's configuration, in order.
+fn default_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    dirs.push(PathBuf::from("/etc"));
+    dirs
+}
+
+fn first_existing(dirs: &[PathBuf], name: &str, exists: fn(&Path) -> bool) -> Option<PathBuf> {
+    dirs.iter().map(|d| d.join(name)).find(|p| exists(p))
+}
+
+/// Parses one file as oslo.config would accept it, naming the line of any problem.
+fn parse(path: &Path) -> Result<Ini, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let syntax = |line: usize, message: &str| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        message: message.to_string(),
+    };
+    // oslo refuses what INI readers often take: an option before any section, and a section
+    // line that is not closed.
+    let mut in_section = false;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if trimmed.starts_with('[') {
+            if !trimmed.ends_with(']') {
+                return Err(syntax(i + 1, "a section name must end with ']'"));
+            }
+            in_section = true;
+        } else if !in_section {
+            return Err(syntax(i + 1, "an option before any [section]"));
+        }
+    }
+    let options = ParseOption {
+        enabled_quote: false,
+        enabled_escape: false,
+        ..ParseOption::default()
+    };
+    Ini::load_from_str_opt(&text, options).map_err(|e| syntax(e.line + 1, &e.msg))
+}
+
+/// Picks the connection URL: the flag, else the configuration files, else `DATABASE_URL`.
 pub fn resolve_connection(
     flag: Option<&str>,
-    config_file: Option<&Path>,
+    files: &ConfigFiles,
     environment: Option<String>,
 ) -> Result<(String, UrlSource), ConfigError> {
     if let Some(url) = flag.filter(|u| !u.trim().is_empty()) {
         return Ok((url.to_string(), UrlSource::Flag));
     }
-    if let Some(path) = config_file {
-        return read_config_file(path).map(|url| (url, UrlSource::ConfigFile(path.to_path_buf())));
+    if let Some(found) = files.connection() {
+        return Ok(found);
+    }
+    if files.named {
+        return Err(ConfigError::MissingSetting {
+            paths: files.files.iter().map(|(p, _)| p.clone()).collect(),
+        });
     }
     match environment.filter(|u| !u.trim().is_empty()) {
         Some(url) => Ok((url, UrlSource::Environment)),
@@ -79,59 +266,129 @@ pub fn resolve_connection(
     }
 }
 
-/// Reads `connection` from the `[database]` section of an oslo.config (neutron.conf) style file.
-pub fn read_config_file(path: &Path) -> Result<String, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let options = ParseOption {
-        enabled_quote: false,
-        enabled_escape: false,
-        ..ParseOption::default()
-    };
-    let ini = Ini::load_from_str_opt(&text, options).map_err(|e| ConfigError::Syntax {
-        path: path.to_path_buf(),
-        line: e.line + 1,
-        message: e.msg.to_string(),
-    })?;
-    ini.section(Some("database"))
-        .and_then(|s| s.get_all("connection").last())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ConfigError::MissingSetting {
-            path: path.to_path_buf(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let f = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(f.path(), text).unwrap();
-        f
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn url(files: &[PathBuf], dirs: &[PathBuf]) -> Result<(String, UrlSource), ConfigError> {
+        let files = ConfigFiles::load(files, dirs, "no-such-program")?;
+        resolve_connection(None, &files, None)
     }
 
     #[test]
     fn reads_a_neutron_conf() {
+        let d = tempfile::tempdir().unwrap();
         let f = write(
-            "[DEFAULT]\n# a comment\ncore_plugin = quark.plugin.Plugin\n; another\n\n[database]\n# connection = mysql://old\nconnection=mysql://u:p#w;x@h/db\nmax_pool_size = 10\n\n[quark]\nx = y\n",
+            d.path(),
+            "neutron.conf",
+            "[DEFAULT]\n# a comment\ncore_plugin = quark.plugin.Plugin\n; another\n\n[database]\n# connection = mysql://old\nconnection=mysql://u:p#w;x\\y@h/db # kept\nmax_pool_size = 10\n\n[quark]\nx = y\n",
         );
-        assert_eq!(read_config_file(f.path()).unwrap(), "mysql://u:p#w;x@h/db");
+        let (url, from) = url(std::slice::from_ref(&f), &[]).unwrap();
+        assert_eq!(url, "mysql://u:p#w;x\\y@h/db # kept");
+        assert_eq!(
+            from.to_string(),
+            format!("[database] connection in {}", f.display())
+        );
     }
 
     #[test]
-    fn missing_setting_and_missing_file_are_named() {
-        let f = write("[DEFAULT]\nconnection = sqlite://\n");
-        let e = read_config_file(f.path()).unwrap_err().to_string();
-        assert!(
-            e.contains("no 'connection' setting in its [database] section"),
-            "{e}"
+    fn section_case_deprecated_names_and_later_files_win() {
+        let d = tempfile::tempdir().unwrap();
+        let upper = write(d.path(), "a.conf", "[DATABASE]\nconnection = mysql://a\n");
+        let old = write(
+            d.path(),
+            "b.conf",
+            "[database]\nsql_connection = mysql://b\n",
         );
-        assert!(e.contains(&f.path().display().to_string()));
-        let e = read_config_file(Path::new("/nonexistent/neutron.conf"))
+        let default = write(
+            d.path(),
+            "c.conf",
+            "[DEFAULT]\nsql_connection = mysql://c\n",
+        );
+        let both = write(
+            d.path(),
+            "e.conf",
+            "[database]\nconnection = mysql://new\nsql_connection = mysql://old\n",
+        );
+        let lower_default = write(
+            d.path(),
+            "g.conf",
+            "[default]\nsql_connection = mysql://g\n",
+        );
+        let empty = write(d.path(), "i.conf", "[database]\nconnection =\n");
+        let get = |files: &[&PathBuf]| {
+            let files: Vec<PathBuf> = files.iter().map(|p| (*p).clone()).collect();
+            url(&files, &[]).map(|(u, _)| u).map_err(|e| e.to_string())
+        };
+        assert_eq!(get(&[&upper]).unwrap(), "mysql://a");
+        assert_eq!(get(&[&old]).unwrap(), "mysql://b");
+        assert_eq!(get(&[&default]).unwrap(), "mysql://c");
+        assert_eq!(get(&[&upper, &old]).unwrap(), "mysql://b");
+        assert_eq!(get(&[&old, &upper]).unwrap(), "mysql://a");
+        assert_eq!(get(&[&upper, &default]).unwrap(), "mysql://c");
+        assert_eq!(get(&[&both]).unwrap(), "mysql://new");
+        assert!(
+            get(&[&lower_default])
+                .unwrap_err()
+                .contains("has no 'connection' setting")
+        );
+        assert!(
+            get(&[&upper, &empty])
+                .unwrap_err()
+                .contains("has no 'connection' setting")
+        );
+    }
+
+    #[test]
+    fn config_dirs_follow_the_files_in_name_order() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("neutron.conf.d");
+        std::fs::create_dir(&dir).unwrap();
+        write(
+            &dir,
+            "20-late.conf",
+            "[database]\nconnection = mysql://late\n",
+        );
+        write(
+            &dir,
+            "10-early.conf",
+            "[database]\nconnection = mysql://early\n",
+        );
+        write(
+            &dir,
+            "99-ignored.txt",
+            "[database]\nconnection = mysql://txt\n",
+        );
+        let file = write(
+            d.path(),
+            "neutron.conf",
+            "[database]\nconnection = mysql://file\n",
+        );
+        assert_eq!(
+            url(&[file], std::slice::from_ref(&dir)).unwrap().0,
+            "mysql://late"
+        );
+        assert_eq!(url(&[], &[dir]).unwrap().0, "mysql://late");
+    }
+
+    #[test]
+    fn malformed_files_name_file_and_line() {
+        let d = tempfile::tempdir().unwrap();
+        for (text, line) in [
+            ("connection = x\n[database]\n", 1),
+            ("# c\n\n[database\nconnection = x\n", 3),
+        ] {
+            let f = write(d.path(), "bad.conf", text);
+            let e = url(std::slice::from_ref(&f), &[]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{}:{line}: ", f.display())), "{e}");
+        }
+        let e = url(&[PathBuf::from("/nonexistent/neutron.conf")], &[])
             .unwrap_err()
             .to_string();
         assert!(
@@ -141,25 +398,32 @@ mod tests {
     }
 
     #[test]
-    fn precedence_is_flag_then_file_then_environment() {
-        let f = write("[database]\nconnection = sqlite:///from-file.db\n");
+    fn precedence_is_flag_then_files_then_environment() {
+        let d = tempfile::tempdir().unwrap();
+        let f = write(
+            d.path(),
+            "n.conf",
+            "[database]\nconnection = sqlite:///from-file.db\n",
+        );
+        let files = ConfigFiles::load(&[f], &[], "no-such-program").unwrap();
         let env = || Some("sqlite:///from-env.db".to_string());
         assert_eq!(
-            resolve_connection(Some("sqlite:///flag.db"), Some(f.path()), env())
+            resolve_connection(Some("sqlite:///flag.db"), &files, env())
                 .unwrap()
                 .1,
             UrlSource::Flag
         );
         assert_eq!(
-            resolve_connection(None, Some(f.path()), env()).unwrap().0,
+            resolve_connection(None, &files, env()).unwrap().0,
             "sqlite:///from-file.db"
         );
+        let none = ConfigFiles::default();
         assert_eq!(
-            resolve_connection(None, None, env()).unwrap(),
+            resolve_connection(None, &none, env()).unwrap(),
             ("sqlite:///from-env.db".into(), UrlSource::Environment)
         );
         assert!(matches!(
-            resolve_connection(None, None, None),
+            resolve_connection(None, &none, None),
             Err(ConfigError::NoConnection)
         ));
     }

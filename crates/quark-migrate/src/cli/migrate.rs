@@ -32,6 +32,21 @@ pub(super) fn stamp(ctx: &Context<'_>, target: &str, purge: bool) -> Result<(), 
     Ok(())
 }
 
+/// `split-version-table --from TABLE [--restore REV] [--dry-run]`.
+pub(super) fn split_version_table(
+    ctx: &Context<'_>,
+    from: &str,
+    restore: Option<&str>,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    let (url, mut db) = ctx.connect()?;
+    let split = ctx
+        .migrator()?
+        .split_version_table(db.as_mut(), from, restore, dry_run)?;
+    output::split(&url, &split, dry_run);
+    Ok(())
+}
+
 /// Runs, previews (`--dry-run`) or writes out (`--sql`) a move in `direction` to `spec`.
 fn migrate(
     ctx: &Context<'_>,

@@ -19,11 +19,11 @@ use clap::{CommandFactory, FromArgMatches};
 use thiserror::Error;
 
 pub use args::{Cli, Command, DbArgs, Format, RunMode};
-pub use config::{ConfigError, UrlSource};
+pub use config::{ConfigError, ConfigFiles, UrlSource};
 
 use crate::backend::Backend;
 use crate::error::Error;
-use crate::migrator::Migrator;
+use crate::migrator::{DEFAULT_VERSION_TABLE, Migrator};
 use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
 use crate::schema::SchemaError;
@@ -128,24 +128,52 @@ fn run(
     files: &'static [EmbeddedFile],
     schema: &'static [SchemaFile],
 ) -> Result<ExitCode, Failure> {
+    if let Command::Completions { shell } = &cli.command {
+        output::completions(*shell, &program());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = ConfigFiles::load(&cli.config_file, &cli.config_dir, &program())?;
+    let version_table = cli
+        .version_table
+        .clone()
+        .or_else(|| config.version_table())
+        .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_string());
     let migrations = Migrations::new(files)?
-        .version_table(&cli.version_table)?
+        .version_table(&version_table)?
         .lock_timeout(Duration::from_secs(cli.lock_timeout))
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
         .use_lock(!cli.no_lock);
     let ctx = Context {
         cli,
+        config: &config,
         migrations: &migrations,
         map: migrations.map()?,
     };
     match &cli.command {
         Command::Upgrade {
             target,
+            delta,
             ignore_drift,
             resume,
             mode,
-        } => migrate::upgrade(&ctx, target, *ignore_drift, *resume, mode)?,
-        Command::Downgrade { target, mode } => migrate::downgrade(&ctx, target, mode)?,
+        } => {
+            let target = relative(target.as_deref(), *delta, '+')?;
+            migrate::upgrade(&ctx, &target, *ignore_drift, *resume, mode)?
+        }
+        Command::Downgrade {
+            target,
+            delta,
+            mode,
+        } => {
+            let target = relative(target.as_deref(), *delta, '-')?;
+            migrate::downgrade(&ctx, &target, mode)?
+        }
+        Command::SplitVersionTable {
+            from,
+            restore,
+            dry_run,
+        } => migrate::split_version_table(&ctx, from, restore.as_deref(), *dry_run)?,
+        Command::Completions { .. } => unreachable!("handled before reading the configuration"),
         Command::Stamp { target, purge } => migrate::stamp(&ctx, target, *purge)?,
         Command::Current => inspect::current(&ctx)?,
         Command::Verify => inspect::verify(&ctx)?,
@@ -181,9 +209,34 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// What every subcommand works with: the options, the migrations and their graph.
+/// The target of `upgrade`/`downgrade` with upstream's `--delta N`: `+N` (`-N`) from the
+/// current revisions, or from the target given; `head` when neither is given.
+fn relative(target: Option<&str>, delta: Option<u32>, sign: char) -> Result<String, Failure> {
+    match (target, delta) {
+        (None, None) => Ok("head".to_string()),
+        (Some(t), None) => Ok(t.to_string()),
+        (None, Some(n)) => Ok(format!("{sign}{n}")),
+        (Some(t), Some(_)) if t.contains(['+', '-']) => Err(Failure::Usage(format!(
+            "use either --delta or a relative target ({t}), not both"
+        ))),
+        (Some(t), Some(n)) => Ok(format!("{t}{sign}{n}")),
+    }
+}
+
+/// The program's name, as oslo.config names its default configuration files after it.
+fn program() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "quark-db-manage".to_string())
+}
+
+/// What every subcommand works with: the options, the configuration files, the migrations and
+/// their graph.
 struct Context<'a> {
     cli: &'a DbArgs,
+    config: &'a ConfigFiles,
     migrations: &'a Migrations,
     map: &'a RevisionMap,
 }
@@ -193,7 +246,7 @@ impl Context<'_> {
     fn configured(&self) -> Result<(String, UrlSource), ConfigError> {
         config::resolve_connection(
             self.cli.database_connection.as_deref(),
-            self.cli.config_file.as_deref(),
+            self.config,
             std::env::var("DATABASE_URL").ok(),
         )
     }
@@ -216,10 +269,18 @@ impl Context<'_> {
         Ok((url, db))
     }
 
-    /// The dialect of an offline script: --dialect, else the configured URL's, unconnected.
+    /// The dialect of an offline script: --dialect (--database-engine), else `engine` in the
+    /// configuration files, else the configured URL's, unconnected.
     fn offline_dialect(&self) -> Result<Dialect, Failure> {
         if let Some(dialect) = self.cli.dialect {
             return Ok(dialect);
+        }
+        if let Some(engine) = self.config.engine() {
+            return Dialect::from_name(&engine).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "unknown dialect '{engine}' (engine under [database] in the configuration files): expected sqlite, postgresql or mysql"
+                ))
+            });
         }
         match self.configured() {
             Ok((raw, _)) => Ok(DatabaseUrl::parse(&raw)?.dialect),

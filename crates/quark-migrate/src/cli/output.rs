@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Format;
 use crate::error::Drift;
-use crate::migrator::Report;
+use crate::migrator::{Report, Split};
 use crate::plan::describe;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 use crate::schema::Change;
@@ -172,6 +172,55 @@ pub fn check(format: Format, url: Option<&DatabaseUrl>, head: &str, changes: &[C
             "Write the revision they need: quark-db-manage revision --autogenerate -m \"<message>\""
         );
     }
+}
+
+/// `split-version-table`: what moved (or, with --dry-run, would move).
+pub fn split(url: &DatabaseUrl, split: &Split, dry_run: bool) {
+    let (verb, moved) = if dry_run {
+        ("would move", "would be")
+    } else {
+        ("moved", "are")
+    };
+    println!(
+        "{url}: {verb} {} from {} to {}",
+        describe(&split.moved),
+        split.from,
+        split.to
+    );
+    println!(
+        "  {} {} left with {}",
+        split.from,
+        if dry_run { "would be" } else { "is" },
+        if split.kept.is_empty() && split.restored.is_none() {
+            "no rows".to_string()
+        } else {
+            split
+                .kept
+                .iter()
+                .chain(&split.restored)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    if let Some(r) = &split.restored {
+        println!("  {r} {moved} put back in {}", split.from);
+    }
+    if split.history_copied > 0 {
+        println!(
+            "  {} history rows {moved} copied to {}_history",
+            split.history_copied, split.to
+        );
+    }
+    if dry_run {
+        println!("Nothing was changed.");
+    }
+}
+
+/// `completions SHELL`: the completion script for `program`.
+pub fn completions(shell: clap_complete::Shell, program: &str) {
+    let mut command = <super::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, program, &mut std::io::stdout());
 }
 
 /// `revision --autogenerate` found the database already matching the declared schema.

@@ -7,6 +7,7 @@
 mod code_step;
 mod run;
 mod script;
+mod split;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use log::info;
 
 pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
+pub use split::Split;
 
 use crate::LOG_TARGET;
 use crate::backend::Backend;
@@ -152,11 +154,74 @@ impl<'m> Migrator<'m> {
         Ok(self.store.history(db)?)
     }
 
-    /// The database's current revisions, refusing revisions this graph does not have.
+    /// The database's current revisions, refusing rows this graph does not have and rows that
+    /// contradict each other; with its own version table empty, refusing too when this graph's
+    /// revisions sit in the shared default table instead.
     pub fn current(&self, db: &mut dyn Backend) -> Result<Vec<String>, Error> {
         let heads = self.store.heads(db)?;
-        self.check_known(&heads)?;
+        self.check_rows(&heads)?;
+        if heads.is_empty() {
+            self.refuse_shared(db)?;
+        }
         Ok(heads)
+    }
+
+    /// Refuses rows this graph does not have, a row twice, and a row with one of its ancestors.
+    fn check_rows(&self, heads: &[String]) -> Result<(), Error> {
+        self.check_known(heads)?;
+        // The rows come sorted: a revision twice is two neighbours.
+        let mut problems: Vec<String> = heads
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| format!("{} twice", w[0]))
+            .collect();
+        for h in heads {
+            let below = self.map.ancestors([h.as_str()]);
+            for g in heads.iter().filter(|g| *g != h) {
+                if self.map.position(g).is_some_and(|p| below[p]) {
+                    problems.push(format!("{g} below {h}, which already includes it"));
+                }
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        problems.dedup();
+        Err(Error::InconsistentVersions {
+            table: self.store.version_table().to_string(),
+            rows: heads.to_vec(),
+            problem: problems.join(", "),
+            state: self
+                .map
+                .heads_of(&self.map.ancestors(heads.iter().map(String::as_str))),
+        })
+    }
+
+    /// With a version table of its own configured and empty, refuses when the shared default
+    /// table holds revisions of this graph (the database is not at base: they were recorded
+    /// there).
+    fn refuse_shared(&self, db: &mut dyn Backend) -> Result<(), Error> {
+        if self.store.version_table() == DEFAULT_VERSION_TABLE {
+            return Ok(());
+        }
+        let shared = Store::default();
+        let ours = self.ours_in(&shared.heads(db)?);
+        if ours.is_empty() {
+            return Ok(());
+        }
+        Err(Error::InSharedTable {
+            shared: shared.version_table().to_string(),
+            own: self.store.version_table().to_string(),
+            revisions: ours,
+        })
+    }
+
+    /// The rows of `rows` that are revisions of this graph.
+    fn ours_in(&self, rows: &[String]) -> Vec<String> {
+        rows.iter()
+            .filter(|r| self.map.get(r).is_some())
+            .cloned()
+            .collect()
     }
 
     fn check_known(&self, heads: &[String]) -> Result<(), Error> {
@@ -295,7 +360,7 @@ impl<'m> Migrator<'m> {
             let before = self.store.heads(db)?;
             let known = if purge { Vec::new() } else { before.clone() };
             if !purge {
-                self.check_known(&before)?;
+                self.check_rows(&before)?;
             }
             let wanted = plan::resolve(self.map, &known, target).map_err(plan::PlanError::from)?;
             let after = if purge {

@@ -17,7 +17,7 @@ pub use graph::RevisionMap;
 pub use parse::{Direction, Revision, Section, Sections};
 pub use split::Statement;
 
-pub(crate) use parse::parse_revision;
+pub(crate) use parse::{is_valid_id, parse_revision};
 pub(crate) use split::split_statements;
 pub use target::{Range, Target, TargetError};
 
