@@ -718,6 +718,94 @@ fn split_shared_version_table(kind: Kind) {
     }
 }
 
+/// A migration waiting for a lock the application holds gives way: each of its statements waits
+/// a second at most, so the application's own queries never queue behind it for longer; it is
+/// tried again and completes once the holder commits, and when the holder never does it fails
+/// naming the holder, the database still at its revision.
+fn ddl_gives_way_to_the_application(kind: Kind) {
+    let Some(t) = TestDb::new(kind) else { return };
+    const ALTER: &str = "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nALTER TABLE t_a ADD COLUMN y INT;\n-- +downgrade\nALTER TABLE t_a DROP COLUMN y;\n";
+    let patient = |timeout_ms: u64, retries: u32| quark_migrate::migrator::LockWait {
+        timeout: std::time::Duration::from_millis(timeout_ms),
+        retries,
+    };
+    let map = chain_with(ALTER);
+    let mut db = t.db();
+    Migrator::new(&map)
+        .upgrade(db.as_mut(), &"a1".parse().unwrap())
+        .unwrap();
+    // The application reads t_a in a transaction it keeps open.
+    let mut holder = t.db();
+    let holder_id = scalar(
+        holder.as_mut(),
+        match kind {
+            Kind::Postgres => "SELECT pg_backend_pid()",
+            Kind::Mysql => "SELECT CONNECTION_ID()",
+        },
+    );
+    holder.begin().unwrap();
+    holder.query("SELECT count(*) FROM t_a", &[]).unwrap();
+    let url = t.url.clone();
+    let migration = std::thread::spawn(move || {
+        let map = chain_with(ALTER);
+        let mut db = support::connect(&url).unwrap();
+        Migrator::new(&map)
+            .lock_wait(patient(1000, 5))
+            .upgrade(db.as_mut(), &"head".parse().unwrap())
+            .map(|r| r.after)
+            .map_err(|e| e.to_string())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // An ordinary query of the application, from another session, while the ALTER waits:
+    // it must not queue behind the migration for long (were it to wait for the holder, it
+    // would wait until the holder commits below).
+    let (done, finished) = std::sync::mpsc::channel();
+    let app_url = t.url.clone();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut app = support::connect(&app_url).unwrap();
+        app.query("SELECT count(*) FROM t_a", &[]).unwrap();
+        let _ = done.send(started.elapsed());
+    });
+    let waited = finished.recv_timeout(std::time::Duration::from_millis(2500));
+    assert!(
+        waited.is_ok(),
+        "the application's query still waits behind the migration after 2.5 s"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    holder.commit().unwrap();
+    assert_eq!(migration.join().unwrap().unwrap(), ["b2"]);
+
+    // The holder never lets go: the downgrade fails naming it, and nothing changed.
+    holder.begin().unwrap();
+    holder.query("SELECT count(*) FROM t_a", &[]).unwrap();
+    let e = Migrator::new(&map)
+        .lock_wait(patient(300, 1))
+        .downgrade(db.as_mut(), &"a1".parse().unwrap())
+        .unwrap_err();
+    let Error::StepFailed(f) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(f.attempts, 2, "{e}");
+    let named = match kind {
+        Kind::Postgres => format!("pid {holder_id} "),
+        Kind::Mysql => format!("thread {holder_id} "),
+    };
+    assert!(
+        f.blocked_by.iter().any(|b| b.starts_with(&named)),
+        "{e}: {:?}",
+        f.blocked_by
+    );
+    assert!(
+        e.to_string()
+            .contains("tried 2 times; the lock was held by"),
+        "{e}"
+    );
+    holder.rollback().unwrap();
+    assert_eq!(Migrator::new(&map).current(db.as_mut()).unwrap(), ["b2"]);
+    db.query("SELECT y FROM t_a", &[]).unwrap();
+}
+
 macro_rules! on_each_server {
     ($($scenario:ident => $postgres:ident, $mysql:ident;)*) => {$(
         #[test]
@@ -739,5 +827,6 @@ on_each_server! {
     concurrent_processes => postgres_concurrent_processes, mysql_concurrent_processes;
     panic_releases_the_lock => postgres_panic_releases_the_lock, mysql_panic_releases_the_lock;
     split_shared_version_table => postgres_split_shared_version_table, mysql_split_shared_version_table;
+    ddl_gives_way_to_the_application => postgres_ddl_gives_way_to_the_application, mysql_ddl_gives_way_to_the_application;
     offline_script_matches_live => postgres_offline_script_through_psql_matches_a_live_upgrade, mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade;
 }

@@ -54,6 +54,10 @@ pub struct StepFailure {
     /// The driver's error.
     #[source]
     pub source: Option<Arc<BackendError>>,
+    /// The sessions that held the lock the statement gave up waiting for (when it did).
+    pub blocked_by: Vec<String>,
+    /// How many times the statement was tried.
+    pub attempts: u32,
     /// Statements that took effect despite the failure (outside a transaction).
     pub took_effect: usize,
     /// The version table after the failure.
@@ -316,8 +320,21 @@ fn failure_message(f: &StepFailure) -> String {
             f.took_effect
         )
     };
+    let waited = if f.blocked_by.is_empty() && f.attempts <= 1 {
+        String::new()
+    } else {
+        format!(
+            " (tried {} times; the lock was held by {})",
+            f.attempts,
+            if f.blocked_by.is_empty() {
+                "another session".to_string()
+            } else {
+                f.blocked_by.join("; ")
+            }
+        )
+    };
     format!(
-        "{} of {} failed at statement {} of {} ({}:{}): {}: {}; the database is left at {}, {}",
+        "{} of {} failed at statement {} of {} ({}:{}): {}: {}{waited}; the database is left at {}, {}",
         f.direction.name(),
         f.revision,
         f.statement,

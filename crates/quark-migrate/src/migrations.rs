@@ -26,7 +26,7 @@ use crate::LOG_TARGET;
 use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
-use crate::migrator::{Migrator, Report};
+use crate::migrator::{LockWait, Migrator, Report};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
@@ -47,6 +47,7 @@ pub struct Migrations {
     connect_timeout: Duration,
     use_lock: bool,
     single_transaction: bool,
+    lock_wait: LockWait,
 }
 
 /// Where a database stands against the embedded migrations.
@@ -92,6 +93,7 @@ impl Migrations {
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
             single_transaction: false,
+            lock_wait: LockWait::default(),
         }
     }
 
@@ -116,6 +118,14 @@ impl Migrations {
     /// Whether to take the migration lock (default true); see `--no-lock`.
     pub fn use_lock(mut self, lock: bool) -> Migrations {
         self.use_lock = lock;
+        self
+    }
+
+    /// How long each statement may wait for a lock the application holds before the revision
+    /// is rolled back and tried again, and how often (default 5 s, 5 times): a migration then
+    /// never queues the application's queries behind it for longer than that wait.
+    pub fn lock_wait(mut self, lock_wait: LockWait) -> Migrations {
+        self.lock_wait = lock_wait;
         self
     }
 
@@ -178,7 +188,8 @@ impl Migrations {
             .code(code)
             .lock_timeout(self.lock_timeout)
             .use_lock(self.use_lock)
-            .single_transaction(self.single_transaction))
+            .single_transaction(self.single_transaction)
+            .lock_wait(self.lock_wait))
     }
 
     /// The database's revisions when it is at the embedded heads with no applied revision edited,

@@ -108,6 +108,16 @@ pub enum BackendError {
         /// How long we waited.
         waited: Duration,
     },
+    /// A statement waited longer than allowed for a lock another session holds on what it
+    /// changes (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`); it did not take effect.
+    #[error("{message}")]
+    LockWait {
+        /// The database's message.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The URL names a backend this build does not include.
     #[error("this build of quark-db-manage has no {0} driver; enable the '{0}' Cargo feature")]
     NotCompiled(&'static str),
@@ -131,6 +141,11 @@ impl BackendError {
             message: message.into(),
             source: Some(Box::new(source)),
         }
+    }
+
+    /// Whether a statement gave up waiting for another session's lock (and did not run).
+    pub fn is_lock_wait(&self) -> bool {
+        matches!(self, BackendError::LockWait { .. })
     }
 
     /// A connection that failed, to `target`.
@@ -229,6 +244,26 @@ pub trait Backend: Send {
     /// Marks where the next statements come from (a revision starting); drivers ignore it,
     /// a script prints it as a comment.
     fn note(&mut self, _text: &str) {}
+
+    /// Makes each following statement wait at most `timeout` for a lock another session holds
+    /// on what it changes (`Some`), or puts the session's own setting back (`None`), so that a
+    /// migration never queues the application's queries behind it for long.
+    fn limit_lock_wait(&mut self, _timeout: Option<Duration>) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    /// Undoes what an interrupted run of statement `sql` can leave that would stop it from
+    /// running again (PostgreSQL: the invalid index of an interrupted `CREATE INDEX
+    /// CONCURRENTLY`); says what it did, if anything.
+    fn clean_up_interrupted(&mut self, _sql: &str) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
+
+    /// The other sessions holding locks in open transactions on this database, each described
+    /// for a message (id, state, age, statement): whom a migration may be waiting behind.
+    fn lock_holders(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A connection the engine can migrate: one an application already holds

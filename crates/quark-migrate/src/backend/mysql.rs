@@ -18,10 +18,18 @@ pub struct Mysql<'c> {
     target: String,
     database: String,
     lock: Option<String>,
+    /// The session's `lock_wait_timeout` and `innodb_lock_wait_timeout` before the migration
+    /// limited them.
+    saved_lock_waits: Option<(i64, i64)>,
 }
 
 fn db_err(e: mysql::Error) -> BackendError {
     match e {
+        // ER_LOCK_WAIT_TIMEOUT: a metadata or row lock another session holds.
+        mysql::Error::MySqlError(db) if db.code == 1205 => BackendError::LockWait {
+            message: format!("{} ({})", db.message, db.code),
+            source: Some(Box::new(db)),
+        },
         mysql::Error::MySqlError(db) => {
             BackendError::driver(format!("{} ({})", db.message, db.code), db)
         }
@@ -103,6 +111,7 @@ impl Mysql<'static> {
             target,
             database,
             lock: None,
+            saved_lock_waits: None,
         })
     }
 }
@@ -122,6 +131,7 @@ impl<'c> Mysql<'c> {
             conn: super::Conn::Lent(conn),
             database,
             lock: None,
+            saved_lock_waits: None,
         })
     }
 }
@@ -238,5 +248,56 @@ impl Backend for Mysql<'_> {
 
     fn placeholder(&self, _n: usize) -> String {
         "?".to_string()
+    }
+
+    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+        let (metadata, row) = match (timeout, self.saved_lock_waits) {
+            (Some(t), saved) => {
+                if saved.is_none() {
+                    let was: Option<(i64, i64)> = self
+                        .conn
+                        .query_first("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")
+                        .map_err(db_err)?;
+                    self.saved_lock_waits = was;
+                }
+                // Whole seconds, at least one: what the server accepts.
+                let secs = (t.as_secs_f64().ceil() as i64).max(1);
+                (secs, secs)
+            }
+            (None, Some(was)) => {
+                self.saved_lock_waits = None;
+                was
+            }
+            (None, None) => return Ok(()),
+        };
+        self.run(&format!(
+            "SET SESSION lock_wait_timeout = {metadata}, innodb_lock_wait_timeout = {row}"
+        ))
+    }
+
+    fn lock_holders(&mut self) -> Vec<String> {
+        let sql = "SELECT t.trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), \
+                   COALESCE(p.COMMAND, ''), LEFT(COALESCE(p.INFO, ''), 120) \
+                   FROM information_schema.INNODB_TRX t \
+                   LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+                   WHERE t.trx_mysql_thread_id <> CONNECTION_ID() ORDER BY t.trx_started LIMIT 5";
+        self.query(sql, &[])
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                let query = r[3].as_text().unwrap_or("");
+                format!(
+                    "thread {} ({} in a transaction for {}s{})",
+                    r[0].as_int().unwrap_or(0),
+                    r[2].as_text().unwrap_or(""),
+                    r[1].as_int().unwrap_or(0),
+                    if query.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {query}")
+                    }
+                )
+            })
+            .collect()
     }
 }

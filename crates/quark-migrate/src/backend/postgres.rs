@@ -30,6 +30,8 @@ pub struct Postgres<'c> {
     target: String,
     database: String,
     lock: Option<i64>,
+    /// The session's `lock_timeout` before the migration limited it.
+    saved_lock_timeout: Option<String>,
 }
 
 impl Drop for Postgres<'_> {
@@ -54,10 +56,19 @@ fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 fn db_err(e: postgres::Error) -> BackendError {
-    let message = match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+    let (message, lock_wait) = match e.as_db_error() {
+        Some(db) => (
+            format!("{} ({})", db.message(), db.code().code()),
+            *db.code() == postgres::error::SqlState::LOCK_NOT_AVAILABLE,
+        ),
+        None => (e.to_string(), false),
     };
+    if lock_wait {
+        return BackendError::LockWait {
+            message,
+            source: Some(Box::new(e)),
+        };
+    }
     BackendError::driver(message, e)
 }
 
@@ -111,6 +122,7 @@ impl Postgres<'static> {
             target,
             database,
             lock: None,
+            saved_lock_timeout: None,
         })
     }
 }
@@ -129,6 +141,7 @@ impl<'c> Postgres<'c> {
             database,
             client: Some(Conn::Lent(client)),
             lock: None,
+            saved_lock_timeout: None,
         })
     }
 
@@ -183,6 +196,37 @@ fn join_statements(statements: &[&str]) -> String {
         out.push_str("\n;\n");
     }
     out
+}
+
+/// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] <name> ON ...` statement
+/// builds, unquoted.
+fn concurrent_index_name(sql: &str) -> Option<String> {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let mut at = 0;
+    let mut expect = |word: &str, optional: bool| {
+        if upper.get(at).is_some_and(|w| w == word) {
+            at += 1;
+            true
+        } else {
+            optional
+        }
+    };
+    if !(expect("CREATE", false)
+        && expect("UNIQUE", true)
+        && expect("INDEX", false)
+        && expect("CONCURRENTLY", false))
+    {
+        return None;
+    }
+    if upper.get(at).is_some_and(|w| w == "IF") {
+        at += 3;
+    }
+    let name = words.get(at)?;
+    if name.eq_ignore_ascii_case("ON") {
+        return None;
+    }
+    Some(name.trim_matches('"').to_string())
 }
 
 /// A stable 64-bit advisory-lock key for a database and version table.
@@ -295,6 +339,72 @@ impl Backend for Postgres<'_> {
     fn placeholder(&self, n: usize) -> String {
         format!("${n}")
     }
+
+    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+        match timeout {
+            Some(t) => {
+                if self.saved_lock_timeout.is_none() {
+                    let was: String =
+                        self.with(|c| c.query_one("SHOW lock_timeout", &[]).map(|r| r.get(0)))?;
+                    self.saved_lock_timeout = Some(was);
+                }
+                self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
+            }
+            None => match self.saved_lock_timeout.take() {
+                Some(was) => self.run(&format!(
+                    "SET lock_timeout = {}",
+                    Dialect::Postgresql.string_literal(&was)
+                )),
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn clean_up_interrupted(&mut self, sql: &str) -> Result<Option<String>, BackendError> {
+        let Some(index) = concurrent_index_name(sql) else {
+            return Ok(None);
+        };
+        let invalid = self.query(
+            "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = $1 AND n.nspname = current_schema() AND NOT i.indisvalid",
+            &[index.as_str().into()],
+        )?;
+        if invalid.is_empty() {
+            return Ok(None);
+        }
+        self.run(&format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            Dialect::Postgresql.quote(&index)
+        ))?;
+        Ok(Some(format!(
+            "dropped the invalid index {index} an interrupted CREATE INDEX CONCURRENTLY left, to build it again"
+        )))
+    }
+
+    fn lock_holders(&mut self) -> Vec<String> {
+        let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \
+                   coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), \
+                   left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) \
+                   FROM pg_catalog.pg_stat_activity a \
+                   WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+                   AND a.xact_start IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l \
+                   WHERE l.pid = a.pid AND l.locktype = 'relation' AND l.granted) \
+                   ORDER BY a.xact_start LIMIT 5";
+        self.query(sql, &[])
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "pid {} ({} for {}s: {})",
+                    r[0].as_int().unwrap_or(0),
+                    r[1].as_text().unwrap_or(""),
+                    r[2].as_int().unwrap_or(0),
+                    r[3].as_text().unwrap_or("")
+                )
+            })
+            .collect()
+    }
 }
 
 /// A row's values, integers and booleans as integers, everything else as text.
@@ -330,6 +440,26 @@ impl Database for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_the_index_a_concurrent_build_makes() {
+        for (sql, name) in [
+            ("CREATE INDEX CONCURRENTLY ix_a ON t (x)", Some("ix_a")),
+            (
+                "create unique index concurrently \"IxB\" on t (x)",
+                Some("IxB"),
+            ),
+            (
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_c ON t (x)",
+                Some("ix_c"),
+            ),
+            ("CREATE INDEX ix_d ON t (x)", None),
+            ("CREATE INDEX CONCURRENTLY ON t (x)", None),
+            ("ALTER TABLE t ADD COLUMN y INT", None),
+        ] {
+            assert_eq!(concurrent_index_name(sql).as_deref(), name, "{sql}");
+        }
+    }
 
     #[test]
     fn a_trailing_comment_cannot_swallow_a_batch_separator() {

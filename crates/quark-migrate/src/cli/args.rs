@@ -83,6 +83,15 @@ pub struct DbArgs {
     /// Seconds to wait for a database server to accept the connection.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
     pub connect_timeout: u64,
+    /// Seconds each statement may wait for a lock another session holds before its revision is
+    /// rolled back (on MySQL: the statement given up) and tried again; the application's queries
+    /// never queue behind a migration for longer.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
+    pub ddl_lock_timeout: f64,
+    /// How many times a revision that gave up waiting for a lock is tried again, after a pause
+    /// that doubles each time, before it fails naming the sessions that held the lock.
+    #[arg(long, global = true, value_name = "N", default_value_t = 5)]
+    pub ddl_lock_retries: u32,
     /// Take no migration lock (for servers without advisory locks, or poolers in transaction
     /// mode); only one migrator may then run at a time.
     #[arg(long, global = true)]

@@ -23,7 +23,7 @@ pub use config::{ConfigError, ConfigFiles, UrlSource};
 
 use crate::backend::Backend;
 use crate::error::Error;
-use crate::migrator::{DEFAULT_VERSION_TABLE, Migrator};
+use crate::migrator::{DEFAULT_VERSION_TABLE, LockWait, Migrator};
 use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
 use crate::schema::SchemaError;
@@ -142,7 +142,16 @@ fn run(
         .version_table(&version_table)?
         .lock_timeout(Duration::from_secs(cli.lock_timeout))
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
-        .use_lock(!cli.no_lock);
+        .use_lock(!cli.no_lock)
+        .lock_wait(LockWait {
+            timeout: Duration::try_from_secs_f64(cli.ddl_lock_timeout).map_err(|_| {
+                Failure::Usage(format!(
+                    "--ddl-lock-timeout {} is not a number of seconds",
+                    cli.ddl_lock_timeout
+                ))
+            })?,
+            retries: cli.ddl_lock_retries,
+        });
     let ctx = Context {
         cli,
         config: &config,

@@ -5,6 +5,7 @@
 //! writes them as a script: a preview of a connected database, or an offline script.
 
 mod code_step;
+mod lock_wait;
 mod run;
 mod script;
 mod split;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use log::info;
 
 pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
+pub use lock_wait::LockWait;
 pub use split::Split;
 
 use crate::LOG_TARGET;
@@ -57,16 +59,19 @@ pub struct Migrator<'m> {
     store: Store,
     lock_timeout: Duration,
     use_lock: bool,
+    lock_wait: LockWait,
     ignore_drift: bool,
     resume: bool,
     single_transaction: bool,
     code: HashMap<String, Code>,
 }
 
-/// Releases the migration lock when dropped, on every path out, panics included; a panic also
-/// rolls back the transaction it interrupted.
+/// Puts the session back when dropped, on every path out, panics included: a panic rolls back
+/// the transaction it interrupted, the session's own lock-wait setting comes back, and the
+/// migration lock is released.
 struct LockGuard<'a> {
     db: &'a mut dyn Backend,
+    locked: bool,
 }
 
 impl Drop for LockGuard<'_> {
@@ -74,7 +79,12 @@ impl Drop for LockGuard<'_> {
         if std::thread::panicking() {
             let _ = self.db.rollback();
         }
-        if let Err(e) = self.db.unlock() {
+        if let Err(e) = self.db.limit_lock_wait(None) {
+            log::warn!(target: LOG_TARGET, "{e}");
+        }
+        if self.locked
+            && let Err(e) = self.db.unlock()
+        {
             log::warn!(target: LOG_TARGET, "{e}");
         }
     }
@@ -98,6 +108,7 @@ impl<'m> Migrator<'m> {
             store,
             lock_timeout: Duration::from_secs(60),
             use_lock: true,
+            lock_wait: LockWait::default(),
             ignore_drift: false,
             resume: false,
             single_transaction: false,
@@ -121,6 +132,13 @@ impl<'m> Migrator<'m> {
     /// not serialised.
     pub fn use_lock(mut self, lock: bool) -> Self {
         self.use_lock = lock;
+        self
+    }
+
+    /// How long each statement may wait for a lock another session holds, and how often a
+    /// revision that timed out is tried again (default 5 s, 5 times).
+    pub fn lock_wait(mut self, lock_wait: LockWait) -> Self {
+        self.lock_wait = lock_wait;
         self
     }
 
@@ -304,12 +322,14 @@ impl<'m> Migrator<'m> {
         db: &mut dyn Backend,
         f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        if !self.use_lock {
-            self.store.ensure(db)?;
-            return f(db);
+        if self.use_lock {
+            db.lock(self.store.version_table(), self.lock_timeout)?;
         }
-        db.lock(self.store.version_table(), self.lock_timeout)?;
-        let guard = LockGuard { db };
+        let guard = LockGuard {
+            db,
+            locked: self.use_lock,
+        };
+        guard.db.limit_lock_wait(Some(self.lock_wait.timeout))?;
         self.store.ensure(guard.db)?;
         f(guard.db)
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use log::{debug, info};
+use log::{debug, info, warn};
 
 use super::{Migrator, Report, StepReport};
 use crate::LOG_TARGET;
@@ -158,6 +158,8 @@ impl Migrator<'_> {
             skip,
             group,
             started: Instant::now(),
+            blocked_by: Vec::new(),
+            attempts: 1,
         };
         if rev.transactional && db.transactional_ddl() {
             self.in_transaction(db, &mut run)?;
@@ -175,8 +177,36 @@ impl Migrator<'_> {
     /// Runs a step in one transaction with its bookkeeping: the statements as one batch, then
     /// the version-table update, the history row and the commit as another (two round trips
     /// where the driver can batch). In a group, a savepoint lets a failed batch be replayed
-    /// without losing the steps before it.
+    /// without losing the steps before it. A statement that gave up waiting for another
+    /// session's lock rolls the step back, which is tried again (not in a group).
     fn in_transaction(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (i, e) = match self.try_in_transaction(db, run) {
+                Ok(()) => return Ok(()),
+                Err(Attempt::Done(e)) => return Err(e),
+                Err(Attempt::Statement(i, e)) => (i, e),
+            };
+            if e.is_lock_wait() && run.group.is_none() {
+                let _ = db.rollback();
+                let what = format!("{} of {}", run.step.direction.name(), run.step.revision.id);
+                let (again, holders) = self.wait_out_lock(db, &what, attempt);
+                if again {
+                    continue;
+                }
+                run.blocked_by = holders;
+                run.attempts = attempt;
+            }
+            return Err(self.failed(db, run, i, e));
+        }
+    }
+
+    fn try_in_transaction(
+        &self,
+        db: &mut dyn Backend,
+        run: &mut StepRun<'_>,
+    ) -> Result<(), Attempt> {
         let dialect = db.dialect();
         let mut batch = match run.group {
             None => vec![dialect.begin()],
@@ -192,24 +222,25 @@ impl Migrator<'_> {
                 error,
             }) if i < first => {
                 let _ = db.rollback();
-                return Err(error.into());
+                return Err(Attempt::Done(error.into()));
             }
             Err(BatchError {
                 index: Some(i),
                 error,
-            }) => return Err(self.failed(db, run, run.skip + i - first, error)),
+            }) => return Err(Attempt::Statement(run.skip + i - first, error)),
             Err(BatchError { index: None, .. }) => {
                 // The driver cannot say which statement failed: find it by running them one by
                 // one (the failed batch left no trace).
-                if run.group.is_some() {
-                    db.run("ROLLBACK TO SAVEPOINT quark_step")?;
+                let restart = if run.group.is_some() {
+                    db.run("ROLLBACK TO SAVEPOINT quark_step")
                 } else {
                     let _ = db.rollback();
-                    db.begin()?;
-                }
+                    db.begin()
+                };
+                restart.map_err(|e| Attempt::Done(e.into()))?;
                 for i in run.skip..run.statements.len() {
                     if let Err(e) = db.run(&run.statements[i].sql) {
-                        return Err(self.failed(db, run, i, e));
+                        return Err(Attempt::Statement(i, e));
                     }
                 }
             }
@@ -217,6 +248,7 @@ impl Migrator<'_> {
         run.entry
             .finish(Outcome::Success, run.statements.len(), run.started, None);
         self.commit_step(db, run.step, &run.entry, run.group)
+            .map_err(Attempt::Done)
     }
 
     /// Records a step that succeeded inside its transaction (the version table unless in a
@@ -246,13 +278,46 @@ impl Migrator<'_> {
     }
 
     /// Runs a step outside a transaction: recorded as in progress first and its progress after
-    /// every statement, so that a failure or a crash can be resumed where it stopped.
+    /// every statement, so that a failure or a crash can be resumed where it stopped. A
+    /// statement that gave up waiting for another session's lock did not run: it is tried
+    /// again after a pause.
     fn resumable(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
         run.entry
             .finish(Outcome::InProgress, run.skip, run.started, None);
         self.store.record(db, &run.entry)?;
         for i in run.skip..run.statements.len() {
-            if let Err(e) = db.run(&run.statements[i].sql) {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let e = match db.run(&run.statements[i].sql) {
+                    Ok(()) => break,
+                    Err(e) => e,
+                };
+                if e.is_lock_wait() {
+                    // What the interrupted statement may have left (PostgreSQL's invalid
+                    // index of CREATE INDEX CONCURRENTLY) goes before it runs again.
+                    match db.clean_up_interrupted(&run.statements[i].sql) {
+                        Ok(Some(done)) => {
+                            warn!(target: LOG_TARGET, "{}: {done}", run.step.revision.id)
+                        }
+                        Ok(None) => {}
+                        Err(cleanup) => return Err(self.failed(db, run, i, cleanup)),
+                    }
+                    let what = format!(
+                        "statement {} of {} of {} ({}:{})",
+                        i + 1,
+                        run.step.direction.name(),
+                        run.step.revision.id,
+                        run.step.revision.path,
+                        run.statements[i].line
+                    );
+                    let (again, holders) = self.wait_out_lock(db, &what, attempt);
+                    if again {
+                        continue;
+                    }
+                    run.blocked_by = holders;
+                    run.attempts = attempt;
+                }
                 return Err(self.failed(db, run, i, e));
             }
             run.entry
@@ -317,10 +382,20 @@ impl Migrator<'_> {
             sql: statement.sql.clone(),
             message: e.to_string(),
             source: Some(Arc::new(e)),
+            blocked_by: std::mem::take(&mut run.blocked_by),
+            attempts: run.attempts,
             took_effect,
             left_at: run.group.unwrap_or(&run.step.before).to_vec(),
         }))
     }
+}
+
+/// How an attempt at a step ended, when it did not succeed.
+enum Attempt {
+    /// Statement `.0` failed with the database's error `.1`, not recorded yet.
+    Statement(usize, BackendError),
+    /// Anything else, already dealt with.
+    Done(Error),
 }
 
 /// One step being run: what it runs, where it is, and its history row.
@@ -331,4 +406,8 @@ struct StepRun<'r> {
     group: Option<&'r [String]>,
     entry: HistoryEntry,
     started: Instant,
+    /// The sessions that held the lock its last statement gave up waiting for.
+    blocked_by: Vec<String>,
+    /// How many times it was tried.
+    attempts: u32,
 }

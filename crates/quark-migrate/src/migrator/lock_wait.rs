@@ -1,0 +1,57 @@
+//! A migration never makes the application wait behind it for long: each statement waits a
+//! short while for a lock another session holds, then gives up without taking effect, and the
+//! revision is tried again after a pause, a bounded number of times, naming who held the lock.
+
+use std::time::Duration;
+
+use log::warn;
+
+use super::Migrator;
+use crate::LOG_TARGET;
+use crate::backend::Backend;
+
+/// How long a statement of a migration waits for another session's lock, and how often a
+/// revision that gave up waiting is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockWait {
+    /// The wait for one statement (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`).
+    pub timeout: Duration,
+    /// How many times a revision is tried again after a statement gave up waiting.
+    pub retries: u32,
+}
+
+impl Default for LockWait {
+    fn default() -> LockWait {
+        LockWait {
+            timeout: Duration::from_secs(5),
+            retries: 5,
+        }
+    }
+}
+
+impl Migrator<'_> {
+    /// After `attempt` tries of `what` ended waiting for a lock: whether to try again. Logs the
+    /// sessions holding locks, then pauses (0.5 s, doubling, at most 8 s) before a retry; the
+    /// holders are returned for the message of the last failure.
+    pub(super) fn wait_out_lock(
+        &self,
+        db: &mut dyn Backend,
+        what: &str,
+        attempt: u32,
+    ) -> (bool, Vec<String>) {
+        let holders = db.lock_holders();
+        let held = if holders.is_empty() {
+            "another session".to_string()
+        } else {
+            holders.join("; ")
+        };
+        if attempt > self.lock_wait.retries {
+            warn!(target: LOG_TARGET, "{what} waited {:?} for a lock held by {held}; giving up after {attempt} attempts", self.lock_wait.timeout);
+            return (false, holders);
+        }
+        let pause = Duration::from_millis(500 * (1 << (attempt - 1).min(4)));
+        warn!(target: LOG_TARGET, "{what} waited {:?} for a lock held by {held}; trying again in {pause:?} (attempt {} of {})", self.lock_wait.timeout, attempt + 1, self.lock_wait.retries + 1);
+        std::thread::sleep(pause);
+        (true, holders)
+    }
+}
