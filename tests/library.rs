@@ -130,6 +130,22 @@ fn the_applications_connection_is_migrated(dialect: Dialect) {
     let patient = migrations().lock_timeout(Duration::from_millis(300));
     let e = own.upgrade(&patient).unwrap_err();
     assert!(matches!(e, Error::LockTimeout { .. }), "{e}");
+    if dialect != Dialect::Sqlite {
+        // The server says which session holds the lock and what it is doing.
+        let Error::LockTimeout {
+            holder: Some(holder),
+            ..
+        } = &e
+        else {
+            panic!("the lock's holder is named: {e}")
+        };
+        assert!(holder.starts_with("session "), "{holder}");
+        assert!(
+            e.to_string()
+                .contains("another migration holds it (session "),
+            "{e}"
+        );
+    }
     holder.unlock().unwrap();
     let report = own.upgrade(&patient).unwrap();
     assert_eq!(report.before, ["da46a8b30bd8"]);

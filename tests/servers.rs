@@ -415,6 +415,60 @@ fn mysql_percent_encoded_password() {
 /// A driver that panics on one statement, to show that a panic releases the server's lock.
 struct PanicOn<'a>(&'a mut dyn Backend, &'static str);
 
+/// A driver that dies (panics) right after the server ran one statement, before the client
+/// could record it: what a kill at that moment leaves.
+struct DiesAfter<'a>(&'a mut dyn Backend, &'static str);
+
+impl Backend for DiesAfter<'_> {
+    fn dialect(&self) -> quark_migrate::revision::Dialect {
+        self.0.dialect()
+    }
+    fn lock(
+        &mut self,
+        name: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), backend::BackendError> {
+        self.0.lock(name, timeout)
+    }
+    fn unlock(&mut self) -> Result<(), backend::BackendError> {
+        self.0.unlock()
+    }
+    fn table_exists(&mut self, table: &str) -> Result<bool, backend::BackendError> {
+        self.0.table_exists(table)
+    }
+    fn begin(&mut self) -> Result<(), backend::BackendError> {
+        self.0.begin()
+    }
+    fn commit(&mut self) -> Result<(), backend::BackendError> {
+        self.0.commit()
+    }
+    fn rollback(&mut self) -> Result<(), backend::BackendError> {
+        self.0.rollback()
+    }
+    fn run(&mut self, sql: &str) -> Result<(), backend::BackendError> {
+        self.0.run(sql)?;
+        assert!(!sql.contains(self.1), "the connection died");
+        Ok(())
+    }
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[backend::Value],
+    ) -> Result<u64, backend::BackendError> {
+        self.0.execute(sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[backend::Value],
+    ) -> Result<Vec<backend::Row>, backend::BackendError> {
+        self.0.query(sql, params)
+    }
+    fn placeholder(&self, n: usize) -> String {
+        self.0.placeholder(n)
+    }
+}
+
 impl Backend for PanicOn<'_> {
     fn dialect(&self) -> quark_migrate::revision::Dialect {
         self.0.dialect()
@@ -492,53 +546,27 @@ fn panic_releases_the_lock(kind: Kind) {
         .lock("alembic_version", std::time::Duration::ZERO)
         .expect("the lock was released");
     other.unlock().unwrap();
-    match kind {
-        Kind::Postgres => {
-            let open = format!(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND state LIKE 'idle in transaction%'",
-                t.name
-            );
-            assert_eq!(
-                t.count(&open),
-                0,
-                "the interrupted transaction was rolled back"
-            );
-            m.upgrade(other.as_mut(), &head).unwrap();
-            assert_eq!(m.current(other.as_mut()).unwrap(), ["b2"]);
-        }
-        // MySQL cannot roll DDL back: the revision stays recorded as unfinished, as after a failure.
-        Kind::Mysql => {
-            let e = m.upgrade(other.as_mut(), &head).unwrap_err();
-            assert!(
-                matches!(&e, Error::Unfinished(row) if row.revision == "b2" && row.statements_done == 0),
-                "{e}"
-            );
-        }
+    if let Kind::Postgres = kind {
+        let open = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND state LIKE 'idle in transaction%'",
+            t.name
+        );
+        assert_eq!(
+            t.count(&open),
+            0,
+            "the interrupted transaction was rolled back"
+        );
     }
+    // PostgreSQL rolled the revision back; MySQL recorded it as interrupted before its first
+    // statement, and the next run reads from the database that the statement did not run.
+    m.upgrade(other.as_mut(), &head).unwrap();
+    assert_eq!(m.current(other.as_mut()).unwrap(), ["b2"]);
     drop(db);
 }
 
-/// Tables, columns, indexes and version rows: what a live upgrade and a piped script must agree on.
+/// Tables, columns, indexes, keys and version rows: what a live upgrade and a piped script must agree on.
 fn schema(kind: Kind, t: &TestDb) -> Vec<String> {
-    let (columns, indexes) = match kind {
-        Kind::Postgres => (
-            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1",
-            "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
-        ),
-        Kind::Mysql => (
-            "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', coalesce(column_default, '')) FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1",
-            "SELECT CONCAT(table_name, '.', index_name, ' ', column_name, ' ', non_unique) FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY 1",
-        ),
-    };
-    let mut db = t.db();
-    let mut out = Vec::new();
-    for sql in [columns, indexes] {
-        for row in db.query(sql, &[]).unwrap() {
-            out.push(row[0].as_text().unwrap_or_default().to_string());
-        }
-    }
-    out.extend(t.versions());
-    out
+    support::catalog(t.db().as_mut(), kind.dialect())
 }
 
 /// Pipes `script` into the server's own shell (psql or mysql) on `t`'s database, as a DBA would.
@@ -787,10 +815,7 @@ fn ddl_gives_way_to_the_application(kind: Kind) {
         panic!("{e}")
     };
     assert_eq!(f.attempts, 2, "{e}");
-    let named = match kind {
-        Kind::Postgres => format!("pid {holder_id} "),
-        Kind::Mysql => format!("thread {holder_id} "),
-    };
+    let named = format!("session {holder_id}, ");
     assert!(
         f.blocked_by.iter().any(|b| b.starts_with(&named)),
         "{e}: {:?}",
@@ -804,6 +829,81 @@ fn ddl_gives_way_to_the_application(kind: Kind) {
     holder.rollback().unwrap();
     assert_eq!(Migrator::new(&map).current(db.as_mut()).unwrap(), ["b2"]);
     db.query("SELECT y FROM t_a", &[]).unwrap();
+}
+
+/// A revision outside a transaction, killed around its second statement: the next plain
+/// upgrade reads from the database whether that statement took effect and goes on; a database
+/// that matches neither state is refused, naming the statement, until repaired and resumed.
+fn interrupted_revision_is_settled_from_the_database(kind: Kind) {
+    const B2: &str = "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Transactional: false\n-- +upgrade\nCREATE TABLE t_b (x INT);\nCREATE INDEX ix_b ON t_b (x);\nINSERT INTO t_b (x) VALUES (1);\nALTER TABLE t_b ADD COLUMN z INT;\n-- +downgrade\nDROP TABLE t_b;\n";
+    let map = chain_with(B2);
+    let head: quark_migrate::revision::Target = "head".parse().unwrap();
+    let kill = |db: &mut dyn Backend, after: bool, needle: &'static str| {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let m = Migrator::new(&map);
+            let _ = if after {
+                m.upgrade(&mut DiesAfter(db, needle), &head)
+            } else {
+                m.upgrade(&mut PanicOn(db, needle), &head)
+            };
+        }));
+        assert!(caught.is_err(), "the run died");
+    };
+    let columns = |db: &mut dyn Backend| -> i64 {
+        db.query("SELECT count(*) FROM t_b", &[]).unwrap()[0][0]
+            .as_int()
+            .unwrap()
+    };
+    for (after, needle) in [
+        (true, "CREATE INDEX"),
+        (false, "CREATE INDEX"),
+        (true, "INSERT INTO t_b"),
+    ] {
+        let Some(t) = TestDb::new(kind) else { return };
+        let mut db = t.db();
+        kill(db.as_mut(), after, needle);
+        assert_eq!(t.versions(), ["a1"]);
+        let m = Migrator::new(&map);
+        let left = m
+            .interrupted(db.as_mut())
+            .unwrap()
+            .expect("b2 was interrupted");
+        let done = if needle == "CREATE INDEX" { 1 } else { 2 };
+        assert_eq!((left.revision.as_str(), left.statements_done), ("b2", done));
+        m.upgrade(db.as_mut(), &head).unwrap();
+        assert_eq!(t.versions(), ["b2"]);
+        assert_eq!(columns(db.as_mut()), 1, "the row was inserted once");
+        db.query("SELECT z FROM t_b", &[]).unwrap();
+        assert!(m.interrupted(db.as_mut()).unwrap().is_none());
+    }
+
+    // What neither state explains is refused, and nothing runs until repaired and resumed.
+    let Some(t) = TestDb::new(kind) else { return };
+    let mut db = t.db();
+    kill(db.as_mut(), true, "CREATE INDEX");
+    db.run("ALTER TABLE t_b ADD COLUMN stray INT").unwrap();
+    let m = Migrator::new(&map);
+    let refused = m.upgrade(db.as_mut(), &head).unwrap_err();
+    let Error::Unsettled(u) = &refused else {
+        panic!("{refused}")
+    };
+    assert_eq!((u.statement, u.statements, u.line), (2, 4, 8));
+    let text = refused.to_string();
+    assert!(
+        text.contains("the upgrade of b2 was interrupted at statement 2 of 4 (migrations/b2_x.sql:8): CREATE INDEX ix_b ON t_b (x)")
+            && text.contains("matches neither the schema before it nor the schema after it")
+            && text.contains("stray"),
+        "{text}"
+    );
+    assert_eq!(t.versions(), ["a1"]);
+    db.run("ALTER TABLE t_b DROP COLUMN stray").unwrap();
+    let index = match kind {
+        Kind::Postgres => "DROP INDEX ix_b",
+        Kind::Mysql => "DROP INDEX ix_b ON t_b",
+    };
+    db.run(index).unwrap();
+    m.clone().resume(true).upgrade(db.as_mut(), &head).unwrap();
+    assert_eq!(t.versions(), ["b2"]);
 }
 
 macro_rules! on_each_server {
@@ -828,5 +928,6 @@ on_each_server! {
     panic_releases_the_lock => postgres_panic_releases_the_lock, mysql_panic_releases_the_lock;
     split_shared_version_table => postgres_split_shared_version_table, mysql_split_shared_version_table;
     ddl_gives_way_to_the_application => postgres_ddl_gives_way_to_the_application, mysql_ddl_gives_way_to_the_application;
+    interrupted_revision_is_settled_from_the_database => postgres_interrupted_revision_is_settled, mysql_interrupted_revision_is_settled;
     offline_script_matches_live => postgres_offline_script_through_psql_matches_a_live_upgrade, mysql_offline_script_through_the_mysql_shell_matches_a_live_upgrade;
 }

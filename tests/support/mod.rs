@@ -22,6 +22,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Kind::Postgres => Dialect::Postgresql,
+            Kind::Mysql => Dialect::Mysql,
+        }
+    }
+
     pub fn server(self) -> &'static str {
         match self {
             Kind::Postgres => "postgresql://postgres@127.0.0.1:5432",
@@ -160,4 +167,40 @@ macro_rules! on_each_backend {
             $scenario(Dialect::Mysql);
         }
     )*};
+}
+
+/// The schema as the server's own catalog lists it (tables, columns, indexes, foreign keys) and
+/// the version rows: what two databases that ran the same migrations must agree on.
+pub fn catalog(db: &mut dyn Backend, dialect: Dialect) -> Vec<String> {
+    let queries: &[&str] = match dialect {
+        Dialect::Sqlite => &[
+            "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
+        ],
+        Dialect::Postgresql => &[
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1",
+            "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
+            "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY 1",
+        ],
+        Dialect::Mysql => &[
+            "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', coalesce(column_default, '')) FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1",
+            "SELECT CONCAT(table_name, '.', index_name, ' ', seq_in_index, ' ', column_name, ' ', non_unique) FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY 1",
+            "SELECT CONCAT(table_name, '.', constraint_name, ' ', column_name, ' -> ', referenced_table_name, '.', referenced_column_name) FROM information_schema.key_column_usage WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL ORDER BY 1",
+        ],
+    };
+    let mut out = Vec::new();
+    for sql in queries {
+        for row in db.query(sql, &[]).unwrap() {
+            out.push(row[0].as_text().unwrap_or_default().to_string());
+        }
+    }
+    for row in db
+        .query(
+            "SELECT version_num FROM alembic_version ORDER BY version_num",
+            &[],
+        )
+        .unwrap()
+    {
+        out.push(format!("version {}", row[0].as_text().unwrap_or_default()));
+    }
+    out
 }

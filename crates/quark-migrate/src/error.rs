@@ -64,6 +64,28 @@ pub struct StepFailure {
     pub left_at: Vec<String>,
 }
 
+/// An interrupted statement whose effect could not be read from the database.
+#[derive(Debug, Clone, Error)]
+#[error("{}", unsettled_message(self))]
+pub struct Unsettled {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// File line of the statement.
+    pub line: usize,
+    /// 1-based number of the statement.
+    pub statement: usize,
+    /// Statements in the revision.
+    pub statements: usize,
+    /// The statement.
+    pub sql: String,
+    /// Why it could not be settled.
+    pub reason: String,
+    /// What the database shows that neither state has.
+    pub found: Vec<String>,
+}
+
 /// A Rust revision that failed: where, and what its code or the database said.
 #[derive(Debug, Error)]
 #[error(
@@ -106,14 +128,17 @@ pub enum Error {
     },
     /// Another migration held the lock for longer than the lock timeout.
     #[error(
-        "timed out after {}s waiting for the migration lock on {target}: another migration is running",
-        waited.as_secs()
+        "timed out after {}s waiting for the migration lock on {target}: {}",
+        waited.as_secs(),
+        crate::backend::held_by(holder)
     )]
     LockTimeout {
         /// The locked database.
         target: String,
         /// How long we waited.
         waited: std::time::Duration,
+        /// The session holding the lock and what it runs, when the server says.
+        holder: Option<String>,
     },
     /// Any other failure of the database or its driver.
     #[error(transparent)]
@@ -212,6 +237,9 @@ pub enum Error {
         /// The revisions written in Rust, in the order they would run.
         revisions: Vec<String>,
     },
+    /// An interrupted revision's statement whose effect the database does not settle.
+    #[error(transparent)]
+    Unsettled(Box<Unsettled>),
     /// A revision stopped part-way earlier, with some of its statements in effect.
     #[error("{}", unfinished_message(.0))]
     Unfinished(Box<HistoryEntry>),
@@ -232,7 +260,15 @@ impl From<BackendError> for Error {
                 message,
                 source,
             },
-            BackendError::LockTimeout { target, waited } => Error::LockTimeout { target, waited },
+            BackendError::LockTimeout {
+                target,
+                waited,
+                holder,
+            } => Error::LockTimeout {
+                target,
+                waited,
+                holder,
+            },
             other => Error::Backend(other),
         }
     }
@@ -281,6 +317,25 @@ fn condensed(sql: &str) -> String {
     } else {
         one
     }
+}
+
+fn unsettled_message(u: &Unsettled) -> String {
+    let found = if u.found.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", u.found.join("; "))
+    };
+    format!(
+        "the upgrade of {} was interrupted at statement {} of {} ({}:{}): {}; {}{found}. Nothing was run: bring the database to the state before or after that statement, then run `upgrade --resume` (which goes on at statement {}), or `stamp` the revision it matches",
+        u.revision,
+        u.statement,
+        u.statements,
+        u.path,
+        u.line,
+        condensed(&u.sql),
+        u.reason,
+        u.statement
+    )
 }
 
 fn unfinished_message(e: &HistoryEntry) -> String {

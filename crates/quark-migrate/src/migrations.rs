@@ -26,7 +26,7 @@ use crate::LOG_TARGET;
 use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
-use crate::migrator::{LockWait, Migrator, Report};
+use crate::migrator::{HistoryEntry, LockWait, Migrator, Report};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
@@ -59,12 +59,14 @@ pub struct Status {
     pub pending: Vec<String>,
     /// Applied revisions whose SQL changed since they ran.
     pub drift: Vec<Drift>,
+    /// A revision a run left part-way (killed, or failed with some statements in effect).
+    pub interrupted: Option<HistoryEntry>,
 }
 
 impl Status {
     /// Whether the database is at head with nothing edited since it was applied.
     pub fn is_up_to_date(&self) -> bool {
-        self.pending.is_empty() && self.drift.is_empty()
+        self.pending.is_empty() && self.drift.is_empty() && self.interrupted.is_none()
     }
 }
 
@@ -274,6 +276,7 @@ impl Migrations {
                 current,
                 pending: Vec::new(),
                 drift: Vec::new(),
+                interrupted: None,
             });
         }
         let migrator = self.migrator()?;
@@ -282,6 +285,7 @@ impl Migrations {
         Ok(Status {
             pending: steps.iter().map(|s| s.revision.id.clone()).collect(),
             drift: migrator.verify(db)?,
+            interrupted: migrator.interrupted(db)?,
             current,
         })
     }

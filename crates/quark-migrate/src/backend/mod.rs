@@ -99,14 +99,17 @@ pub enum BackendError {
     },
     /// Another migration held the lock for longer than the lock timeout.
     #[error(
-        "timed out after {}s waiting for the migration lock on {target}: another migration is running",
-        waited.as_secs()
+        "timed out after {}s waiting for the migration lock on {target}: {}",
+        waited.as_secs(),
+        held_by(holder)
     )]
     LockTimeout {
         /// The locked database.
         target: String,
         /// How long we waited.
         waited: Duration,
+        /// The session holding the lock and what it runs, when the server says.
+        holder: Option<String>,
     },
     /// A statement waited longer than allowed for a lock another session holds on what it
     /// changes (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`); it did not take effect.
@@ -169,6 +172,26 @@ pub struct BatchError {
     pub index: Option<usize>,
     /// The database's error.
     pub error: BackendError,
+}
+
+/// Who holds the migration lock, for a message.
+pub(crate) fn held_by(holder: &Option<String>) -> String {
+    match holder {
+        Some(h) => format!("another migration holds it ({h})"),
+        None => "another migration is running".to_string(),
+    }
+}
+
+/// A server session described for a message: its id, what it is doing and for how long, and
+/// the start of its statement.
+pub(crate) fn describe_session(id: i64, state: &str, secs: i64, query: &str) -> String {
+    let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = format!("session {id}, {state} for {secs}s");
+    if !query.is_empty() {
+        text.push_str(": ");
+        text.push_str(&query);
+    }
+    text
 }
 
 /// What the migration engine needs from a database.
@@ -256,6 +279,12 @@ pub trait Backend: Send {
     /// running again (PostgreSQL: the invalid index of an interrupted `CREATE INDEX
     /// CONCURRENTLY`); says what it did, if anything.
     fn clean_up_interrupted(&mut self, _sql: &str) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
+
+    /// Another connection to the same server and database, when the driver can open one (it
+    /// opened this one from a URL).
+    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
         Ok(None)
     }
 

@@ -21,6 +21,8 @@ pub struct Mysql<'c> {
     /// The session's `lock_wait_timeout` and `innodb_lock_wait_timeout` before the migration
     /// limited them.
     saved_lock_waits: Option<(i64, i64)>,
+    /// How this connection was opened, for a second one (none for a lent connection).
+    opts: Option<Opts>,
 }
 
 fn db_err(e: mysql::Error) -> BackendError {
@@ -87,14 +89,15 @@ impl Mysql<'static> {
         let tls = Tls::from_url(url, TlsMode::Disable)
             .map_err(|message| BackendError::connect(target.clone(), message, None))?;
         let plain = Opts::from(builder.clone());
-        let conn = match ssl_opts(&tls) {
-            None => Conn::new(plain),
-            Some(ssl) => match Conn::new(Opts::from(builder.ssl_opts(ssl))) {
+        let connect = |opts: Opts| Conn::new(opts.clone()).map(|conn| (conn, opts));
+        let (conn, opts) = match ssl_opts(&tls) {
+            None => connect(plain),
+            Some(ssl) => match connect(Opts::from(builder.ssl_opts(ssl))) {
                 // `PREFERRED`: fall back to a plain connection when the server has no TLS.
                 Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported))
                     if tls.mode == TlsMode::Prefer =>
                 {
-                    Conn::new(plain)
+                    connect(plain)
                 }
                 other => other,
             },
@@ -112,6 +115,7 @@ impl Mysql<'static> {
             database,
             lock: None,
             saved_lock_waits: None,
+            opts: Some(opts),
         })
     }
 }
@@ -132,6 +136,7 @@ impl<'c> Mysql<'c> {
             database,
             lock: None,
             saved_lock_waits: None,
+            opts: None,
         })
     }
 }
@@ -154,6 +159,26 @@ fn lock_name(database: &str, table: &str) -> String {
     format!("quark-db-manage:{}", &digest[..40])
 }
 
+impl Mysql<'_> {
+    /// The session holding the user lock `lock` and what it runs (a migrator killed
+    /// mid-statement keeps it until the server has finished that statement).
+    fn lock_holder(&mut self, lock: &str) -> Option<String> {
+        let sql = "SELECT p.ID, p.COMMAND, p.TIME, LEFT(COALESCE(p.INFO, ''), 200) \
+                   FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)";
+        let row = self
+            .query(sql, &[Value::Text(lock.to_string())])
+            .ok()?
+            .into_iter()
+            .next()?;
+        Some(super::describe_session(
+            row[0].as_int()?,
+            row[1].as_text().unwrap_or(""),
+            row[2].as_int().unwrap_or(0),
+            row[3].as_text().unwrap_or(""),
+        ))
+    }
+}
+
 impl Backend for Mysql<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
@@ -164,23 +189,32 @@ impl Backend for Mysql<'_> {
             return Ok(());
         }
         let lock = lock_name(&self.database, name);
-        let got: Option<Option<i64>> = self
-            .conn
-            .exec_first(
-                "SELECT GET_LOCK(?, ?)",
-                (lock.as_str(), timeout.as_secs_f64().ceil() as i64),
-            )
-            .map_err(db_err)?;
-        match got.flatten() {
-            Some(1) => {
+        let mut holder = None;
+        for wait in [0, timeout.as_secs_f64().ceil() as i64] {
+            let got: Option<Option<i64>> = self
+                .conn
+                .exec_first("SELECT GET_LOCK(?, ?)", (lock.as_str(), wait))
+                .map_err(db_err)?;
+            if got.flatten() == Some(1) {
                 self.lock = Some(lock);
-                Ok(())
+                return Ok(());
             }
-            _ => Err(BackendError::LockTimeout {
-                target: self.target.clone(),
-                waited: timeout,
-            }),
+            if wait == 0 {
+                holder = self.lock_holder(&lock);
+                log::warn!(
+                    target: crate::LOG_TARGET,
+                    "Waiting up to {}s for the migration lock on {}: {}",
+                    timeout.as_secs(),
+                    self.target,
+                    super::held_by(&holder)
+                );
+            }
         }
+        Err(BackendError::LockTimeout {
+            target: self.target.clone(),
+            waited: timeout,
+            holder: self.lock_holder(&lock).or(holder),
+        })
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {
@@ -275,6 +309,23 @@ impl Backend for Mysql<'_> {
         ))
     }
 
+    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
+        let Some(opts) = self.opts.clone() else {
+            return Ok(None);
+        };
+        let conn = Conn::new(opts.clone()).map_err(|e| {
+            BackendError::connect(self.target.clone(), e.to_string(), Some(Box::new(e)))
+        })?;
+        Ok(Some(Box::new(Mysql {
+            opts: Some(opts),
+            conn: super::Conn::Owned(conn),
+            target: self.target.clone(),
+            database: self.database.clone(),
+            lock: None,
+            saved_lock_waits: None,
+        })))
+    }
+
     fn lock_holders(&mut self) -> Vec<String> {
         let sql = "SELECT t.trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), \
                    COALESCE(p.COMMAND, ''), LEFT(COALESCE(p.INFO, ''), 120) \
@@ -285,17 +336,11 @@ impl Backend for Mysql<'_> {
             .unwrap_or_default()
             .into_iter()
             .map(|r| {
-                let query = r[3].as_text().unwrap_or("");
-                format!(
-                    "thread {} ({} in a transaction for {}s{})",
+                super::describe_session(
                     r[0].as_int().unwrap_or(0),
-                    r[2].as_text().unwrap_or(""),
+                    &format!("{} in a transaction", r[2].as_text().unwrap_or("")),
                     r[1].as_int().unwrap_or(0),
-                    if query.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {query}")
-                    }
+                    r[3].as_text().unwrap_or(""),
                 )
             })
             .collect()

@@ -246,6 +246,31 @@ impl Postgres<'_> {
     }
 }
 
+impl Postgres<'_> {
+    /// The session holding the advisory lock `key` and what it runs (a migrator killed
+    /// mid-statement keeps it until the server has finished that statement).
+    fn lock_holder(&mut self, key: i64) -> Option<String> {
+        let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \
+                   coalesce(extract(epoch FROM now() - a.query_start)::bigint, 0), \
+                   left(coalesce(a.query, ''), 200) \
+                   FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+                   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                   AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid \
+                   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())";
+        let row = self
+            .query(sql, &[Value::Int(key)])
+            .ok()?
+            .into_iter()
+            .next()?;
+        Some(super::describe_session(
+            row[0].as_int()?,
+            row[1].as_text().unwrap_or(""),
+            row[2].as_int().unwrap_or(0),
+            row[3].as_text().unwrap_or(""),
+        ))
+    }
+}
+
 impl Backend for Postgres<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgresql
@@ -258,6 +283,7 @@ impl Backend for Postgres<'_> {
         let key = lock_key(&self.database, name);
         let start = Instant::now();
         let mut pause = Duration::from_millis(5);
+        let mut holder = None;
         loop {
             let got: bool = self.with(|c| {
                 c.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
@@ -266,10 +292,21 @@ impl Backend for Postgres<'_> {
             if got {
                 break;
             }
+            if holder.is_none() {
+                holder = self.lock_holder(key);
+                log::warn!(
+                    target: crate::LOG_TARGET,
+                    "Waiting up to {}s for the migration lock on {}: {}",
+                    timeout.as_secs(),
+                    self.target,
+                    super::held_by(&holder)
+                );
+            }
             if start.elapsed() >= timeout {
                 return Err(BackendError::LockTimeout {
                     target: self.target.clone(),
                     waited: start.elapsed(),
+                    holder: self.lock_holder(key).or(holder),
                 });
             }
             std::thread::sleep(pause);
@@ -395,12 +432,11 @@ impl Backend for Postgres<'_> {
             .unwrap_or_default()
             .into_iter()
             .map(|r| {
-                format!(
-                    "pid {} ({} for {}s: {})",
+                super::describe_session(
                     r[0].as_int().unwrap_or(0),
                     r[1].as_text().unwrap_or(""),
                     r[2].as_int().unwrap_or(0),
-                    r[3].as_text().unwrap_or("")
+                    r[3].as_text().unwrap_or(""),
                 )
             })
             .collect()

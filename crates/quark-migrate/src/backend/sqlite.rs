@@ -137,6 +137,7 @@ impl Backend for Sqlite<'_> {
                     return Err(BackendError::LockTimeout {
                         target: path.display().to_string(),
                         waited: start.elapsed(),
+                        holder: None,
                     });
                 }
                 Err(TryLockError::Error(e)) => {

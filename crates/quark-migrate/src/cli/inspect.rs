@@ -8,9 +8,18 @@ use crate::revision::{Range, Target};
 /// `current`: the database's revisions.
 pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
     let (url, mut db) = ctx.connect()?;
-    let heads = ctx.migrator()?.current(db.as_mut())?;
+    let migrator = ctx.migrator()?;
+    let heads = migrator.current(db.as_mut())?;
+    let interrupted = migrator.interrupted(db.as_mut())?;
     let revisions: Vec<_> = heads.iter().filter_map(|h| ctx.map.get(h)).collect();
-    output::current(ctx.format(), ctx.cli.verbose, ctx.map, &url, &revisions);
+    output::current(
+        ctx.format(),
+        ctx.cli.verbose,
+        ctx.map,
+        &url,
+        &revisions,
+        interrupted.as_ref(),
+    );
     Ok(())
 }
 

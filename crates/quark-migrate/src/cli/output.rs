@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Format;
 use crate::error::Drift;
-use crate::migrator::{Report, Split};
+use crate::migrator::{HistoryEntry, Outcome, Report, Split};
 use crate::plan::describe;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 use crate::schema::Change;
@@ -29,17 +29,32 @@ pub fn revisions(format: Format, verbose: bool, map: &RevisionMap, revs: &[&Revi
     }
 }
 
-/// `current`: the database's revisions.
+/// `current`: the database's revisions, and a revision a run left part-way.
 pub fn current(
     format: Format,
     verbose: bool,
     map: &RevisionMap,
     url: &DatabaseUrl,
     revs: &[&Revision],
+    interrupted: Option<&HistoryEntry>,
 ) {
     if format == Format::Json {
         let current: Vec<_> = revs.iter().map(|r| revision_json(map, r)).collect();
-        println!("{}", json!({"database": url.masked(), "current": current}));
+        let interrupted = interrupted.map(|e| {
+            json!({
+                "revision": e.revision,
+                "direction": e.operation.name(),
+                "outcome": e.outcome.name(),
+                "statements": e.statements,
+                "statements_done": e.statements_done,
+                "error": e.error,
+                "started_at": e.applied_at,
+            })
+        });
+        println!(
+            "{}",
+            json!({"database": url.masked(), "current": current, "interrupted": interrupted})
+        );
         return;
     }
     if revs.is_empty() {
@@ -51,6 +66,29 @@ pub fn current(
         } else {
             println!("Current revision for {url}: {}", entry(map, rev));
         }
+    }
+    if let Some(e) = interrupted {
+        println!("{}", interrupted_line(e));
+    }
+}
+
+/// What a revision left part-way means for the next run.
+fn interrupted_line(e: &HistoryEntry) -> String {
+    let done = match e.statements_done {
+        0 => "no statement completed".to_string(),
+        1 => "statement 1 took effect".to_string(),
+        n => format!("statements 1-{n} took effect"),
+    };
+    let next = e.statements_done + 1;
+    match e.outcome {
+        Outcome::InProgress => format!(
+            "{} partly applied ({} of {} statements, interrupted): {done}; the next upgrade reads from the database whether statement {next} did, and goes on from there",
+            e.revision, e.operation, e.statements
+        ),
+        _ => format!(
+            "{} partly applied ({} failed at statement {next} of {}): {done}; repair the database, then `upgrade --resume` goes on at statement {next}",
+            e.revision, e.operation, e.statements
+        ),
     }
 }
 

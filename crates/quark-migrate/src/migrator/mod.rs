@@ -6,6 +6,7 @@
 
 mod code_step;
 mod lock_wait;
+mod recover;
 mod run;
 mod script;
 mod split;
@@ -64,6 +65,8 @@ pub struct Migrator<'m> {
     resume: bool,
     single_transaction: bool,
     code: HashMap<String, Code>,
+    /// Whether this migrator builds a scratch database (its steps are logged at debug level).
+    scratch: bool,
 }
 
 /// Puts the session back when dropped, on every path out, panics included: a panic rolls back
@@ -113,6 +116,7 @@ impl<'m> Migrator<'m> {
             resume: false,
             single_transaction: false,
             code: HashMap::new(),
+            scratch: false,
         }
     }
 
@@ -302,18 +306,37 @@ impl<'m> Migrator<'m> {
         }
     }
 
-    /// The step that stopped part-way, to resume when asked; otherwise an error naming it.
-    fn unfinished(&self, db: &mut dyn Backend) -> Result<Option<HistoryEntry>, Error> {
-        match self.store.last_entry(db)? {
-            Some(last) if last.is_unfinished() => {
-                if self.resume && last.operation == Operation::Upgrade {
-                    Ok(Some(last))
-                } else {
-                    Err(Error::Unfinished(Box::new(last)))
-                }
-            }
-            _ => Ok(None),
+    /// The step that stopped part-way, and the statement to go on from: with `--resume`, the
+    /// one its history row records (the operator repaired the database); an upgrade a killed
+    /// run interrupted, settled from the database when `settle`; otherwise an error naming it.
+    fn unfinished(
+        &self,
+        db: &mut dyn Backend,
+        settle: bool,
+    ) -> Result<Option<HistoryEntry>, Error> {
+        let last = match self.store.last_entry(db)? {
+            Some(last) if last.is_unfinished() => last,
+            _ => return Ok(None),
+        };
+        if last.operation != Operation::Upgrade {
+            return Err(Error::Unfinished(Box::new(last)));
         }
+        if self.resume {
+            return Ok(Some(last));
+        }
+        if settle && last.outcome == Outcome::InProgress {
+            return self.settle(db, last).map(Some);
+        }
+        Err(Error::Unfinished(Box::new(last)))
+    }
+
+    /// The revision a run left part-way, if the last history row says one was (for `current`
+    /// and `status`).
+    pub fn interrupted(&self, db: &mut dyn Backend) -> Result<Option<HistoryEntry>, Error> {
+        Ok(self
+            .store
+            .last_entry(db)?
+            .filter(HistoryEntry::is_unfinished))
     }
 
     /// Runs `f` holding the migration lock, with the version tables in place.
@@ -351,7 +374,7 @@ impl<'m> Migrator<'m> {
             let heads = self.current(db)?;
             self.refuse_drift(db, &heads)?;
             let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
-            let resume = self.unfinished(db)?;
+            let resume = self.unfinished(db, true)?;
             self.run(db, heads, &steps, resume.as_ref(), Mode::Apply)
         })
     }
@@ -363,7 +386,7 @@ impl<'m> Migrator<'m> {
         self.locked(db, |db| {
             let heads = self.current(db)?;
             let steps = plan::downgrade(self.map, &heads, target, db.dialect())?;
-            let resume = self.unfinished(db)?;
+            let resume = self.unfinished(db, true)?;
             self.run(db, heads, &steps, resume.as_ref(), Mode::Apply)
         })
     }

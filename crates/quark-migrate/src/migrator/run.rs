@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use log::{debug, info, warn};
 
+use super::recover::{Effect, effect};
 use super::{Migrator, Report, StepReport};
 use crate::LOG_TARGET;
 use crate::backend::script::Script;
@@ -116,7 +117,11 @@ impl Migrator<'_> {
             Direction::Upgrade => (parents, rev.id.clone()),
             Direction::Downgrade => (rev.id.clone(), parents),
         };
-        info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        if self.scratch {
+            debug!(target: LOG_TARGET, "(scratch) Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        } else {
+            info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+        }
         db.note(&format!(
             "Running {} {from} -> {to}, {} ({})",
             step.direction.name(),
@@ -285,14 +290,36 @@ impl Migrator<'_> {
         run.entry
             .finish(Outcome::InProgress, run.skip, run.started, None);
         self.store.record(db, &run.entry)?;
+        // A resumed step runs on a new session: the settings the skipped statements made first.
+        for s in &run.statements[..run.skip] {
+            if effect(&s.sql) == Effect::Session {
+                db.run(&s.sql)?;
+            }
+        }
         for i in run.skip..run.statements.len() {
+            let data = effect(&run.statements[i].sql) == Effect::Data;
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let e = match db.run(&run.statements[i].sql) {
+                // A statement changing data commits with its progress: never half-known.
+                let ran = if data {
+                    run.entry
+                        .finish(Outcome::InProgress, i + 1, run.started, None);
+                    let sql = &run.statements[i].sql;
+                    db.begin()
+                        .and_then(|()| db.run(sql))
+                        .and_then(|()| self.store.update(db, &run.entry).and_then(|()| db.commit()))
+                } else {
+                    db.run(&run.statements[i].sql)
+                };
+                let e = match ran {
                     Ok(()) => break,
                     Err(e) => e,
                 };
+                if data {
+                    let _ = db.rollback();
+                    run.entry.finish(Outcome::InProgress, i, run.started, None);
+                }
                 if e.is_lock_wait() {
                     // What the interrupted statement may have left (PostgreSQL's invalid
                     // index of CREATE INDEX CONCURRENTLY) goes before it runs again.
@@ -320,9 +347,11 @@ impl Migrator<'_> {
                 }
                 return Err(self.failed(db, run, i, e));
             }
-            run.entry
-                .finish(Outcome::InProgress, i + 1, run.started, None);
-            self.store.update(db, &run.entry)?;
+            if !data {
+                run.entry
+                    .finish(Outcome::InProgress, i + 1, run.started, None);
+                self.store.update(db, &run.entry)?;
+            }
         }
         db.begin()?;
         run.entry

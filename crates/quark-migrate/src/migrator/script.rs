@@ -36,7 +36,7 @@ impl Migrator<'_> {
         let heads = self.current(db)?;
         if direction == Direction::Upgrade {
             self.refuse_drift(db, &heads)?;
-            self.unfinished(db)?;
+            self.unfinished(db, false)?;
         }
         let mut existing = Vec::new();
         for table in [self.store.version_table(), self.store.history_table()] {

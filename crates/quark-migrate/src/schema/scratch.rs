@@ -29,20 +29,13 @@ impl Scratch {
                 });
             }
         };
-        let mut db = backend::connect(url, options)?;
-        let name = scratch_name()?;
-        let (create, enter, drop) = match url.dialect {
-            Dialect::Postgresql => (
-                format!("CREATE SCHEMA {name}"),
-                format!("SET search_path TO {name}"),
-                format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
-            ),
-            _ => (
-                format!("CREATE DATABASE {name}"),
-                format!("USE {name}"),
-                format!("DROP DATABASE IF EXISTS {name}"),
-            ),
-        };
+        Scratch::within(backend::connect(url, options)?)
+    }
+
+    /// A new scratch schema (PostgreSQL) or database (MySQL) entered on `db`, a connection of
+    /// its own.
+    fn within(mut db: Box<dyn Backend>) -> Result<Scratch, BackendError> {
+        let (create, enter, drop) = statements(db.dialect(), &scratch_name()?);
         db.run(&create)?;
         let mut scratch = Scratch {
             db,
@@ -66,6 +59,94 @@ impl Drop for Scratch {
                 log::warn!(target: crate::LOG_TARGET, "could not drop a scratch database ({sql}): {e}");
             }
         }
+    }
+}
+
+/// A scratch beside a connection already open: on PostgreSQL a schema entered on that very
+/// connection (which keeps its session: its locks, its settings), taken back where it was and
+/// the scratch dropped when this is dropped; on MySQL a database on a second connection (its
+/// driver caches prepared statements, bound to the database they were prepared in, so one
+/// connection cannot go back and forth); on SQLite an in-memory database of its own.
+pub(crate) enum Beside<'a> {
+    /// A detour of the connection.
+    Detour {
+        /// The connection.
+        db: &'a mut dyn Backend,
+        /// What takes it back.
+        back: String,
+        /// What drops the scratch.
+        drop: String,
+    },
+    /// A database apart.
+    Apart(Scratch),
+}
+
+impl<'a> Beside<'a> {
+    /// Enters a new scratch schema or database from `db`.
+    pub(crate) fn open(db: &'a mut dyn Backend) -> Result<Beside<'a>, BackendError> {
+        let back = match db.dialect() {
+            Dialect::Sqlite => {
+                return Ok(Beside::Apart(Scratch::open(
+                    None,
+                    &ConnectOptions::default(),
+                )?));
+            }
+            Dialect::Postgresql => {
+                let path = db.query("SHOW search_path", &[])?;
+                let path = path[0][0].as_text().unwrap_or("public").to_string();
+                format!("SET search_path TO {path}")
+            }
+            Dialect::Mysql => {
+                return match db.second_connection()? {
+                    Some(second) => Ok(Beside::Apart(Scratch::within(second)?)),
+                    None => Err(BackendError::message(
+                        "reading which statement of an interrupted revision took effect needs a scratch database on a second connection to the server, which the engine cannot open from a MySQL connection an application lent it: run the upgrade from a URL (the command line, or Migrations::migrate), or check the statement by hand and `upgrade --resume`",
+                    )),
+                };
+            }
+        };
+        let (create, enter, drop) = statements(db.dialect(), &scratch_name()?);
+        db.run(&create)?;
+        let mut beside = Beside::Detour { db, back, drop };
+        beside.db().run(&enter)?;
+        Ok(beside)
+    }
+
+    /// The connection to the scratch.
+    pub(crate) fn db(&mut self) -> &mut dyn Backend {
+        match self {
+            Beside::Detour { db, .. } => &mut **db,
+            Beside::Apart(scratch) => scratch.db(),
+        }
+    }
+}
+
+impl Drop for Beside<'_> {
+    fn drop(&mut self) {
+        if let Beside::Detour { db, back, drop } = self {
+            let _ = db.rollback();
+            for sql in [&*back, &*drop] {
+                if let Err(e) = db.run(sql) {
+                    log::warn!(target: crate::LOG_TARGET, "could not leave a scratch database ({sql}): {e}");
+                }
+            }
+        }
+    }
+}
+
+/// What creates, enters and drops a scratch named `name` on a server of `dialect`.
+fn statements(dialect: Dialect, name: &str) -> (String, String, String) {
+    match dialect {
+        Dialect::Postgresql => (
+            format!("CREATE SCHEMA {name}"),
+            format!("SET search_path TO {name}"),
+            format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+        ),
+        _ => (
+            format!("CREATE DATABASE {name}"),
+            format!("USE {name}"),
+            format!("DROP DATABASE IF EXISTS {name}"),
+        ),
     }
 }
 
