@@ -77,6 +77,7 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                     id: leak(rev.id.clone()),
                     head: map.is_head(&rev.id),
                     checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
+                    earlier: &[],
                 }),
                 code: None,
             }

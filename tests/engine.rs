@@ -633,7 +633,10 @@ mod rust_revisions {
             .unwrap();
         let b2 = map.get("b2").unwrap();
         let up = quark_migrate::revision::Direction::Upgrade;
-        assert_eq!(b2.checksummed_text(up, Dialect::Sqlite), Some(RUST_REV));
+        assert_eq!(
+            b2.checksummed_text(up, Dialect::Sqlite).as_deref(),
+            Some(RUST_REV)
+        );
         assert_eq!(entry.checksum, b2.checksum(up, Dialect::Sqlite));
         assert!(m.verify(db.as_mut()).unwrap().is_empty());
         m.downgrade(db.as_mut(), &"a1".parse().unwrap()).unwrap();

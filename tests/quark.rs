@@ -543,6 +543,79 @@ fn a_bad_cidr_fails_the_revision_and_changes_nothing(dialect: Dialect) {
     );
 }
 
+/// The checksums quark-db-manage 0.1 recorded migrating quark's chain on `dialect`, from
+/// databases it migrated (`tests/quark/recorded-checksums.txt`).
+fn recorded_checksums(dialect: Dialect) -> Vec<(String, String)> {
+    include_str!("quark/recorded-checksums.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let (d, revision, sum) = (words.next()?, words.next()?, words.next()?);
+            (Dialect::from_name(d) == Some(dialect))
+                .then(|| (revision.to_string(), sum.to_string()))
+        })
+        .collect()
+}
+
+/// A database migrated by the previous release (its history holds the checksums that release
+/// recorded) still verifies clean, and starts up without drift, after revisions were rewritten
+/// with dialect markers.
+fn earlier_checksums_still_verify(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    let recorded = recorded_checksums(dialect);
+    assert_eq!(recorded.len(), MIGRATIONS.len(), "one row per revision");
+    let m = migrations();
+    let map = m.map().unwrap();
+    let rewritten: Vec<_> = recorded
+        .iter()
+        .filter(|(rev, sum)| {
+            map.get(rev)
+                .unwrap()
+                .checksum(Direction::Upgrade, dialect)
+                .as_deref()
+                != Some(sum.as_str())
+        })
+        .map(|(rev, _)| rev.as_str())
+        .collect();
+    assert_eq!(
+        rewritten,
+        ["1817eef6373c"],
+        "the revisions whose text changed"
+    );
+
+    let mut db = target.db();
+    m.migrator()
+        .unwrap()
+        .upgrade(db.as_mut(), &"head".parse().unwrap())
+        .unwrap();
+    for (revision, sum) in &recorded {
+        db.execute(
+            &format!(
+                "UPDATE alembic_version_history SET checksum = {} WHERE revision = {}",
+                db.placeholder(1),
+                db.placeholder(2)
+            ),
+            &[Value::Text(sum.clone()), Value::Text(revision.clone())],
+        )
+        .unwrap();
+    }
+    assert_eq!(m.migrator().unwrap().verify(db.as_mut()).unwrap(), []);
+    let status = m.status(db.as_mut()).unwrap();
+    assert!(status.is_up_to_date(), "{status:?}");
+    m.migrate(&target.url()).unwrap();
+    // A checksum neither current nor earlier is still drift.
+    db.run(
+        "UPDATE alembic_version_history SET checksum = 'edited' WHERE revision = '1817eef6373c'",
+    )
+    .unwrap();
+    let drift = m.migrator().unwrap().verify(db.as_mut()).unwrap();
+    assert_eq!(drift.len(), 1);
+    assert_eq!(drift[0].revision, "1817eef6373c");
+}
+
 on_each_backend! {
     every_revision_matches_its_declaration => sqlite_every_revision_matches_its_declaration, postgres_every_revision_matches_its_declaration, mysql_every_revision_matches_its_declaration;
     whole_chain_round_trips => sqlite_whole_chain_round_trips, postgres_whole_chain_round_trips, mysql_whole_chain_round_trips;
@@ -554,4 +627,5 @@ on_each_backend! {
     populates_policy_sizes => sqlite_populate_ip_policy_size, postgres_populate_ip_policy_size, mysql_populate_ip_policy_size;
     populates_first_and_last_ips => sqlite_populate_first_last_ip, postgres_populate_first_last_ip, mysql_populate_first_last_ip;
     a_bad_cidr_fails_the_revision_and_changes_nothing => sqlite_bad_cidr_fails_and_changes_nothing, postgres_bad_cidr_fails_and_changes_nothing, mysql_bad_cidr_fails_and_changes_nothing;
+    earlier_checksums_still_verify => sqlite_earlier_checksums_still_verify, postgres_earlier_checksums_still_verify, mysql_earlier_checksums_still_verify;
 }

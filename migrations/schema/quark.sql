@@ -5,8 +5,9 @@
 --
 -- Portable vocabulary (see docs/migration-format.md): INTEGER, BIGINT, VARCHAR(n), CHAR(n),
 -- TEXT, BOOLEAN, DATETIME, NUMERIC(p, s). A statement runs on every dialect unless the line just
--- before it is `-- +<dialect>[, <dialect>]`: enumerations, auto-numbered keys and the reserved
--- column name `limit` are spelled per dialect below.
+-- before it is `-- +<dialect>[, <dialect>]`, and a line of a statement ending in such a marker
+-- only on those dialects: enumerations, auto-numbered keys and the reserved column name
+-- `limit` are spelled per dialect below.
 
 -- +postgresql
 CREATE TYPE quark_ip_address_types AS ENUM ('shared', 'floating', 'fixed', 'scaling');
@@ -103,28 +104,14 @@ CREATE TABLE quark_dns_nameservers (
     FOREIGN KEY (tag_association_uuid) REFERENCES quark_tag_associations (id)
 );
 
--- +sqlite
 CREATE TABLE quark_transactions (
     created_at DATETIME,
-    id INTEGER NOT NULL,
+    id INTEGER NOT NULL, -- +sqlite
+    id SERIAL NOT NULL, -- +postgresql
+    id INTEGER NOT NULL AUTO_INCREMENT, -- +mysql
     PRIMARY KEY (id)
 );
 
--- +postgresql
-CREATE TABLE quark_transactions (
-    created_at DATETIME,
-    id SERIAL NOT NULL,
-    PRIMARY KEY (id)
-);
-
--- +mysql
-CREATE TABLE quark_transactions (
-    created_at DATETIME,
-    id INTEGER NOT NULL AUTO_INCREMENT,
-    PRIMARY KEY (id)
-);
-
--- +sqlite
 CREATE TABLE quark_ip_addresses (
     id VARCHAR(36) NOT NULL,
     created_at DATETIME,
@@ -137,53 +124,9 @@ CREATE TABLE quark_ip_addresses (
     _deallocated BOOLEAN,
     used_by_tenant_id VARCHAR(255),
     deallocated_at DATETIME,
-    address_type VARCHAR(8) CHECK (address_type IN ('shared', 'floating', 'fixed', 'scaling')),
-    transaction_id INTEGER,
-    lock_id INTEGER,
-    PRIMARY KEY (id),
-    CONSTRAINT subnet_id_address UNIQUE (subnet_id, address),
-    CONSTRAINT fk_quark_ips_transaction_id FOREIGN KEY (transaction_id) REFERENCES quark_transactions (id),
-    FOREIGN KEY (network_id) REFERENCES quark_networks (id) ON DELETE CASCADE,
-    FOREIGN KEY (subnet_id) REFERENCES quark_subnets (id) ON DELETE CASCADE
-);
-
--- +postgresql
-CREATE TABLE quark_ip_addresses (
-    id VARCHAR(36) NOT NULL,
-    created_at DATETIME,
-    address_readable VARCHAR(128) NOT NULL,
-    address CHAR(39) NOT NULL,
-    subnet_id VARCHAR(36),
-    network_id VARCHAR(36),
-    version INTEGER,
-    allocated_at DATETIME,
-    _deallocated BOOLEAN,
-    used_by_tenant_id VARCHAR(255),
-    deallocated_at DATETIME,
-    address_type quark_ip_address_types,
-    transaction_id INTEGER,
-    lock_id INTEGER,
-    PRIMARY KEY (id),
-    CONSTRAINT subnet_id_address UNIQUE (subnet_id, address),
-    CONSTRAINT fk_quark_ips_transaction_id FOREIGN KEY (transaction_id) REFERENCES quark_transactions (id),
-    FOREIGN KEY (network_id) REFERENCES quark_networks (id) ON DELETE CASCADE,
-    FOREIGN KEY (subnet_id) REFERENCES quark_subnets (id) ON DELETE CASCADE
-);
-
--- +mysql
-CREATE TABLE quark_ip_addresses (
-    id VARCHAR(36) NOT NULL,
-    created_at DATETIME,
-    address_readable VARCHAR(128) NOT NULL,
-    address CHAR(39) NOT NULL,
-    subnet_id VARCHAR(36),
-    network_id VARCHAR(36),
-    version INTEGER,
-    allocated_at DATETIME,
-    _deallocated BOOLEAN,
-    used_by_tenant_id VARCHAR(255),
-    deallocated_at DATETIME,
-    address_type ENUM('shared', 'floating', 'fixed', 'scaling'),
+    address_type VARCHAR(8) CHECK (address_type IN ('shared', 'floating', 'fixed', 'scaling')), -- +sqlite
+    address_type quark_ip_address_types, -- +postgresql
+    address_type ENUM('shared', 'floating', 'fixed', 'scaling'), -- +mysql
     transaction_id INTEGER,
     lock_id INTEGER,
     PRIMARY KEY (id),
@@ -217,54 +160,22 @@ CREATE TABLE quark_ip_policy_cidrs (
     FOREIGN KEY (ip_policy_id) REFERENCES quark_ip_policy (id) ON DELETE CASCADE
 );
 
--- +sqlite
 CREATE TABLE quark_locks (
     created_at DATETIME,
-    id INTEGER NOT NULL,
-    type VARCHAR(10) CHECK (type IN ('ip_address')) NOT NULL,
+    id INTEGER NOT NULL, -- +sqlite
+    id SERIAL NOT NULL, -- +postgresql
+    id INTEGER NOT NULL AUTO_INCREMENT, -- +mysql
+    type VARCHAR(10) CHECK (type IN ('ip_address')) NOT NULL, -- +sqlite
+    type quark_lock_types NOT NULL, -- +postgresql
+    type ENUM('ip_address') NOT NULL, -- +mysql
     PRIMARY KEY (id)
 );
 
--- +postgresql
-CREATE TABLE quark_locks (
-    created_at DATETIME,
-    id SERIAL NOT NULL,
-    type quark_lock_types NOT NULL,
-    PRIMARY KEY (id)
-);
-
--- +mysql
-CREATE TABLE quark_locks (
-    created_at DATETIME,
-    id INTEGER NOT NULL AUTO_INCREMENT,
-    type ENUM('ip_address') NOT NULL,
-    PRIMARY KEY (id)
-);
-
--- +sqlite
 CREATE TABLE quark_lock_holders (
     created_at DATETIME,
-    id INTEGER NOT NULL,
-    lock_id INTEGER NOT NULL,
-    name VARCHAR(255),
-    PRIMARY KEY (id),
-    FOREIGN KEY (lock_id) REFERENCES quark_locks (id)
-);
-
--- +postgresql
-CREATE TABLE quark_lock_holders (
-    created_at DATETIME,
-    id SERIAL NOT NULL,
-    lock_id INTEGER NOT NULL,
-    name VARCHAR(255),
-    PRIMARY KEY (id),
-    FOREIGN KEY (lock_id) REFERENCES quark_locks (id)
-);
-
--- +mysql
-CREATE TABLE quark_lock_holders (
-    created_at DATETIME,
-    id INTEGER NOT NULL AUTO_INCREMENT,
+    id INTEGER NOT NULL, -- +sqlite
+    id SERIAL NOT NULL, -- +postgresql
+    id INTEGER NOT NULL AUTO_INCREMENT, -- +mysql
     lock_id INTEGER NOT NULL,
     name VARCHAR(255),
     PRIMARY KEY (id),
@@ -284,39 +195,12 @@ CREATE TABLE quark_mac_address_ranges (
 
 CREATE INDEX ix_quark_mac_address_ranges_selection ON quark_mac_address_ranges (next_auto_assign_mac, do_not_use);
 
--- +sqlite
 CREATE TABLE quark_mac_addresses (
     project_id VARCHAR(255),
     created_at DATETIME,
-    address BIGINT NOT NULL,
-    mac_address_range_id VARCHAR(36) NOT NULL,
-    deallocated BOOLEAN,
-    deallocated_at DATETIME,
-    transaction_id INTEGER,
-    PRIMARY KEY (address),
-    CONSTRAINT fk_quark_macs_transaction_id FOREIGN KEY (transaction_id) REFERENCES quark_transactions (id),
-    FOREIGN KEY (mac_address_range_id) REFERENCES quark_mac_address_ranges (id) ON DELETE CASCADE
-);
-
--- +postgresql
-CREATE TABLE quark_mac_addresses (
-    project_id VARCHAR(255),
-    created_at DATETIME,
-    address BIGSERIAL NOT NULL,
-    mac_address_range_id VARCHAR(36) NOT NULL,
-    deallocated BOOLEAN,
-    deallocated_at DATETIME,
-    transaction_id INTEGER,
-    PRIMARY KEY (address),
-    CONSTRAINT fk_quark_macs_transaction_id FOREIGN KEY (transaction_id) REFERENCES quark_transactions (id),
-    FOREIGN KEY (mac_address_range_id) REFERENCES quark_mac_address_ranges (id) ON DELETE CASCADE
-);
-
--- +mysql
-CREATE TABLE quark_mac_addresses (
-    project_id VARCHAR(255),
-    created_at DATETIME,
-    address BIGINT NOT NULL AUTO_INCREMENT,
+    address BIGINT NOT NULL, -- +sqlite
+    address BIGSERIAL NOT NULL, -- +postgresql
+    address BIGINT NOT NULL AUTO_INCREMENT, -- +mysql
     mac_address_range_id VARCHAR(36) NOT NULL,
     deallocated BOOLEAN,
     deallocated_at DATETIME,
@@ -512,21 +396,12 @@ CREATE TABLE quark_tags (
     FOREIGN KEY (association_uuid) REFERENCES quark_tag_associations (id)
 );
 
--- +sqlite, postgresql
 CREATE TABLE quotas (
     id VARCHAR(36) NOT NULL,
     project_id VARCHAR(255),
     resource VARCHAR(255),
-    "limit" INTEGER,
-    PRIMARY KEY (id)
-);
-
--- +mysql
-CREATE TABLE quotas (
-    id VARCHAR(36) NOT NULL,
-    project_id VARCHAR(255),
-    resource VARCHAR(255),
-    `limit` INTEGER,
+    "limit" INTEGER, -- +sqlite, postgresql
+    `limit` INTEGER, -- +mysql
     PRIMARY KEY (id)
 );
 

@@ -102,12 +102,13 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
         };
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}] }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?} }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,
             map.is_head(&rev.id),
-            checksums.join(", ")
+            checksums.join(", "),
+            rev.earlier_checksums
         );
     }
     Ok(format!("{{\n{modules}&[\n{entries}]}}"))

@@ -29,6 +29,8 @@ pub struct Summary {
     pub head: bool,
     /// The checksum of its upgrade SQL per dialect, in [`crate::revision::Dialect::ALL`] order.
     pub checksums: [Option<&'static str>; 3],
+    /// Checksums of earlier texts of the revision, accepted as its own (`Earlier Checksums:`).
+    pub earlier: &'static [&'static str],
 }
 
 /// One file of the declared schema (`migrations/schema/*.sql`) embedded at build time.

@@ -207,6 +207,7 @@ impl Migrations {
         for (revision, sum) in &recorded {
             if let Some(summary) = summaries.get(revision.as_str())
                 && summary.checksums[dialect].is_some_and(|embedded| embedded != sum)
+                && !summary.earlier.contains(&sum.as_str())
             {
                 return None;
             }
@@ -385,6 +386,7 @@ mod tests {
                     id: leak(rev.id.clone()),
                     head: map.is_head(&rev.id),
                     checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
+                    earlier: &[],
                 }),
                 code: None,
             })

@@ -283,7 +283,7 @@ impl<'m> Migrator<'m> {
             .filter_map(|(_, r)| {
                 let recorded = recorded.get(&r.id)?;
                 let embedded = r.checksum(Direction::Upgrade, db.dialect())?;
-                (embedded != *recorded).then(|| Drift {
+                (!r.accepts_checksum(db.dialect(), recorded)).then(|| Drift {
                     revision: r.id.clone(),
                     path: r.path.clone(),
                     recorded: recorded.clone(),

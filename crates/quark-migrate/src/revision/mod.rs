@@ -6,6 +6,7 @@
 mod dialect;
 mod error;
 mod graph;
+mod marker;
 mod parse;
 mod resolve;
 mod split;
@@ -17,6 +18,7 @@ pub use graph::RevisionMap;
 pub use parse::{Direction, Revision, Section, Sections};
 pub use split::Statement;
 
+pub(crate) use marker::statements as marked_statements;
 pub(crate) use parse::{is_valid_id, parse_revision};
 pub(crate) use split::split_statements;
 pub use target::{Range, Target, TargetError};

@@ -1,7 +1,9 @@
 //! Parsing one migration file: the Alembic-style header and the `-- +upgrade`/`-- +downgrade`
 //! sections.
 
-use super::{Dialect, FileError, Statement, split_statements};
+use std::borrow::Cow;
+
+use super::{Dialect, FileError, Statement, marker};
 
 /// Which way a section migrates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,6 +101,9 @@ pub struct Revision {
     pub downgrade: Sections,
     /// For a revision written in Rust, its code (it then has no sections).
     pub code: Option<Code>,
+    /// Upgrade checksums recorded by databases that ran an earlier text of this revision
+    /// (`Earlier Checksums:`), accepted by `verify` as the current one is.
+    pub earlier_checksums: Vec<String>,
 }
 
 impl Revision {
@@ -125,16 +130,33 @@ impl Revision {
     /// [`Revision::checksummed_text`], line endings folded); `None` when it does not run there.
     pub fn checksum(&self, direction: Direction, dialect: Dialect) -> Option<String> {
         self.checksummed_text(direction, dialect)
-            .map(crate::checksum::checksum)
+            .map(|text| crate::checksum::checksum(&text))
+    }
+
+    /// Whether `recorded`, the upgrade checksum a database recorded on `dialect`, is this
+    /// revision's: the current one, or one listed in `Earlier Checksums:`.
+    pub fn accepts_checksum(&self, dialect: Dialect, recorded: &str) -> bool {
+        self.earlier_checksums.iter().any(|c| c == recorded)
+            || self
+                .checksum(Direction::Upgrade, dialect)
+                .is_some_and(|c| c == recorded)
     }
 
     /// The text whose checksum is recorded when `direction` runs on `dialect`: the section's
-    /// SQL, or the whole source of a Rust revision.
-    pub fn checksummed_text(&self, direction: Direction, dialect: Dialect) -> Option<&str> {
-        match &self.code {
-            Some(code) => Some(&code.source),
-            None => self.section(direction, dialect).map(|s| s.sql.as_str()),
+    /// SQL; in a section with dialect markers, the statements that run on `dialect`, each
+    /// ended by `;` and a line break; the whole source of a Rust revision.
+    pub fn checksummed_text(&self, direction: Direction, dialect: Dialect) -> Option<Cow<'_, str>> {
+        if let Some(code) = &self.code {
+            return Some(Cow::Borrowed(&code.source));
         }
+        let section = self.section(direction, dialect)?;
+        if !marker::has_markers(&section.sql) {
+            return Some(Cow::Borrowed(&section.sql));
+        }
+        let statements = marker::statements(&section.sql, dialect, section.line).ok()?;
+        Some(Cow::Owned(
+            statements.iter().map(|s| format!("{};\n", s.sql)).collect(),
+        ))
     }
 
     /// The statements that run for `direction` on `dialect`; `None` when there is no section.
@@ -145,9 +167,13 @@ impl Revision {
     ) -> Option<Result<Vec<Statement>, FileError>> {
         let section = self.section(direction, dialect)?;
         Some(
-            split_statements(&section.sql, dialect, section.line).map_err(|(line, message)| {
-                FileError::new(&self.path, line, message)
-                    .hint("it starts here and is never closed before the section ends")
+            marker::statements(&section.sql, dialect, section.line).map_err(|(line, message)| {
+                let hint = if marker::dialects_of(&section_line(&section.sql, section.line, line)).is_some() {
+                    "a '-- +<dialect>[, <dialect>]' line limits the statement after it to those dialects"
+                } else {
+                    "it starts here and is never closed before the section ends"
+                };
+                FileError::new(&self.path, line, message).hint(hint)
             }),
         )
     }
@@ -165,6 +191,14 @@ impl Revision {
     pub fn is_merge(&self) -> bool {
         self.down_revisions.len() > 1
     }
+}
+
+/// Line `line` of the file, in a section whose first line is `first`.
+fn section_line(sql: &str, first: usize, line: usize) -> String {
+    sql.lines()
+        .nth(line.saturating_sub(first))
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Whether `id` is a valid revision id: 1 to 32 characters of `[0-9a-z_]`.
@@ -225,6 +259,7 @@ struct Header {
     labels: Option<(String, usize)>,
     depends_on: Option<(String, usize)>,
     transactional: Option<(String, usize)>,
+    earlier_checksums: Option<(String, usize)>,
 }
 
 /// What a revision file is written in, told by its extension.
@@ -303,6 +338,7 @@ impl<'a> Parser<'a> {
                 Some("branch labels") => Some(&mut h.labels),
                 Some("depends on") => Some(&mut h.depends_on),
                 Some("transactional") => Some(&mut h.transactional),
+                Some("earlier checksums") => Some(&mut h.earlier_checksums),
                 _ => None,
             };
             let value = field.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
@@ -328,7 +364,7 @@ impl<'a> Parser<'a> {
                         _ => format!("unexpected text in the header: '{content}'"),
                     };
                     self.err(lineno, what).hint = Some(
-                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On and Transactional"
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional and Earlier Checksums"
                             .into(),
                     );
                 }
@@ -401,12 +437,31 @@ impl<'a> Parser<'a> {
             };
             let mut words = spec.split_whitespace();
             let name = words.next().unwrap_or("");
+            if !matches!(name, "upgrade" | "downgrade")
+                && marker::dialects_of(line).is_some_and(|d| d.is_ok())
+            {
+                // A statement marker: part of the section, read when it is split.
+                match &mut current {
+                    Some((_, _, _, body)) => body.push(line),
+                    None => {
+                        self.err(
+                            lineno,
+                            format!("'-- +{spec}' before the first '-- +upgrade' marker"),
+                        )
+                        .hint = Some(
+                            "a dialect marker limits the statement after it, inside a section"
+                                .into(),
+                        );
+                    }
+                }
+                continue;
+            }
             let direction = match name {
                 "upgrade" => Direction::Upgrade,
                 "downgrade" => Direction::Downgrade,
                 other => {
                     self.err(lineno, format!("unknown section '+{other}'")).hint = Some(
-                        "sections are '-- +upgrade [dialect]' and '-- +downgrade [dialect]'".into(),
+                        "sections are '-- +upgrade [dialect]' and '-- +downgrade [dialect]'; a statement is limited to dialects by '-- +<dialect>[, <dialect>]'".into(),
                     );
                     flush(current.take(), &mut up, &mut down);
                     continue;
@@ -543,6 +598,23 @@ impl<'a> Parser<'a> {
                 }
             },
         };
+        let earlier_checksums = match h.earlier_checksums {
+            Some((value, line)) => {
+                let sums = list(&value);
+                for sum in &sums {
+                    if sum.len() != 64
+                        || !sum
+                            .bytes()
+                            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                    {
+                        self.err(line, format!("'{sum}' in 'Earlier Checksums:' is not a SHA-256 checksum"))
+                            .hint = Some("list the 64-digit lower-case checksums databases recorded (the history table's checksum column)".into());
+                    }
+                }
+                sums
+            }
+            None => Vec::new(),
+        };
         let rev = Revision {
             id,
             message: h.message.join(" "),
@@ -558,6 +630,7 @@ impl<'a> Parser<'a> {
             upgrade,
             downgrade,
             code,
+            earlier_checksums,
         };
         if rev.code.is_none() {
             self.check_sections(&rev);
@@ -767,6 +840,47 @@ mod tests {
     }
 
     #[test]
+    fn sections_limit_statements_and_lines_to_dialects() {
+        let text = "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- Earlier Checksums: 0000000000000000000000000000000000000000000000000000000000000000\n\n-- +upgrade\nCREATE TABLE q (\n    \"limit\" INT -- +sqlite, postgresql\n    `limit` INT -- +mysql\n);\n-- +postgresql\nCREATE INDEX ix ON q (id);\n-- +downgrade\nDROP TABLE q;\n";
+        let r = parse("a_x.sql", text).unwrap();
+        let sql = |d| -> Vec<String> {
+            r.statements(Direction::Upgrade, d)
+                .unwrap()
+                .unwrap()
+                .into_iter()
+                .map(|s| s.sql)
+                .collect()
+        };
+        assert_eq!(
+            sql(Dialect::Sqlite),
+            ["CREATE TABLE q (\n    \"limit\" INT\n)"]
+        );
+        assert_eq!(
+            sql(Dialect::Mysql),
+            ["CREATE TABLE q (\n    `limit` INT\n)"]
+        );
+        assert_eq!(sql(Dialect::Postgresql).len(), 2);
+        // Each dialect's checksum covers what runs there.
+        let sum = |d| r.checksum(Direction::Upgrade, d).unwrap();
+        assert_ne!(sum(Dialect::Sqlite), sum(Dialect::Mysql));
+        assert!(r.accepts_checksum(Dialect::Mysql, &"0".repeat(64)));
+        assert!(r.accepts_checksum(Dialect::Mysql, &sum(Dialect::Mysql)));
+        assert!(!r.accepts_checksum(Dialect::Mysql, &sum(Dialect::Sqlite)));
+
+        let e = first_error("a_x.sql", &text.replace("-- +mysql\n);", "-- +db2\n);"));
+        assert_eq!(e.line, 10);
+        assert!(e.message.contains("unknown dialect 'db2'"), "{e}");
+        let e = first_error("a_x.sql", &text.replace("CREATE INDEX ix ON q (id);\n", ""));
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (12, "a marker with no statement after it")
+        );
+        let e = first_error("a_x.sql", &text.replace("0000000000", "zz"));
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("is not a SHA-256 checksum"), "{e}");
+    }
+
+    #[test]
     fn unknown_section_and_dialect() {
         let e = first_error(
             "a_x.sql",
@@ -868,7 +982,8 @@ mod tests {
         assert!(r.can_run(Direction::Upgrade, Dialect::Mysql));
         assert!(!r.can_run(Direction::Downgrade, Dialect::Mysql));
         assert_eq!(
-            r.checksummed_text(Direction::Upgrade, Dialect::Sqlite),
+            r.checksummed_text(Direction::Upgrade, Dialect::Sqlite)
+                .as_deref(),
             Some(RUST)
         );
         let reversible = format!("{RUST}\n  pub fn downgrade(db: &mut Db<'_>) -> R {{ Ok(()) }}\n");

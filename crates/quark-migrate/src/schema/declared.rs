@@ -2,13 +2,13 @@
 //! be at head, kept in `migrations/schema/*.sql`, and loading them into a database.
 //!
 //! A statement runs on every dialect unless a `-- +<dialect>[, <dialect>]` line just before it
-//! names the dialects it is for.
+//! names the dialects it is for (the grammar revision sections share).
 
 use std::path::Path;
 
 use super::SchemaError;
 use crate::backend::Backend;
-use crate::revision::{Dialect, split_statements};
+use crate::revision::{Dialect, marked_statements};
 use crate::source::{file_names, is_schema_file};
 
 /// One file of the declared schema.
@@ -58,44 +58,17 @@ pub fn statements(
     let mut out = Vec::new();
     for file in files {
         let text = file.text.replace("\r\n", "\n");
-        let mut markers: Vec<(usize, Vec<Dialect>)> = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let Some(names) = line.trim().strip_prefix("-- +") else {
-                continue;
-            };
-            let mut dialects = Vec::new();
-            for name in names.split([',', ' ']).filter(|n| !n.is_empty()) {
-                dialects.push(Dialect::from_name(name).ok_or_else(|| SchemaError::File {
-                    path: file.path.clone(),
-                    line: i + 1,
-                    message: format!(
-                        "unknown dialect '{name}' in '-- +{names}': expected sqlite, postgresql or mysql"
-                    ),
-                })?);
-            }
-            markers.push((i + 1, dialects));
-        }
         let statements =
-            split_statements(&text, dialect, 1).map_err(|(line, message)| SchemaError::File {
+            marked_statements(&text, dialect, 1).map_err(|(line, message)| SchemaError::File {
                 path: file.path.clone(),
                 line,
-                message: format!("{message}; it is never closed"),
+                message,
             })?;
-        let mut previous = 0;
-        for s in statements {
-            let marker = markers
-                .iter()
-                .rev()
-                .find(|(line, _)| *line < s.line && *line > previous);
-            previous = s.line;
-            if marker.is_none_or(|(_, dialects)| dialects.contains(&dialect)) {
-                out.push(DeclaredStatement {
-                    path: file.path.clone(),
-                    line: s.line,
-                    sql: s.sql,
-                });
-            }
-        }
+        out.extend(statements.into_iter().map(|s| DeclaredStatement {
+            path: file.path.clone(),
+            line: s.line,
+            sql: s.sql,
+        }));
     }
     Ok(out)
 }
@@ -123,23 +96,6 @@ mod tests {
             path: "schema/s.sql".into(),
             text: text.into(),
         }]
-    }
-
-    #[test]
-    fn marked_statements_run_only_on_their_dialects() {
-        let files = file(
-            "CREATE TABLE a (id INTEGER);\n-- +postgresql\nCREATE TYPE k AS ENUM ('x');\n-- +sqlite, mysql\nCREATE TABLE b (k VARCHAR(1));\n-- +postgresql\nCREATE TABLE b (k k);\nCREATE INDEX ix ON a (id);\n",
-        );
-        let lines = |d| -> Vec<usize> {
-            statements(&files, d)
-                .unwrap()
-                .iter()
-                .map(|s| s.line)
-                .collect()
-        };
-        assert_eq!(lines(Dialect::Sqlite), vec![1, 5, 8]);
-        assert_eq!(lines(Dialect::Mysql), vec![1, 5, 8]);
-        assert_eq!(lines(Dialect::Postgresql), vec![1, 3, 7, 8]);
     }
 
     #[test]
