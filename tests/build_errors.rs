@@ -2,10 +2,14 @@
 //! and edits to `migrations/` rebuild the embed.
 //!
 //! Each scratch crate's build script is quark's own `build.rs`, on the engine crate as an
-//! application gets it (a path dependency, default features off).
+//! application gets it (a path dependency with only the `sqlite` feature, so the build
+//! rehearses the migrations on SQLite in memory).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+#[allow(dead_code)]
+mod support;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -27,6 +31,11 @@ fn good(id: &str, revises: &str) -> String {
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
+        Scratch::with_build_features(name, "\"sqlite\"")
+    }
+
+    /// A scratch crate whose build-dependency on the engine has `features`.
+    fn with_build_features(name: &str, features: &str) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let root = Path::new(ROOT);
         let engine = root.join("crates/quark-migrate");
@@ -37,7 +46,7 @@ impl Scratch {
         std::fs::write(
             dir.path().join("Cargo.toml"),
             format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{engine}, features = [\"runtime\"] }}\n\n[build-dependencies]\n{engine} }}\n\n[workspace]\n"
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{engine}, features = [\"runtime\"] }}\n\n[build-dependencies]\n{engine}, features = [{features}] }}\n\n[workspace]\n"
             ),
         )
         .unwrap();
@@ -62,19 +71,38 @@ impl Scratch {
         self
     }
 
+    /// Replaces the build script.
+    fn build_rs(&self, text: &str) -> &Self {
+        std::fs::write(self.dir.path().join("build.rs"), text).unwrap();
+        self
+    }
+
     fn remove(&self, file: &str) {
         std::fs::remove_file(self.dir.path().join("migrations").join(file)).unwrap();
     }
 
     fn cargo(&self, verb: &str) -> Output {
+        self.cargo_with(verb, &[])
+    }
+
+    /// Runs cargo with `env` set; `cargo:warning` lines are shown when it sets
+    /// `QUARK_MIGRATE_CHECK=details` (cargo's `--quiet` would hide them).
+    fn cargo_with(&self, verb: &str, env: &[(&str, &str)]) -> Output {
         let target: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target");
-        Command::new(env!("CARGO"))
-            .args([verb, "--offline", "--quiet", "--bin", &self.name])
+        let mut command = Command::new(env!("CARGO"));
+        let loud = env.contains(&("QUARK_MIGRATE_CHECK", "details"));
+        command
+            .args([verb, "--offline", "--bin", &self.name])
+            .args(if loud { None } else { Some("--quiet") })
             .current_dir(self.dir.path())
             .env("CARGO_TARGET_DIR", target)
             .env_remove("RUSTFLAGS")
-            .output()
-            .unwrap()
+            .env_remove("QUARK_MIGRATE_CHECK")
+            .env_remove("QUARK_MIGRATE_CHECK_URL");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
     }
 
     /// Builds, expecting failure; returns the build script's error output.
@@ -270,5 +298,248 @@ fn adding_editing_and_removing_files_rebuilds_the_embed() {
     assert_eq!(
         scratch.runs(),
         "migrations/a1_x.sql CREATE TABLE t_a1 (x INT);\n"
+    );
+}
+
+/// A revision `id` revising `revises`, with the sections given.
+fn revision(id: &str, revises: &str, upgrade: &str, downgrade: &str) -> String {
+    format!(
+        "{}\n-- +upgrade\n{upgrade}\n\n-- +downgrade\n{downgrade}\n",
+        header(id, revises)
+    )
+}
+
+#[test]
+fn sql_that_fails_or_does_not_round_trip_fails_the_build() {
+    let base = good("a1", "None");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "syntax_error",
+            revision(
+                "b2",
+                "a1",
+                "CREATE TABLE t_b (x INT);\nCREAT INDEX ix_b ON t_b (x);",
+                "DROP TABLE t_b;",
+            ),
+            "migrations/b2_x.sql:8: upgrade of b2 fails on sqlite: near \"CREAT\": syntax error",
+        ),
+        (
+            "postgres_only",
+            revision(
+                "b2",
+                "a1",
+                "ALTER TABLE t_a1 ALTER COLUMN x TYPE BIGINT;",
+                "",
+            ),
+            "migrations/b2_x.sql:7: upgrade of b2 fails on sqlite: near \"TYPE\": syntax error",
+        ),
+        (
+            "forgotten_index",
+            revision(
+                "b2",
+                "a1",
+                "CREATE INDEX ix_a1_x ON t_a1 (x);\nCREATE TABLE t_b (y INT);",
+                "DROP TABLE t_b;",
+            ),
+            "migrations/b2_x.sql:10: the downgrade of b2 does not give back the schema before its upgrade on sqlite",
+        ),
+        (
+            "drops_what_it_did_not_create",
+            revision(
+                "b2",
+                "a1",
+                "CREATE INDEX ix_a1_x ON t_a1 (x);",
+                "DROP INDEX ix_a1_x;\nDROP TABLE t_a1;",
+            ),
+            "migrations/b2_x.sql:9: the downgrade of b2 does not give back the schema before its upgrade on sqlite",
+        ),
+    ];
+    for (name, b2, want) in cases {
+        let scratch = Scratch::new(&format!("scratch_sql_{name}"));
+        scratch.write("a1_x.sql", &base).write("b2_x.sql", &b2);
+        let stderr = scratch.fails();
+        assert_has(&stderr, want);
+        assert_has(&stderr, "fail their rehearsal on SQLite");
+        // The opt-out builds it as before.
+        let out = scratch.cargo_with("build", &[("QUARK_MIGRATE_CHECK", "off")]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn what_the_rehearsal_found_names_the_difference() {
+    let scratch = Scratch::new("scratch_sql_difference");
+    scratch.write("a1_x.sql", good("a1", "None")).write(
+        "b2_x.sql",
+        revision(
+            "b2",
+            "a1",
+            "CREATE INDEX ix_a1_x ON t_a1 (x);\nCREATE TABLE t_b (y INT);",
+            "DROP TABLE t_b;",
+        ),
+    );
+    let stderr = scratch.fails();
+    // The difference is named: the index the downgrade left behind.
+    let at = stderr.find("does not give back the schema").expect(&stderr);
+    assert!(
+        stderr[at..].lines().nth(1).unwrap().contains("ix_a1_x"),
+        "{stderr}"
+    );
+}
+
+/// Upstream quark's 79b768afed65 renamed tenant_id to project_id and its downgrade never renamed
+/// it back (fixed in our chain): the build would have refused it.
+#[test]
+fn upstreams_downgrade_bug_fails_the_build() {
+    let scratch = Scratch::new("scratch_upstream_79b768afed65");
+    for entry in std::fs::read_dir(Path::new(ROOT).join("migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            scratch.write(&name, std::fs::read(&path).unwrap());
+        }
+    }
+    scratch.write(
+        "79b768afed65_rename_tenant_id_indexes.sql",
+        std::fs::read(
+            Path::new(ROOT).join("tests/fixtures/79b768afed65_rename_tenant_id_indexes.sql"),
+        )
+        .unwrap(),
+    );
+    let stderr = scratch.fails();
+    assert_has(
+        &stderr,
+        "migrations/79b768afed65_rename_tenant_id_indexes.sql:73: the downgrade of 79b768afed65 does not give back the schema before its upgrade on sqlite",
+    );
+    assert_has(&stderr, "tenant_id");
+}
+
+#[test]
+fn the_declared_schema_is_checked_at_build_time() {
+    let scratch = Scratch::new("scratch_declared");
+    scratch.write("a1_x.sql", good("a1", "None"));
+    std::fs::create_dir_all(scratch.dir.path().join("migrations/schema")).unwrap();
+    let schema = scratch.dir.path().join("migrations/schema/app.sql");
+    std::fs::write(&schema, "CREATE TABLE t_a1 (x INT);\n").unwrap();
+    scratch.runs();
+    std::fs::write(&schema, "CREATE TABLE t_a1 (x INT, y TEXT);\n").unwrap();
+    let stderr = scratch.fails();
+    assert_has(
+        &stderr,
+        "migrations/schema: the migrations at head do not build the declared schema on sqlite",
+    );
+    assert_has(&stderr, "y");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE t_a1 (x INT);\n-- +oracle\nCREATE INDEX i ON t_a1 (x);\n",
+    )
+    .unwrap();
+    assert_has(
+        &scratch.fails(),
+        "migrations/schema/app.sql:2: unknown dialect 'oracle'",
+    );
+}
+
+#[test]
+fn a_set_that_does_not_target_sqlite_is_not_rehearsed_there() {
+    let scratch = Scratch::new("scratch_postgres_only");
+    scratch.write("a1_x.sql", good("a1", "None")).write(
+        "b2_x.sql",
+        revision(
+            "b2",
+            "a1",
+            "ALTER TABLE t_a1 ALTER COLUMN x TYPE BIGINT;",
+            "",
+        ),
+    );
+    assert_has(&scratch.fails(), "upgrade of b2 fails on sqlite");
+    scratch.build_rs(
+        "use quark_migrate::build::{Options, embed_migrations_with};\n\
+         use quark_migrate::revision::Dialect;\n\
+         fn main() {\n\
+             let options = Options::default().dialects(&[Dialect::Postgresql]);\n\
+             if let Err(e) = embed_migrations_with(\"migrations\", &options) { eprintln!(\"{e}\"); std::process::exit(1); }\n\
+         }\n",
+    );
+    scratch.runs();
+    let out = scratch.cargo_with("build", &[("QUARK_MIGRATE_CHECK", "details")]);
+    assert_has(
+        &String::from_utf8_lossy(&out.stderr),
+        "quark-migrate: nothing rehearsed",
+    );
+}
+
+#[test]
+fn details_say_what_was_rehearsed_and_skipped() {
+    let scratch = Scratch::new("scratch_details");
+    scratch
+        .write("a1_x.sql", good("a1", "None"))
+        .write("b2_x.sql", good("b2", "a1"));
+    let out = scratch.cargo_with("build", &[("QUARK_MIGRATE_CHECK", "details")]);
+    assert!(out.status.success());
+    assert_has(
+        &String::from_utf8_lossy(&out.stderr),
+        "quark-migrate: rehearsed 2 revisions on SQLite in memory (2 downgrades round-tripped)",
+    );
+    // Without asking, a good build says nothing.
+    scratch.write("b2_x.sql", good("b2", "a1").replace("(x INT)", "(y INT)"));
+    let out = scratch.cargo("build");
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("rehearsed"));
+}
+
+/// `QUARK_MIGRATE_CHECK_URL` rehearses on a real server too, in a scratch schema it drops.
+#[test]
+fn a_server_named_at_build_time_is_rehearsed_too() {
+    let Some(server) = support::TestDb::new(support::Kind::Postgres) else {
+        return;
+    };
+    let scratch = Scratch::with_build_features("scratch_live_postgres", "\"sqlite\", \"postgres\"");
+    let b2 = |index: &str| {
+        revision(
+            "b2",
+            "a1",
+            &format!(
+                "CREATE TABLE t_b (x INT);\n-- +postgresql\nCREATE INDEX ix_b ON t_b USING {index} (x);"
+            ),
+            "DROP TABLE t_b;",
+        )
+    };
+    scratch
+        .write("a1_x.sql", good("a1", "None"))
+        .write("b2_x.sql", b2("nonsense"));
+    // Unset, nothing is contacted: SQLite does not run the PostgreSQL-only statement.
+    scratch.runs();
+    let url = [("QUARK_MIGRATE_CHECK_URL", server.url.as_str())];
+    let out = scratch.cargo_with("build", &url);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_has(
+        &stderr,
+        "migrations/b2_x.sql:9: upgrade of b2 fails on postgresql: ",
+    );
+    assert_has(&stderr, "access method \"nonsense\" does not exist");
+    scratch.write("b2_x.sql", b2("btree"));
+    let out = scratch.cargo_with("build", &[url[0], ("QUARK_MIGRATE_CHECK", "details")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_has(
+        &String::from_utf8_lossy(&out.stderr),
+        &format!(
+            "rehearsed 2 revisions on {} (2 downgrades round-tripped)",
+            server.url
+        ),
+    );
+    // The scratch schemas are gone.
+    assert_eq!(
+        server.count("SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'quark_scratch%'"),
+        0
     );
 }

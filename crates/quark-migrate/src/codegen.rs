@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::revision::{Dialect, Direction};
-use crate::source::{build_map, file_names, is_schema_file, read_dir};
+use crate::revision::{Dialect, Direction, RevisionMap};
+use crate::source::{SourceFile, build_map, file_names, is_schema_file, read_dir};
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
 pub const GENERATED_FILE: &str = "quark_migrate_migrations.rs";
@@ -16,10 +16,66 @@ pub const GENERATED_FILE: &str = "quark_migrate_migrations.rs";
 pub const GENERATED_SCHEMA_FILE: &str = "quark_migrate_schema.rs";
 
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that
-/// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes.
+/// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes; with the
+/// `sqlite` feature, rehearses them too (see [`Options`]).
 ///
 /// On failure, returns every problem as `dir/<file>:<line>: <what is wrong>` lines with hints.
 pub fn embed_migrations(dir: &str) -> Result<(), String> {
+    embed_migrations_with(dir, &Options::default())
+}
+
+/// What the build proves about the migrations it embeds, beyond the chain.
+///
+/// With the engine's `sqlite` feature in the build-dependency, the build rehearses the graph
+/// on SQLite in memory (when SQLite is among the [dialects](Options::dialects)): every
+/// revision's upgrade on the schema of its parents, its downgrade, which must give back that
+/// schema, and its upgrade again; then the schema at head against the declared schema. A
+/// failing statement or a downgrade that does not round-trip fails the build naming the file
+/// and line. `QUARK_MIGRATE_CHECK_URL` names a PostgreSQL or MySQL server to rehearse on as well
+/// (in a scratch schema or database, dropped afterwards; needs that driver's feature);
+/// `QUARK_MIGRATE_CHECK=off` skips rehearsals, `=details` reports what they did in a
+/// `cargo:warning` line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    dialects: Vec<Dialect>,
+    rehearse: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            dialects: Dialect::ALL.to_vec(),
+            rehearse: true,
+        }
+    }
+}
+
+impl Options {
+    /// The dialects the migrations are written for (all three unless told): a rehearsal runs
+    /// only on these.
+    pub fn dialects(mut self, dialects: &[Dialect]) -> Options {
+        self.dialects = dialects.to_vec();
+        self
+    }
+
+    /// Whether to rehearse the migrations at build time (on by default).
+    pub fn rehearse(mut self, rehearse: bool) -> Options {
+        self.rehearse = rehearse;
+        self
+    }
+
+    pub(crate) fn rehearses(&self) -> bool {
+        self.rehearse
+    }
+
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+    pub(crate) fn targets(&self, dialect: Dialect) -> bool {
+        self.dialects.contains(&dialect)
+    }
+}
+
+/// [`embed_migrations`] with options.
+pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String> {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_default();
@@ -28,12 +84,15 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
         .ok_or("OUT_DIR is not set: call this from build.rs")?;
     let abs = manifest.join(dir);
     println!("cargo:rerun-if-changed={}", abs.display());
-    let code = generate(&abs, dir)?;
+    let files = read_dir(&abs, dir).map_err(|e| e.to_string())?;
+    let map = build_map(&files).map_err(|e| e.to_string())?;
+    let code = generate_from(&abs, &files, &map);
     std::fs::write(out_dir.join(GENERATED_FILE), code)
         .map_err(|e| format!("cannot write {GENERATED_FILE}: {e}"))?;
     let schema = generate_schema(&abs.join("schema"), &format!("{dir}/schema"))?;
     std::fs::write(out_dir.join(GENERATED_SCHEMA_FILE), schema)
-        .map_err(|e| format!("cannot write {GENERATED_SCHEMA_FILE}: {e}"))
+        .map_err(|e| format!("cannot write {GENERATED_SCHEMA_FILE}: {e}"))?;
+    crate::build_check::run(&map, &abs.join("schema"), &format!("{dir}/schema"), options)
 }
 
 /// The Rust expression (a `&[SchemaFile]` slice) that embeds the declared schema's `.sql`
@@ -61,9 +120,7 @@ pub fn generate_schema(abs: &Path, shown: &str) -> Result<String, String> {
 /// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`;
 /// revisions written in Rust become modules of the block it opens, so the compiler checks them
 /// and names their files in its errors.
-pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
-    let files = read_dir(abs, shown).map_err(|e| e.to_string())?;
-    let map = build_map(&files).map_err(|e| e.to_string())?;
+fn generate_from(abs: &Path, files: &[SourceFile], map: &RevisionMap) -> String {
     let mut modules = String::new();
     let mut entries = String::new();
     for rev in map.iter() {
@@ -111,5 +168,5 @@ pub fn generate(abs: &Path, shown: &str) -> Result<String, String> {
             rev.earlier_checksums
         );
     }
-    Ok(format!("{{\n{modules}&[\n{entries}]}}"))
+    format!("{{\n{modules}&[\n{entries}]}}")
 }

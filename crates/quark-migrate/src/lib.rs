@@ -107,6 +107,7 @@
 
 extern crate self as quark_migrate;
 
+mod build_check;
 mod checksum;
 mod codegen;
 pub mod revision;
@@ -130,6 +131,8 @@ mod migrations;
 pub mod migrator;
 #[cfg(feature = "runtime")]
 mod plan;
+#[cfg(feature = "runtime")]
+mod rehearsal;
 #[cfg(feature = "cli")]
 mod scaffold;
 #[cfg(feature = "runtime")]
@@ -158,7 +161,7 @@ pub const LOG_TARGET: &str = "quark.migration";
 
 /// Build-script support: validate and embed a migrations directory.
 pub mod build {
-    pub use crate::codegen::embed_migrations;
+    pub use crate::codegen::{Options, embed_migrations, embed_migrations_with};
     #[cfg(feature = "runtime")]
     pub use crate::embed::Summary;
 }

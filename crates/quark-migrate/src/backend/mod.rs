@@ -184,6 +184,7 @@ pub(crate) fn held_by(holder: &Option<String>) -> String {
 
 /// A server session described for a message: its id, what it is doing and for how long, and
 /// the start of its statement.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn describe_session(id: i64, state: &str, secs: i64, query: &str) -> String {
     let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut text = format!("session {id}, {state} for {secs}s");

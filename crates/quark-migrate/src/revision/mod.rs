@@ -18,8 +18,11 @@ pub use graph::RevisionMap;
 pub use parse::{Direction, Revision, Section, Sections};
 pub use split::Statement;
 
+#[cfg(feature = "runtime")]
 pub(crate) use marker::statements as marked_statements;
-pub(crate) use parse::{is_valid_id, parse_revision};
+#[cfg(feature = "runtime")]
+pub(crate) use parse::is_valid_id;
+pub(crate) use parse::parse_revision;
 pub(crate) use split::split_statements;
 pub use target::{Range, Target, TargetError};
 

@@ -18,6 +18,7 @@ use crate::backend::{BackendError, ConnectOptions};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
+pub(crate) use declared::load as load_declared;
 pub use declared::{DeclaredFile, read_dir as read_declared};
 pub use diff::{Change, diff};
 pub use introspect::introspect;

@@ -1,0 +1,153 @@
+//! The build's rehearsal of the migrations it embeds: on SQLite in memory when the build
+//! dependency has the `sqlite` feature, and on the server `QUARK_MIGRATE_CHECK_URL` names.
+
+use std::path::Path;
+
+use crate::codegen::Options;
+use crate::revision::RevisionMap;
+
+/// Turns rehearsals off (`off`, `0`, `false`, `no`) or asks for a line on what they did
+/// (`details`).
+const SETTING: &str = "QUARK_MIGRATE_CHECK";
+/// A PostgreSQL or MySQL server to rehearse on too.
+const URL: &str = "QUARK_MIGRATE_CHECK_URL";
+
+/// Rehearses `map` (and the declared schema in `schema_dir`) as `options` and the environment
+/// ask; the faults found, as build errors.
+pub(crate) fn run(
+    map: &RevisionMap,
+    schema_dir: &Path,
+    schema_shown: &str,
+    options: &Options,
+) -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed={SETTING}");
+    println!("cargo:rerun-if-env-changed={URL}");
+    let setting = std::env::var(SETTING)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !options.rehearses() || matches!(setting.as_str(), "off" | "0" | "false" | "no") {
+        return Ok(());
+    }
+    let details = setting == "details";
+    let url = std::env::var(URL).ok().filter(|u| !u.is_empty());
+    imp::run(
+        map,
+        schema_dir,
+        schema_shown,
+        options,
+        url.as_deref(),
+        details,
+    )
+}
+
+#[cfg(feature = "runtime")]
+mod imp {
+    use std::path::Path;
+
+    use crate::backend::ConnectOptions;
+    use crate::codegen::Options;
+    use crate::rehearsal::{Rehearsed, rehearse};
+    use crate::revision::{Dialect, RevisionMap};
+    use crate::schema::{DeclaredFile, Scratch, read_declared};
+    use crate::url::DatabaseUrl;
+
+    pub(super) fn run(
+        map: &RevisionMap,
+        schema_dir: &Path,
+        schema_shown: &str,
+        options: &Options,
+        url: Option<&str>,
+        details: bool,
+    ) -> Result<(), String> {
+        let declared: Vec<DeclaredFile> = if schema_dir.is_dir() {
+            read_declared(schema_dir, schema_shown).map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
+        let mut said = Vec::new();
+        if cfg!(feature = "sqlite") && options.targets(Dialect::Sqlite) {
+            let done = rehearse(map, Some(&declared), &mut || {
+                Scratch::open(None, &ConnectOptions::default())
+            })
+            .map_err(|f| format!("{f}\nerror: the migrations fail their rehearsal on SQLite (set {}=off to build without it)", super::SETTING))?;
+            said.push(describe("SQLite in memory", &done, &declared));
+        }
+        if let Some(url) = url {
+            let parsed = DatabaseUrl::parse(url).map_err(|e| format!("{}: {e}", super::URL))?;
+            if !options.targets(parsed.dialect) {
+                return Err(format!(
+                    "{}: {} is not among the dialects these migrations target",
+                    super::URL,
+                    parsed.dialect
+                ));
+            }
+            let options = ConnectOptions::default();
+            let done = rehearse(map, Some(&declared), &mut || {
+                Scratch::open(Some(&parsed), &options)
+            })
+            .map_err(|f| {
+                format!(
+                    "{f}\nerror: the migrations fail their rehearsal on {}",
+                    parsed.masked()
+                )
+            })?;
+            said.push(describe(&parsed.masked().to_string(), &done, &declared));
+        }
+        if details {
+            if said.is_empty() {
+                said.push("nothing rehearsed (SQLite is not targeted, or the build-dependency has no `sqlite` feature, and no QUARK_MIGRATE_CHECK_URL)".into());
+            }
+            println!("cargo:warning=quark-migrate: {}", said.join("; "));
+        }
+        Ok(())
+    }
+
+    fn describe(on: &str, done: &Rehearsed, declared: &[DeclaredFile]) -> String {
+        let mut text = format!(
+            "rehearsed {} revisions on {on} ({} downgrades round-tripped",
+            done.upgraded, done.round_trips
+        );
+        if !declared.is_empty() {
+            text.push_str(", the declared schema matches head");
+        }
+        text.push(')');
+        if !done.skipped.is_empty() {
+            text.push_str(&format!(
+                ", skipped {} written in Rust ({})",
+                done.skipped.len(),
+                done.skipped.join(", ")
+            ));
+        }
+        text
+    }
+}
+
+#[cfg(not(feature = "runtime"))]
+mod imp {
+    use std::path::Path;
+
+    use crate::codegen::Options;
+    use crate::revision::RevisionMap;
+
+    pub(super) fn run(
+        _map: &RevisionMap,
+        _schema_dir: &Path,
+        _schema_shown: &str,
+        _options: &Options,
+        url: Option<&str>,
+        details: bool,
+    ) -> Result<(), String> {
+        if url.is_some() {
+            return Err(format!(
+                "{} is set, but the build-dependency quark-migrate has no database driver: enable its `postgres` or `mysql` feature under [build-dependencies]",
+                super::URL
+            ));
+        }
+        if details {
+            println!(
+                "cargo:warning=quark-migrate: not rehearsed: enable the `sqlite` feature of the quark-migrate build-dependency"
+            );
+        }
+        Ok(())
+    }
+}
