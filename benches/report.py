@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Runs the benchmarks and prints one table of ratios to baselines measured in the same run.
+"""Runs the benchmarks and prints the tables of docs/benchmarks.md, every figure a ratio to a
+baseline measured in the same run.
 
-    python3 benches/report.py            # cargo bench + whole-process runs, then the table
-    python3 benches/report.py --no-bench # the table from the last `cargo bench` results
+    python3 benches/report.py             # cargo bench + whole-process runs, then the tables
+    python3 benches/report.py --no-bench  # the tables from the last `cargo bench` results
+    python3 benches/report.py --check     # only build what the report runs (CI keeps it building)
 
 Criterion rows come from `cargo bench --all-features --bench compare` (target/criterion). The
-whole-process rows build a binary with a generated 100-revision chain embedded, and an Alembic
-project with the same SQL (Alembic installed with pip into target/bench/venv), and time
-`current` and `upgrade head` on SQLite as separate processes.
+whole-process rows time separate processes on fresh databases (SQLite, and PostgreSQL and
+MariaDB on 127.0.0.1 when reachable): an app on the engine with a generated 100-revision chain
+against sqlx's migrator (benches/sqlx-peer) and Alembic with the same SQL; and quark's own chain,
+the quark-db-manage binary against Alembic running exactly the statements our engine runs.
 """
 
 import argparse
@@ -19,156 +22,138 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-WORK = TARGET / "bench"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402
+from peers import BACKENDS, N, ROOT, TARGET, WORK  # noqa: E402
+
 CRITERION = TARGET / "criterion"
-N = 100
+QUARK_STOP = "1664300cb03a"  # the newest irreversible revision of quark's chain
 
 
-def rev_id(i):
-    return f"r{i:06}"
-
-
-def upgrade_sql(i):
-    # The same SQL as benches/compare.rs.
-    return (
-        f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, name VARCHAR(255) NOT NULL);\n"
-        f"CREATE INDEX ix_t{i}_name ON t{i} (name);\n"
-        f"INSERT INTO t{i} (id, name) VALUES (1, 'row; {i}');\n"
-    )
-
-
-def ours_app():
-    """A crate embedding the generated chain, built in release mode; its binary."""
-    app = WORK / "app"
-    migrations = app / "migrations"
-    if app.exists():
-        shutil.rmtree(app)
-    (app / "src").mkdir(parents=True)
-    migrations.mkdir()
-    for i in range(N):
-        revises = "None" if i == 0 else rev_id(i - 1)
-        (migrations / f"{rev_id(i)}_x.sql").write_text(
-            f"-- revision {i}\n--\n-- Revision ID: {rev_id(i)}\n-- Revises: {revises}\n"
-            f"-- Create Date: 2026-01-01 00:00:00\n\n-- +upgrade\n{upgrade_sql(i)}\n"
-            f"-- +downgrade\nDROP TABLE t{i};\n"
-        )
-    (app / "Cargo.toml").write_text(
-        '[package]\nname = "bench-app"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n'
-        f'[dependencies]\nquark-db-manage = {{ path = "{ROOT}" }}\n\n'
-        f'[build-dependencies]\nquark-db-manage = {{ path = "{ROOT}", default-features = false }}\n\n'
-        "[profile.release]\nlto = true\ncodegen-units = 1\nstrip = true\n\n[workspace]\n"
-    )
-    shutil.copy(ROOT / "Cargo.lock", app / "Cargo.lock")
-    (app / "build.rs").write_text(
-        "fn main() {\n"
-        '    if let Err(e) = quark_db_manage::build::embed_migrations("migrations") {\n'
-        '        eprintln!("{e}");\n        std::process::exit(1);\n    }\n}\n'
-    )
-    (app / "src/main.rs").write_text(
-        "static MIGRATIONS: &[quark_db_manage::EmbeddedFile] = quark_db_manage::embed_migrations!();\n"
-        "fn main() -> std::process::ExitCode { quark_db_manage::cli::main_with(MIGRATIONS) }\n"
-    )
-    subprocess.run(
-        ["cargo", "build", "--release", "--offline", "--quiet"],
-        cwd=app,
-        check=True,
-        env={**os.environ, "CARGO_TARGET_DIR": str(TARGET)},
-    )
-    return TARGET / "release" / "bench-app"
-
-
-def alembic_project():
-    """An Alembic project with the same chain; the alembic executable and the project dir."""
-    venv = WORK / "venv"
-    if not (venv / "bin" / "alembic").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "--quiet", "alembic"], check=True
-        )
-    project = WORK / "alembic"
-    if project.exists():
-        shutil.rmtree(project)
-    versions = project / "versions"
-    versions.mkdir(parents=True)
-    (project / "alembic.ini").write_text(
-        "[alembic]\nscript_location = .\nsqlalchemy.url = sqlite:///alembic.db\n"
-    )
-    (project / "script.py.mako").write_text("")
-    (project / "env.py").write_text(
-        "from alembic import context\n"
-        "from sqlalchemy import engine_from_config, pool\n"
-        "config = context.config\n"
-        "engine = engine_from_config(config.get_section(config.config_ini_section),"
-        " prefix='sqlalchemy.', poolclass=pool.NullPool)\n"
-        "import os\n"
-        "per_migration = os.environ.get('PER_MIGRATION') == '1'\n"
-        "with engine.connect() as connection:\n"
-        "    context.configure(connection=connection, transaction_per_migration=per_migration)\n"
-        "    with context.begin_transaction():\n"
-        "        context.run_migrations()\n"
-    )
-    for i in range(N):
-        down = "None" if i == 0 else repr(rev_id(i - 1))
-        statements = [s.strip() for s in upgrade_sql(i).split(";\n") if s.strip()]
-        body = "\n".join(f"    op.execute({s!r})" for s in statements)
-        (versions / f"{rev_id(i)}_x.py").write_text(
-            f'"""revision {i}"""\nfrom alembic import op\n\n'
-            f"revision = {rev_id(i)!r}\ndown_revision = {down}\n"
-            "branch_labels = None\ndepends_on = None\n\n"
-            f"def upgrade():\n{body}\n\n"
-            f"def downgrade():\n    op.execute('DROP TABLE t{i}')\n"
-        )
-    return venv / "bin" / "alembic", project
-
-
-def timed(command, cwd, runs, before=None, env=None):
-    """Median wall time in seconds of `runs` runs of `command`; `before` runs untimed first."""
+def timed(commands, runs, before=None, env=None, cwd=None):
+    """Median wall time in seconds of `runs` runs of `commands` (one after the other); `before`
+    runs untimed first."""
     times = []
     for _ in range(runs):
         if before:
             before()
         start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=env)
+        for command in commands:
+            result = subprocess.run(command, cwd=cwd, capture_output=True, env=env)
+            if result.returncode:
+                raise SystemExit(f"{command} failed:\n{result.stderr.decode(errors='replace')}")
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def whole_process(runs):
-    binary = ours_app()
-    alembic, project = alembic_project()
-    ours_dir = WORK / "ours-db"
-    ours_dir.mkdir(exist_ok=True)
-    ours_db = ours_dir / "quark.db"
-    url = ["--database-connection", "sqlite:///quark.db"]
+def alembic_env(backend, db, per_migration):
+    return {
+        **os.environ,
+        "ALEMBIC_URL": backend.url(db, "alembic"),
+        "PER_MIGRATION": "1" if per_migration else "0",
+    }
 
-    def fresh(path):
-        return lambda: [p.unlink() for p in path.parent.glob(path.name + "*")]
 
-    alembic_db = project / "alembic.db"
-    per_migration = {**os.environ, "PER_MIGRATION": "1"}
-    results = {}
-    results["upgrade head (a transaction per revision)"] = (
-        timed([str(binary), *url, "-q", "upgrade", "head"], ours_dir, runs, fresh(ours_db)),
-        timed([str(alembic), "upgrade", "head"], project, runs, fresh(alembic_db), per_migration),
-    )
-    results["upgrade head (one transaction; Alembic's default)"] = (
-        timed(
-            [str(binary), *url, "-q", "upgrade", "head", "--single-transaction"],
-            ours_dir,
-            runs,
-            fresh(ours_db),
-        ),
-        timed([str(alembic), "upgrade", "head"], project, runs, fresh(alembic_db)),
-    )
-    results["current"] = (
-        timed([str(binary), *url, "current"], ours_dir, runs * 2),
-        timed([str(alembic), "current"], project, runs * 2),
-    )
-    return results
+def synthetic(runs):
+    """The generated chain, whole process: ours against sqlx and Alembic on each database."""
+    ours, sqlx = peers.ours_app(), peers.sqlx_app()
+    bin_dir = peers.venv()
+    alembic = str(bin_dir / "alembic")
+    project = peers.synthetic_alembic()
+    rows = []
+    for b in BACKENDS:
+        if not b.reachable():
+            print(f"skipping {b.name}: not reachable", file=sys.stderr)
+            continue
+        db = "qdm_bench"
+        url = b.url(db, "ours")
+        fresh = lambda: b.fresh(db)  # noqa: E731
+
+        up = [str(ours), "--database-connection", url, "-q", "upgrade", "head"]
+        sqlx_run = [str(sqlx), b.url(db, "sqlx")]
+        alembic_up = [alembic, "upgrade", "head"]
+        per = alembic_env(b, db, True)
+        one = alembic_env(b, db, False)
+        rows.append((
+            f"apply {N}, {b.name}, a transaction per revision",
+            timed([up], runs, fresh),
+            timed([sqlx_run], runs, fresh),
+            timed([alembic_up], runs, fresh, per, project),
+        ))
+        rows.append((
+            f"apply {N}, {b.name}, one transaction",
+            timed([up + ["--single-transaction"]], runs, fresh),
+            None,
+            timed([alembic_up], runs, fresh, one, project),
+        ))
+        b.fresh(db)
+        subprocess.run(up, check=True, capture_output=True)
+        noop_ours = timed([up], runs * 2)
+        b.fresh(db)
+        subprocess.run(sqlx_run, check=True, capture_output=True)
+        noop_sqlx = timed([sqlx_run], runs * 2)
+        b.fresh(db)
+        subprocess.run(alembic_up, check=True, capture_output=True, env=per, cwd=project)
+        noop_alembic = timed([alembic_up], runs * 2, env=per, cwd=project)
+        rows.append((f"no-op start at head, {b.name}", noop_ours, noop_sqlx, noop_alembic))
+        if b.name == "sqlite":
+            current = timed([[str(ours), "--database-connection", url, "current"]], runs * 2)
+            b.fresh(db)
+            subprocess.run(alembic_up, check=True, capture_output=True, env=per, cwd=project)
+            rows.append((
+                "`current`, sqlite",
+                current,
+                None,
+                timed([[alembic, "current"]], runs * 2, env=per, cwd=project),
+            ))
+        b.drop(db)
+    return rows
+
+
+def quark_chain(runs):
+    """quark's own chain, whole process: quark-db-manage against Alembic with the same SQL."""
+    peers.cargo(["build", "--release", "--locked", "--all-features", "--bin", "quark-db-manage"], ROOT)
+    quark = TARGET / "release" / "quark-db-manage"
+    chain = peers.chain_export()
+    alembic = str(peers.venv() / "alembic")
+    rows = []
+    for b in BACKENDS:
+        if not b.reachable():
+            continue
+        project = peers.quark_alembic(b.dialect, chain)
+        ours_db, theirs_db = "qdm_quark_ours", "qdm_quark_alembic"
+        url = b.url(ours_db, "ours")
+        up = [str(quark), "--database-connection", url, "-q", "upgrade", "head"]
+        down = [str(quark), "--database-connection", url, "-q", "downgrade", QUARK_STOP]
+        env = alembic_env(b, theirs_db, True)
+        a_up = [alembic, "upgrade", "head"]
+        a_down = [alembic, "downgrade", QUARK_STOP]
+
+        def ours_at_head():
+            b.fresh(ours_db)
+            subprocess.run(up, check=True, capture_output=True)
+
+        def theirs_at_head():
+            b.fresh(theirs_db)
+            subprocess.run(a_up, check=True, capture_output=True, env=env, cwd=project)
+
+        base_ours = timed([up], runs, lambda: b.fresh(ours_db))
+        base_theirs = timed([a_up], runs, lambda: b.fresh(theirs_db), env, project)
+        tables = (b.count_tables(ours_db), b.count_tables(theirs_db))
+        # Alembic's own table is one more than our two (alembic_version and its history).
+        if tables[0] != tables[1] + 1:
+            raise SystemExit(f"{b.name}: quark-db-manage made {tables[0]} tables, Alembic {tables[1]}")
+        rows.append((f"quark base -> head, {b.name}", base_ours, None, base_theirs))
+        rows.append((
+            f"quark head -> {QUARK_STOP} -> head, {b.name}",
+            timed([down, up], runs, ours_at_head),
+            None,
+            timed([a_down, a_up], runs, theirs_at_head, env, project),
+        ))
+        b.drop(ours_db)
+        b.drop(theirs_db)
+    return rows
 
 
 def estimate(*parts):
@@ -186,6 +171,11 @@ def fmt(seconds):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds * 1e9:.3g} ns"
+
+
+def slower(theirs, ours):
+    """How many times longer the peer took (below 1: it was faster)."""
+    return "-" if theirs is None or ours is None else f"{theirs / ours:.2f}x"
 
 
 def ratio(ours, base):
@@ -219,10 +209,13 @@ def table(whole):
         )
     if whole:
         print()
-        print("| whole process, SQLite, 100 revisions | quark-db-manage | alembic | alembic / quark |")
-        print("|---|---|---|---|")
-        for name, (ours, theirs) in whole.items():
-            print(f"| `{name}` | {fmt(ours)} | {fmt(theirs)} | {theirs / ours:.0f}x faster |")
+        print("| whole process | quark | sqlx | sqlx / quark | Alembic | Alembic / quark |")
+        print("|---|---|---|---|---|---|")
+        for name, ours, sqlx, alembic in whole:
+            print(
+                f"| {name} | {fmt(ours)} | {fmt(sqlx)} | {slower(sqlx, ours)} "
+                f"| {fmt(alembic)} | {slower(alembic, ours)} |"
+            )
     print()
     print("| build (as build.rs does) | 1,000 revisions | 10,000 revisions | growth for 10x |")
     print("|---|---|---|---|")
@@ -234,12 +227,27 @@ def table(whole):
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
 
 
+def check():
+    """Builds what the report runs, in debug, so that CI notices when it stops building: the app
+    on the engine and the chain export. (The sqlx peer, a crate of its own with sqlx's 150
+    dependencies, is built only when the report runs.)"""
+    WORK.mkdir(parents=True, exist_ok=True)
+    binary = peers.ours_app(release=False)
+    subprocess.run([str(binary), "--version"], check=True, capture_output=True)
+    peers.cargo(["build", "--locked", "--example", "chain-sql"], ROOT)
+    print(f"bench app built: {binary}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-bench", action="store_true", help="use the last criterion results")
     parser.add_argument("--no-whole", action="store_true", help="skip the whole-process runs")
+    parser.add_argument("--check", action="store_true", help="only build what the report runs")
     parser.add_argument("--runs", type=int, default=10, help="runs per whole-process timing")
     args = parser.parse_args()
+    if args.check:
+        check()
+        return
     if not args.no_bench:
         # Only this run's results make the table.
         shutil.rmtree(CRITERION, ignore_errors=True)
@@ -249,7 +257,7 @@ def main():
             check=True,
         )
     WORK.mkdir(parents=True, exist_ok=True)
-    whole = None if args.no_whole else whole_process(args.runs)
+    whole = None if args.no_whole else synthetic(args.runs) + quark_chain(args.runs)
     table(whole)
 
 

@@ -71,6 +71,7 @@ mod imp {
             })
             .map_err(|f| format!("{f}\nerror: the migrations fail their rehearsal on SQLite (set {}=off to build without it)", super::SETTING))?;
             said.push(describe("SQLite in memory", &done, &declared));
+            warn_undeclared(&done, &declared, "sqlite");
         }
         if let Some(url) = url {
             let parsed = DatabaseUrl::parse(url).map_err(|e| format!("{}: {e}", super::URL))?;
@@ -92,6 +93,7 @@ mod imp {
                 )
             })?;
             said.push(describe(&parsed.masked().to_string(), &done, &declared));
+            warn_undeclared(&done, &declared, &parsed.dialect.to_string());
         }
         if details {
             if said.is_empty() {
@@ -102,12 +104,29 @@ mod imp {
         Ok(())
     }
 
+    /// A declared schema ahead of (or behind) the migrations is a warning: it is the state
+    /// between editing the declared schema and autogenerating the revision.
+    fn warn_undeclared(done: &Rehearsed, declared: &[DeclaredFile], dialect: &str) {
+        if done.undeclared.is_empty() {
+            return;
+        }
+        let folder = declared[0]
+            .path
+            .rsplit_once('/')
+            .map_or(declared[0].path.as_str(), |(dir, _)| dir);
+        let changes: Vec<String> = done.undeclared.iter().map(ToString::to_string).collect();
+        println!(
+            "cargo:warning={folder}: the migrations at head do not build the declared schema on {dialect} ({}); `check` lists the differences, `revision --autogenerate` writes the revision",
+            changes.join("; ")
+        );
+    }
+
     fn describe(on: &str, done: &Rehearsed, declared: &[DeclaredFile]) -> String {
         let mut text = format!(
             "rehearsed {} revisions on {on} ({} downgrades round-tripped",
             done.upgraded, done.round_trips
         );
-        if !declared.is_empty() {
+        if !declared.is_empty() && done.undeclared.is_empty() {
             text.push_str(", the declared schema matches head");
         }
         text.push(')');

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::backend::{Backend, BackendError, Value};
+use crate::backend::{Backend, BackendError, TextRows, Value};
 use crate::revision::Direction;
 
 /// What a history row records.
@@ -379,23 +379,39 @@ impl Store {
         &self,
         db: &mut dyn Backend,
     ) -> Result<(Vec<String>, HashMap<String, String>), BackendError> {
-        let heads = self.read_heads(db)?;
-        // No WHERE and no ORDER BY: on a fresh PostgreSQL session the catalog lookups for
-        // operators and sorts take longer than the query; the rows are few, filtered here.
-        let sql = format!(
+        // Both queries in one round trip where the driver can. No WHERE and no ORDER BY: on a
+        // fresh PostgreSQL session the catalog lookups for operators and sorts take longer than
+        // the query; the rows are few, filtered and sorted here.
+        let versions = format!("SELECT version_num FROM {}", db.quote(&self.version_table));
+        let history = format!(
             "SELECT id, revision, checksum, direction, outcome FROM {}",
             db.quote(&self.history_table),
         );
-        let mut rows = db.query(&sql, &[])?;
-        rows.sort_unstable_by_key(|row| row[0].as_int());
+        let [heads, mut rows]: [TextRows; 2] = db
+            .query_text(&[&versions, &history])?
+            .try_into()
+            .map_err(|_| {
+                BackendError::message(format!("{versions}; {history}: expected two results"))
+            })?;
+        let mut heads: Vec<String> = heads
+            .into_iter()
+            .filter_map(|r| r.into_iter().next()?)
+            .collect();
+        heads.sort_unstable();
+        rows.sort_unstable_by_key(|row| {
+            row.first()
+                .cloned()
+                .flatten()
+                .and_then(|id| id.parse::<i64>().ok())
+        });
         let mut checksums = HashMap::new();
         for row in rows {
-            let [_, revision, checksum, direction, outcome]: [Value; 5] = row
-                .try_into()
-                .map_err(|_| BackendError::message(format!("{sql}: expected 5 columns")))?;
-            if direction.as_text() == Some(Operation::Upgrade.name())
-                && outcome.as_text() == Some(Outcome::Success.name())
-                && let (Value::Text(revision), Value::Text(checksum)) = (revision, checksum)
+            let [_, revision, checksum, direction, outcome]: [Option<String>; 5] =
+                row.try_into()
+                    .map_err(|_| BackendError::message(format!("{history}: expected 5 columns")))?;
+            if direction.as_deref() == Some(Operation::Upgrade.name())
+                && outcome.as_deref() == Some(Outcome::Success.name())
+                && let (Some(revision), Some(checksum)) = (revision, checksum)
             {
                 checksums.insert(revision, checksum);
             }

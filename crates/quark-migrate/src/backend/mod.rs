@@ -67,6 +67,9 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// The rows of one query read as text ([`Backend::query_text`]).
+pub type TextRows = Vec<Vec<Option<String>>>;
+
 /// A row returned by a query.
 pub type Row = Vec<Value>;
 
@@ -245,6 +248,29 @@ pub trait Backend: Send {
 
     /// Runs a query with bound parameters and returns its rows.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError>;
+
+    /// Runs `queries` (no parameters) in as few round trips as the driver can (PostgreSQL and
+    /// MySQL send them together as text); each one's rows, every value as text, NULL as `None`.
+    fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
+        queries
+            .iter()
+            .map(|sql| {
+                Ok(self
+                    .query(sql, &[])?
+                    .into_iter()
+                    .map(|row| {
+                        row.into_iter()
+                            .map(|v| match v {
+                                Value::Null => None,
+                                Value::Int(i) => Some(i.to_string()),
+                                Value::Text(s) => Some(s),
+                            })
+                            .collect()
+                    })
+                    .collect())
+            })
+            .collect()
+    }
 
     /// The placeholder for the `n`th (1-based) bound parameter.
     fn placeholder(&self, n: usize) -> String;

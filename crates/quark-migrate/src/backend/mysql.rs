@@ -8,7 +8,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Params, PooledConn, SslOpts};
 
 use super::tls::{self, Tls, TlsMode};
-use super::{Backend, BackendError, ConnectOptions, Database, Row, Session, Value};
+use super::{Backend, BackendError, ConnectOptions, Database, Row, Session, TextRows, Value};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
@@ -278,6 +278,32 @@ impl Backend for Mysql<'_> {
             .into_iter()
             .map(|r| r.unwrap().into_iter().map(from_mysql).collect())
             .collect())
+    }
+
+    fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
+        let sql = queries.join(";\n");
+        let mut result = self.conn.query_iter(sql).map_err(db_err)?;
+        let mut out = Vec::with_capacity(queries.len());
+        while let Some(set) = result.iter() {
+            let mut rows = Vec::new();
+            for row in set {
+                let row = row.map_err(db_err)?;
+                rows.push(
+                    row.unwrap()
+                        .into_iter()
+                        .map(|v| match v {
+                            mysql::Value::NULL => None,
+                            mysql::Value::Bytes(b) => {
+                                Some(String::from_utf8_lossy(&b).into_owned())
+                            }
+                            other => Some(other.as_sql(true)),
+                        })
+                        .collect(),
+                );
+            }
+            out.push(rows);
+        }
+        Ok(out)
     }
 
     fn placeholder(&self, _n: usize) -> String {

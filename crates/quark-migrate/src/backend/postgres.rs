@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use postgres::config::SslMode;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config, NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
-    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, Session, Value,
+    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, Session, TextRows,
+    Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -371,6 +372,25 @@ impl Backend for Postgres<'_> {
         let owned = Self::params(params);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
         self.with(|c| c.query(sql, &refs)?.iter().map(values).collect())
+    }
+
+    fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
+        let sql = queries.join(";\n");
+        let messages = self.with(|c| c.simple_query(&sql))?;
+        let mut out = Vec::with_capacity(queries.len());
+        let mut rows = Vec::new();
+        for message in messages {
+            match message {
+                SimpleQueryMessage::Row(row) => rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                SimpleQueryMessage::CommandComplete(_) => out.push(std::mem::take(&mut rows)),
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     fn placeholder(&self, n: usize) -> String {
