@@ -8,7 +8,9 @@
 //! - `apply_<backend>/<tool>/N`: applying N revisions to an empty database, each creating a table
 //!   and an index and inserting a row. `raw` runs the same SQL through the same driver, one
 //!   transaction per revision plus one row written per revision; `refinery` runs one transaction
-//!   per migration, `refinery_grouped` one for all, as does `quark_single` (`--single-transaction`).
+//!   per migration, `refinery_grouped` one for all, as does `quark_single` (`--single-transaction`),
+//!   whose floor is `raw_single`: each revision's SQL and row as a batch, one commit for all.
+//!   Every measurement opens its connection in the timed part.
 //! - `build/*`: parsing and validating a generated chain as build.rs does, and the graph
 //!   operations (topological order, heads, history) on it.
 //!
@@ -232,6 +234,21 @@ impl Raw {
         }
     }
 
+    /// The raw floor of applying in one transaction: per revision, its SQL and one row as a
+    /// batch (as any tool recording each revision sends them), one commit at the end.
+    fn apply_single(&mut self, n: usize) {
+        self.batch("CREATE TABLE applied (version VARCHAR(32) NOT NULL PRIMARY KEY)");
+        self.batch("BEGIN");
+        for i in 0..n {
+            self.batch(&format!(
+                "{}INSERT INTO applied (version) VALUES ('{}');\n",
+                upgrade_sql(i),
+                id(i)
+            ));
+        }
+        self.batch("COMMIT");
+    }
+
     fn refinery(&mut self, migrations: &[refinery::Migration], grouped: bool) {
         let runner = refinery::Runner::new(migrations).set_grouped(grouped);
         match self {
@@ -311,6 +328,13 @@ fn apply(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        group.bench_with_input(BenchmarkId::new("raw_single", n), &n, |b, &n| {
+            b.iter_batched(
+                fresh,
+                |(_d, p)| Raw::sqlite(&p).apply_single(n),
+                BatchSize::PerIteration,
+            )
+        });
         for (label, single) in [("quark", false), ("quark_single", true)] {
             group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                 b.iter_batched(
@@ -347,14 +371,25 @@ fn apply(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("apply_{}", server.name()));
         group.sample_size(10);
         group.measurement_time(Duration::from_secs(20));
+        // Every measurement connects inside the timed part, as `migrate(url)` does.
         group.bench_with_input(BenchmarkId::new("raw", n), &n, |b, &n| {
             b.iter_batched(
-                || Raw::server(server, &server.create(&mut names)),
-                |mut raw| raw.apply(n),
+                || server.create(&mut names),
+                |name| Raw::server(server, &name).apply(n),
                 BatchSize::PerIteration,
             )
         });
         server.drop_all(&mut names);
+        if server == Server::Postgres {
+            group.bench_with_input(BenchmarkId::new("raw_single", n), &n, |b, &n| {
+                b.iter_batched(
+                    || server.create(&mut names),
+                    |name| Raw::server(server, &name).apply_single(n),
+                    BatchSize::PerIteration,
+                )
+            });
+            server.drop_all(&mut names);
+        }
         // MySQL commits DDL implicitly: a single transaction is not possible there.
         let modes: &[(&str, bool)] = match server {
             Server::Postgres => &[("quark", false), ("quark_single", true)],
@@ -376,8 +411,8 @@ fn apply(c: &mut Criterion) {
         for (label, grouped) in [("refinery", false), ("refinery_grouped", true)] {
             group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
                 b.iter_batched(
-                    || Raw::server(server, &server.create(&mut names)),
-                    |mut raw| raw.refinery(&refinery, grouped),
+                    || server.create(&mut names),
+                    |name| Raw::server(server, &name).refinery(&refinery, grouped),
                     BatchSize::PerIteration,
                 )
             });

@@ -192,14 +192,14 @@ def table(whole):
     for backend, sizes in (("sqlite", (10, 100, 1000)), ("postgres", (100,)), ("mariadb", (100,))):
         for n in sizes:
             group = f"apply_{backend}"
-            q, raw, ref, single, grouped = (
+            q, raw, ref, single, raw_single, grouped = (
                 estimate(group, t, str(n))
-                for t in ("quark", "raw", "refinery", "quark_single", "refinery_grouped")
+                for t in ("quark", "raw", "refinery", "quark_single", "raw_single", "refinery_grouped")
             )
             if q is not None:
                 rows.append((f"apply {n} revisions, {backend}", q, raw, ref, None))
             if single is not None:
-                rows.append((f"apply {n} revisions, {backend}, one transaction", single, None, None, grouped))
+                rows.append((f"apply {n} revisions, {backend}, one transaction", single, raw_single, None, grouped))
     print("| measurement | quark | raw floor | vs raw | refinery | vs refinery | refinery grouped | vs grouped |")
     print("|---|---|---|---|---|---|---|---|")
     for name, q, raw, ref, grouped in rows:

@@ -6,6 +6,7 @@
 #![cfg(all(feature = "postgres", feature = "mysql"))]
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 mod support;
 
@@ -671,6 +672,37 @@ fn postgres_single_transaction_rolls_back_every_revision_and_names_the_statement
         t.count("SELECT count(*) FROM alembic_version_history WHERE outcome = 'failed'"),
         1
     );
+}
+
+#[test]
+fn postgres_history_times_a_revision_sent_with_its_bookkeeping() {
+    let Some(t) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    // b2's statements, its version-table update, history row and commit go as one batch; the
+    // server times the batch, so its history row still says how long b2 took.
+    let map = chain_with(
+        "-- slow\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nCREATE TABLE t_b (x INT);\nSELECT pg_sleep(0.3);\n-- +downgrade\nDROP TABLE t_b;\n",
+    );
+    for single in [false, true] {
+        let mut db = t.db();
+        let m = Migrator::new(&map).single_transaction(single);
+        m.upgrade(db.as_mut(), &"head".parse().unwrap()).unwrap();
+        assert_eq!(m.current(db.as_mut()).unwrap(), ["b2"]);
+        let b2 = m
+            .history(db.as_mut())
+            .unwrap()
+            .into_iter()
+            .rfind(|e| e.revision == "b2")
+            .unwrap();
+        assert_eq!((b2.statements, b2.statements_done), (2, 2));
+        assert!(
+            (Duration::from_millis(300)..Duration::from_secs(10)).contains(&b2.duration),
+            "single transaction {single}: b2 took {:?}",
+            b2.duration
+        );
+        m.downgrade(db.as_mut(), &"base".parse().unwrap()).unwrap();
+    }
 }
 
 /// Each scenario above, as one test per server.

@@ -272,23 +272,53 @@ impl Store {
 
     /// Appends a history row.
     pub fn record(&self, db: &mut dyn Backend, e: &HistoryEntry) -> Result<(), BackendError> {
-        let placeholders: Vec<String> = (1..=9).map(|n| db.placeholder(n)).collect();
+        self.record_timed(db, e, None)
+    }
+
+    /// [`Store::record`], its duration computed by the server with the SQL expression
+    /// `elapsed_ms` (see [`Backend::batch_elapsed_ms`]) instead of taken from `e`.
+    pub fn record_timed(
+        &self,
+        db: &mut dyn Backend,
+        e: &HistoryEntry,
+        elapsed_ms: Option<&str>,
+    ) -> Result<(), BackendError> {
+        /// A value to insert: bound as a parameter, or an SQL expression.
+        enum Column<'e> {
+            Bound(Value),
+            Sql(&'e str),
+        }
+        let duration = match elapsed_ms {
+            Some(expression) => Column::Sql(expression),
+            None => Column::Bound(millis(e.duration)),
+        };
+        let columns = [
+            Column::Bound(e.revision.as_str().into()),
+            Column::Bound(e.operation.name().into()),
+            Column::Bound(e.checksum.as_deref().into()),
+            Column::Bound(e.applied_at.as_str().into()),
+            duration,
+            Column::Bound(e.outcome.name().into()),
+            Column::Bound(count(e.statements)),
+            Column::Bound(count(e.statements_done)),
+            Column::Bound(e.error.as_deref().into()),
+        ];
+        let mut params = Vec::with_capacity(columns.len());
+        let mut values = Vec::with_capacity(columns.len());
+        for column in columns {
+            match column {
+                Column::Bound(value) => {
+                    params.push(value);
+                    values.push(db.placeholder(params.len()));
+                }
+                Column::Sql(expression) => values.push(expression.to_string()),
+            }
+        }
         let sql = format!(
             "INSERT INTO {} (revision, direction, checksum, applied_at, duration_ms, outcome, statements, statements_done, error) VALUES ({})",
             db.quote(&self.history_table),
-            placeholders.join(", ")
+            values.join(", ")
         );
-        let params = [
-            e.revision.as_str().into(),
-            e.operation.name().into(),
-            e.checksum.as_deref().into(),
-            e.applied_at.as_str().into(),
-            millis(e.duration),
-            e.outcome.name().into(),
-            count(e.statements),
-            count(e.statements_done),
-            e.error.as_deref().into(),
-        ];
         db.execute(&sql, &params).map(|_| ())
     }
 

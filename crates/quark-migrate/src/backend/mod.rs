@@ -243,6 +243,13 @@ pub trait Backend: Send {
         true
     }
 
+    /// An SQL expression for the milliseconds since the server received the batch being run,
+    /// where [`Backend::run_batch`] is one round trip: a revision's history row then goes in
+    /// the same batch as its statements and still records how long they took.
+    fn batch_elapsed_ms(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Runs one statement with bound parameters (see [`Backend::placeholder`]); returns rows changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError>;
 

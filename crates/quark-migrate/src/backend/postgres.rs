@@ -355,6 +355,11 @@ impl Backend for Postgres<'_> {
         false
     }
 
+    fn batch_elapsed_ms(&self) -> Option<&'static str> {
+        // statement_timestamp() is when the batch (one simple-query message) arrived.
+        Some("CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)")
+    }
+
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
         // One round trip; the server does not say which statement failed.
         let script = join_statements(statements);

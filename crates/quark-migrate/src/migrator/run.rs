@@ -13,7 +13,7 @@ use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
 use crate::error::{Error, StepFailure};
 use crate::plan::Step;
-use crate::revision::{Direction, Statement};
+use crate::revision::{Dialect, Direction, Statement};
 use crate::store::{HistoryEntry, Outcome, Store};
 
 /// What a run does with the database it is given.
@@ -179,9 +179,9 @@ impl Migrator<'_> {
         })
     }
 
-    /// Runs a step in one transaction with its bookkeeping: the statements as one batch, then
-    /// the version-table update, the history row and the commit as another (two round trips
-    /// where the driver can batch). In a group, a savepoint lets a failed batch be replayed
+    /// Runs a step in one transaction with its bookkeeping: the statements, the version-table
+    /// update, the history row and the commit as one batch where the server can time it
+    /// (PostgreSQL: one round trip), else the statements as one batch and the rest as another. In a group, a savepoint lets a failed batch be replayed
     /// without losing the steps before it. A statement that gave up waiting for another
     /// session's lock rolls the step back, which is tried again (not in a group).
     fn in_transaction(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
@@ -220,8 +220,32 @@ impl Migrator<'_> {
         };
         let first = batch.len();
         batch.extend(run.statements.iter().skip(run.skip).map(|s| s.sql.as_str()));
+        // Where a batch is a round trip and the server can time it, the bookkeeping goes in
+        // the same batch: one round trip per revision, as when running its SQL by hand.
+        let book = match db.batch_elapsed_ms() {
+            Some(elapsed_ms) => {
+                run.entry
+                    .finish(Outcome::Success, run.statements.len(), run.started, None);
+                let book = self
+                    .bookkeeping(dialect, run.step, &run.entry, run.group, Some(elapsed_ms))
+                    .map_err(|e| Attempt::Done(e.into()))?;
+                Some(book)
+            }
+            None => None,
+        };
+        let last = batch.len();
+        let book_statements = book.as_ref().map(Script::statements).unwrap_or_default();
+        batch.extend(book_statements);
         match db.run_batch(&batch) {
+            Ok(()) if book.is_some() => return Ok(()),
             Ok(()) => {}
+            Err(BatchError {
+                index: Some(i),
+                error,
+            }) if i >= last => {
+                let _ = db.rollback();
+                return Err(Attempt::Done(error.into()));
+            }
             Err(BatchError {
                 index: Some(i),
                 error,
@@ -265,21 +289,34 @@ impl Migrator<'_> {
         entry: &HistoryEntry,
         group: Option<&[String]>,
     ) -> Result<(), Error> {
-        let mut book = Script::new(db.dialect(), []);
-        if group.is_none() {
-            self.store
-                .replace_heads(&mut book, &step.removed(), &step.added())?;
-        }
-        self.store.record(&mut book, entry)?;
-        let mut batch = book.statements();
-        if group.is_none() {
-            batch.push("COMMIT");
-        }
-        if let Err(e) = db.run_batch(&batch) {
+        let book = self.bookkeeping(db.dialect(), step, entry, group, None)?;
+        if let Err(e) = db.run_batch(&book.statements()) {
             let _ = db.rollback();
             return Err(e.error.into());
         }
         Ok(())
+    }
+
+    /// The statements that record a step inside its transaction and commit it (unless in a
+    /// group), its duration measured by the server with `elapsed_ms` when given.
+    fn bookkeeping(
+        &self,
+        dialect: Dialect,
+        step: &Step<'_>,
+        entry: &HistoryEntry,
+        group: Option<&[String]>,
+        elapsed_ms: Option<&str>,
+    ) -> Result<Script, BackendError> {
+        let mut book = Script::new(dialect, []);
+        if group.is_none() {
+            self.store
+                .replace_heads(&mut book, &step.removed(), &step.added())?;
+        }
+        self.store.record_timed(&mut book, entry, elapsed_ms)?;
+        if group.is_none() {
+            book.commit()?;
+        }
+        Ok(book)
     }
 
     /// Runs a step outside a transaction: recorded as in progress first and its progress after
