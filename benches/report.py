@@ -186,9 +186,9 @@ def table(whole):
     rows = []
     for backend in ("sqlite", "postgres", "mariadb"):
         group = f"noop_{backend}"
-        q, raw, ref = (estimate(group, t) for t in ("quark", "raw", "refinery"))
+        q, raw, checked, ref = (estimate(group, t) for t in ("quark", "raw", "raw_checked", "refinery"))
         if q is not None:
-            rows.append((f"no-op start-up, {backend}, {N} revisions", q, raw, ref, None))
+            rows.append((f"no-op start-up, {backend}, {N} revisions", q, raw, checked, ref, None))
     for backend, sizes in (("sqlite", (10, 100, 1000)), ("postgres", (100,)), ("mariadb", (100,))):
         for n in sizes:
             group = f"apply_{backend}"
@@ -197,15 +197,18 @@ def table(whole):
                 for t in ("quark", "raw", "refinery", "quark_single", "raw_single", "refinery_grouped")
             )
             if q is not None:
-                rows.append((f"apply {n} revisions, {backend}", q, raw, ref, None))
+                rows.append((f"apply {n} revisions, {backend}", q, raw, None, ref, None))
             if single is not None:
-                rows.append((f"apply {n} revisions, {backend}, one transaction", single, raw_single, None, grouped))
-    print("| measurement | quark | raw floor | vs raw | refinery | vs refinery | refinery grouped | vs grouped |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, q, raw, ref, grouped in rows:
+                rows.append((f"apply {n} revisions, {backend}, one transaction", single, raw_single, None, None, grouped))
+    print(
+        "| measurement | quark | raw floor | vs raw | raw, same reads | vs same reads "
+        "| refinery | vs refinery | refinery grouped | vs grouped |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, q, raw, checked, ref, grouped in rows:
         print(
-            f"| {name} | {fmt(q)} | {fmt(raw)} | {ratio(q, raw)} | {fmt(ref)} | {ratio(q, ref)} "
-            f"| {fmt(grouped)} | {ratio(q, grouped)} |"
+            f"| {name} | {fmt(q)} | {fmt(raw)} | {ratio(q, raw)} | {fmt(checked)} | {ratio(q, checked)} "
+            f"| {fmt(ref)} | {ratio(q, ref)} | {fmt(grouped)} | {ratio(q, grouped)} |"
         )
     if whole:
         print()

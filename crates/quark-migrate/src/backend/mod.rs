@@ -238,6 +238,12 @@ pub trait Backend: Send {
         Ok(())
     }
 
+    /// Whether the database runs inside this process (SQLite), where a batch saves no round
+    /// trip and statements with bound parameters are compiled once per connection.
+    fn in_process(&self) -> bool {
+        false
+    }
+
     /// Whether [`Backend::run_batch`] says which statement failed.
     fn locates_batch_failures(&self) -> bool {
         true
@@ -298,9 +304,9 @@ pub trait Backend: Send {
         self.dialect().auto_increment_key()
     }
 
-    /// Marks where the next statements come from (a revision starting); drivers ignore it,
-    /// a script prints it as a comment.
-    fn note(&mut self, _text: &str) {}
+    /// Marks where the next statements come from (a revision starting); drivers ignore it
+    /// (nothing is formatted), a script prints it as a comment.
+    fn note(&mut self, _text: std::fmt::Arguments<'_>) {}
 
     /// Makes each following statement wait at most `timeout` for a lock another session holds
     /// on what it changes (`Some`), or puts the session's own setting back (`None`), so that a

@@ -121,8 +121,8 @@ impl Backend for Script {
         marker(n)
     }
 
-    fn note(&mut self, text: &str) {
-        for line in text.lines() {
+    fn note(&mut self, text: std::fmt::Arguments<'_>) {
+        for line in text.to_string().lines() {
             self.out.push_str("-- ");
             self.out.push_str(line);
             self.out.push('\n');

@@ -161,6 +161,10 @@ impl Backend for Sqlite<'_> {
         Ok(())
     }
 
+    fn in_process(&self) -> bool {
+        true
+    }
+
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
         let rows = self.query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",

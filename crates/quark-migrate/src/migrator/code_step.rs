@@ -45,7 +45,7 @@ impl Migrator<'_> {
             db.begin()?;
         }
         let outcome = if mode != Mode::Apply {
-            db.note(&format!(
+            db.note(format_args!(
                 "{} of {} runs Rust code ({}:{}) on the data it reads: not shown",
                 dir.name(),
                 rev.id,

@@ -122,7 +122,7 @@ impl Migrator<'_> {
         } else {
             info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
         }
-        db.note(&format!(
+        db.note(format_args!(
             "Running {} {from} -> {to}, {} ({})",
             step.direction.name(),
             rev.message,
@@ -281,7 +281,8 @@ impl Migrator<'_> {
     }
 
     /// Records a step that succeeded inside its transaction (the version table unless in a
-    /// group, and the history row) and commits unless in a group, in one batch.
+    /// group, and the history row) and commits unless in a group: in one batch on a server,
+    /// with bound parameters in process.
     pub(super) fn commit_step(
         &self,
         db: &mut dyn Backend,
@@ -289,10 +290,22 @@ impl Migrator<'_> {
         entry: &HistoryEntry,
         group: Option<&[String]>,
     ) -> Result<(), Error> {
-        let book = self.bookkeeping(db.dialect(), step, entry, group, None)?;
-        if let Err(e) = db.run_batch(&book.statements()) {
+        let recorded = if db.in_process() {
+            // No round trip to save: bound parameters, each statement compiled once per run.
+            let heads = match group {
+                None => self.store.replace_heads(db, &step.removed(), &step.added()),
+                Some(_) => Ok(()),
+            };
+            heads
+                .and_then(|()| self.store.record(db, entry))
+                .and_then(|()| if group.is_none() { db.commit() } else { Ok(()) })
+        } else {
+            let book = self.bookkeeping(db.dialect(), step, entry, group, None)?;
+            db.run_batch(&book.statements()).map_err(|e| e.error)
+        };
+        if let Err(e) = recorded {
             let _ = db.rollback();
-            return Err(e.error.into());
+            return Err(e.into());
         }
         Ok(())
     }

@@ -4,6 +4,9 @@
 
 use super::{Dialect, Statement, split_statements};
 
+/// What every marker starts with.
+const MARK: &str = "-- +";
+
 /// The dialects a marker line names: `None` when `line` is not a marker (or is a section
 /// header, `-- +upgrade ...` / `-- +downgrade ...`), an error naming an unknown dialect.
 pub(crate) fn dialects_of(line: &str) -> Option<Result<Vec<Dialect>, String>> {
@@ -90,8 +93,10 @@ impl View {
 
 /// Whether `sql` has a marker, on a line of its own or at the end of one.
 pub(crate) fn has_markers(sql: &str) -> bool {
-    sql.lines()
-        .any(|l| dialects_of(l).is_some() || trailing(l).is_some())
+    sql.contains(MARK)
+        && sql
+            .lines()
+            .any(|l| dialects_of(l).is_some() || trailing(l).is_some())
 }
 
 /// The statements of `sql` that run on `dialect`: those after a marker naming it, and those
@@ -101,6 +106,10 @@ pub(crate) fn statements(
     dialect: Dialect,
     first_line: usize,
 ) -> Result<Vec<Statement>, (usize, String)> {
+    if !sql.contains(MARK) && !sql.contains('\r') {
+        // Nothing to leave out: the view would be `sql` itself.
+        return split_statements(sql, dialect, first_line);
+    }
     let view = View::of(sql, dialect, first_line)?;
     let mut all = split_statements(&view.text, dialect, 1)
         .map_err(|(line, message)| (view.file_line(line), message))?;
