@@ -47,6 +47,15 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The value as text (an integer in decimal), NULL as `None`.
+    pub fn into_text(self) -> Option<String> {
+        match self {
+            Value::Null => None,
+            Value::Int(i) => Some(i.to_string()),
+            Value::Text(s) => Some(s),
+        }
+    }
 }
 
 impl From<&str> for Value {
@@ -271,15 +280,7 @@ pub trait Backend: Send {
                 Ok(self
                     .query(sql, &[])?
                     .into_iter()
-                    .map(|row| {
-                        row.into_iter()
-                            .map(|v| match v {
-                                Value::Null => None,
-                                Value::Int(i) => Some(i.to_string()),
-                                Value::Text(s) => Some(s),
-                            })
-                            .collect()
-                    })
+                    .map(|row| row.into_iter().map(Value::into_text).collect())
                     .collect())
             })
             .collect()

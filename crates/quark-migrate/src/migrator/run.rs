@@ -181,8 +181,8 @@ impl Migrator<'_> {
 
     /// Runs a step in one transaction with its bookkeeping: the statements, the version-table
     /// update, the history row and the commit as one batch where the server can time it
-    /// (PostgreSQL: one round trip), else the statements as one batch and the rest as another. In a group, a savepoint lets a failed batch be replayed
-    /// without losing the steps before it. A statement that gave up waiting for another
+    /// (PostgreSQL: one round trip), else the statements as one batch and the rest as another.
+    /// In a group, a savepoint lets a failed batch be replayed without losing the steps before it. A statement that gave up waiting for another
     /// session's lock rolls the step back, which is tried again (not in a group).
     fn in_transaction(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
         let mut attempt = 0;
@@ -292,13 +292,7 @@ impl Migrator<'_> {
     ) -> Result<(), Error> {
         let recorded = if db.in_process() {
             // No round trip to save: bound parameters, each statement compiled once per run.
-            let heads = match group {
-                None => self.store.replace_heads(db, &step.removed(), &step.added()),
-                Some(_) => Ok(()),
-            };
-            heads
-                .and_then(|()| self.store.record(db, entry))
-                .and_then(|()| if group.is_none() { db.commit() } else { Ok(()) })
+            self.record_step(db, step, entry, group, None)
         } else {
             let book = self.bookkeeping(db.dialect(), step, entry, group, None)?;
             db.run_batch(&book.statements()).map_err(|e| e.error)
@@ -321,15 +315,29 @@ impl Migrator<'_> {
         elapsed_ms: Option<&str>,
     ) -> Result<Script, BackendError> {
         let mut book = Script::new(dialect, []);
+        self.record_step(&mut book, step, entry, group, elapsed_ms)?;
+        Ok(book)
+    }
+
+    /// Records a step on `db` (the version table unless in a group, the history row) and
+    /// commits unless in a group.
+    fn record_step(
+        &self,
+        db: &mut dyn Backend,
+        step: &Step<'_>,
+        entry: &HistoryEntry,
+        group: Option<&[String]>,
+        elapsed_ms: Option<&str>,
+    ) -> Result<(), BackendError> {
         if group.is_none() {
             self.store
-                .replace_heads(&mut book, &step.removed(), &step.added())?;
+                .replace_heads(db, &step.removed(), &step.added())?;
         }
-        self.store.record_timed(&mut book, entry, elapsed_ms)?;
+        self.store.record_timed(db, entry, elapsed_ms)?;
         if group.is_none() {
-            book.commit()?;
+            db.commit()?;
         }
-        Ok(book)
+        Ok(())
     }
 
     /// Runs a step outside a transaction: recorded as in progress first and its progress after

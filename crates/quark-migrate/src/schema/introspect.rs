@@ -36,15 +36,7 @@ fn rows(
     Ok(db
         .query(sql, params)?
         .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(|v| match v {
-                    Value::Null => None,
-                    Value::Int(i) => Some(i.to_string()),
-                    Value::Text(t) => Some(t),
-                })
-                .collect()
-        })
+        .map(|row| row.into_iter().map(Value::into_text).collect())
         .collect())
 }
 
