@@ -195,7 +195,7 @@ impl Migrations {
     }
 
     /// The database's revisions when it is at the embedded heads with no applied revision edited,
-    /// read with two queries and the build-time summaries; `None` when that is not certain, and
+    /// read in one round trip and checked against the build-time summaries; `None` when that is not certain, and
     /// the full check must decide.
     fn at_head(&self, db: &mut dyn Backend) -> Option<Vec<String>> {
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
@@ -304,7 +304,13 @@ impl Migrations {
                 steps: Vec::new(),
             });
         }
-        self.migrator()?.upgrade(db, &Target::Heads)
+        let migrator = self.migrator()?;
+        if self.summaries().is_some() {
+            // The build-time summaries said it is not at head: no second look on the way.
+            migrator.upgrade_checked(db, &Target::Heads)
+        } else {
+            migrator.upgrade(db, &Target::Heads)
+        }
     }
 
     /// Connects to `url` and upgrades it to head: the one call an application makes on start-up.

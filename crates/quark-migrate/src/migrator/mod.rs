@@ -367,6 +367,16 @@ impl<'m> Migrator<'m> {
                 steps: Vec::new(),
             });
         }
+        self.upgrade_checked(db, target)
+    }
+
+    /// [`Migrator::upgrade`] the full way, for a caller that has already found the database
+    /// not at its heads.
+    pub(crate) fn upgrade_checked(
+        &self,
+        db: &mut dyn Backend,
+        target: &Target,
+    ) -> Result<Report, Error> {
         let heads = self.current(db)?;
         let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
         if steps.is_empty() {

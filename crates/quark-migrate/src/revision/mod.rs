@@ -7,6 +7,7 @@ mod dialect;
 mod error;
 mod graph;
 mod marker;
+mod model;
 mod parse;
 mod resolve;
 mod split;
@@ -15,7 +16,8 @@ mod target;
 pub use dialect::Dialect;
 pub use error::{FileError, GraphError};
 pub use graph::RevisionMap;
-pub use parse::{Direction, Revision, Section, Sections};
+use model::Code;
+pub use model::{Direction, Revision, Section, Sections};
 pub use split::Statement;
 
 #[cfg(feature = "runtime")]
