@@ -147,6 +147,78 @@ fn killed_at_random_moments(dialect: Dialect) {
     );
 }
 
+/// The lowest revision a downgrade from head reaches (the data revisions below are
+/// irreversible).
+const FLOOR: &str = "1664300cb03a";
+
+/// `downgrade FLOOR` from head killed at a random moment; the next plain run, alternately the
+/// same downgrade and `upgrade head`, settles the revision left part-way from the database and
+/// reaches the catalog a clean run of that command leaves.
+fn downgrade_killed_at_random_moments(dialect: Dialect) {
+    let Some(clean) = Target::new(dialect) else {
+        return;
+    };
+    succeeds(&clean.url(), &["upgrade", "head"]);
+    let at_head = catalog(clean.db().as_mut(), dialect);
+    let started = Instant::now();
+    succeeds(&clean.url(), &["downgrade", FLOOR]);
+    let took = started.elapsed();
+    let at_floor = catalog(clean.db().as_mut(), dialect);
+    assert!(at_floor.contains(&format!("version {FLOOR}")));
+
+    let (mut interrupted, mut settled) = (0, 0);
+    let delays = delays(took);
+    for (trial, delay) in delays.iter().enumerate() {
+        let Some(t) = Target::new(dialect) else {
+            return;
+        };
+        let url = t.url();
+        succeeds(&url, &["upgrade", "head"]);
+        let mut child = Command::new(BIN)
+            .args(["--database-connection", &url, "downgrade", FLOOR])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(*delay);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (command, expected) = if trial % 2 == 0 {
+            (["downgrade", FLOOR], &at_floor)
+        } else {
+            (["upgrade", "head"], &at_head)
+        };
+        let context = format!(
+            "{dialect:?} trial {trial}, downgrade killed after {} ms, then {command:?} (replay: QUARK_CRASH_DELAYS_MS={})",
+            delay.as_millis(),
+            delay.as_millis()
+        );
+        if succeeds(&url, &["current"]).contains("partly applied") {
+            interrupted += 1;
+        }
+        let log = succeeds(&url, &command);
+        if log.contains("Settled statement") {
+            settled += 1;
+        }
+        assert_eq!(
+            &catalog(t.db().as_mut(), dialect),
+            expected,
+            "{context}: the schema differs from a clean run's\nlast run:\n{log}"
+        );
+        let after = succeeds(&url, &["current"]);
+        assert!(!after.contains("partly applied"), "{context}: {after}");
+        succeeds(&url, &["verify"]);
+        eprintln!("{context}: recovered");
+    }
+    eprintln!(
+        "{dialect:?}: {} kills of a downgrade taking {} ms; {interrupted} left a revision partly reverted, {settled} settled a statement from the database; all recovered",
+        delays.len(),
+        took.as_millis()
+    );
+}
+
 on_each_backend! {
     killed_at_random_moments => sqlite_killed_at_random_moments, postgres_killed_at_random_moments, mysql_killed_at_random_moments;
+    downgrade_killed_at_random_moments => sqlite_downgrade_killed_at_random_moments, postgres_downgrade_killed_at_random_moments, mysql_downgrade_killed_at_random_moments;
 }

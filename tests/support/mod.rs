@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unused_macros)]
 
+pub mod clusters;
+
 use std::process::{Command, Output};
 
 use quark_migrate::backend::DatabaseUrl;
@@ -63,12 +65,7 @@ impl TestDb {
             Err(e) => panic!("CI must run the {kind:?} tests, but the server is unreachable: {e}"),
         };
         let mut admin = admin;
-        let mut bytes = [0u8; 6];
-        getrandom::fill(&mut bytes).unwrap();
-        let name = format!(
-            "qdm_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let name = database_name();
         admin.run(&format!("CREATE DATABASE {name}")).unwrap();
         let url = format!("{}/{name}", kind.server());
         Some(TestDb { kind, name, url })
@@ -110,6 +107,16 @@ impl Drop for TestDb {
             let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}{force}", self.name));
         }
     }
+}
+
+/// A new name for a test's own database.
+pub fn database_name() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    format!(
+        "qdm_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// Runs the binary on the database at `url`.

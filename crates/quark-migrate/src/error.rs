@@ -140,6 +140,14 @@ pub enum Error {
         /// The session holding the lock and what it runs, when the server says.
         holder: Option<String>,
     },
+    /// The server takes no writes (a standby, a read-only replica); nothing was tried.
+    #[error("{node} takes no writes: {reason}")]
+    ReadOnly {
+        /// The server.
+        node: String,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// Any other failure of the database or its driver.
     #[error(transparent)]
     Backend(BackendError),

@@ -44,6 +44,7 @@ pub struct Migrations {
     map: OnceLock<RevisionMap>,
     store: Store,
     lock_timeout: Duration,
+    lock_lease: Duration,
     connect_timeout: Duration,
     use_lock: bool,
     single_transaction: bool,
@@ -92,6 +93,7 @@ impl Migrations {
             map,
             store: Store::default(),
             lock_timeout: Duration::from_secs(60),
+            lock_lease: crate::migrator::DEFAULT_LOCK_LEASE,
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
             single_transaction: false,
@@ -108,6 +110,13 @@ impl Migrations {
     /// How long to wait for another migrator's lock, and for a busy SQLite file (default 60 s).
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrations {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long a migration lock kept in a table (Galera, a transaction pooler) stays with a
+    /// migrator that stopped renewing it (default 15 s).
+    pub fn lock_lease(mut self, lease: Duration) -> Migrations {
+        self.lock_lease = lease;
         self
     }
 
@@ -189,6 +198,7 @@ impl Migrations {
         Ok(Migrator::with_store(map, self.store.clone())
             .code(code)
             .lock_timeout(self.lock_timeout)
+            .lock_lease(self.lock_lease)
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction)
             .lock_wait(self.lock_wait))
@@ -199,8 +209,9 @@ impl Migrations {
     /// the full check must decide.
     fn at_head(&self, db: &mut dyn Backend) -> Option<Vec<String>> {
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
-        let (heads, recorded) = self.store.read_state(db).ok()?;
-        if heads.iter().map(String::as_str).ne(self.heads().ok()?) {
+        let state = self.store.read_state(db).ok()?;
+        let (heads, recorded) = (state.heads, state.checksums);
+        if state.unfinished || heads.iter().map(String::as_str).ne(self.heads().ok()?) {
             return None;
         }
         let dialect = db.dialect().index();

@@ -139,6 +139,41 @@ pub fn upgrade<'m>(
     Ok(steps)
 }
 
+/// The one step that applies (`Upgrade`) or reverts (`Downgrade`) `revision` from `current`:
+/// `None` when it cannot be taken alone (a parent not applied; a revision not applied, or needed
+/// by another applied one).
+pub fn single<'m>(
+    map: &'m RevisionMap,
+    current: &[String],
+    revision: &str,
+    direction: Direction,
+) -> Option<Step<'m>> {
+    let i = map.position(revision)?;
+    let rev = map.at(i);
+    let mut applied = map.ancestors(current.iter().map(String::as_str));
+    let possible = match direction {
+        Direction::Upgrade => {
+            let needs = map.ancestors([revision]);
+            !applied[i] && (0..map.len()).all(|j| j == i || !needs[j] || applied[j])
+        }
+        Direction::Downgrade => {
+            let needed_by = map.descendants([revision]);
+            applied[i] && (0..map.len()).all(|j| j == i || !needed_by[j] || !applied[j])
+        }
+    };
+    if !possible {
+        return None;
+    }
+    let before = map.heads_of(&applied);
+    applied[i] = direction == Direction::Upgrade;
+    Some(Step {
+        revision: rev,
+        direction,
+        before,
+        after: map.heads_of(&applied),
+    })
+}
+
 /// Whether `target` names the whole state to leave (a move from the current rows, `base`,
 /// `label@base`) rather than a revision to go down to.
 fn exact_state(target: &Target) -> bool {
@@ -237,6 +272,29 @@ mod tests {
     }
 
     const D: Dialect = Dialect::Sqlite;
+
+    #[test]
+    fn a_single_step_is_taken_only_where_it_can_stand_alone() {
+        let m = chain();
+        let s = |current: &[&str], rev: &str, d: Direction| {
+            let current: Vec<String> = current.iter().map(|c| c.to_string()).collect();
+            single(&m, &current, rev, d).map(|s| (s.before, s.after))
+        };
+        let v = |ids: &[&str]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            s(&["b"], "c", Direction::Upgrade),
+            Some((v(&["b"]), v(&["c"])))
+        );
+        assert_eq!(s(&["a"], "c", Direction::Upgrade), None, "b is not applied");
+        assert_eq!(s(&["c"], "c", Direction::Upgrade), None, "already applied");
+        assert_eq!(
+            s(&["c"], "c", Direction::Downgrade),
+            Some((v(&["c"]), v(&["b"])))
+        );
+        assert_eq!(s(&["d"], "c", Direction::Downgrade), None, "d needs c");
+        assert_eq!(s(&["b"], "c", Direction::Downgrade), None, "not applied");
+        assert_eq!(s(&[], "a", Direction::Upgrade), Some((v(&[]), v(&["a"]))));
+    }
 
     #[test]
     fn upgrade_from_base_and_from_the_middle() {

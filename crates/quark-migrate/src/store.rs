@@ -102,6 +102,17 @@ pub struct HistoryEntry {
     pub error: Option<String>,
 }
 
+/// Where a database stands, read in one round trip ([`Store::read_state`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// The version table's rows, sorted.
+    pub heads: Vec<String>,
+    /// The checksum recorded by the latest successful upgrade of each revision.
+    pub checksums: HashMap<String, String>,
+    /// Whether the newest history row is a step that stopped part-way.
+    pub unfinished: bool,
+}
+
 /// A version table name that is not a plain SQL identifier.
 #[derive(Debug, Clone, Error)]
 #[error(
@@ -163,6 +174,12 @@ impl Store {
     /// The history table's name.
     pub fn history_table(&self) -> &str {
         &self.history_table
+    }
+
+    /// The name of the table that holds the migration lock where the server's own locks cannot
+    /// (`<version table>_lock`).
+    pub fn lock_table(&self) -> String {
+        format!("{}_lock", self.version_table)
     }
 
     /// The revisions in the version table; empty when the table does not exist.
@@ -403,18 +420,16 @@ impl Store {
             .collect())
     }
 
-    /// The version table's rows (sorted) and [`Store::applied_checksums`]: the whole start-up
-    /// check of a database at head. An error when either table is missing.
-    pub fn read_state(
-        &self,
-        db: &mut dyn Backend,
-    ) -> Result<(Vec<String>, HashMap<String, String>), BackendError> {
+    /// The version table's rows, [`Store::applied_checksums`] and whether the newest history row
+    /// is a step left part-way: the whole start-up check of a database at head. An error when
+    /// either table is missing.
+    pub fn read_state(&self, db: &mut dyn Backend) -> Result<State, BackendError> {
         // Both queries in one round trip where the driver can. No WHERE and no ORDER BY: on a
         // fresh PostgreSQL session the catalog lookups for operators and sorts take longer than
         // the query; the rows are few, filtered and sorted here.
         let versions = format!("SELECT version_num FROM {}", db.quote(&self.version_table));
         let history = format!(
-            "SELECT id, revision, checksum, direction, outcome FROM {}",
+            "SELECT id, revision, checksum, direction, outcome, statements_done FROM {}",
             db.quote(&self.history_table),
         );
         let [heads, mut rows]: [TextRows; 2] = db
@@ -434,19 +449,28 @@ impl Store {
                 .flatten()
                 .and_then(|id| id.parse::<i64>().ok())
         });
-        let mut checksums = HashMap::new();
+        let mut state = State {
+            heads,
+            checksums: HashMap::new(),
+            unfinished: false,
+        };
         for row in rows {
-            let [_, revision, checksum, direction, outcome]: [Option<String>; 5] =
-                row.try_into()
-                    .map_err(|_| BackendError::message(format!("{history}: expected 5 columns")))?;
+            let [_, revision, checksum, direction, outcome, done]: [Option<String>; 6] = row
+                .try_into()
+                .map_err(|_| BackendError::message(format!("{history}: expected 6 columns")))?;
+            let outcome = outcome.as_deref().and_then(Outcome::from_name);
+            let done = done.and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
+            // Rows come oldest first: the last one decides.
+            state.unfinished = outcome == Some(Outcome::InProgress)
+                || (outcome == Some(Outcome::Failed) && done > 0);
             if direction.as_deref() == Some(Operation::Upgrade.name())
-                && outcome.as_deref() == Some(Outcome::Success.name())
+                && outcome == Some(Outcome::Success)
                 && let (Some(revision), Some(checksum)) = (revision, checksum)
             {
-                checksums.insert(revision, checksum);
+                state.checksums.insert(revision, checksum);
             }
         }
-        Ok((heads, checksums))
+        Ok(state)
     }
 
     /// A history entry for a step that starts now.

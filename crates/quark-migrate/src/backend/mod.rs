@@ -133,6 +133,16 @@ pub enum BackendError {
         #[source]
         source: Option<Cause>,
     },
+    /// The server rolled the transaction back to resolve a conflict with another (a deadlock, a
+    /// serialization failure, a Galera certification failure); it did not take effect.
+    #[error("{message}")]
+    Conflict {
+        /// The database's message.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The URL names a backend this build does not include.
     #[error("this build of quark-db-manage has no {0} driver; enable the '{0}' Cargo feature")]
     NotCompiled(&'static str),
@@ -161,6 +171,15 @@ impl BackendError {
     /// Whether a statement gave up waiting for another session's lock (and did not run).
     pub fn is_lock_wait(&self) -> bool {
         matches!(self, BackendError::LockWait { .. })
+    }
+
+    /// Whether the statement did not take effect and may simply be tried again: it gave up
+    /// waiting for a lock, or its transaction lost a conflict and was rolled back.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            BackendError::LockWait { .. } | BackendError::Conflict { .. }
+        )
     }
 
     /// A connection that failed, to `target`.
@@ -207,6 +226,24 @@ pub(crate) fn describe_session(id: i64, state: &str, secs: i64, query: &str) -> 
     text
 }
 
+/// What kind of server a connection reaches, as far as migrating it goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerFacts {
+    /// Why the server takes no writes (a hot standby, a read-only replica), when it takes none.
+    pub read_only: Option<String>,
+    /// Why a lock held by this session would not keep other migrators out (a Galera node, whose
+    /// locks are its own; a transaction pooler, which moves the session between server
+    /// connections), when it would not: the engine then keeps its lock in a table.
+    pub session_lock_unsafe: Option<String>,
+    /// The server (or cluster node) this connection reaches, for naming a lock's holder.
+    pub node: String,
+    /// This node's address in its cluster, as [`ServerFacts::members`] lists it (Galera).
+    pub address: Option<String>,
+    /// The addresses of every node in the cluster now, where the server says (Galera): a lock
+    /// holder whose node is not among them is gone.
+    pub members: Option<Vec<String>>,
+}
+
 /// What the migration engine needs from a database.
 pub trait Backend: Send {
     /// The SQL dialect spoken, which picks `-- +upgrade <dialect>` sections.
@@ -218,6 +255,11 @@ pub trait Backend: Send {
 
     /// Releases the migration lock; harmless when it is not held.
     fn unlock(&mut self) -> Result<(), BackendError>;
+
+    /// What kind of server this is: read-only, clustered or pooled (see [`ServerFacts`]).
+    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        Ok(ServerFacts::default())
+    }
 
     /// Whether a table of this name exists.
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError>;

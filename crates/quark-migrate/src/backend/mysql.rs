@@ -8,7 +8,9 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Params, PooledConn, SslOpts};
 
 use super::tls::{self, Tls, TlsMode};
-use super::{Backend, BackendError, ConnectOptions, Database, Row, Session, TextRows, Value};
+use super::{
+    Backend, BackendError, ConnectOptions, Database, Row, ServerFacts, Session, TextRows, Value,
+};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
@@ -29,6 +31,12 @@ fn db_err(e: mysql::Error) -> BackendError {
     match e {
         // ER_LOCK_WAIT_TIMEOUT: a metadata or row lock another session holds.
         mysql::Error::MySqlError(db) if db.code == 1205 => BackendError::LockWait {
+            message: format!("{} ({})", db.message, db.code),
+            source: Some(Box::new(db)),
+        },
+        // ER_LOCK_DEADLOCK: a deadlock victim, or on Galera a transaction that failed
+        // certification against another node's; rolled back either way.
+        mysql::Error::MySqlError(db) if db.code == 1213 => BackendError::Conflict {
             message: format!("{} ({})", db.message, db.code),
             source: Some(Box::new(db)),
         },
@@ -350,6 +358,64 @@ impl Backend for Mysql<'_> {
             lock: None,
             saved_lock_waits: None,
         })))
+    }
+
+    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        // One round trip; the SHOW forms answer on MySQL too, which has no wsrep variables.
+        let [server, variables, status]: [TextRows; 3] = self
+            .query_text(&[
+                "SELECT @@hostname, @@port, @@read_only",
+                "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_node_name', 'wsrep_node_address', 'wsrep_node_incoming_address')",
+                "SHOW STATUS WHERE Variable_name IN ('wsrep_incoming_addresses', 'wsrep_cluster_size')",
+            ])?
+            .try_into()
+            .map_err(|_| BackendError::message("expected three results for the server's facts"))?;
+        let named = |rows: &TextRows, name: &str| {
+            rows.iter()
+                .find(|r| r.first().cloned().flatten().as_deref() == Some(name))
+                .and_then(|r| r.get(1).cloned().flatten())
+                .unwrap_or_default()
+        };
+        let row = server.into_iter().next().unwrap_or_default();
+        let text = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+        let (host, port, read_only) = (text(0), text(1), text(2) == "1");
+        let mut facts = ServerFacts {
+            read_only: read_only.then(|| {
+                "this server is read-only (read_only = ON, as a replica is): migrate the primary"
+                    .to_string()
+            }),
+            node: format!("MySQL at {host}:{port}"),
+            ..ServerFacts::default()
+        };
+        if named(&variables, "wsrep_on").eq_ignore_ascii_case("ON") {
+            let name = named(&variables, "wsrep_node_name");
+            // The address the cluster lists this node under: the configured one, else the node
+            // address's host with this server's port.
+            let incoming = named(&variables, "wsrep_node_incoming_address");
+            let address = if !incoming.is_empty() && !incoming.eq_ignore_ascii_case("AUTO") {
+                incoming
+            } else {
+                let node = named(&variables, "wsrep_node_address");
+                let node_host = node.rsplit_once(':').map_or(node.as_str(), |(h, _)| h);
+                format!("{node_host}:{port}")
+            };
+            let members: Vec<String> = named(&status, "wsrep_incoming_addresses")
+                .split(',')
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect();
+            facts.session_lock_unsafe = Some(format!(
+                "a Galera cluster of {} nodes, whose user locks (GET_LOCK) hold on one node only",
+                named(&status, "wsrep_cluster_size")
+            ));
+            facts.node = format!("Galera node {name} at {address}");
+            // Membership is evidence only when this node finds itself in it.
+            if members.contains(&address) {
+                facts.members = Some(members);
+                facts.address = Some(address);
+            }
+        }
+        Ok(facts)
     }
 
     fn lock_holders(&mut self) -> Vec<String> {

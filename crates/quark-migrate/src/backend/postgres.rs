@@ -18,8 +18,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
-    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, Session, TextRows,
-    Value,
+    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, ServerFacts, Session,
+    TextRows, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -33,6 +33,25 @@ pub struct Postgres<'c> {
     lock: Option<i64>,
     /// The session's `lock_timeout` before the migration limited it.
     saved_lock_timeout: Option<String>,
+    /// How this connection was opened, for a second one and to tell a pooler in between (none
+    /// for a lent client).
+    opened: Option<Opened>,
+    /// Whether a transaction pooler sits between us and the server, once known: session
+    /// settings then go with each transaction (`SET LOCAL`) instead of the session.
+    pooled: Option<bool>,
+    /// The statement wait to set in each transaction, behind a transaction pooler.
+    local_lock_timeout: Option<Duration>,
+}
+
+/// How the engine opened a connection.
+#[derive(Clone)]
+struct Opened {
+    config: Config,
+    connector: Option<MakeRustlsConnect>,
+    /// The port dialled (over TCP, or the socket's number).
+    port: u16,
+    /// What the URL's `pooler` option says: `transaction`, `session` or `none`.
+    pooler: Option<String>,
 }
 
 impl Drop for Postgres<'_> {
@@ -57,20 +76,21 @@ fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 fn db_err(e: postgres::Error) -> BackendError {
-    let (message, lock_wait) = match e.as_db_error() {
-        Some(db) => (
-            format!("{} ({})", db.message(), db.code().code()),
-            *db.code() == postgres::error::SqlState::LOCK_NOT_AVAILABLE,
-        ),
-        None => (e.to_string(), false),
+    use postgres::error::SqlState;
+    let Some(db) = e.as_db_error() else {
+        return BackendError::driver(e.to_string(), e);
     };
-    if lock_wait {
-        return BackendError::LockWait {
-            message,
-            source: Some(Box::new(e)),
-        };
+    let message = format!("{} ({})", db.message(), db.code().code());
+    let code = db.code().clone();
+    let source = Some(Box::new(e) as super::Cause);
+    if code == SqlState::LOCK_NOT_AVAILABLE {
+        BackendError::LockWait { message, source }
+    } else if code == SqlState::T_R_DEADLOCK_DETECTED || code == SqlState::T_R_SERIALIZATION_FAILURE
+    {
+        BackendError::Conflict { message, source }
+    } else {
+        BackendError::Database { message, source }
     }
-    BackendError::driver(message, e)
 }
 
 impl Postgres<'static> {
@@ -117,14 +137,32 @@ impl Postgres<'static> {
             _ => SslMode::Require,
         });
         let connector = tls.1;
+        let pooler = match url.option("pooler") {
+            None => None,
+            Some(p @ ("transaction" | "session" | "none")) => Some(p.to_string()),
+            Some(other) => {
+                return Err(BackendError::connect(
+                    target,
+                    format!(
+                        "unknown pooler '{other}' in the URL: use pooler=transaction, pooler=session or pooler=none"
+                    ),
+                    None,
+                ));
+            }
+        };
         let client = blocking(|| connect(&config, &connector, &target))?;
-        Ok(Postgres {
-            client: Some(Conn::Owned(client)),
+        let opened = Opened {
+            config,
+            connector,
+            port: url.port.unwrap_or(5432),
+            pooler,
+        };
+        Ok(Postgres::new(
+            Conn::Owned(client),
             target,
             database,
-            lock: None,
-            saved_lock_timeout: None,
-        })
+            Some(opened),
+        ))
     }
 }
 
@@ -135,29 +173,72 @@ impl<'c> Postgres<'c> {
             .map_err(db_err)?;
         let database: String = row.get(0);
         let user: String = row.get(1);
-        Ok(Postgres {
-            target: format!(
-                "PostgreSQL database {database} as user {user} (the application's connection)"
-            ),
-            database,
-            client: Some(Conn::Lent(client)),
-            lock: None,
-            saved_lock_timeout: None,
-        })
+        let target =
+            format!("PostgreSQL database {database} as user {user} (the application's connection)");
+        Ok(Postgres::new(Conn::Lent(client), target, database, None))
     }
 
-    fn params(params: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
-        params
-            .iter()
-            .map(|v| -> Box<dyn ToSql + Sync> {
-                match v {
-                    Value::Null => Box::new(None::<String>),
-                    Value::Int(i) => Box::new(*i),
-                    Value::Text(s) => Box::new(s.clone()),
-                }
-            })
-            .collect()
+    fn new(
+        client: Conn<'c, Client>,
+        target: String,
+        database: String,
+        opened: Option<Opened>,
+    ) -> Self {
+        Postgres {
+            client: Some(client),
+            target,
+            database,
+            lock: None,
+            saved_lock_timeout: None,
+            opened,
+            pooled: None,
+            local_lock_timeout: None,
+        }
     }
+}
+
+/// A NULL parameter whose type the server infers from where it stands.
+#[derive(Debug)]
+struct Null;
+
+impl ToSql for Null {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        _out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(postgres::types::IsNull::Yes)
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// Parameters with their types, sent with the statement as the unnamed prepared statement: one
+/// round trip, and nothing named that a transaction pooler could hand to another client.
+/// Integers go as `bigint`, text as `text`, NULL as a type the server infers (oid 0).
+fn typed(params: &[Value]) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
+    params
+        .iter()
+        .map(|v| -> (Box<dyn ToSql + Sync>, Type) {
+            match v {
+                Value::Null => (
+                    Box::new(Null),
+                    Type::new(
+                        String::new(),
+                        0,
+                        postgres::types::Kind::Simple,
+                        String::new(),
+                    ),
+                ),
+                Value::Int(i) => (Box::new(*i), Type::INT8),
+                Value::Text(s) => (Box::new(s.clone()), Type::TEXT),
+            }
+        })
+        .collect()
 }
 
 /// A connection as `config` says, over TLS when a connector is given.
@@ -248,6 +329,40 @@ impl Postgres<'_> {
 }
 
 impl Postgres<'_> {
+    /// Whether a transaction pooler sits between us and the server: as the URL's `pooler`
+    /// option says, else when the server listens on another port than the one dialled (a
+    /// pooler or proxy forwards to it; a lent client is taken as direct).
+    fn is_pooled(&mut self) -> Result<bool, BackendError> {
+        if let Some(pooled) = self.pooled {
+            return Ok(pooled);
+        }
+        let pooled = match self.opened.as_ref().map(|o| (o.pooler.as_deref(), o.port)) {
+            None => false,
+            Some((Some(pooler), _)) => pooler == "transaction",
+            Some((None, dialled)) => {
+                let port = self.with(|c| {
+                    c.query_typed_one("SELECT current_setting('port')", &[])
+                        .map(|r| r.get::<_, String>(0))
+                })?;
+                port.parse::<u16>().is_ok_and(|port| port != dialled)
+            }
+        };
+        if pooled {
+            log::debug!(target: crate::LOG_TARGET, "{}: behind a transaction pooler", self.target);
+        }
+        self.pooled = Some(pooled);
+        Ok(pooled)
+    }
+
+    /// The settings each transaction makes for itself behind a transaction pooler.
+    fn local_settings(&self) -> Option<String> {
+        let timeout = self.local_lock_timeout?;
+        Some(format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            timeout.as_millis().max(1)
+        ))
+    }
+
     /// The session holding the advisory lock `key` and what it runs (a migrator killed
     /// mid-statement keeps it until the server has finished that statement).
     fn lock_holder(&mut self, key: i64) -> Option<String> {
@@ -287,7 +402,7 @@ impl Backend for Postgres<'_> {
         let mut holder = None;
         loop {
             let got: bool = self.with(|c| {
-                c.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                c.query_typed_one("SELECT pg_try_advisory_lock($1)", &[(&key, Type::INT8)])
                     .map(|row| row.get(0))
             })?;
             if got {
@@ -319,24 +434,27 @@ impl Backend for Postgres<'_> {
 
     fn unlock(&mut self) -> Result<(), BackendError> {
         if let Some(key) = self.lock.take() {
-            self.with(|c| c.query_one("SELECT pg_advisory_unlock($1)", &[&key]))?;
+            self.with(|c| {
+                c.query_typed_one("SELECT pg_advisory_unlock($1)", &[(&key, Type::INT8)])
+            })?;
         }
         Ok(())
     }
 
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
-        let rows = self.with(|c| {
-            c.query(
-                // pg_catalog rather than information_schema: the same answer, a tenth of the time.
-                "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1",
-                &[&table],
-            )
-        })?;
+        // pg_catalog rather than information_schema: the same answer, a tenth of the time.
+        let rows = self.query(
+            "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1",
+            &[table.into()],
+        )?;
         Ok(!rows.is_empty())
     }
 
     fn begin(&mut self) -> Result<(), BackendError> {
-        self.run("BEGIN")
+        match self.local_settings() {
+            Some(set) => self.run(&format!("BEGIN;\n{set}")),
+            None => self.run("BEGIN"),
+        }
     }
 
     fn commit(&mut self) -> Result<(), BackendError> {
@@ -362,21 +480,31 @@ impl Backend for Postgres<'_> {
 
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
         // One round trip; the server does not say which statement failed.
-        let script = join_statements(statements);
+        let mut script = join_statements(statements);
+        // Behind a transaction pooler the settings go with the transaction the batch opens.
+        if let Some(set) = self.local_settings()
+            && statements
+                .first()
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case("BEGIN"))
+        {
+            script = join_statements(&[statements[0], &set]) + &join_statements(&statements[1..]);
+        }
         self.run(&script)
             .map_err(|error| BatchError { index: None, error })
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
-        let owned = Self::params(params);
-        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        self.with(|c| c.execute(sql, &refs))
+        let owned = typed(params);
+        let refs: Vec<(&(dyn ToSql + Sync), Type)> =
+            owned.iter().map(|(v, t)| (v.as_ref(), t.clone())).collect();
+        self.with(|c| c.execute_typed(sql, &refs))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
-        let owned = Self::params(params);
-        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        self.with(|c| c.query(sql, &refs)?.iter().map(values).collect())
+        let owned = typed(params);
+        let refs: Vec<(&(dyn ToSql + Sync), Type)> =
+            owned.iter().map(|(v, t)| (v.as_ref(), t.clone())).collect();
+        self.with(|c| c.query_typed(sql, &refs)?.iter().map(values).collect())
     }
 
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
@@ -403,11 +531,18 @@ impl Backend for Postgres<'_> {
     }
 
     fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+        if self.is_pooled()? {
+            // A session setting would stay on a server connection other clients get next.
+            self.local_lock_timeout = timeout;
+            return Ok(());
+        }
         match timeout {
             Some(t) => {
                 if self.saved_lock_timeout.is_none() {
-                    let was: String =
-                        self.with(|c| c.query_one("SHOW lock_timeout", &[]).map(|r| r.get(0)))?;
+                    let was: String = self.with(|c| {
+                        c.query_typed_one("SHOW lock_timeout", &[])
+                            .map(|r| r.get(0))
+                    })?;
                     self.saved_lock_timeout = Some(was);
                 }
                 self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
@@ -442,6 +577,59 @@ impl Backend for Postgres<'_> {
         Ok(Some(format!(
             "dropped the invalid index {index} an interrupted CREATE INDEX CONCURRENTLY left, to build it again"
         )))
+    }
+
+    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        let rows = self.query(
+            "SELECT pg_catalog.pg_is_in_recovery()::int, coalesce(host(inet_server_addr()), ''), \
+             current_setting('port')",
+            &[],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| BackendError::message("no server facts"))?;
+        let standby = row[0].as_int() == Some(1);
+        let host = row[1].as_text().unwrap_or("");
+        let port = row[2].as_text().unwrap_or("");
+        if self.pooled.is_none()
+            && let Some(Opened {
+                pooler: None,
+                port: dialled,
+                ..
+            }) = &self.opened
+        {
+            self.pooled = Some(port.parse::<u16>().is_ok_and(|port| port != *dialled));
+        }
+        let pooled = self.is_pooled()?;
+        Ok(ServerFacts {
+            read_only: standby.then(|| {
+                "this server is a standby (in recovery): migrate the primary".to_string()
+            }),
+            session_lock_unsafe: pooled.then(|| {
+                "a transaction pooler (PgBouncer's pool_mode = transaction) moves this session between server connections".to_string()
+            }),
+            node: if host.is_empty() {
+                format!("PostgreSQL (port {port}, local socket)")
+            } else {
+                format!("PostgreSQL at {host}:{port}")
+            },
+            ..ServerFacts::default()
+        })
+    }
+
+    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
+        let Some(opened) = self.opened.clone() else {
+            return Ok(None);
+        };
+        let client = blocking(|| connect(&opened.config, &opened.connector, &self.target))?;
+        let mut second = Postgres::new(
+            Conn::Owned(client),
+            self.target.clone(),
+            self.database.clone(),
+            Some(opened),
+        );
+        second.pooled = self.pooled;
+        Ok(Some(Box::new(second)))
     }
 
     fn lock_holders(&mut self) -> Vec<String> {

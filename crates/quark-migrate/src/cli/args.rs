@@ -92,8 +92,12 @@ pub struct DbArgs {
     /// that doubles each time, before it fails naming the sessions that held the lock.
     #[arg(long, global = true, value_name = "N", default_value_t = 5)]
     pub ddl_lock_retries: u32,
-    /// Take no migration lock (for servers without advisory locks, or poolers in transaction
-    /// mode); only one migrator may then run at a time.
+    /// Seconds a migration lock kept in a table (on a Galera cluster, behind a transaction
+    /// pooler) stays with a migrator that stopped renewing it before a waiter takes it over.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 15.0)]
+    pub lock_lease: f64,
+    /// Take no migration lock (for servers without advisory locks such as CockroachDB); only
+    /// one migrator may then run at a time.
     #[arg(long, global = true)]
     pub no_lock: bool,
     /// Print only warnings and errors.

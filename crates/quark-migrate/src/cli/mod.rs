@@ -142,14 +142,10 @@ fn run(
         .version_table(&version_table)?
         .lock_timeout(Duration::from_secs(cli.lock_timeout))
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
+        .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
         .use_lock(!cli.no_lock)
         .lock_wait(LockWait {
-            timeout: Duration::try_from_secs_f64(cli.ddl_lock_timeout).map_err(|_| {
-                Failure::Usage(format!(
-                    "--ddl-lock-timeout {} is not a number of seconds",
-                    cli.ddl_lock_timeout
-                ))
-            })?,
+            timeout: seconds("--ddl-lock-timeout", cli.ddl_lock_timeout)?,
             retries: cli.ddl_lock_retries,
         });
     let ctx = Context {
@@ -220,6 +216,12 @@ fn run(
 
 /// The target of `upgrade`/`downgrade` with upstream's `--delta N`: `+N` (`-N`) from the
 /// current revisions, or from the target given; `head` when neither is given.
+/// A duration given in seconds on the command line.
+fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| Failure::Usage(format!("{flag} {value} is not a number of seconds")))
+}
+
 fn relative(target: Option<&str>, delta: Option<u32>, sign: char) -> Result<String, Failure> {
     match (target, delta) {
         (None, None) => Ok("head".to_string()),

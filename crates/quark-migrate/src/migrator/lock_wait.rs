@@ -8,7 +8,7 @@ use log::warn;
 
 use super::Migrator;
 use crate::LOG_TARGET;
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendError};
 
 /// How long a statement of a migration waits for another session's lock, and how often a
 /// revision that gave up waiting is tried again.
@@ -37,20 +37,32 @@ impl Migrator<'_> {
         &self,
         db: &mut dyn Backend,
         what: &str,
+        error: &BackendError,
         attempt: u32,
     ) -> (bool, Vec<String>) {
-        let holders = db.lock_holders();
-        let held = if holders.is_empty() {
-            "another session".to_string()
+        let (why, holders) = if error.is_lock_wait() {
+            let holders = db.lock_holders();
+            let held = if holders.is_empty() {
+                "another session".to_string()
+            } else {
+                holders.join("; ")
+            };
+            let why = format!(
+                "waited {:?} for a lock held by {held}",
+                self.lock_wait.timeout
+            );
+            (why, holders)
         } else {
-            holders.join("; ")
+            // A deadlock victim or a Galera certification failure: rolled back, nothing waited.
+            let why = format!("was rolled back by a conflict with another transaction ({error})");
+            (why, Vec::new())
         };
         if attempt > self.lock_wait.retries {
-            warn!(target: LOG_TARGET, "{what} waited {:?} for a lock held by {held}; giving up after {attempt} attempts", self.lock_wait.timeout);
+            warn!(target: LOG_TARGET, "{what} {why}; giving up after {attempt} attempts");
             return (false, holders);
         }
         let pause = Duration::from_millis(500 * (1 << (attempt - 1).min(4)));
-        warn!(target: LOG_TARGET, "{what} waited {:?} for a lock held by {held}; trying again in {pause:?} (attempt {} of {})", self.lock_wait.timeout, attempt + 1, self.lock_wait.retries + 1);
+        warn!(target: LOG_TARGET, "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt + 1, self.lock_wait.retries + 1);
         std::thread::sleep(pause);
         (true, holders)
     }

@@ -5,6 +5,7 @@
 //! writes them as a script: a preview of a connected database, or an offline script.
 
 mod code_step;
+mod lease;
 mod lock_wait;
 mod recover;
 mod run;
@@ -59,6 +60,7 @@ pub struct Migrator<'m> {
     map: &'m RevisionMap,
     store: Store,
     lock_timeout: Duration,
+    lock_lease: Duration,
     use_lock: bool,
     lock_wait: LockWait,
     ignore_drift: bool,
@@ -69,12 +71,26 @@ pub struct Migrator<'m> {
     scratch: bool,
 }
 
+/// How long a migration lock kept in a table stays with a holder that stopped renewing it
+/// (see [`Migrator::lock_lease`]).
+pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(15);
+
+/// The migration lock a run holds.
+enum Held {
+    /// None (`use_lock(false)`).
+    Nothing,
+    /// The server's lock on the migrating session.
+    Session,
+    /// A row of the lock table, renewed while held.
+    Lease(lease::Lease),
+}
+
 /// Puts the session back when dropped, on every path out, panics included: a panic rolls back
 /// the transaction it interrupted, the session's own lock-wait setting comes back, and the
 /// migration lock is released.
 struct LockGuard<'a> {
     db: &'a mut dyn Backend,
-    locked: bool,
+    held: Held,
 }
 
 impl Drop for LockGuard<'_> {
@@ -85,10 +101,13 @@ impl Drop for LockGuard<'_> {
         if let Err(e) = self.db.limit_lock_wait(None) {
             log::warn!(target: LOG_TARGET, "{e}");
         }
-        if self.locked
-            && let Err(e) = self.db.unlock()
-        {
-            log::warn!(target: LOG_TARGET, "{e}");
+        let released = match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Nothing => Ok(()),
+            Held::Session => self.db.unlock(),
+            Held::Lease(lease) => lease.release(self.db),
+        };
+        if let Err(e) = released {
+            log::warn!(target: LOG_TARGET, "could not release the migration lock: {e}");
         }
     }
 }
@@ -110,6 +129,7 @@ impl<'m> Migrator<'m> {
             map,
             store,
             lock_timeout: Duration::from_secs(60),
+            lock_lease: DEFAULT_LOCK_LEASE,
             use_lock: true,
             lock_wait: LockWait::default(),
             ignore_drift: false,
@@ -129,6 +149,14 @@ impl<'m> Migrator<'m> {
     /// How long to wait for another migrator's lock (default 60 s).
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long a migration lock kept in a table (on a Galera cluster, behind a transaction
+    /// pooler) stays with a holder that stopped renewing it, before a waiter takes it over
+    /// (default 15 s; the holder renews it every quarter of that).
+    pub fn lock_lease(mut self, lease: Duration) -> Self {
+        self.lock_lease = lease;
         self
     }
 
@@ -307,8 +335,8 @@ impl<'m> Migrator<'m> {
     }
 
     /// The step that stopped part-way, and the statement to go on from: with `--resume`, the
-    /// one its history row records (the operator repaired the database); an upgrade a killed
-    /// run interrupted, settled from the database when `settle`; otherwise an error naming it.
+    /// one its history row records (the operator repaired the database); a step a killed run
+    /// interrupted, settled from the database when `settle`; otherwise an error naming it.
     fn unfinished(
         &self,
         db: &mut dyn Backend,
@@ -318,7 +346,7 @@ impl<'m> Migrator<'m> {
             Some(last) if last.is_unfinished() => last,
             _ => return Ok(None),
         };
-        if last.operation != Operation::Upgrade {
+        if last.operation == Operation::Stamp {
             return Err(Error::Unfinished(Box::new(last)));
         }
         if self.resume {
@@ -339,22 +367,50 @@ impl<'m> Migrator<'m> {
             .filter(HistoryEntry::is_unfinished))
     }
 
-    /// Runs `f` holding the migration lock, with the version tables in place.
+    /// Runs `f` holding the migration lock, with the version tables in place; refused before
+    /// anything is written on a server that takes no writes.
     fn locked<T>(
         &self,
         db: &mut dyn Backend,
         f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        if self.use_lock {
-            db.lock(self.store.version_table(), self.lock_timeout)?;
-        }
-        let guard = LockGuard {
-            db,
-            locked: self.use_lock,
-        };
+        let held = self.lock(db)?;
+        let guard = LockGuard { db, held };
         guard.db.limit_lock_wait(Some(self.lock_wait.timeout))?;
         self.store.ensure(guard.db)?;
         f(guard.db)
+    }
+
+    /// Takes the migration lock the server allows: its own on the session, or where a session's
+    /// lock keeps nobody out (a Galera cluster, a transaction pooler), a leased row of the lock
+    /// table.
+    fn lock(&self, db: &mut dyn Backend) -> Result<Held, Error> {
+        if self.scratch {
+            return Ok(Held::Nothing);
+        }
+        let facts = db.facts()?;
+        if let Some(reason) = facts.read_only {
+            return Err(Error::ReadOnly {
+                node: facts.node,
+                reason,
+            });
+        }
+        if !self.use_lock {
+            return Ok(Held::Nothing);
+        }
+        let Some(why) = &facts.session_lock_unsafe else {
+            db.lock(self.store.version_table(), self.lock_timeout)?;
+            return Ok(Held::Session);
+        };
+        info!(target: LOG_TARGET, "Keeping the migration lock in the table {}: {why}", self.store.lock_table());
+        let lease = lease::Lease::acquire(
+            db,
+            &self.store.lock_table(),
+            &facts,
+            self.lock_timeout,
+            self.lock_lease,
+        )?;
+        Ok(Held::Lease(lease))
     }
 
     /// Upgrades to `target`; takes the lock only when something is pending.
@@ -379,7 +435,7 @@ impl<'m> Migrator<'m> {
     ) -> Result<Report, Error> {
         let heads = self.current(db)?;
         let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
-        if steps.is_empty() {
+        if steps.is_empty() && self.interrupted(db)?.is_none() {
             self.refuse_drift(db, &heads)?;
             info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
             return Ok(Report {
@@ -391,9 +447,54 @@ impl<'m> Migrator<'m> {
         self.locked(db, |db| {
             let heads = self.current(db)?;
             self.refuse_drift(db, &heads)?;
-            let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
-            let resume = self.unfinished(db, true)?;
-            self.run(db, heads, &steps, resume.as_ref(), Mode::Apply)
+            self.settled_then(db, heads, |map, heads, dialect| {
+                plan::upgrade(map, heads, target, dialect)
+            })
+        })
+    }
+
+    /// Runs the plan `plan` makes from the version rows, after finishing the step a killed run
+    /// left part-way (settled from the database) when that step is not where the plan starts:
+    /// the plan is then made from where the database stands once it is finished.
+    fn settled_then(
+        &self,
+        db: &mut dyn Backend,
+        heads: Vec<String>,
+        plan: impl for<'a> Fn(
+            &'a RevisionMap,
+            &[String],
+            crate::revision::Dialect,
+        ) -> Result<Vec<plan::Step<'a>>, plan::PlanError>,
+    ) -> Result<Report, Error> {
+        let Some(entry) = self.unfinished(db, true)? else {
+            let steps = plan(self.map, &heads, db.dialect())?;
+            return self.run(db, heads, &steps, None, Mode::Apply);
+        };
+        let steps = plan(self.map, &heads, db.dialect());
+        let starts_there = steps.as_ref().is_ok_and(|steps| {
+            steps.first().is_some_and(|s| {
+                s.revision.id == entry.revision && Operation::from(s.direction) == entry.operation
+            })
+        });
+        if starts_there {
+            return self.run(db, heads, &steps?, Some(&entry), Mode::Apply);
+        }
+        let direction = match entry.operation {
+            Operation::Upgrade => Direction::Upgrade,
+            Operation::Downgrade => Direction::Downgrade,
+            Operation::Stamp => return Err(Error::Unfinished(Box::new(entry))),
+        };
+        let Some(step) = plan::single(self.map, &heads, &entry.revision, direction) else {
+            return Err(Error::Unfinished(Box::new(entry)));
+        };
+        info!(target: LOG_TARGET, "Finishing the {} of {} that an earlier run left part-way, before planning the rest", direction.name(), entry.revision);
+        let first = self.run(db, heads, &[step], Some(&entry), Mode::Apply)?;
+        let steps = plan(self.map, &first.after, db.dialect())?;
+        let rest = self.run(db, first.after.clone(), &steps, None, Mode::Apply)?;
+        Ok(Report {
+            before: first.before,
+            after: rest.after,
+            steps: first.steps.into_iter().chain(rest.steps).collect(),
         })
     }
 
@@ -410,7 +511,11 @@ impl<'m> Migrator<'m> {
         if !every_head {
             return None;
         }
-        let (heads, recorded) = self.store.read_state(db).ok()?;
+        let state = self.store.read_state(db).ok()?;
+        let (heads, recorded) = (state.heads, state.checksums);
+        if state.unfinished {
+            return None;
+        }
         let mut wanted: Vec<&str> = ours.iter().map(|r| r.id.as_str()).collect();
         wanted.sort_unstable();
         let there = heads.iter().map(String::as_str).eq(wanted);
@@ -424,9 +529,9 @@ impl<'m> Migrator<'m> {
         plan::downgrade(self.map, &heads, target, db.dialect())?;
         self.locked(db, |db| {
             let heads = self.current(db)?;
-            let steps = plan::downgrade(self.map, &heads, target, db.dialect())?;
-            let resume = self.unfinished(db, true)?;
-            self.run(db, heads, &steps, resume.as_ref(), Mode::Apply)
+            self.settled_then(db, heads, |map, heads, dialect| {
+                plan::downgrade(map, heads, target, dialect)
+            })
         })
     }
 

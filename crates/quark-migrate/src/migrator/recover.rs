@@ -1,4 +1,4 @@
-//! Finishing an upgrade a killed run left part-way. The history row says which statements
+//! Finishing a step (an upgrade or a downgrade) a killed run left part-way. The history row says which statements
 //! completed; whether the next one took effect before the connection died (a server finishes a
 //! DDL statement after its client is gone) is read from the database: its schema is compared
 //! with a scratch copy built from the same revisions just before and just after that statement.
@@ -14,7 +14,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Unsettled};
 use crate::revision::{Direction, Statement, Target};
 use crate::schema::{self, Beside, Schema};
-use crate::store::{HistoryEntry, Store};
+use crate::store::{HistoryEntry, Operation, Store};
 
 /// What a statement does, as far as settling an interruption goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +44,8 @@ pub(super) fn effect(sql: &str) -> Effect {
 }
 
 impl Migrator<'_> {
-    /// The interrupted upgrade `entry` records, with the statements that took effect counted
-    /// from the database: its `statements_done` is where the upgrade goes on.
+    /// The interrupted step `entry` records, with the statements that took effect counted from
+    /// the database: its `statements_done` is where the step goes on.
     pub(super) fn settle(
         &self,
         db: &mut dyn Backend,
@@ -54,7 +54,11 @@ impl Migrator<'_> {
         let Some(rev) = self.map.get(&entry.revision) else {
             return Err(Error::Unfinished(Box::new(entry)));
         };
-        let statements: Vec<Statement> = match rev.statements(Direction::Upgrade, db.dialect()) {
+        let direction = match entry.operation {
+            Operation::Downgrade => Direction::Downgrade,
+            _ => Direction::Upgrade,
+        };
+        let statements: Vec<Statement> = match rev.statements(direction, db.dialect()) {
             Some(s) => s?,
             None => Vec::new(),
         };
@@ -64,9 +68,10 @@ impl Migrator<'_> {
             return Ok(entry);
         };
         let at = format!(
-            "statement {} of {} of {} ({}:{})",
+            "statement {} of {} of the {} of {} ({}:{})",
             k + 1,
             statements.len(),
+            direction.name(),
             rev.id,
             rev.path,
             doubt.line
@@ -91,6 +96,8 @@ impl Migrator<'_> {
             db,
             &[self.store.version_table(), self.store.history_table()],
         )?;
+        // The version rows still say where the step started: a scratch database brought there
+        // and given the step's statements shows the schema before and after the one in doubt.
         let (before, after) = self.scratch_states(db, &current, &statements[..=k], &at)?;
         let live = only_tables_of(live, &before, &after);
         let to_before = schema::diff(&before, &live);

@@ -193,10 +193,10 @@ impl Migrator<'_> {
                 Err(Attempt::Done(e)) => return Err(e),
                 Err(Attempt::Statement(i, e)) => (i, e),
             };
-            if e.is_lock_wait() && run.group.is_none() {
+            if e.is_retryable() && run.group.is_none() {
                 let _ = db.rollback();
                 let what = format!("{} of {}", run.step.direction.name(), run.step.revision.id);
-                let (again, holders) = self.wait_out_lock(db, &what, attempt);
+                let (again, holders) = self.wait_out_lock(db, &what, &e, attempt);
                 if again {
                     continue;
                 }
@@ -378,7 +378,7 @@ impl Migrator<'_> {
                     let _ = db.rollback();
                     run.entry.finish(Outcome::InProgress, i, run.started, None);
                 }
-                if e.is_lock_wait() {
+                if e.is_retryable() {
                     // What the interrupted statement may have left (PostgreSQL's invalid
                     // index of CREATE INDEX CONCURRENTLY) goes before it runs again.
                     match db.clean_up_interrupted(&run.statements[i].sql) {
@@ -396,7 +396,7 @@ impl Migrator<'_> {
                         run.step.revision.path,
                         run.statements[i].line
                     );
-                    let (again, holders) = self.wait_out_lock(db, &what, attempt);
+                    let (again, holders) = self.wait_out_lock(db, &what, &e, attempt);
                     if again {
                         continue;
                     }

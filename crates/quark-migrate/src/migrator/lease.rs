@@ -1,0 +1,372 @@
+//! The migration lock kept in a table, for servers where a lock held by the session keeps no
+//! other migrator out: a Galera node's `GET_LOCK` holds on that node only, and a transaction
+//! pooler runs each transaction of a session on whichever server connection is free.
+//!
+//! The lock is one row of `<version table>_lock`, inserted by the migrator that gets it (a
+//! second insert fails on the key, or on Galera fails certification) and deleted when it is done.
+//! While it runs, a thread on a second connection renews it (a counter, `beat`) every quarter of
+//! the lease. A waiter takes the row over only on evidence that its holder is gone: the counter
+//! did not move for a whole lease by the waiter's own clock (no clocks compared across
+//! machines), or, on Galera, the holder's node has left the cluster. The takeover is an update
+//! conditioned on the counter it saw, so a renewal that lands first makes it fail: on Galera the
+//! renewal queued behind a long DDL statement is ordered before it, and the takeover's own commit
+//! waits behind that statement, so a new holder never runs beside the old one's last statement.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use log::{debug, warn};
+
+use crate::LOG_TARGET;
+use crate::backend::{Backend, BackendError, ServerFacts, Value};
+
+/// The key of the lock's one row.
+const ROW: &str = "migration";
+
+/// A migration lock held in a table.
+pub(super) struct Lease {
+    table: String,
+    token: String,
+    renewer: Option<Renewer>,
+}
+
+/// The thread renewing a lease on a connection of its own.
+struct Renewer {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+/// The lock row as a waiter reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Holder {
+    token: String,
+    owner: String,
+    node: String,
+    /// The holder's node's address in its cluster, when it is in one.
+    address: String,
+    beat: i64,
+    since: String,
+}
+
+/// Why `holder` is gone by the cluster's own word: its node is not among the members now.
+fn node_gone(facts: &ServerFacts, holder: &Holder) -> Option<String> {
+    let members = facts.members.as_ref()?;
+    (!holder.address.is_empty() && !members.contains(&holder.address)).then(|| {
+        format!(
+            "its node {} is no longer in the cluster (members: {})",
+            holder.address,
+            members.join(", ")
+        )
+    })
+}
+
+impl Holder {
+    /// The holder for a message: who, where, since when.
+    fn describe(&self, still_for: Duration) -> String {
+        let renewed = if self.beat < 0 {
+            "which cannot renew it (the application's own connection): if it is gone, delete the row".to_string()
+        } else {
+            format!("last renewed {}s ago", still_for.as_secs())
+        };
+        format!(
+            "{} on {}, holding it since {}, {renewed}",
+            self.owner, self.node, self.since
+        )
+    }
+}
+
+/// This process, for the lock row: program, pid and host.
+fn owner() -> String {
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "migrator".to_string());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unknown host".to_string());
+    format!("{program} (pid {}) on {host}", std::process::id())
+}
+
+fn token() -> String {
+    let mut bytes = [0u8; 16];
+    // A clash needs two migrators drawing the same 128 bits: the pid and time serve if the
+    // system has no randomness to give.
+    if getrandom::fill(&mut bytes).is_err() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes = (now ^ u128::from(std::process::id())).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+impl Lease {
+    /// Takes the lock in `table`, waiting at most `timeout` for its holder; a holder that has
+    /// not renewed it for `lease` (or whose node left the cluster) is gone.
+    pub(super) fn acquire(
+        db: &mut dyn Backend,
+        table: &str,
+        facts: &ServerFacts,
+        timeout: Duration,
+        lease: Duration,
+    ) -> Result<Lease, BackendError> {
+        ensure_table(db, table)?;
+        let token = token();
+        let owner = owner();
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(10);
+        // The holder seen, and since when it has not renewed (by our clock).
+        let mut seen: Option<(Holder, Instant)> = None;
+        let mut warned = false;
+        loop {
+            let holder = read(db, table)?;
+            let taken = match &holder {
+                None => insert(db, table, &token, &owner, facts),
+                Some(h) => {
+                    let stalled = match &seen {
+                        Some((s, at)) if s == h => at.elapsed(),
+                        _ => {
+                            seen = Some((h.clone(), Instant::now()));
+                            Duration::ZERO
+                        }
+                    };
+                    let gone = node_gone(facts, h);
+                    // A holder that cannot renew (beat -1) is waited for, never timed out.
+                    let expired = stalled >= lease && h.beat >= 0;
+                    if expired || gone.is_some() {
+                        let why = gone.unwrap_or_else(|| {
+                            format!("it has not renewed it for {}s", stalled.as_secs())
+                        });
+                        let took = take_over(db, table, h, &token, &owner, facts);
+                        if took {
+                            warn!(target: LOG_TARGET, "Took over the migration lock from {}: {why}", h.describe(stalled));
+                        }
+                        took
+                    } else {
+                        if !warned {
+                            warned = true;
+                            warn!(target: LOG_TARGET, "Waiting up to {}s for the migration lock held by {}", timeout.as_secs(), h.describe(stalled));
+                        }
+                        false
+                    }
+                }
+            };
+            if taken {
+                let renewer = Renewer::start(db, table, &token, lease)?;
+                if renewer.is_none() {
+                    // Nothing can renew it: marked so that no waiter takes it over by the clock.
+                    mark_unrenewed(db, table, &token)?;
+                    warn!(target: LOG_TARGET, "The migration lock in {table} cannot be renewed on the application's own connection: other migrators wait for it until it is released or this node leaves the cluster");
+                }
+                debug!(target: LOG_TARGET, "Holding the migration lock in {table} as {owner}");
+                return Ok(Lease {
+                    table: table.to_string(),
+                    token,
+                    renewer,
+                });
+            }
+            if start.elapsed() >= timeout {
+                let holder = read(db, table)?;
+                let stalled = seen.as_ref().map_or(Duration::ZERO, |(_, at)| at.elapsed());
+                return Err(BackendError::LockTimeout {
+                    target: format!("{} (lock table {table})", facts.node),
+                    waited: start.elapsed(),
+                    holder: holder.map(|h| h.describe(stalled)),
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// Stops renewing and deletes the lock row.
+    pub(super) fn release(mut self, db: &mut dyn Backend) -> Result<(), BackendError> {
+        if let Some(renewer) = self.renewer.take() {
+            renewer.stop.store(true, Ordering::Relaxed);
+            let _ = renewer.thread.join();
+        }
+        let sql = format!(
+            "DELETE FROM {} WHERE name = '{ROW}' AND holder = {}",
+            db.quote(&self.table),
+            db.placeholder(1)
+        );
+        db.execute(&sql, &[Value::Text(self.token.clone())])
+            .map(|_| ())
+    }
+}
+
+impl Renewer {
+    /// A thread renewing the lease every quarter of it on a second connection, when the
+    /// driver can open one.
+    fn start(
+        db: &mut dyn Backend,
+        table: &str,
+        token: &str,
+        lease: Duration,
+    ) -> Result<Option<Renewer>, BackendError> {
+        let Some(mut conn) = db.second_connection()? else {
+            return Ok(None);
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let (table, token, flag) = (table.to_string(), token.to_string(), stop.clone());
+        let every = (lease / 4).max(Duration::from_millis(50));
+        let thread = std::thread::spawn(move || {
+            let mut last = Instant::now();
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20).min(every));
+                if last.elapsed() < every {
+                    continue;
+                }
+                last = Instant::now();
+                match renew(conn.as_mut(), &table, &token) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        warn!(target: LOG_TARGET, "The migration lock in {table} was taken over by another migrator: this one stopped renewing it for longer than the lease");
+                        return;
+                    }
+                    Err(e) => warn!(target: LOG_TARGET, "could not renew the migration lock: {e}"),
+                }
+            }
+        });
+        Ok(Some(Renewer { stop, thread }))
+    }
+}
+
+/// Creates the lock table when missing (checked first: on Galera every DDL statement, even one
+/// with nothing to do, holds the whole cluster for a moment).
+fn ensure_table(db: &mut dyn Backend, table: &str) -> Result<(), BackendError> {
+    if db.table_exists(table)? {
+        return Ok(());
+    }
+    db.run(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(32) NOT NULL PRIMARY KEY, holder VARCHAR(64) NOT NULL, \
+         owner VARCHAR(255) NOT NULL, node VARCHAR(255) NOT NULL, address VARCHAR(255) NOT NULL, beat BIGINT NOT NULL, \
+         acquired_at VARCHAR(40) NOT NULL)",
+        db.quote(table)
+    ))
+}
+
+/// The lock row, if someone holds the lock.
+fn read(db: &mut dyn Backend, table: &str) -> Result<Option<Holder>, BackendError> {
+    let sql = format!(
+        "SELECT holder, owner, node, address, beat, acquired_at FROM {} WHERE name = '{ROW}'",
+        db.quote(table)
+    );
+    let rows = db.query(&sql, &[])?;
+    Ok(rows.into_iter().next().map(|r| {
+        let text = |i: usize| r[i].as_text().unwrap_or_default().to_string();
+        Holder {
+            token: text(0),
+            owner: text(1),
+            node: text(2),
+            address: text(3),
+            beat: r[4].as_int().unwrap_or(0),
+            since: text(5),
+        }
+    }))
+}
+
+/// Inserts the lock row; whether it was ours to insert (another migrator's insert, committed
+/// first here or on another node, makes ours fail).
+fn insert(
+    db: &mut dyn Backend,
+    table: &str,
+    token: &str,
+    owner: &str,
+    facts: &ServerFacts,
+) -> bool {
+    let p: Vec<String> = (1..=5).map(|n| db.placeholder(n)).collect();
+    let sql = format!(
+        "INSERT INTO {} (name, holder, owner, node, address, beat, acquired_at) VALUES ('{ROW}', {}, {}, {}, {}, 0, {})",
+        db.quote(table),
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        p[4]
+    );
+    let params = [
+        token.into(),
+        owner.into(),
+        facts.node.as_str().into(),
+        facts.address.as_deref().unwrap_or_default().into(),
+        now().as_str().into(),
+    ];
+    match db.execute(&sql, &params) {
+        Ok(n) => n == 1,
+        Err(e) => {
+            debug!(target: LOG_TARGET, "another migrator took the lock first: {e}");
+            false
+        }
+    }
+}
+
+/// Takes the row over from `holder` if it is still as seen; whether it was taken.
+fn take_over(
+    db: &mut dyn Backend,
+    table: &str,
+    holder: &Holder,
+    token: &str,
+    owner: &str,
+    facts: &ServerFacts,
+) -> bool {
+    let p: Vec<String> = (1..=7).map(|n| db.placeholder(n)).collect();
+    let sql = format!(
+        "UPDATE {} SET holder = {}, owner = {}, node = {}, address = {}, beat = 0, acquired_at = {} \
+         WHERE name = '{ROW}' AND holder = {} AND beat = {}",
+        db.quote(table),
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        p[4],
+        p[5],
+        p[6]
+    );
+    let params = [
+        token.into(),
+        owner.into(),
+        facts.node.as_str().into(),
+        facts.address.as_deref().unwrap_or_default().into(),
+        now().as_str().into(),
+        holder.token.as_str().into(),
+        Value::Int(holder.beat),
+    ];
+    match db.execute(&sql, &params) {
+        Ok(n) => n == 1,
+        Err(e) => {
+            debug!(target: LOG_TARGET, "the lock's holder renewed it first: {e}");
+            false
+        }
+    }
+}
+
+/// Marks a held lock as one that is not renewed.
+fn mark_unrenewed(db: &mut dyn Backend, table: &str, token: &str) -> Result<(), BackendError> {
+    let sql = format!(
+        "UPDATE {} SET beat = -1 WHERE name = '{ROW}' AND holder = {}",
+        db.quote(table),
+        db.placeholder(1)
+    );
+    db.execute(&sql, &[token.into()]).map(|_| ())
+}
+
+/// Moves the lock's counter on; false when the lock is no longer ours.
+fn renew(db: &mut dyn Backend, table: &str, token: &str) -> Result<bool, BackendError> {
+    let sql = format!(
+        "UPDATE {} SET beat = beat + 1 WHERE name = '{ROW}' AND holder = {}",
+        db.quote(table),
+        db.placeholder(1)
+    );
+    Ok(db.execute(&sql, &[token.into()])? == 1)
+}
