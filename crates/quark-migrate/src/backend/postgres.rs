@@ -169,8 +169,9 @@ impl Postgres<'static> {
 impl<'c> Postgres<'c> {
     /// Works on an application's client, as it is (its session settings are left alone).
     pub fn lend(client: &'c mut Client) -> Result<Self, BackendError> {
-        let row = blocking(|| client.query_one("SELECT current_database(), current_user", &[]))
-            .map_err(db_err)?;
+        let row =
+            blocking(|| client.query_typed_one("SELECT current_database(), current_user", &[]))
+                .map_err(db_err)?;
         let database: String = row.get(0);
         let user: String = row.get(1);
         let target =

@@ -243,17 +243,23 @@ impl Renewer {
 }
 
 /// Creates the lock table when missing (checked first: on Galera every DDL statement, even one
-/// with nothing to do, holds the whole cluster for a moment).
+/// with nothing to do, holds the whole cluster for a moment). Migrators starting together may
+/// all find it missing: PostgreSQL then fails all but one `CREATE TABLE IF NOT EXISTS` on its
+/// catalog's keys, which is fine once the table is there.
 fn ensure_table(db: &mut dyn Backend, table: &str) -> Result<(), BackendError> {
     if db.table_exists(table)? {
         return Ok(());
     }
-    db.run(&format!(
+    let created = db.run(&format!(
         "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(32) NOT NULL PRIMARY KEY, holder VARCHAR(64) NOT NULL, \
          owner VARCHAR(255) NOT NULL, node VARCHAR(255) NOT NULL, address VARCHAR(255) NOT NULL, beat BIGINT NOT NULL, \
          acquired_at VARCHAR(40) NOT NULL)",
         db.quote(table)
-    ))
+    ));
+    match created {
+        Err(_) if db.table_exists(table)? => Ok(()),
+        other => other,
+    }
 }
 
 /// The lock row, if someone holds the lock.

@@ -1,0 +1,419 @@
+//! Many instances against clustered servers, each started by `.ci/clusters` on loopback: quark's
+//! real binary run by several processes at once over a 3-node MariaDB Galera cluster and through
+//! PgBouncer in transaction mode, killed (the migrator, or the Galera node it talks to) at random
+//! moments, and pointed at servers that take no writes (a PostgreSQL hot standby, a read-only
+//! MariaDB node).
+//!
+//! Trials per case: `QUARK_CLUSTER_TRIALS`, else 3 under CI and 1 locally. Kill delays are
+//! printed; `QUARK_CRASH_DELAYS_MS=ms,...` replays them.
+
+#![cfg(all(feature = "postgres", feature = "mysql"))]
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+#[macro_use]
+mod support;
+
+use quark_migrate::revision::Dialect;
+use support::clusters::{self, Cluster};
+use support::{BIN, Kind, TestDb, catalog, connect, database_name};
+
+const HEAD: &str = "c07cd8303997";
+
+/// The lock lease the kill tests give the migrators: short, so that a rerun does not wait long
+/// for the lock of a migrator that was killed.
+const SHORT_LEASE: &str = "2";
+
+fn trials() -> usize {
+    match std::env::var("QUARK_CLUSTER_TRIALS") {
+        Ok(n) => n.parse().expect("QUARK_CLUSTER_TRIALS is a number"),
+        Err(_) if std::env::var_os("CI").is_some() => 3,
+        Err(_) => 1,
+    }
+}
+
+/// Delays before a kill: the replayed ones, or uniform over the length of a clean run.
+fn delays(clean: Duration) -> Vec<Duration> {
+    if let Ok(list) = std::env::var("QUARK_CRASH_DELAYS_MS") {
+        return list
+            .split(',')
+            .map(|ms| Duration::from_millis(ms.trim().parse().expect("milliseconds")))
+            .collect();
+    }
+    (0..trials())
+        .map(|_| {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).unwrap();
+            clean.mul_f64(u64::from_le_bytes(bytes) as f64 / u64::MAX as f64)
+        })
+        .collect()
+}
+
+fn command(url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(["--database-connection", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null());
+    command
+}
+
+fn spawn(url: &str, args: &[&str]) -> Child {
+    command(url, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn run(url: &str, args: &[&str]) -> Output {
+    command(url, args).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn succeeds(url: &str, args: &[&str]) -> String {
+    let out = run(url, args);
+    assert!(out.status.success(), "{args:?} on {url}: {}", text(&out));
+    text(&out)
+}
+
+/// `processes` runs of `args`, all started before any is waited for; process k on `urls[k % n]`.
+fn at_once(urls: &[String], processes: usize, args: &[&str]) -> Vec<Output> {
+    let children: Vec<Child> = (0..processes)
+        .map(|k| spawn(&urls[k % urls.len()], args))
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
+}
+
+/// A database of its own on the Galera cluster, reachable through every node; dropped on drop.
+struct GaleraDb {
+    nodes: Vec<String>,
+    name: String,
+}
+
+impl GaleraDb {
+    fn new() -> Option<GaleraDb> {
+        let nodes = clusters::urls(Cluster::Galera)?;
+        let name = database_name();
+        connect(&format!("{}/test", nodes[0]))
+            .unwrap()
+            .run(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        Some(GaleraDb { nodes, name })
+    }
+
+    /// The database through node `i` (0-based, modulo the node count).
+    fn url(&self, i: usize) -> String {
+        format!("{}/{}", self.nodes[i % self.nodes.len()], self.name)
+    }
+
+    fn urls(&self) -> Vec<String> {
+        (0..self.nodes.len()).map(|i| self.url(i)).collect()
+    }
+
+    /// The catalog through every node: each must show `expected`.
+    fn assert_every_node_shows(&self, expected: &[String], context: &str) {
+        for (i, url) in self.urls().iter().enumerate() {
+            let seen = catalog(connect(url).unwrap().as_mut(), Dialect::Mysql);
+            assert_eq!(seen, expected, "{context}: node {} differs", i + 1);
+        }
+    }
+}
+
+impl Drop for GaleraDb {
+    fn drop(&mut self) {
+        for node in &self.nodes {
+            if let Ok(mut admin) = connect(&format!("{node}/test")) {
+                let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}", self.name));
+                return;
+            }
+        }
+    }
+}
+
+/// A clean upgrade to head through node 1: how long it took and the catalog it leaves.
+fn galera_reference() -> Option<(Duration, Vec<String>)> {
+    let db = GaleraDb::new()?;
+    let started = Instant::now();
+    succeeds(&db.url(0), &["upgrade", "head"]);
+    let took = started.elapsed();
+    let expected = catalog(connect(&db.url(0)).unwrap().as_mut(), Dialect::Mysql);
+    assert!(
+        expected.contains(&format!("version {HEAD}")),
+        "{expected:?}"
+    );
+    db.assert_every_node_shows(&expected, "a single migrator");
+    Some((took, expected))
+}
+
+#[test]
+fn galera_simultaneous_startups_over_three_nodes() {
+    let _turn = clusters::galera_turn();
+    let Some((_, expected)) = galera_reference() else {
+        return;
+    };
+    for trial in 0..trials() {
+        for processes in [6, 8] {
+            let db = GaleraDb::new().unwrap();
+            let outs = at_once(&db.urls(), processes, &["upgrade", "head"]);
+            let context = format!("trial {trial}, {processes} processes");
+            for (k, out) in outs.iter().enumerate() {
+                assert!(
+                    out.status.success(),
+                    "{context}: process {k} (node {}): {}",
+                    k % 3 + 1,
+                    text(out)
+                );
+            }
+            let applied = outs
+                .iter()
+                .filter(|o| String::from_utf8_lossy(&o.stderr).contains("Running upgrade"))
+                .count();
+            assert_eq!(
+                applied, 1,
+                "{context}: one process migrates, the others find head"
+            );
+            db.assert_every_node_shows(&expected, &context);
+            eprintln!("{context}: all exited 0, every node at {HEAD} with the same tables");
+        }
+    }
+}
+
+#[test]
+fn galera_migrator_killed_at_random_moments() {
+    let _turn = clusters::galera_turn();
+    let Some((took, expected)) = galera_reference() else {
+        return;
+    };
+    let args = ["--lock-lease", SHORT_LEASE, "upgrade", "head"];
+    let mut seen = Evidence::default();
+    let delays = delays(took);
+    for (trial, delay) in delays.iter().copied().enumerate() {
+        let db = GaleraDb::new().unwrap();
+        let mut child = spawn(&db.url(trial), &args);
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let context = format!(
+            "trial {trial}: migrator on node {} killed after {} ms (replay: QUARK_CRASH_DELAYS_MS={})",
+            trial % 3 + 1,
+            delay.as_millis(),
+            delay.as_millis()
+        );
+        // The next plain start-up, on another node, finishes the job.
+        let log = succeeds(&db.url(trial + 1), &args);
+        db.assert_every_node_shows(&expected, &format!("{context}\nrerun:\n{log}"));
+        seen.count(&log);
+        eprintln!(
+            "{context}: a plain rerun on node {} finished",
+            (trial + 1) % 3 + 1
+        );
+    }
+    seen.report("migrator killed", delays.len(), took);
+}
+
+/// What the reruns after kills found, counted from their logs.
+#[derive(Default)]
+struct Evidence {
+    took_over: usize,
+    settled: usize,
+    resumed: usize,
+}
+
+impl Evidence {
+    fn count(&mut self, log: &str) {
+        self.took_over += usize::from(log.contains("Took over the migration lock"));
+        self.settled += usize::from(log.contains("Settled statement"));
+        self.resumed += usize::from(log.contains("Resuming "));
+    }
+
+    fn report(&self, case: &str, trials: usize, clean: Duration) {
+        eprintln!(
+            "Galera, {case}: {trials} trials over a clean run of {} ms, all recovered by a plain rerun; {} took over the lock of the dead migrator, {} settled a statement from the database, {} resumed a revision part-way",
+            clean.as_millis(),
+            self.took_over,
+            self.settled,
+            self.resumed
+        );
+    }
+}
+
+#[test]
+fn galera_node_killed_under_the_migrator() {
+    let _turn = clusters::galera_turn();
+    let Some((took, expected)) = galera_reference() else {
+        return;
+    };
+    let args = ["--lock-lease", SHORT_LEASE, "upgrade", "head"];
+    let mut seen = Evidence::default();
+    let delays = delays(took);
+    for (trial, delay) in delays.iter().copied().enumerate() {
+        let db = GaleraDb::new().unwrap();
+        // Node 2 or 3 dies; node 1 stays to rerun on and to drop the database.
+        let victim = 1 + trial % 2;
+        let child = spawn(&db.url(victim), &args);
+        std::thread::sleep(delay);
+        let node = (victim + 1).to_string();
+        clusters::script(&["kill-node", &node]).unwrap();
+        let first = child.wait_with_output().unwrap();
+        let context = format!(
+            "trial {trial}: node {node} killed {} ms into the migration (replay: QUARK_CRASH_DELAYS_MS={}); the migrator {}",
+            delay.as_millis(),
+            delay.as_millis(),
+            if first.status.success() {
+                "had finished"
+            } else {
+                "failed"
+            }
+        );
+        let rerun = run(&db.url(0), &args);
+        // The node comes back (state transfer from the others) before anything is asserted,
+        // so that a failure leaves the cluster whole for the next test.
+        clusters::script(&["start-node", &node]).unwrap();
+        assert!(rerun.status.success(), "{context}\nrerun: {}", text(&rerun));
+        db.assert_every_node_shows(&expected, &format!("{context}\nrerun:\n{}", text(&rerun)));
+        seen.count(&text(&rerun));
+        eprintln!("{context}; a plain rerun on node 1 finished and node {node} rejoined at head");
+    }
+    seen.report("node killed", delays.len(), took);
+}
+
+#[test]
+fn read_only_mariadb_node_reads_and_refuses() {
+    let _turn = clusters::galera_turn();
+    let Some(db) = GaleraDb::new() else {
+        return;
+    };
+    succeeds(&db.url(0), &["upgrade", "1284c81cf727"]);
+    let before = catalog(connect(&db.url(0)).unwrap().as_mut(), Dialect::Mysql);
+    let mut node3 = connect(&format!("{}/test", db.nodes[2])).unwrap();
+    node3.run("SET GLOBAL read_only = ON").unwrap();
+    let checks = std::panic::catch_unwind(|| {
+        let url = db.url(2);
+        let current = succeeds(&url, &["current"]);
+        assert!(current.contains("1284c81cf727"), "{current}");
+        succeeds(&url, &["history"]);
+        succeeds(&url, &["verify"]);
+        for args in [
+            &["upgrade", "head"][..],
+            &["downgrade", "base"],
+            &["stamp", "head"],
+        ] {
+            let out = run(&url, args);
+            let said = text(&out);
+            assert!(!out.status.success(), "{args:?}: {said}");
+            assert!(
+                said.contains("takes no writes") && said.contains("read-only"),
+                "{args:?}: {said}"
+            );
+        }
+    });
+    node3.run("SET GLOBAL read_only = OFF").unwrap();
+    if let Err(panic) = checks {
+        std::panic::resume_unwind(panic);
+    }
+    let after = catalog(connect(&db.url(0)).unwrap().as_mut(), Dialect::Mysql);
+    assert_eq!(after, before, "nothing was written");
+}
+
+#[test]
+fn pgbouncer_transaction_pooling_simultaneous_startups() {
+    let Some(bouncer) = clusters::urls(Cluster::Pgbouncer) else {
+        return;
+    };
+    let Some(reference) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    succeeds(&reference.url, &["upgrade", "head"]);
+    let expected = catalog(reference.db().as_mut(), Dialect::Postgresql);
+    for trial in 0..trials() {
+        let db = TestDb::new(Kind::Postgres).unwrap();
+        let url = format!("{}/{}", bouncer[0], db.name);
+        let outs = at_once(&[url], 8, &["upgrade", "head"]);
+        for (k, out) in outs.iter().enumerate() {
+            assert!(
+                out.status.success(),
+                "trial {trial}, process {k}: {}",
+                text(out)
+            );
+        }
+        let migrated: Vec<String> = outs
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .filter(|e| e.contains("Running upgrade"))
+            .collect();
+        assert_eq!(migrated.len(), 1, "trial {trial}: one process migrates");
+        assert!(
+            migrated[0].contains("Keeping the migration lock in the table alembic_version_lock"),
+            "{}",
+            migrated[0]
+        );
+        // The lock table is the only difference from a direct migration.
+        let seen: Vec<String> = catalog(db.db().as_mut(), Dialect::Postgresql)
+            .into_iter()
+            .filter(|l| !l.starts_with("alembic_version_lock"))
+            .collect();
+        assert_eq!(seen, expected, "trial {trial}");
+        eprintln!("trial {trial}: 8 start-ups through PgBouncer (transaction pooling) exited 0");
+    }
+}
+
+#[test]
+fn postgres_standby_reads_and_refuses() {
+    let Some(standby) = clusters::urls(Cluster::Standby) else {
+        return;
+    };
+    let Some(db) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    succeeds(&db.url, &["upgrade", "1284c81cf727"]);
+    let before = catalog(db.db().as_mut(), Dialect::Postgresql);
+    let url = format!("{}/{}", standby[0], db.name);
+    // The standby replays the primary's changes shortly after.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let current = loop {
+        let out = run(&url, &["current"]);
+        let said = text(&out);
+        if out.status.success() && said.contains("1284c81cf727") {
+            break said;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the standby never caught up: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(current.contains("1284c81cf727"), "{current}");
+    succeeds(&url, &["history"]);
+    succeeds(&url, &["verify"]);
+    succeeds(&url, &["current", "--format", "json"]);
+    for args in [
+        &["upgrade", "head"][..],
+        &["downgrade", "base"],
+        &["stamp", "head"],
+    ] {
+        let out = run(&url, args);
+        let said = text(&out);
+        assert!(!out.status.success(), "{args:?}: {said}");
+        assert!(
+            said.contains(
+                "takes no writes: this server is a standby (in recovery): migrate the primary"
+            ),
+            "{args:?}: {said}"
+        );
+    }
+    assert_eq!(catalog(db.db().as_mut(), Dialect::Postgresql), before);
+}
