@@ -53,29 +53,29 @@ fn fails(out: &Output) -> String {
 
 fn upgrade_downgrade_stamp(kind: Kind) {
     let Some(t) = TestDb::new(kind) else { return };
-    let log = ok(&t.cli(&["upgrade", "head"]));
+    let log = ok(&cli(&t.url, &["upgrade", "head"]));
     assert!(
         log.contains("Running upgrade 4358d1b8cc75 -> 1284c81cf727"),
         "{log}"
     );
     assert_eq!(t.versions(), [HEAD]);
-    let current = t.cli(&["current"]);
+    let current = cli(&t.url, &["current"]);
     ok(&current);
     assert!(String::from_utf8_lossy(&current.stdout).contains("c07cd8303997 (head)"));
-    ok(&t.cli(&["downgrade", LAST_RUST]));
+    ok(&cli(&t.url, &["downgrade", LAST_RUST]));
     assert_eq!(t.versions(), [LAST_RUST]);
-    let refused = fails(&t.cli(&["downgrade", "base"]));
+    let refused = fails(&cli(&t.url, &["downgrade", "base"]));
     assert!(
         refused.contains("cannot downgrade revision 1664300cb03a"),
         "{refused}"
     );
     assert_eq!(t.versions(), [LAST_RUST]);
-    ok(&t.cli(&["upgrade", "head"]));
+    ok(&cli(&t.url, &["upgrade", "head"]));
     assert_eq!(t.versions(), [HEAD]);
-    ok(&t.cli(&["verify"]));
-    ok(&t.cli(&["downgrade", "-1"]));
+    ok(&cli(&t.url, &["verify"]));
+    ok(&cli(&t.url, &["downgrade", "-1"]));
     assert_eq!(t.versions(), ["da46a8b30bd8"]);
-    ok(&t.cli(&["stamp", HEAD]));
+    ok(&cli(&t.url, &["stamp", HEAD]));
     assert_eq!(t.versions(), [HEAD]);
     assert_eq!(t.count("SELECT count(*) FROM alembic_version_history WHERE revision = 'c07cd8303997' AND direction = 'upgrade'"), 2);
 }
@@ -86,13 +86,16 @@ fn unknown_revision_refused(kind: Kind) {
     db.run("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))").unwrap();
     db.run("INSERT INTO alembic_version VALUES ('5ac5404bff1e')")
         .unwrap();
-    let e = fails(&t.cli(&["upgrade", "head"]));
+    let e = fails(&cli(&t.url, &["upgrade", "head"]));
     assert!(
         e.contains("holds revision 5ac5404bff1e unknown to this binary"),
         "{e}"
     );
     assert_eq!(t.versions(), ["5ac5404bff1e"]);
-    ok(&t.cli(&["--version-table", "quark_version", "upgrade", "head"]));
+    ok(&cli(
+        &t.url,
+        &["--version-table", "quark_version", "upgrade", "head"],
+    ));
 }
 
 fn failing_revision(kind: Kind) {
@@ -618,17 +621,17 @@ fn offline_script_matches_live(kind: Kind) {
     };
     // The data migrations written in Rust run online; the rest offline. The dialect comes from
     // the URL; nothing connects to the offline database for the script.
-    ok(&live.cli(&["upgrade", "1284c81cf727"]));
-    let first = offline.cli(&["upgrade", "1284c81cf727", "--sql"]);
+    ok(&cli(&live.url, &["upgrade", "1284c81cf727"]));
+    let first = cli(&offline.url, &["upgrade", "1284c81cf727", "--sql"]);
     ok(&first);
     shell(kind, &offline, &String::from_utf8(first.stdout).unwrap());
     assert_eq!(schema(kind, &offline), schema(kind, &live));
     for db in [&live, &offline] {
-        ok(&db.cli(&["upgrade", LAST_RUST]));
+        ok(&cli(&db.url, &["upgrade", LAST_RUST]));
     }
-    ok(&live.cli(&["upgrade", "head"]));
+    ok(&cli(&live.url, &["upgrade", "head"]));
     let range = format!("{LAST_RUST}:head");
-    let script = offline.cli(&["upgrade", &range, "--sql"]);
+    let script = cli(&offline.url, &["upgrade", &range, "--sql"]);
     ok(&script);
     let script = String::from_utf8(script.stdout).unwrap();
     shell(kind, &offline, &script);
@@ -637,12 +640,15 @@ fn offline_script_matches_live(kind: Kind) {
         offline.count("SELECT count(*) FROM alembic_version_history WHERE outcome = 'success'"),
         40
     );
-    ok(&offline.cli(&["verify"]));
+    ok(&cli(&offline.url, &["verify"]));
 
-    let down = offline.cli(&["downgrade", &format!("head:{LAST_RUST}"), "--sql"]);
+    let down = cli(
+        &offline.url,
+        &["downgrade", &format!("head:{LAST_RUST}"), "--sql"],
+    );
     ok(&down);
     shell(kind, &offline, &String::from_utf8(down.stdout).unwrap());
-    ok(&live.cli(&["downgrade", LAST_RUST]));
+    ok(&cli(&live.url, &["downgrade", LAST_RUST]));
     assert_eq!(schema(kind, &offline), schema(kind, &live));
     assert_eq!(offline.versions(), [LAST_RUST]);
 }
@@ -716,7 +722,7 @@ fn split_shared_version_table(kind: Kind) {
     for primary_key in [true, false] {
         let Some(t) = TestDb::new(kind) else { return };
         let mut db = t.db();
-        ok(&t.cli(&["upgrade", AT]));
+        ok(&cli(&t.url, &["upgrade", AT]));
         db.run("DROP TABLE alembic_version_history").unwrap();
         db.run("DROP TABLE alembic_version").unwrap();
         let key = if primary_key {
@@ -741,18 +747,21 @@ fn split_shared_version_table(kind: Kind) {
             )
         };
         let own = ["--version-table", "quark_alembic_version"];
-        let refused = fails(&t.cli(&[&own[..], &["upgrade", "head"]].concat()));
+        let refused = fails(&cli(&t.url, &[&own[..], &["upgrade", "head"]].concat()));
         assert!(
             refused.contains("split-version-table --from alembic_version"),
             "{refused}"
         );
-        ok(&t.cli(&[&own[..], &["split-version-table", "--dry-run"]].concat()));
+        ok(&cli(
+            &t.url,
+            &[&own[..], &["split-version-table", "--dry-run"]].concat(),
+        ));
         assert_eq!(
             t.count("SELECT count(*) FROM alembic_version"),
             2,
             "the dry run changed nothing"
         );
-        let out = t.cli(&[&own[..], &["split-version-table"]].concat());
+        let out = cli(&t.url, &[&own[..], &["split-version-table"]].concat());
         ok(&out);
         let split = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -769,7 +778,7 @@ fn split_shared_version_table(kind: Kind) {
             .collect();
         assert_eq!(neutron, [NEUTRON]);
         assert_eq!(bytes(db.as_mut()), "1", "Neutron's row is the same bytes");
-        ok(&t.cli(&[&own[..], &["upgrade", "head"]].concat()));
+        ok(&cli(&t.url, &[&own[..], &["upgrade", "head"]].concat()));
         assert_eq!(
             scalar(db.as_mut(), "SELECT version_num FROM quark_alembic_version"),
             HEAD

@@ -1,123 +1,19 @@
-//! Real PostgreSQL and MariaDB/MySQL servers on 127.0.0.1 for the tests that need them: a
-//! database of their own per test, dropped afterwards. Without a reachable server a test prints
-//! why and passes locally; under CI (`CI` set) an unreachable server is a failure.
+//! What quark's tests share: its binary, databases of every dialect (real servers through
+//! `servers.rs`, which the engine's tests share too), and the clusters `.ci/clusters` runs.
 
-#![allow(dead_code, unused_macros)]
+#![allow(dead_code, unused_macros, unused_imports)]
 
 pub mod clusters;
+#[path = "../../crates/quark-migrate/tests/support/servers.rs"]
+mod servers;
 
 use std::process::{Command, Output};
 
-use quark_migrate::backend::DatabaseUrl;
-use quark_migrate::backend::{self, Backend, ConnectOptions};
+use quark_migrate::backend::Backend;
 use quark_migrate::revision::Dialect;
+pub use servers::{Kind, TestDb, catalog, connect, database_name};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
-
-/// A server kind.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    /// PostgreSQL on 127.0.0.1:5432.
-    Postgres,
-    /// MariaDB or MySQL on 127.0.0.1:3306.
-    Mysql,
-}
-
-impl Kind {
-    pub fn dialect(self) -> Dialect {
-        match self {
-            Kind::Postgres => Dialect::Postgresql,
-            Kind::Mysql => Dialect::Mysql,
-        }
-    }
-
-    pub fn server(self) -> &'static str {
-        match self {
-            Kind::Postgres => "postgresql://postgres@127.0.0.1:5432",
-            Kind::Mysql => "mysql://root@127.0.0.1:3306",
-        }
-    }
-}
-
-/// A database of its own on a real server, dropped on drop.
-pub struct TestDb {
-    pub kind: Kind,
-    pub name: String,
-    pub url: String,
-}
-
-pub fn connect(url: &str) -> Result<Box<dyn Backend>, quark_migrate::backend::BackendError> {
-    let options = ConnectOptions {
-        connect_timeout: std::time::Duration::from_secs(5),
-        ..Default::default()
-    };
-    backend::connect(&DatabaseUrl::parse(url).unwrap(), &options)
-}
-
-impl TestDb {
-    pub fn new(kind: Kind) -> Option<TestDb> {
-        let admin = match connect(&format!("{}/test", kind.server())) {
-            Ok(admin) => admin,
-            Err(e) if std::env::var_os("CI").is_none() => {
-                eprintln!("skipping: no {kind:?} server reachable on 127.0.0.1 ({e})");
-                return None;
-            }
-            Err(e) => panic!("CI must run the {kind:?} tests, but the server is unreachable: {e}"),
-        };
-        let mut admin = admin;
-        let name = database_name();
-        admin.run(&format!("CREATE DATABASE {name}")).unwrap();
-        let url = format!("{}/{name}", kind.server());
-        Some(TestDb { kind, name, url })
-    }
-
-    pub fn db(&self) -> Box<dyn Backend> {
-        connect(&self.url).unwrap()
-    }
-
-    pub fn cli(&self, args: &[&str]) -> Output {
-        cli(&self.url, args)
-    }
-
-    pub fn versions(&self) -> Vec<String> {
-        self.db()
-            .query(
-                "SELECT version_num FROM alembic_version ORDER BY version_num",
-                &[],
-            )
-            .unwrap()
-            .into_iter()
-            .map(|r| r[0].as_text().unwrap().to_string())
-            .collect()
-    }
-
-    pub fn count(&self, sql: &str) -> i64 {
-        self.db().query(sql, &[]).unwrap()[0][0].as_int().unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = connect(&format!("{}/test", self.kind.server())) {
-            let force = if matches!(self.kind, Kind::Postgres) {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}{force}", self.name));
-        }
-    }
-}
-
-/// A new name for a test's own database.
-pub fn database_name() -> String {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).unwrap();
-    format!(
-        "qdm_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
 
 /// Runs the binary on the database at `url`.
 pub fn cli(url: &str, args: &[&str]) -> Output {
@@ -174,40 +70,4 @@ macro_rules! on_each_backend {
             $scenario(Dialect::Mysql);
         }
     )*};
-}
-
-/// The schema as the server's own catalog lists it (tables, columns, indexes, foreign keys) and
-/// the version rows: what two databases that ran the same migrations must agree on.
-pub fn catalog(db: &mut dyn Backend, dialect: Dialect) -> Vec<String> {
-    let queries: &[&str] = match dialect {
-        Dialect::Sqlite => &[
-            "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
-        ],
-        Dialect::Postgresql => &[
-            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1",
-            "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1",
-            "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY 1",
-        ],
-        Dialect::Mysql => &[
-            "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', coalesce(column_default, '')) FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY 1",
-            "SELECT CONCAT(table_name, '.', index_name, ' ', seq_in_index, ' ', column_name, ' ', non_unique) FROM information_schema.statistics WHERE table_schema = DATABASE() ORDER BY 1",
-            "SELECT CONCAT(table_name, '.', constraint_name, ' ', column_name, ' -> ', referenced_table_name, '.', referenced_column_name) FROM information_schema.key_column_usage WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL ORDER BY 1",
-        ],
-    };
-    let mut out = Vec::new();
-    for sql in queries {
-        for row in db.query(sql, &[]).unwrap() {
-            out.push(row[0].as_text().unwrap_or_default().to_string());
-        }
-    }
-    for row in db
-        .query(
-            "SELECT version_num FROM alembic_version ORDER BY version_num",
-            &[],
-        )
-        .unwrap()
-    {
-        out.push(format!("version {}", row[0].as_text().unwrap_or_default()));
-    }
-    out
 }

@@ -140,6 +140,36 @@ pub enum Error {
         /// The session holding the lock and what it runs, when the server says.
         holder: Option<String>,
     },
+    /// The database is ahead of this binary and newer schemas are refused, or the command
+    /// would move it to a revision of this binary's without reverting the newer ones.
+    #[error(
+        "the database is at {}, newer than this binary (its heads: {}): {} applied by a newer release. Run that release, or go back with this binary's `downgrade {}`",
+        describe(rows),
+        describe(heads),
+        newer.join(", "),
+        heads.first().map_or("base", String::as_str)
+    )]
+    NewerSchema {
+        /// The version table's rows.
+        rows: Vec<String>,
+        /// The revisions this binary does not embed.
+        newer: Vec<String>,
+        /// This binary's heads.
+        heads: Vec<String>,
+    },
+    /// The database is ahead of this binary by a revision older releases cannot run on.
+    #[error(
+        "the database holds {revision}, applied by a newer release and marked breaking ({reason}): this release cannot run on it. Run the newer release (the database is at {}), or take it back with this binary's downgrade to its head",
+        newer.join(", ")
+    )]
+    BreakingNewer {
+        /// The breaking revision.
+        revision: String,
+        /// Its `Breaking:` reason.
+        reason: String,
+        /// Every revision this binary does not embed.
+        newer: Vec<String>,
+    },
     /// The server takes no writes (a standby, a read-only replica); nothing was tried.
     #[error("{node} takes no writes: {reason}")]
     ReadOnly {

@@ -26,7 +26,7 @@ use crate::LOG_TARGET;
 use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
-use crate::migrator::{HistoryEntry, LockWait, Migrator, Report};
+use crate::migrator::{HistoryEntry, LockWait, Migrator, Report, Standing};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
@@ -45,6 +45,7 @@ pub struct Migrations {
     store: Store,
     lock_timeout: Duration,
     lock_lease: Duration,
+    refuse_newer: bool,
     connect_timeout: Duration,
     use_lock: bool,
     single_transaction: bool,
@@ -62,12 +63,20 @@ pub struct Status {
     pub drift: Vec<Drift>,
     /// A revision a run left part-way (killed, or failed with some statements in effect).
     pub interrupted: Option<HistoryEntry>,
+    /// Revisions applied by a newer release that this binary does not embed, oldest first
+    /// (the database is ahead of it; see [`Migrations::refuse_newer_schema`]).
+    pub newer: Vec<String>,
 }
 
 impl Status {
     /// Whether the database is at head with nothing edited since it was applied.
     pub fn is_up_to_date(&self) -> bool {
         self.pending.is_empty() && self.drift.is_empty() && self.interrupted.is_none()
+    }
+
+    /// Whether a newer release migrated the database past this binary's heads.
+    pub fn is_ahead(&self) -> bool {
+        !self.newer.is_empty()
     }
 }
 
@@ -94,6 +103,7 @@ impl Migrations {
             store: Store::default(),
             lock_timeout: Duration::from_secs(60),
             lock_lease: crate::migrator::DEFAULT_LOCK_LEASE,
+            refuse_newer: false,
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
             single_transaction: false,
@@ -117,6 +127,13 @@ impl Migrations {
     /// migrator that stopped renewing it (default 15 s).
     pub fn lock_lease(mut self, lease: Duration) -> Migrations {
         self.lock_lease = lease;
+        self
+    }
+
+    /// Refuse to start on a database a newer release migrated (default false: a rolling deploy's
+    /// older instances start on it with a warning, unless a newer revision is `Breaking:`).
+    pub fn refuse_newer_schema(mut self, refuse: bool) -> Migrations {
+        self.refuse_newer = refuse;
         self
     }
 
@@ -199,6 +216,7 @@ impl Migrations {
             .code(code)
             .lock_timeout(self.lock_timeout)
             .lock_lease(self.lock_lease)
+            .refuse_newer_schema(self.refuse_newer)
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction)
             .lock_wait(self.lock_wait))
@@ -211,7 +229,11 @@ impl Migrations {
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
         let state = self.store.read_state(db).ok()?;
         let (heads, recorded) = (state.heads, state.checksums);
-        if state.unfinished || heads.iter().map(String::as_str).ne(self.heads().ok()?) {
+        // At every head, every embedded revision is applied and must be remembered.
+        if state.unfinished
+            || state.remembered < self.files.len()
+            || heads.iter().map(String::as_str).ne(self.heads().ok()?)
+        {
             return None;
         }
         let dialect = db.dialect().index();
@@ -245,7 +267,8 @@ impl Migrations {
 
     /// The tables of `db`, the version and history tables left out.
     pub fn schema_of(&self, db: &mut dyn Backend) -> Result<Schema, Error> {
-        let skip = [self.store.version_table(), self.store.history_table()];
+        let own = self.store.own_tables();
+        let skip: Vec<&str> = own.iter().map(String::as_str).collect();
         Ok(schema::introspect(db, &skip)?)
     }
 
@@ -289,16 +312,29 @@ impl Migrations {
                 pending: Vec::new(),
                 drift: Vec::new(),
                 interrupted: None,
+                newer: Vec::new(),
             });
         }
         let migrator = self.migrator()?;
-        let current = migrator.current(db)?;
+        let current = match migrator.standing(db)? {
+            Standing::Known(current) => current,
+            Standing::Ahead(ahead) => {
+                return Ok(Status {
+                    current: ahead.rows,
+                    pending: Vec::new(),
+                    drift: Vec::new(),
+                    interrupted: migrator.interrupted(db)?,
+                    newer: ahead.newer,
+                });
+            }
+        };
         let steps = plan::upgrade(self.map()?, &current, &Target::Heads, db.dialect())?;
         Ok(Status {
             pending: steps.iter().map(|s| s.revision.id.clone()).collect(),
             drift: migrator.verify(db)?,
             interrupted: migrator.interrupted(db)?,
             current,
+            newer: Vec::new(),
         })
     }
 

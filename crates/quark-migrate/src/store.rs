@@ -102,6 +102,33 @@ pub struct HistoryEntry {
     pub error: Option<String>,
 }
 
+/// What the database remembers of an applied revision, written with its step: enough for a
+/// binary that does not embed it to show it and to take it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRecord {
+    /// The revision id.
+    pub revision: String,
+    /// Its parents (`Revises:`).
+    pub parents: Vec<String>,
+    /// What it depends on (`Depends On:`).
+    pub depends_on: Vec<String>,
+    /// Its branch labels.
+    pub branch_labels: Vec<String>,
+    /// Its message.
+    pub message: String,
+    /// Why releases before it cannot run on its schema (`Breaking:`).
+    pub breaking: Option<String>,
+    /// Whether its statements run in a transaction.
+    pub transactional: bool,
+    /// The statements that revert it on this database's dialect, as the applying binary would
+    /// have run them; `None` when it cannot be reverted.
+    pub downgrade: Option<String>,
+    /// SHA-256 of `downgrade`.
+    pub downgrade_checksum: Option<String>,
+    /// Why there is no downgrade (irreversible, or written in Rust).
+    pub no_downgrade: Option<String>,
+}
+
 /// Where a database stands, read in one round trip ([`Store::read_state`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -111,6 +138,8 @@ pub struct State {
     pub checksums: HashMap<String, String>,
     /// Whether the newest history row is a step that stopped part-way.
     pub unfinished: bool,
+    /// How many revisions the records table remembers.
+    pub remembered: usize,
 }
 
 /// A version table name that is not a plain SQL identifier.
@@ -176,6 +205,22 @@ impl Store {
         &self.history_table
     }
 
+    /// Every table the engine keeps its own state in (version, history, revision records, lock):
+    /// never part of an application's schema.
+    pub fn own_tables(&self) -> [String; 4] {
+        [
+            self.version_table.clone(),
+            self.history_table.clone(),
+            self.records_table(),
+            self.lock_table(),
+        ]
+    }
+
+    /// The name of the table that remembers each applied revision ([`RevisionRecord`]).
+    pub fn records_table(&self) -> String {
+        format!("{}_revisions", self.version_table)
+    }
+
     /// The name of the table that holds the migration lock where the server's own locks cannot
     /// (`<version table>_lock`).
     pub fn lock_table(&self) -> String {
@@ -227,7 +272,22 @@ impl Store {
                 db.auto_increment_key()
             ));
         }
-        // Both tables in one transaction where DDL can be: one commit, and never only one table.
+        let records = self.records_table();
+        if !db.table_exists(&records)? {
+            let text = match db.dialect() {
+                crate::revision::Dialect::Mysql => "LONGTEXT",
+                _ => "TEXT",
+            };
+            create.push(format!(
+                "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(32) NOT NULL PRIMARY KEY, \
+                 parents VARCHAR(1000) NOT NULL, depends_on VARCHAR(1000) NOT NULL, \
+                 branch_labels VARCHAR(1000) NOT NULL, message {text} NOT NULL, breaking {text}, \
+                 transactional INT NOT NULL, downgrade {text}, downgrade_checksum VARCHAR(64), \
+                 no_downgrade VARCHAR(255), recorded_at VARCHAR(40) NOT NULL)",
+                db.quote(&records)
+            ));
+        }
+        // The tables in one transaction where DDL can be: one commit, and never only some.
         let together = create.len() > 1 && db.transactional_ddl();
         if together {
             db.begin()?;
@@ -244,6 +304,87 @@ impl Store {
             db.commit()?;
         }
         Ok(())
+    }
+
+    /// Records an applied revision, replacing an earlier record of it.
+    pub fn remember(&self, db: &mut dyn Backend, r: &RevisionRecord) -> Result<(), BackendError> {
+        self.forget(db, &r.revision)?;
+        let p: Vec<String> = (1..=10).map(|n| db.placeholder(n)).collect();
+        let sql = format!(
+            "INSERT INTO {} (revision, parents, depends_on, branch_labels, message, breaking, transactional, \
+             downgrade, downgrade_checksum, no_downgrade, recorded_at) VALUES ({}, {})",
+            db.quote(&self.records_table()),
+            p.join(", "),
+            db.placeholder(11)
+        );
+        let params = [
+            r.revision.as_str().into(),
+            r.parents.join(" ").as_str().into(),
+            r.depends_on.join(" ").as_str().into(),
+            r.branch_labels.join(" ").as_str().into(),
+            r.message.as_str().into(),
+            r.breaking.as_deref().into(),
+            Value::Int(r.transactional.into()),
+            r.downgrade.as_deref().into(),
+            r.downgrade_checksum.as_deref().into(),
+            r.no_downgrade.as_deref().into(),
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                .to_string()
+                .as_str()
+                .into(),
+        ];
+        db.execute(&sql, &params).map(|_| ())
+    }
+
+    /// Deletes the record of a revision that was reverted.
+    pub fn forget(&self, db: &mut dyn Backend, revision: &str) -> Result<(), BackendError> {
+        let sql = format!(
+            "DELETE FROM {} WHERE revision = {}",
+            db.quote(&self.records_table()),
+            db.placeholder(1)
+        );
+        db.execute(&sql, &[revision.into()]).map(|_| ())
+    }
+
+    /// Every revision record, by revision; empty when there is no records table.
+    pub fn records(
+        &self,
+        db: &mut dyn Backend,
+    ) -> Result<HashMap<String, RevisionRecord>, BackendError> {
+        let table = self.records_table();
+        if !db.table_exists(&table)? {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT revision, parents, depends_on, branch_labels, message, breaking, transactional, \
+             downgrade, downgrade_checksum, no_downgrade FROM {}",
+            db.quote(&table)
+        );
+        let words = |v: &Value| {
+            v.as_text()
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let text = |v: &Value| v.as_text().map(str::to_string);
+        Ok(db
+            .query(&sql, &[])?
+            .iter()
+            .map(|r| RevisionRecord {
+                revision: text(&r[0]).unwrap_or_default(),
+                parents: words(&r[1]),
+                depends_on: words(&r[2]),
+                branch_labels: words(&r[3]),
+                message: text(&r[4]).unwrap_or_default(),
+                breaking: text(&r[5]),
+                transactional: r[6].as_int() != Some(0),
+                downgrade: text(&r[7]),
+                downgrade_checksum: text(&r[8]),
+                no_downgrade: text(&r[9]),
+            })
+            .map(|r| (r.revision.clone(), r))
+            .collect())
     }
 
     /// Replaces the rows `remove` by the rows `add` in the version table.
@@ -420,9 +561,9 @@ impl Store {
             .collect())
     }
 
-    /// The version table's rows, [`Store::applied_checksums`] and whether the newest history row
-    /// is a step left part-way: the whole start-up check of a database at head. An error when
-    /// either table is missing.
+    /// The version table's rows, [`Store::applied_checksums`], whether the newest history row
+    /// is a step left part-way and how many revisions are remembered: the whole start-up check
+    /// of a database at head. An error when a table is missing.
     pub fn read_state(&self, db: &mut dyn Backend) -> Result<State, BackendError> {
         // Both queries in one round trip where the driver can. No WHERE and no ORDER BY: on a
         // fresh PostgreSQL session the catalog lookups for operators and sorts take longer than
@@ -432,11 +573,14 @@ impl Store {
             "SELECT id, revision, checksum, direction, outcome, statements_done FROM {}",
             db.quote(&self.history_table),
         );
-        let [heads, mut rows]: [TextRows; 2] = db
-            .query_text(&[&versions, &history])?
+        let records = format!("SELECT revision FROM {}", db.quote(&self.records_table()));
+        let [heads, mut rows, remembered]: [TextRows; 3] = db
+            .query_text(&[&versions, &history, &records])?
             .try_into()
             .map_err(|_| {
-                BackendError::message(format!("{versions}; {history}: expected two results"))
+                BackendError::message(format!(
+                    "{versions}; {history}; {records}: expected three results"
+                ))
             })?;
         let mut heads: Vec<String> = heads
             .into_iter()
@@ -453,6 +597,7 @@ impl Store {
             heads,
             checksums: HashMap::new(),
             unfinished: false,
+            remembered: remembered.len(),
         };
         for row in rows {
             let [_, revision, checksum, direction, outcome, done]: [Option<String>; 6] = row

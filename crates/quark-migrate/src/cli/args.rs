@@ -92,6 +92,10 @@ pub struct DbArgs {
     /// that doubles each time, before it fails naming the sessions that held the lock.
     #[arg(long, global = true, value_name = "N", default_value_t = 5)]
     pub ddl_lock_retries: u32,
+    /// Refuse to run on a database that a newer release migrated (by default an older release
+    /// starts on it with a warning, unless a newer revision is marked `Breaking:`).
+    #[arg(long, global = true)]
+    pub refuse_newer_schema: bool,
     /// Seconds a migration lock kept in a table (on a Galera cluster, behind a transaction
     /// pooler) stays with a migrator that stopped renewing it before a waiter takes it over.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 15.0)]

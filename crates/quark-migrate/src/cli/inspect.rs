@@ -2,20 +2,22 @@
 
 use super::{Context, Failure, output};
 use crate::error::Error;
+use crate::migrator::Standing;
 use crate::plan;
-use crate::revision::{Range, Target};
+use crate::revision::{Range, RevisionMap, Target};
 
-/// `current`: the database's revisions.
+/// `current`: the database's revisions (those a newer release applied marked as such).
 pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
     let (url, mut db) = ctx.connect()?;
     let migrator = ctx.migrator()?;
-    let heads = migrator.current(db.as_mut())?;
+    let standing = migrator.standing(db.as_mut())?;
     let interrupted = migrator.interrupted(db.as_mut())?;
-    let revisions: Vec<_> = heads.iter().filter_map(|h| ctx.map.get(h)).collect();
+    let (map, heads, _) = seen(ctx, &standing);
+    let revisions: Vec<_> = heads.iter().filter_map(|h| map.get(h)).collect();
     output::current(
         ctx.format(),
         ctx.cli.verbose,
-        ctx.map,
+        map,
         &url,
         &revisions,
         interrupted.as_ref(),
@@ -23,13 +25,27 @@ pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `verify`: applied revisions against the embedded SQL; an error listing any drift.
+/// The graph to show the database in, its rows, and the revisions newer than this binary.
+fn seen<'s>(
+    ctx: &'s Context<'_>,
+    standing: &'s Standing,
+) -> (&'s RevisionMap, &'s [String], &'s [String]) {
+    match standing {
+        Standing::Known(heads) => (ctx.map, heads, &[]),
+        Standing::Ahead(ahead) => (&ahead.map, &ahead.rows, &ahead.newer),
+    }
+}
+
+/// `verify`: applied revisions against the embedded SQL; an error listing any drift. On a
+/// database ahead of this binary, the revisions it embeds are verified, and the newer ones'
+/// remembered downgrades against their recorded checksums.
 pub(super) fn verify(ctx: &Context<'_>) -> Result<(), Failure> {
     let (url, mut db) = ctx.connect()?;
     let migrator = ctx.migrator()?;
-    let drift = migrator.verify(db.as_mut())?;
-    let current = migrator.current(db.as_mut())?;
-    output::verify(ctx.format(), &url, &current, &drift);
+    let standing = migrator.standing(db.as_mut())?;
+    let (map, current, newer) = seen(ctx, &standing);
+    let drift = migrator.on_map(map).verify(db.as_mut())?;
+    output::verify(ctx.format(), &url, current, &drift, newer);
     if drift.is_empty() {
         Ok(())
     } else {
@@ -49,14 +65,25 @@ pub(super) fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Fail
     let uses_current = [&range.from, &range.to]
         .iter()
         .any(|t| matches!(t, Some(Target::Current)));
-    let current = if uses_current {
-        let (_, mut db) = ctx.connect()?;
-        ctx.migrator()?.current(db.as_mut())?
-    } else {
-        Vec::new()
+    // With a database configured, revisions a newer release applied are listed too.
+    let standing = match ctx.configured_url()? {
+        Some(_) if uses_current => Some(ctx.migrator()?.standing(ctx.connect()?.1.as_mut())?),
+        Some(url) => match ctx.connect() {
+            Ok((_, mut db)) => Some(ctx.migrator()?.standing(db.as_mut())?),
+            Err(e) => {
+                log::warn!(target: crate::LOG_TARGET, "Listing this binary's revisions only: cannot read {url}: {e}");
+                None
+            }
+        },
+        None if uses_current => Some(ctx.migrator()?.standing(ctx.connect()?.1.as_mut())?),
+        None => None,
     };
-    let listed = ctx.map.history(&current, &range)?;
-    output::revisions(ctx.format(), ctx.cli.verbose, ctx.map, &listed);
+    let (map, current, _) = match &standing {
+        Some(standing) => seen(ctx, standing),
+        None => (ctx.map, &[][..], &[][..]),
+    };
+    let listed = map.history(if uses_current { current } else { &[] }, &range)?;
+    output::revisions(ctx.format(), ctx.cli.verbose, map, &listed);
     Ok(())
 }
 

@@ -143,6 +143,7 @@ fn run(
         .lock_timeout(Duration::from_secs(cli.lock_timeout))
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
         .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
+        .refuse_newer_schema(cli.refuse_newer_schema)
         .use_lock(!cli.no_lock)
         .lock_wait(LockWait {
             timeout: seconds("--ddl-lock-timeout", cli.ddl_lock_timeout)?,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Format;
 use crate::error::Drift;
-use crate::migrator::{HistoryEntry, Outcome, Report, Split};
+use crate::migrator::{HistoryEntry, Outcome, Report, Split, is_remembered};
 use crate::plan::describe;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 use crate::schema::Change;
@@ -94,7 +94,13 @@ fn interrupted_line(e: &HistoryEntry) -> String {
 
 /// `verify`: the JSON document always, the text line only when nothing drifted (drift is an
 /// error, printed as one).
-pub fn verify(format: Format, url: &DatabaseUrl, current: &[String], drift: &[Drift]) {
+pub fn verify(
+    format: Format,
+    url: &DatabaseUrl,
+    current: &[String],
+    drift: &[Drift],
+    newer: &[String],
+) {
     if format == Format::Json {
         println!(
             "{}",
@@ -103,6 +109,7 @@ pub fn verify(format: Format, url: &DatabaseUrl, current: &[String], drift: &[Dr
                 "current": current,
                 "ok": drift.is_empty(),
                 "drift": drift_json(drift),
+                "newer_than_binary": newer,
             })
         );
     } else if drift.is_empty() {
@@ -110,6 +117,12 @@ pub fn verify(format: Format, url: &DatabaseUrl, current: &[String], drift: &[Dr
             "{url}: applied revisions match the embedded SQL (current: {})",
             describe(current)
         );
+        if !newer.is_empty() {
+            println!(
+                "{url}: {} applied by a newer release; their remembered downgrades match their checksums",
+                newer.join(", ")
+            );
+        }
     }
 }
 
@@ -314,6 +327,9 @@ fn flags(map: &RevisionMap, rev: &Revision) -> String {
     if !labels.is_empty() {
         out.push_str(&format!(" ({})", labels.join(", ")));
     }
+    if is_remembered(rev) {
+        out.push_str(" (newer than this binary)");
+    }
     if map.is_head(&rev.id) {
         out.push_str(" (head)");
     }
@@ -392,6 +408,7 @@ fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
         "is_head": map.is_head(&rev.id),
         "is_branch_point": map.is_branch_point(&rev.id),
         "is_merge": rev.is_merge(),
+        "newer_than_binary": is_remembered(rev),
     })
 }
 

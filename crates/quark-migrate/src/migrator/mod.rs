@@ -7,6 +7,7 @@
 mod code_step;
 mod lease;
 mod lock_wait;
+mod newer;
 mod recover;
 mod run;
 mod script;
@@ -19,6 +20,7 @@ use log::info;
 
 pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
 pub use lock_wait::LockWait;
+pub use newer::{Ahead, Standing, is_remembered};
 pub use split::Split;
 
 use crate::LOG_TARGET;
@@ -66,6 +68,7 @@ pub struct Migrator<'m> {
     ignore_drift: bool,
     resume: bool,
     single_transaction: bool,
+    refuse_newer: bool,
     code: HashMap<String, Code>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
@@ -135,6 +138,7 @@ impl<'m> Migrator<'m> {
             ignore_drift: false,
             resume: false,
             single_transaction: false,
+            refuse_newer: false,
             code: HashMap::new(),
             scratch: false,
         }
@@ -185,6 +189,13 @@ impl<'m> Migrator<'m> {
     /// database and every revision allow it (not on MySQL, not with `Transactional: false`).
     pub fn single_transaction(mut self, single: bool) -> Self {
         self.single_transaction = single;
+        self
+    }
+
+    /// Refuse to run on a database a newer release migrated (default false: an upgrade to head
+    /// finds nothing to do and warns, unless a newer revision is marked `Breaking:`).
+    pub fn refuse_newer_schema(mut self, refuse: bool) -> Self {
+        self.refuse_newer = refuse;
         self
     }
 
@@ -307,7 +318,7 @@ impl<'m> Migrator<'m> {
         self.map
             .iter()
             .enumerate()
-            .filter(|(i, _)| applied[*i])
+            .filter(|(i, r)| applied[*i] && !is_remembered(r))
             .filter_map(|(_, r)| {
                 let recorded = recorded.get(&r.id)?;
                 let embedded = r.checksum(Direction::Upgrade, db.dialect())?;
@@ -433,9 +444,12 @@ impl<'m> Migrator<'m> {
         db: &mut dyn Backend,
         target: &Target,
     ) -> Result<Report, Error> {
-        let heads = self.current(db)?;
+        let heads = match self.standing(db)? {
+            Standing::Known(heads) => heads,
+            Standing::Ahead(ahead) => return self.nothing_ahead(target, &ahead),
+        };
         let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
-        if steps.is_empty() && self.interrupted(db)?.is_none() {
+        if steps.is_empty() && self.interrupted(db)?.is_none() && self.remembers(db, &heads)? {
             self.refuse_drift(db, &heads)?;
             info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
             return Ok(Report {
@@ -445,11 +459,33 @@ impl<'m> Migrator<'m> {
             });
         }
         self.locked(db, |db| {
-            let heads = self.current(db)?;
+            let heads = match self.standing(db)? {
+                Standing::Known(heads) => heads,
+                Standing::Ahead(ahead) => return self.nothing_ahead(target, &ahead),
+            };
             self.refuse_drift(db, &heads)?;
+            self.remember_applied(db, &heads)?;
             self.settled_then(db, heads, |map, heads, dialect| {
                 plan::upgrade(map, heads, target, dialect)
             })
+        })
+    }
+
+    /// An upgrade on a database ahead of this binary: to head, nothing to do (or refused, see
+    /// [`Migrator::refuse_newer_schema`]); to a revision, refused: going back is a downgrade.
+    fn nothing_ahead(&self, target: &Target, ahead: &Ahead) -> Result<Report, Error> {
+        if !matches!(target, Target::Head | Target::Heads) {
+            return Err(Error::NewerSchema {
+                rows: ahead.rows.clone(),
+                newer: ahead.newer.clone(),
+                heads: ahead.known_heads.clone(),
+            });
+        }
+        self.upgrade_ahead(ahead)?;
+        Ok(Report {
+            before: ahead.rows.clone(),
+            after: ahead.rows.clone(),
+            steps: Vec::new(),
         })
     }
 
@@ -513,7 +549,8 @@ impl<'m> Migrator<'m> {
         }
         let state = self.store.read_state(db).ok()?;
         let (heads, recorded) = (state.heads, state.checksums);
-        if state.unfinished {
+        // At every head, every revision is applied and must be remembered.
+        if state.unfinished || state.remembered < self.map.len() {
             return None;
         }
         let mut wanted: Vec<&str> = ours.iter().map(|r| r.id.as_str()).collect();
@@ -523,9 +560,14 @@ impl<'m> Migrator<'m> {
             .then_some(heads)
     }
 
-    /// Downgrades to `target`; refused before anything runs when a step is irreversible.
+    /// Downgrades to `target`; refused before anything runs when a step is irreversible. On a
+    /// database ahead of this binary, the revisions it does not embed are reverted with the
+    /// downgrades the database remembers for them.
     pub fn downgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
-        let heads = self.current(db)?;
+        let heads = match self.standing(db)? {
+            Standing::Known(heads) => heads,
+            Standing::Ahead(ahead) => return self.on_map(&ahead.map).downgrade(db, target),
+        };
         plan::downgrade(self.map, &heads, target, db.dialect())?;
         self.locked(db, |db| {
             let heads = self.current(db)?;

@@ -92,10 +92,9 @@ impl Migrator<'_> {
             return Ok(entry);
         }
         let current = self.store.heads(db)?;
-        let live = schema::introspect(
-            db,
-            &[self.store.version_table(), self.store.history_table()],
-        )?;
+        let own = self.store.own_tables();
+        let skip: Vec<&str> = own.iter().map(String::as_str).collect();
+        let live = schema::introspect(db, &skip)?;
         // The version rows still say where the step started: a scratch database brought there
         // and given the step's statements shows the schema before and after the one in doubt.
         let (before, after) = self.scratch_states(db, &current, &statements[..=k], &at)?;
@@ -166,16 +165,14 @@ impl Migrator<'_> {
         for s in first {
             scratch.run(&s.sql)?;
         }
-        let skip = [DEFAULT_TABLES.0, DEFAULT_TABLES.1];
+        let own = Store::default().own_tables();
+        let skip: Vec<&str> = own.iter().map(String::as_str).collect();
         let before = schema::introspect(scratch, &skip)?;
         scratch.run(&last.sql)?;
         let after = schema::introspect(scratch, &skip)?;
         Ok((before, after))
     }
 }
-
-/// The version and history tables the scratch builder keeps its state in.
-const DEFAULT_TABLES: (&str, &str) = ("alembic_version", "alembic_version_history");
 
 /// `live` with only the tables `before` or `after` has: the live database may hold other
 /// projects' tables beside this graph's.

@@ -333,6 +333,7 @@ impl Migrator<'_> {
             self.store
                 .replace_heads(db, &step.removed(), &step.added())?;
         }
+        self.record_revision(db, step)?;
         self.store.record_timed(db, entry, elapsed_ms)?;
         if group.is_none() {
             db.commit()?;
@@ -417,6 +418,7 @@ impl Migrator<'_> {
         let recorded = self
             .store
             .replace_heads(db, &run.step.removed(), &run.step.added())
+            .and_then(|()| self.record_revision(db, run.step))
             .and_then(|()| self.store.update(db, &run.entry));
         if let Err(e) = recorded.and_then(|()| db.commit()) {
             let _ = db.rollback();

@@ -39,9 +39,13 @@ impl Migrator<'_> {
             self.unfinished(db, false)?;
         }
         let mut existing = Vec::new();
-        for table in [self.store.version_table(), self.store.history_table()] {
-            if db.table_exists(table)? {
-                existing.push(table.to_string());
+        for table in [
+            self.store.version_table().to_string(),
+            self.store.history_table().to_string(),
+            self.store.records_table(),
+        ] {
+            if db.table_exists(&table)? {
+                existing.push(table);
             }
         }
         let mut script = Script::new(db.dialect(), existing);

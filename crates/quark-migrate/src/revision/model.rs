@@ -104,6 +104,9 @@ pub struct Revision {
     /// Upgrade checksums recorded by databases that ran an earlier text of this revision
     /// (`Earlier Checksums:`), accepted by `verify` as the current one is.
     pub earlier_checksums: Vec<String>,
+    /// Why older releases cannot run on the schema this revision leaves (`Breaking:`, the
+    /// contract step of expand/contract), and the header's line.
+    pub breaking: Option<(String, usize)>,
 }
 
 impl Revision {

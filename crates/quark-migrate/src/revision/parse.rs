@@ -62,6 +62,7 @@ struct Header {
     depends_on: Option<(String, usize)>,
     transactional: Option<(String, usize)>,
     earlier_checksums: Option<(String, usize)>,
+    breaking: Option<(String, usize)>,
 }
 
 /// What a revision file is written in, told by its extension.
@@ -141,6 +142,7 @@ impl<'a> Parser<'a> {
                 Some("depends on") => Some(&mut h.depends_on),
                 Some("transactional") => Some(&mut h.transactional),
                 Some("earlier checksums") => Some(&mut h.earlier_checksums),
+                Some("breaking") => Some(&mut h.breaking),
                 _ => None,
             };
             let value = field.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
@@ -166,7 +168,7 @@ impl<'a> Parser<'a> {
                         _ => format!("unexpected text in the header: '{content}'"),
                     };
                     self.err(lineno, what).hint = Some(
-                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional and Earlier Checksums"
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional, Breaking and Earlier Checksums"
                             .into(),
                     );
                 }
@@ -417,7 +419,19 @@ impl<'a> Parser<'a> {
             }
             None => Vec::new(),
         };
+        let breaking = match h.breaking {
+            Some((reason, line)) if reason.trim().is_empty() => {
+                self.err(line, "'Breaking:' needs a reason").hint = Some(
+                    "say what older releases cannot run on, e.g. 'Breaking: drops quark_ports.bridge, which releases before 2.4 read'"
+                        .into(),
+                );
+                None
+            }
+            Some((reason, line)) => Some((reason.trim().to_string(), line)),
+            None => None,
+        };
         let rev = Revision {
+            breaking,
             id,
             message: h.message.join(" "),
             down_revisions,

@@ -1,0 +1,323 @@
+//! Rolling deploys and rollbacks with two builds of one application: release N, and release
+//! N+1 with one more revision (additive, or marked `Breaking:`), on SQLite, PostgreSQL and
+//! MariaDB. An older release starts on a database the newer one migrated, refuses when the newer
+//! revision is breaking or newer schemas are refused, and takes the database back with the
+//! downgrades the database remembers.
+
+#![cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+
+#[path = "support/servers.rs"]
+#[allow(dead_code)]
+mod servers;
+
+use quark_migrate::backend::Backend;
+use quark_migrate::migrator::Standing;
+use quark_migrate::revision::{Dialect, Target};
+use quark_migrate::{EmbeddedFile, Error, Migrations};
+use servers::{Kind, TestDb, catalog};
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// A revision file as an application would write it.
+fn file(id: &str, revises: &str, header: &str, up: &str, down: &str) -> EmbeddedFile {
+    EmbeddedFile {
+        path: leak(format!("migrations/{id}_x.sql")),
+        source: leak(format!(
+            "-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n{header}\n-- +upgrade\n{up}\n\n-- +downgrade\n{down}\n"
+        )),
+        summary: None,
+        code: None,
+    }
+}
+
+fn release(files: Vec<EmbeddedFile>) -> Migrations {
+    Migrations::new(Box::leak(files.into_boxed_slice())).unwrap()
+}
+
+/// Release N: two revisions.
+fn release_n() -> Vec<EmbeddedFile> {
+    vec![
+        file(
+            "a1",
+            "None",
+            "",
+            "CREATE TABLE items (id INT NOT NULL PRIMARY KEY, name VARCHAR(50));",
+            "DROP TABLE items;",
+        ),
+        file(
+            "a2",
+            "a1",
+            "",
+            "CREATE TABLE tags (id INT NOT NULL PRIMARY KEY, item_id INT);",
+            "DROP TABLE tags;",
+        ),
+    ]
+}
+
+/// Release N+1 whose new revision only adds.
+fn release_additive() -> Vec<EmbeddedFile> {
+    let mut files = release_n();
+    files.push(file(
+        "a3",
+        "a2",
+        "",
+        "ALTER TABLE items ADD COLUMN note VARCHAR(50);",
+        "ALTER TABLE items DROP COLUMN note;",
+    ));
+    files
+}
+
+/// Release N+1 whose new revision drops what release N reads.
+fn release_breaking() -> Vec<EmbeddedFile> {
+    let mut files = release_n();
+    files.push(file(
+        "b3",
+        "a2",
+        "-- Breaking: drops items.name, which release N reads",
+        "ALTER TABLE items DROP COLUMN name;",
+        "ALTER TABLE items ADD COLUMN name VARCHAR(50);",
+    ));
+    files
+}
+
+/// A database of `dialect`, with the URL to reach it.
+enum Place {
+    Sqlite(tempfile::TempDir),
+    Server(TestDb),
+}
+
+impl Place {
+    fn new(dialect: Dialect) -> Option<Place> {
+        match dialect {
+            Dialect::Sqlite => Some(Place::Sqlite(tempfile::tempdir().unwrap())),
+            Dialect::Postgresql => TestDb::new(Kind::Postgres).map(Place::Server),
+            Dialect::Mysql => TestDb::new(Kind::Mysql).map(Place::Server),
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Place::Sqlite(dir) => format!("sqlite:///{}", dir.path().join("app.db").display()),
+            Place::Server(db) => db.url.clone(),
+        }
+    }
+
+    fn db(&self, m: &Migrations) -> Box<dyn Backend> {
+        m.connect(&self.url()).unwrap()
+    }
+
+    /// The application's schema and the version rows, as the server lists them.
+    fn catalog(&self, m: &Migrations, dialect: Dialect) -> Vec<String> {
+        catalog(self.db(m).as_mut(), dialect)
+            .into_iter()
+            .filter(|l| !l.contains("alembic_version"))
+            .collect()
+    }
+}
+
+fn steps(report: &quark_migrate::Report) -> Vec<String> {
+    report.steps.iter().map(|s| s.revision.clone()).collect()
+}
+
+fn old_release_after_new(dialect: Dialect) {
+    let (old, new) = (release(release_n()), release(release_additive()));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    // Release N's schema, for comparing after the rollback.
+    let Some(reference) = Place::new(dialect) else {
+        return;
+    };
+    old.migrate(&reference.url()).unwrap();
+    let schema_n = reference.catalog(&old, dialect);
+
+    assert_eq!(
+        steps(&new.migrate(&place.url()).unwrap()),
+        ["a1", "a2", "a3"]
+    );
+    // Release N starts on the newer schema: nothing to do.
+    let report = old.migrate(&place.url()).unwrap();
+    assert!(report.steps.is_empty());
+    assert_eq!(report.after, ["a3"]);
+    let status = old.status(place.db(&old).as_mut()).unwrap();
+    assert!(status.is_ahead(), "{status:?}");
+    assert_eq!(status.newer, ["a3"]);
+    assert_eq!(status.current, ["a3"]);
+    // Unless newer schemas are refused.
+    let strict = release(release_n()).refuse_newer_schema(true);
+    match strict.migrate(&place.url()) {
+        Err(Error::NewerSchema { newer, .. }) => assert_eq!(newer, ["a3"]),
+        other => panic!("{dialect:?}: strict mode should refuse: {other:?}"),
+    }
+    // Release N takes the database back to its head with the downgrade a3 remembered.
+    let migrator = old.migrator().unwrap();
+    let mut db = place.db(&old);
+    let report = migrator
+        .downgrade(db.as_mut(), &Target::Revision("a2".into()))
+        .unwrap();
+    assert_eq!(steps(&report), ["a3"]);
+    assert_eq!(report.after, ["a2"]);
+    assert_eq!(
+        place.catalog(&old, dialect),
+        schema_n,
+        "{dialect:?}: back to N's schema"
+    );
+    assert!(!old.status(db.as_mut()).unwrap().is_ahead());
+    // And the newer release upgrades it again.
+    assert_eq!(steps(&new.migrate(&place.url()).unwrap()), ["a3"]);
+}
+
+fn old_release_refuses_a_breaking_revision(dialect: Dialect) {
+    let (old, new) = (release(release_n()), release(release_breaking()));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    new.migrate(&place.url()).unwrap();
+    match old.migrate(&place.url()) {
+        Err(e @ Error::BreakingNewer { .. }) => {
+            let said = e.to_string();
+            assert!(
+                said.contains("b3") && said.contains("drops items.name"),
+                "{said}"
+            );
+        }
+        other => panic!("{dialect:?}: a breaking newer revision must be refused: {other:?}"),
+    }
+    // Taking it back is allowed, and gives release N its column again.
+    let migrator = old.migrator().unwrap();
+    let mut db = place.db(&old);
+    migrator
+        .downgrade(db.as_mut(), &Target::Revision("a2".into()))
+        .unwrap();
+    assert!(old.migrate(&place.url()).unwrap().steps.is_empty());
+    db.run("INSERT INTO items (id, name) VALUES (1, 'back')")
+        .unwrap();
+}
+
+fn a_database_from_before_remembering(dialect: Dialect) {
+    let (old, new) = (release(release_n()), release(release_additive()));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    new.migrate(&place.url()).unwrap();
+    // As an engine that remembered nothing would have left it.
+    let mut db = place.db(&new);
+    db.run(&format!(
+        "DROP TABLE {}",
+        db.quote("alembic_version_revisions")
+    ))
+    .unwrap();
+    match old.migrate(&place.url()) {
+        Err(Error::UnknownRevisions { unknown, .. }) => assert_eq!(unknown, ["a3"]),
+        other => panic!("{dialect:?}: without records nothing can be known: {other:?}"),
+    }
+    // The next start of a binary that has the revisions remembers them, at head as it is.
+    assert!(new.migrate(&place.url()).unwrap().steps.is_empty());
+    assert!(old.migrate(&place.url()).unwrap().steps.is_empty());
+    assert_eq!(old.status(db.as_mut()).unwrap().newer, ["a3"]);
+}
+
+fn another_line_of_descent_is_refused(dialect: Dialect) {
+    // Release N has a3; the database went another way (x3 on a2) with a newer release.
+    let old = release(release_additive());
+    let mut other = release_n();
+    other.push(file(
+        "x3",
+        "a2",
+        "",
+        "CREATE TABLE other (id INT NOT NULL PRIMARY KEY);",
+        "DROP TABLE other;",
+    ));
+    let other = release(other);
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    other.migrate(&place.url()).unwrap();
+    let mut db = place.db(&old);
+    match old.migrator().unwrap().standing(db.as_mut()) {
+        Err(e @ Error::UnknownRevisions { .. }) => {
+            assert!(e.to_string().contains("x3"), "{e}");
+        }
+        other => panic!("{dialect:?}: not ahead, refused: {other:?}"),
+    }
+}
+
+fn a_branch_ahead(dialect: Dialect) {
+    // Release N has two branches; N+1 adds a revision on one of them.
+    let branches = |extra: bool| {
+        let mut files = release_n();
+        files.push(file(
+            "c1",
+            "None",
+            "-- Branch Labels: audit",
+            "CREATE TABLE audit (id INT NOT NULL PRIMARY KEY);",
+            "DROP TABLE audit;",
+        ));
+        files[0] = file(
+            "a1",
+            "None",
+            "-- Branch Labels: main",
+            "CREATE TABLE items (id INT NOT NULL PRIMARY KEY, name VARCHAR(50));",
+            "DROP TABLE items;",
+        );
+        if extra {
+            files.push(file(
+                "c2",
+                "c1",
+                "",
+                "CREATE TABLE audit_log (id INT NOT NULL PRIMARY KEY);",
+                "DROP TABLE audit_log;",
+            ));
+        }
+        release(files)
+    };
+    let (old, new) = (branches(false), branches(true));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    new.migrate(&place.url()).unwrap();
+    assert!(old.migrate(&place.url()).unwrap().steps.is_empty());
+    let mut db = place.db(&old);
+    let Standing::Ahead(ahead) = old.migrator().unwrap().standing(db.as_mut()).unwrap() else {
+        panic!("{dialect:?}: ahead on one branch");
+    };
+    assert_eq!(ahead.newer, ["c2"]);
+    let report = old
+        .migrator()
+        .unwrap()
+        .downgrade(db.as_mut(), &Target::Revision("c1".into()))
+        .unwrap();
+    assert_eq!(steps(&report), ["c2"]);
+    let mut rows = report.after.clone();
+    rows.sort();
+    assert_eq!(rows, ["a2", "c1"]);
+}
+
+macro_rules! on_each_dialect {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
+        #[test]
+        fn $sqlite() {
+            $scenario(Dialect::Sqlite);
+        }
+
+        #[test]
+        fn $postgres() {
+            $scenario(Dialect::Postgresql);
+        }
+
+        #[test]
+        fn $mysql() {
+            $scenario(Dialect::Mysql);
+        }
+    )*};
+}
+
+on_each_dialect! {
+    old_release_after_new => sqlite_old_after_new, postgres_old_after_new, mysql_old_after_new;
+    old_release_refuses_a_breaking_revision => sqlite_breaking, postgres_breaking, mysql_breaking;
+    a_database_from_before_remembering => sqlite_before_remembering, postgres_before_remembering, mysql_before_remembering;
+    another_line_of_descent_is_refused => sqlite_other_line, postgres_other_line, mysql_other_line;
+    a_branch_ahead => sqlite_branch_ahead, postgres_branch_ahead, mysql_branch_ahead;
+}
