@@ -107,9 +107,8 @@
 
 extern crate self as quark_migrate;
 
-mod build_check;
+pub mod build;
 mod checksum;
-mod codegen;
 pub mod revision;
 pub mod source;
 
@@ -131,8 +130,6 @@ mod migrations;
 pub mod migrator;
 #[cfg(feature = "runtime")]
 mod plan;
-#[cfg(feature = "runtime")]
-mod rehearsal;
 #[cfg(feature = "cli")]
 mod scaffold;
 #[cfg(feature = "runtime")]
@@ -158,13 +155,6 @@ pub(crate) use embed::load;
 
 /// The log target of every line the engine logs (`Running upgrade ...`).
 pub const LOG_TARGET: &str = "quark.migration";
-
-/// Build-script support: validate and embed a migrations directory.
-pub mod build {
-    pub use crate::codegen::{Options, embed_migrations, embed_migrations_with};
-    #[cfg(feature = "runtime")]
-    pub use crate::embed::Summary;
-}
 
 /// Expands to the `&'static [EmbeddedFile]` that [`build::embed_migrations`] generated.
 #[macro_export]

@@ -20,9 +20,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use log::info;
 
-use crate::LOG_TARGET;
 use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
@@ -228,14 +226,10 @@ impl Migrations {
     fn at_head(&self, db: &mut dyn Backend) -> Option<Vec<String>> {
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
         let state = self.store.read_state(db).ok()?;
-        let (heads, recorded) = (state.heads, state.checksums);
-        // At every head, every embedded revision is applied and must be remembered.
-        if state.unfinished
-            || state.remembered < self.files.len()
-            || heads.iter().map(String::as_str).ne(self.heads().ok()?)
-        {
+        if !state.is_at(&self.heads().ok()?, self.files.len()) {
             return None;
         }
+        let (heads, recorded) = (state.heads, state.checksums);
         let dialect = db.dialect().index();
         for (revision, sum) in &recorded {
             if let Some(summary) = summaries.get(revision.as_str())
@@ -344,12 +338,7 @@ impl Migrations {
         let mut session = db.session()?;
         let db = session.backend();
         if let Some(heads) = self.at_head(db) {
-            info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
-            return Ok(Report {
-                before: heads.clone(),
-                after: heads,
-                steps: Vec::new(),
-            });
+            return Ok(Report::nothing_to_upgrade(heads));
         }
         let migrator = self.migrator()?;
         if self.summaries().is_some() {

@@ -142,6 +142,17 @@ pub struct State {
     pub remembered: usize,
 }
 
+impl State {
+    /// Whether the database is at exactly `heads` (sorted) with nothing left part-way and at
+    /// least `revisions` revisions remembered (at every head, each of the graph's revisions is
+    /// applied): the one at-head check of a start-up, before the checksums.
+    pub fn is_at(&self, heads: &[&str], revisions: usize) -> bool {
+        !self.unfinished
+            && self.remembered >= revisions
+            && self.heads.iter().map(String::as_str).eq(heads.iter().copied())
+    }
+}
+
 /// A version table name that is not a plain SQL identifier.
 #[derive(Debug, Clone, Error)]
 #[error(

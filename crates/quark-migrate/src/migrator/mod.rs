@@ -43,6 +43,19 @@ pub struct Report {
     pub steps: Vec<StepReport>,
 }
 
+impl Report {
+    /// The report of an upgrade that found the database at `heads` with nothing to do; says so
+    /// in the log.
+    pub(crate) fn nothing_to_upgrade(heads: Vec<String>) -> Report {
+        info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
+        Report {
+            before: heads.clone(),
+            after: heads,
+            steps: Vec::new(),
+        }
+    }
+}
+
 /// One step that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepReport {
@@ -427,12 +440,7 @@ impl<'m> Migrator<'m> {
     /// Upgrades to `target`; takes the lock only when something is pending.
     pub fn upgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
         if let Some(heads) = self.already_at_heads(db, target) {
-            info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
-            return Ok(Report {
-                before: heads.clone(),
-                after: heads,
-                steps: Vec::new(),
-            });
+            return Ok(Report::nothing_to_upgrade(heads));
         }
         self.upgrade_checked(db, target)
     }
@@ -451,12 +459,7 @@ impl<'m> Migrator<'m> {
         let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
         if steps.is_empty() && self.interrupted(db)?.is_none() && self.remembers(db, &heads)? {
             self.refuse_drift(db, &heads)?;
-            info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
-            return Ok(Report {
-                before: heads.clone(),
-                after: heads,
-                steps: Vec::new(),
-            });
+            return Ok(Report::nothing_to_upgrade(heads));
         }
         self.locked(db, |db| {
             let heads = match self.standing(db)? {
@@ -548,16 +551,11 @@ impl<'m> Migrator<'m> {
             return None;
         }
         let state = self.store.read_state(db).ok()?;
-        let (heads, recorded) = (state.heads, state.checksums);
-        // At every head, every revision is applied and must be remembered.
-        if state.unfinished || state.remembered < self.map.len() {
-            return None;
-        }
         let mut wanted: Vec<&str> = ours.iter().map(|r| r.id.as_str()).collect();
         wanted.sort_unstable();
-        let there = heads.iter().map(String::as_str).eq(wanted);
-        (there && (self.ignore_drift || self.drift(db, &heads, &recorded).is_empty()))
-            .then_some(heads)
+        let there = state.is_at(&wanted, self.map.len());
+        (there && (self.ignore_drift || self.drift(db, &state.heads, &state.checksums).is_empty()))
+            .then_some(state.heads)
     }
 
     /// Downgrades to `target`; refused before anything runs when a step is irreversible. On a

@@ -1,7 +1,8 @@
 //! Revisions as pure data: parsing migration files, splitting SQL, the revision graph and targets.
 //!
-//! Nothing here touches a database or the file system, so `build.rs` compiles the very same code
-//! (through `#[path]`) to validate `migrations/` at build time that the runtime uses.
+//! Nothing here touches a database or the file system: the build (the engine as a
+//! build-dependency, see [`crate::build`]) validates `migrations/` with the very code the
+//! runtime uses.
 
 mod dialect;
 mod error;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::codegen::Options;
+use super::Options;
 use crate::revision::RevisionMap;
 
 /// Turns rehearsals off (`off`, `0`, `false`, `no`) or asks for a line on what they did
@@ -45,8 +45,8 @@ mod imp {
     use std::path::Path;
 
     use crate::backend::ConnectOptions;
-    use crate::codegen::Options;
-    use crate::rehearsal::{Rehearsed, rehearse};
+    use super::Options;
+    use super::super::rehearsal::{Rehearsed, rehearse};
     use crate::revision::{Dialect, RevisionMap};
     use crate::schema::{DeclaredFile, Scratch, read_declared};
     use crate::url::DatabaseUrl;
@@ -145,7 +145,7 @@ mod imp {
 mod imp {
     use std::path::Path;
 
-    use crate::codegen::Options;
+    use super::Options;
     use crate::revision::RevisionMap;
 
     pub(super) fn run(

@@ -1,0 +1,90 @@
+//! The code `build.rs` writes into `OUT_DIR`: every revision file embedded with `include_str!`,
+//! its build-time summary, and the modules of the revisions written in Rust.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::revision::{Dialect, Direction, RevisionMap};
+use crate::source::{SourceFile, file_names, is_schema_file};
+
+/// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
+pub const GENERATED_FILE: &str = "quark_migrate_migrations.rs";
+
+/// The file, in `OUT_DIR`, that [`crate::embed_schema!`] includes.
+pub const GENERATED_SCHEMA_FILE: &str = "quark_migrate_schema.rs";
+
+/// The Rust expression (a `&[SchemaFile]` slice) that embeds the declared schema's `.sql`
+/// files in `abs`, in name order; empty when the directory does not exist.
+pub(super) fn generate_schema(abs: &Path, shown: &str) -> Result<String, String> {
+    let names = match file_names(abs, is_schema_file) {
+        Ok(names) => names,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("{shown}: cannot read the declared schema: {e}")),
+    };
+    let mut entries = String::new();
+    for name in names {
+        let full = abs.join(&name);
+        println!("cargo:rerun-if-changed={}", full.display());
+        let _ = writeln!(
+            entries,
+            "    ::quark_migrate::SchemaFile {{ path: {:?}, source: include_str!({:?}) }},",
+            format!("{shown}/{name}"),
+            full.display().to_string()
+        );
+    }
+    Ok(format!("&[\n{entries}]"))
+}
+
+/// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`;
+/// revisions written in Rust become modules of the block it opens, so the compiler checks them
+/// and names their files in its errors.
+pub(super) fn generate_from(abs: &Path, files: &[SourceFile], map: &RevisionMap) -> String {
+    let mut modules = String::new();
+    let mut entries = String::new();
+    for rev in map.iter() {
+        let file = files
+            .iter()
+            .find(|f| f.path == rev.path)
+            .expect("every revision has a file");
+        let full = abs.join(&file.name);
+        println!("cargo:rerun-if-changed={}", full.display());
+        if rev.code.is_some() {
+            let _ = writeln!(
+                modules,
+                "    #[path = {:?}]\n    mod revision_{};",
+                full.display().to_string(),
+                rev.id
+            );
+        }
+        let checksums: Vec<String> = Dialect::ALL
+            .iter()
+            .map(|d| match rev.checksum(Direction::Upgrade, *d) {
+                Some(sum) => format!("Some({sum:?})"),
+                None => "None".to_string(),
+            })
+            .collect();
+        let functions = match &rev.code {
+            None => "None".to_string(),
+            Some(c) => format!(
+                "Some(::quark_migrate::code::Code {{ upgrade: revision_{id}::upgrade, downgrade: {} }})",
+                if c.downgrade_line.is_some() {
+                    format!("Some(revision_{}::downgrade)", rev.id)
+                } else {
+                    "None".to_string()
+                },
+                id = rev.id
+            ),
+        };
+        let _ = writeln!(
+            entries,
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?} }}), code: {functions} }},",
+            file.path,
+            full.display().to_string(),
+            rev.id,
+            map.is_head(&rev.id),
+            checksums.join(", "),
+            rev.earlier_checksums
+        );
+    }
+    format!("{{\n{modules}&[\n{entries}]}}")
+}
