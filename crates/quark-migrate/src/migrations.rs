@@ -20,11 +20,10 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-
 use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
-use crate::migrator::{HistoryEntry, LockWait, Migrator, Report, Standing};
+use crate::migrator::{Backups, HistoryEntry, LockWait, Migrator, Report, Standing};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
@@ -44,6 +43,7 @@ pub struct Migrations {
     lock_timeout: Duration,
     lock_lease: Duration,
     refuse_newer: bool,
+    backups: Backups,
     connect_timeout: Duration,
     use_lock: bool,
     single_transaction: bool,
@@ -102,6 +102,7 @@ impl Migrations {
             lock_timeout: Duration::from_secs(60),
             lock_lease: crate::migrator::DEFAULT_LOCK_LEASE,
             refuse_newer: false,
+            backups: Backups::default(),
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
             single_transaction: false,
@@ -133,6 +134,35 @@ impl Migrations {
     pub fn refuse_newer_schema(mut self, refuse: bool) -> Migrations {
         self.refuse_newer = refuse;
         self
+    }
+
+    /// When to copy a SQLite database file aside before a run changes it, and how many copies
+    /// to keep (default: before a revision marked `Breaking:` or one that cannot be reverted;
+    /// the last 3). [`Migrations::restore`] puts a copy back.
+    pub fn backups(mut self, backups: Backups) -> Migrations {
+        self.backups = backups;
+        self
+    }
+
+    /// Puts back the SQLite database file `url` names as the backup `from` holds it (the newest
+    /// backup beside it when `None`), under the migration lock; the backup restored.
+    #[cfg(feature = "sqlite")]
+    pub fn restore(
+        &self,
+        url: &str,
+        from: Option<&std::path::Path>,
+    ) -> Result<std::path::PathBuf, Error> {
+        let parsed = DatabaseUrl::parse(url)?;
+        let db = match (&parsed.dialect, &parsed.database) {
+            (crate::revision::Dialect::Sqlite, Some(path)) => std::path::PathBuf::from(path),
+            _ => {
+                return Err(Error::Backend(backend::BackendError::message(format!(
+                    "{}: only a SQLite database file is backed up and restored; restore a server from its own backups",
+                    parsed.masked()
+                ))));
+            }
+        };
+        Ok(backend::restore(&db, from, self.lock_timeout)?)
     }
 
     /// How long to wait for a server to accept the connection (default 10 s).
@@ -215,6 +245,7 @@ impl Migrations {
             .lock_timeout(self.lock_timeout)
             .lock_lease(self.lock_lease)
             .refuse_newer_schema(self.refuse_newer)
+            .backups(self.backups)
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction)
             .lock_wait(self.lock_wait))

@@ -149,7 +149,11 @@ impl State {
     pub fn is_at(&self, heads: &[&str], revisions: usize) -> bool {
         !self.unfinished
             && self.remembered >= revisions
-            && self.heads.iter().map(String::as_str).eq(heads.iter().copied())
+            && self
+                .heads
+                .iter()
+                .map(String::as_str)
+                .eq(heads.iter().copied())
     }
 }
 

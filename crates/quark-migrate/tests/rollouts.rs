@@ -295,6 +295,28 @@ fn a_branch_ahead(dialect: Dialect) {
     assert_eq!(rows, ["a2", "c1"]);
 }
 
+#[test]
+fn an_appliance_backs_up_before_a_breaking_revision_and_restores_it() {
+    let (old, new) = (release(release_n()), release(release_breaking()));
+    let place = Place::new(Dialect::Sqlite).unwrap();
+    old.migrate(&place.url()).unwrap();
+    let Place::Sqlite(dir) = &place else {
+        unreachable!()
+    };
+    let file = dir.path().join("app.db");
+    let before = std::fs::read(&file).unwrap();
+    new.migrate(&place.url()).unwrap();
+    assert_ne!(std::fs::read(&file).unwrap(), before);
+    let restored = new.restore(&place.url(), None).unwrap();
+    assert!(
+        restored.to_string_lossy().ends_with("a2-to-b3"),
+        "named with the revisions: {}",
+        restored.display()
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before, "the exact file back");
+    assert!(old.migrate(&place.url()).unwrap().steps.is_empty());
+}
+
 macro_rules! on_each_dialect {
     ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
         #[test]

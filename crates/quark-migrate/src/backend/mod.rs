@@ -10,6 +10,8 @@ mod postgres;
 pub(crate) mod script;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{backups, restore};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod tls;
 
@@ -368,6 +370,17 @@ pub trait Backend: Send {
     /// Another connection to the same server and database, when the driver can open one (it
     /// opened this one from a URL).
     fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
+        Ok(None)
+    }
+
+    /// Copies the database, as it is now, to a file beside it whose name carries `label`, and
+    /// deletes all but the newest `keep` such copies; the copy's path, or `None` where the
+    /// database is no file of its own (a server, SQLite in memory, an empty new file).
+    fn back_up(
+        &mut self,
+        _label: &str,
+        _keep: usize,
+    ) -> Result<Option<std::path::PathBuf>, BackendError> {
         Ok(None)
     }
 

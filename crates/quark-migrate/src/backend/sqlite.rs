@@ -3,7 +3,7 @@
 //! the database file (none for an in-memory database, which no other connection can see).
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -227,6 +227,112 @@ impl Backend for Sqlite<'_> {
     fn placeholder(&self, n: usize) -> String {
         format!("?{n}")
     }
+
+    fn back_up(&mut self, label: &str, keep: usize) -> Result<Option<PathBuf>, BackendError> {
+        let Some(path) = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+        else {
+            return Ok(None);
+        };
+        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+            return Ok(None);
+        }
+        let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
+            .to_string()
+            .replace([':', '-'], "");
+        let copy = PathBuf::from(format!("{}{BACKUP}{stamp}.{label}", path.display()));
+        // The write-ahead log folded into the file, then the file copied while this connection
+        // holds the write lock: nobody changes it under the copy, and the copy is byte for byte
+        // the database.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(db_err)?;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        let copied = std::fs::copy(&path, &copy);
+        self.conn.execute_batch("COMMIT").map_err(db_err)?;
+        copied.map_err(|e| {
+            BackendError::message(format!(
+                "cannot back {} up to {}: {e}",
+                path.display(),
+                copy.display()
+            ))
+        })?;
+        let all = backups(&path).map_err(|e| BackendError::message(e.to_string()))?;
+        for old in all.iter().rev().skip(keep.max(1)) {
+            let _ = std::fs::remove_file(old);
+        }
+        Ok(Some(copy))
+    }
+}
+
+/// What a backup's name adds to the database file's.
+const BACKUP: &str = ".backup.";
+
+/// The backups of the SQLite database file `db` beside it, oldest first.
+pub fn backups(db: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let dir = match db.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let prefix = format!(
+        "{}{BACKUP}",
+        db.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    );
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
+        .collect();
+    // The names start with a sortable timestamp.
+    found.sort();
+    Ok(found)
+}
+
+/// Puts the backup `from` (the newest when `None`) back as the SQLite database file `db`, under
+/// the migration lock, its journal and write-ahead log removed; the backup restored.
+pub fn restore(db: &Path, from: Option<&Path>, timeout: Duration) -> Result<PathBuf, BackendError> {
+    let from = match from {
+        Some(from) => from.to_path_buf(),
+        None => backups(db)
+            .map_err(|e| {
+                BackendError::message(format!("cannot list the backups of {}: {e}", db.display()))
+            })?
+            .pop()
+            .ok_or_else(|| {
+                BackendError::message(format!("{} has no backup beside it", db.display()))
+            })?,
+    };
+    let mut holder = Sqlite {
+        conn: Conn::Owned(Connection::open_in_memory().map_err(db_err)?),
+        lock_path: Some(PathBuf::from(format!("{}.lock", db.display()))),
+        lock: None,
+        restore_foreign_keys: false,
+    };
+    holder.lock("", timeout)?;
+    let fail = |what: &str, e: std::io::Error| {
+        BackendError::message(format!(
+            "cannot restore {} from {}: {what}: {e}",
+            db.display(),
+            from.display()
+        ))
+    };
+    // Copied beside it first, then renamed over it: the database is whole at every moment.
+    let partial = PathBuf::from(format!("{}.restoring", db.display()));
+    std::fs::copy(&from, &partial).map_err(|e| fail("copying", e))?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    std::fs::rename(&partial, db).map_err(|e| fail("renaming", e))?;
+    holder.unlock()?;
+    Ok(from)
 }
 
 fn to_sql(v: &Value) -> ToSqlOutput<'_> {

@@ -44,9 +44,9 @@ pub(crate) fn run(
 mod imp {
     use std::path::Path;
 
-    use crate::backend::ConnectOptions;
-    use super::Options;
     use super::super::rehearsal::{Rehearsed, rehearse};
+    use super::Options;
+    use crate::backend::ConnectOptions;
     use crate::revision::{Dialect, RevisionMap};
     use crate::schema::{DeclaredFile, Scratch, read_declared};
     use crate::url::DatabaseUrl;

@@ -14,12 +14,12 @@ mod rehearsal;
 
 use std::path::PathBuf;
 
-use crate::revision::Dialect;
-use crate::source::{build_map, read_dir};
-pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE};
 #[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub use crate::embed::Summary;
+use crate::revision::Dialect;
+use crate::source::{build_map, read_dir};
+pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE};
 
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that
 /// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes; with the
@@ -100,4 +100,3 @@ pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String>
         .map_err(|e| format!("cannot write {GENERATED_SCHEMA_FILE}: {e}"))?;
     check::run(&map, &abs.join("schema"), &format!("{dir}/schema"), options)
 }
-

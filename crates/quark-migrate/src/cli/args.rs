@@ -92,6 +92,13 @@ pub struct DbArgs {
     /// that doubles each time, before it fails naming the sessions that held the lock.
     #[arg(long, global = true, value_name = "N", default_value_t = 5)]
     pub ddl_lock_retries: u32,
+    /// When to copy a SQLite database file aside before a run changes it: before a revision
+    /// marked `Breaking:` or one that cannot be reverted, before every schema change, or never.
+    #[arg(long, global = true, value_enum, default_value_t = Backup::PointOfNoReturn)]
+    pub backup: Backup,
+    /// How many backups to keep beside a SQLite database (the newest).
+    #[arg(long, global = true, value_name = "N", default_value_t = 3)]
+    pub keep_backups: usize,
     /// Refuse to run on a database that a newer release migrated (by default an older release
     /// starts on it with a warning, unless a newer revision is marked `Breaking:`).
     #[arg(long, global = true)]
@@ -131,6 +138,17 @@ pub struct DbArgs {
 fn parse_dialect(name: &str) -> Result<Dialect, String> {
     Dialect::from_name(name)
         .ok_or_else(|| format!("unknown dialect '{name}': expected sqlite, postgresql or mysql"))
+}
+
+/// When to back a SQLite database file up (`--backup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backup {
+    /// Never.
+    Never,
+    /// Before a revision marked `Breaking:` or one that cannot be reverted.
+    PointOfNoReturn,
+    /// Before every run that changes the schema.
+    EveryChange,
 }
 
 /// How results are printed.
@@ -227,6 +245,16 @@ pub enum Command {
     },
     /// Check that applied revisions still match the embedded SQL.
     Verify,
+    /// Put a SQLite database file back as a backup holds it (the newest unless --from names
+    /// one); `--list` lists the backups beside it.
+    Restore {
+        /// The backup to restore.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// List the backups instead, oldest first.
+        #[arg(long, conflicts_with = "from")]
+        list: bool,
+    },
     /// Check that the migrations at head build the declared schema, on a scratch database of
     /// the configured kind (SQLite in memory when none is configured); exit 1 listing the
     /// differences otherwise.

@@ -3,9 +3,12 @@
 
 use super::args::RunMode;
 use super::{Context, Failure, output};
+use std::path::Path;
+
 use crate::migrator::Migrator;
 use crate::plan;
-use crate::revision::{Direction, Target};
+use crate::revision::{Dialect, Direction, Target};
+use crate::url::DatabaseUrl;
 
 /// `upgrade TARGET`.
 pub(super) fn upgrade(
@@ -29,6 +32,28 @@ pub(super) fn stamp(ctx: &Context<'_>, target: &str, purge: bool) -> Result<(), 
     let target: Target = target.parse()?;
     let (_, mut db) = ctx.connect()?;
     ctx.migrator()?.stamp(db.as_mut(), &target, purge)?;
+    Ok(())
+}
+
+/// `restore [--from FILE] [--list]`: a SQLite database file put back as a backup holds it.
+pub(super) fn restore(ctx: &Context<'_>, from: Option<&Path>, list: bool) -> Result<(), Failure> {
+    let (raw, _) = ctx.configured()?;
+    let url = DatabaseUrl::parse(&raw)?;
+    if list {
+        let file = url
+            .database
+            .clone()
+            .filter(|_| url.dialect == Dialect::Sqlite);
+        let backups = match file {
+            Some(file) => crate::backend::backups(Path::new(&file))
+                .map_err(|e| Failure::Usage(format!("cannot list the backups of {file}: {e}")))?,
+            None => Vec::new(),
+        };
+        output::backups(&url, &backups);
+        return Ok(());
+    }
+    let restored = ctx.migrations.restore(&raw, from)?;
+    output::restored(&url, &restored);
     Ok(())
 }
 

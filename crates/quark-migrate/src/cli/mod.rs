@@ -18,12 +18,12 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches};
 use thiserror::Error;
 
-pub use args::{Cli, Command, DbArgs, Format, RunMode};
+pub use args::{Backup, Cli, Command, DbArgs, Format, RunMode};
 pub use config::{ConfigError, ConfigFiles, UrlSource};
 
 use crate::backend::Backend;
 use crate::error::Error;
-use crate::migrator::{DEFAULT_VERSION_TABLE, LockWait, Migrator};
+use crate::migrator::{BackupPolicy, Backups, DEFAULT_VERSION_TABLE, LockWait, Migrator};
 use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
 use crate::schema::SchemaError;
@@ -144,6 +144,14 @@ fn run(
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
         .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
         .refuse_newer_schema(cli.refuse_newer_schema)
+        .backups(Backups {
+            policy: match cli.backup {
+                Backup::Never => BackupPolicy::Never,
+                Backup::PointOfNoReturn => BackupPolicy::PointOfNoReturn,
+                Backup::EveryChange => BackupPolicy::EveryChange,
+            },
+            keep: cli.keep_backups,
+        })
         .use_lock(!cli.no_lock)
         .lock_wait(LockWait {
             timeout: seconds("--ddl-lock-timeout", cli.ddl_lock_timeout)?,
@@ -182,6 +190,7 @@ fn run(
         Command::Completions { .. } => unreachable!("handled before reading the configuration"),
         Command::Stamp { target, purge } => migrate::stamp(&ctx, target, *purge)?,
         Command::Current => inspect::current(&ctx)?,
+        Command::Restore { from, list } => migrate::restore(&ctx, from.as_deref(), *list)?,
         Command::Verify => inspect::verify(&ctx)?,
         Command::History { range } => inspect::history(&ctx, range.as_deref())?,
         Command::Heads => inspect::heads(&ctx),

@@ -126,6 +126,21 @@ pub fn verify(
     }
 }
 
+/// `restore --list`: the backups beside a SQLite database, oldest first.
+pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {
+    if backups.is_empty() {
+        println!("{url}: no backups");
+    }
+    for b in backups {
+        println!("{}", b.display());
+    }
+}
+
+/// `restore`: which backup was put back.
+pub fn restored(url: &DatabaseUrl, from: &Path) {
+    println!("Restored {url} from {}", from.display());
+}
+
 /// `branches`: each branch point, then the revisions it branches into.
 pub fn branches(map: &RevisionMap, points: &[&Revision]) {
     for rev in points {

@@ -20,6 +20,7 @@ use log::info;
 
 pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
 pub use lock_wait::LockWait;
+// `Backups` and `BackupPolicy` are defined below.
 pub use newer::{Ahead, Standing, is_remembered};
 pub use split::Split;
 
@@ -82,9 +83,41 @@ pub struct Migrator<'m> {
     resume: bool,
     single_transaction: bool,
     refuse_newer: bool,
+    backups: Backups,
     code: HashMap<String, Code>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
+}
+
+/// When a run copies a SQLite database file aside before it changes it (see
+/// [`Migrator::backups`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupPolicy {
+    /// Never.
+    Never,
+    /// Before a run that applies a revision marked `Breaking:` or one that cannot be reverted:
+    /// the points past which only a copy brings the database back (the default).
+    PointOfNoReturn,
+    /// Before every run that changes the schema.
+    EveryChange,
+}
+
+/// Backups of a SQLite database before runs that change it: when, and how many to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backups {
+    /// When to back up.
+    pub policy: BackupPolicy,
+    /// How many backups to keep beside the database (the newest; at least one).
+    pub keep: usize,
+}
+
+impl Default for Backups {
+    fn default() -> Backups {
+        Backups {
+            policy: BackupPolicy::PointOfNoReturn,
+            keep: 3,
+        }
+    }
 }
 
 /// How long a migration lock kept in a table stays with a holder that stopped renewing it
@@ -152,6 +185,7 @@ impl<'m> Migrator<'m> {
             resume: false,
             single_transaction: false,
             refuse_newer: false,
+            backups: Backups::default(),
             code: HashMap::new(),
             scratch: false,
         }
@@ -209,6 +243,13 @@ impl<'m> Migrator<'m> {
     /// finds nothing to do and warns, unless a newer revision is marked `Breaking:`).
     pub fn refuse_newer_schema(mut self, refuse: bool) -> Self {
         self.refuse_newer = refuse;
+        self
+    }
+
+    /// When to copy a SQLite database file aside before a run changes it, and how many copies
+    /// to keep (default: before a breaking or irreversible revision, the last 3).
+    pub fn backups(mut self, backups: Backups) -> Self {
+        self.backups = backups;
         self
     }
 

@@ -284,6 +284,7 @@ impl Migrator<'_> {
             resume: self.resume,
             single_transaction: self.single_transaction,
             refuse_newer: self.refuse_newer,
+            backups: self.backups,
             code: self.code.clone(),
             scratch: self.scratch,
         }

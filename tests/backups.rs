@@ -1,0 +1,137 @@
+//! An appliance's point of no return: before quark's irreversible data revisions run on a SQLite
+//! file, the binary copies the file aside; `restore` puts the copy back byte for byte, even after
+//! the run was killed part-way.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[macro_use]
+mod support;
+
+use support::{BIN, cli};
+
+/// The last revision before quark's first irreversible one.
+const BEFORE: &str = "1284c81cf727";
+
+fn ok(url: &str, args: &[&str]) -> String {
+    let out = cli(url, args);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?}: {said}");
+    said
+}
+
+fn backups_of(db: &Path) -> Vec<std::path::PathBuf> {
+    let name = db.file_name().unwrap().to_string_lossy().to_string();
+    let mut found: Vec<_> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{name}.backup."))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_run_past_the_point_of_no_return_is_backed_up_and_restored_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("quark.db");
+    let url = format!("sqlite:///{}", db.display());
+    ok(&url, &["upgrade", BEFORE]);
+    assert!(backups_of(&db).is_empty(), "nothing irreversible ran yet");
+    let before = std::fs::read(&db).unwrap();
+
+    let log = ok(&url, &["upgrade", "head"]);
+    let backups = backups_of(&db);
+    assert_eq!(backups.len(), 1, "{log}");
+    assert!(log.contains("Backed the database up to"), "{log}");
+    let name = backups[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    assert!(
+        name.ends_with(&format!("{BEFORE}-to-c07cd8303997")),
+        "named with the revisions: {name}"
+    );
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), before);
+    assert!(ok(&url, &["restore", "--list"]).contains(&name));
+
+    let said = ok(&url, &["restore"]);
+    assert!(said.contains(&name), "{said}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the exact file");
+    assert!(ok(&url, &["current"]).contains(BEFORE));
+}
+
+#[test]
+fn a_run_killed_after_its_backup_is_undone_by_restore() {
+    let mut restored = 0;
+    for trial in 0..3u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("quark.db");
+        let url = format!("sqlite:///{}", db.display());
+        ok(&url, &["upgrade", BEFORE]);
+        let before = std::fs::read(&db).unwrap();
+        let mut child = Command::new(BIN)
+            .args(["--database-connection", &url, "upgrade", "head"])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Killed at once, or a little after the backup appeared.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while backups_of(&db).is_empty() && Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(trial * 20));
+        let _ = child.kill();
+        child.wait().unwrap();
+        if backups_of(&db).is_empty() {
+            continue;
+        }
+        ok(&url, &["restore"]);
+        assert_eq!(std::fs::read(&db).unwrap(), before, "trial {trial}");
+        restored += 1;
+        // And the database works from there.
+        ok(&url, &["upgrade", "head"]);
+    }
+    assert!(restored > 0, "no trial was killed after its backup");
+}
+
+#[test]
+fn backups_are_kept_as_configured_and_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("quark.db");
+    let url = format!("sqlite:///{}", db.display());
+    ok(&url, &["upgrade", "1817eef6373c"]);
+    for target in ["4358d1b8cc75", BEFORE, "2748e48cee3a"] {
+        ok(
+            &url,
+            &[
+                "--backup",
+                "every-change",
+                "--keep-backups",
+                "2",
+                "upgrade",
+                target,
+            ],
+        );
+    }
+    assert_eq!(backups_of(&db).len(), 2, "the newest two kept");
+    ok(&url, &["--backup", "never", "upgrade", "head"]);
+    assert_eq!(backups_of(&db).len(), 2);
+}
