@@ -3,6 +3,7 @@
 -- Revision ID: 26e984b48a0d
 -- Revises: 1664300cb03a
 -- Create Date: 2014-09-16 22:01:07.329380
+-- Breaking: replaces quark_security_group_rule with quark_security_group_rules; releases before it use the old table
 
 -- +upgrade
 DROP TABLE quark_security_group_rule;

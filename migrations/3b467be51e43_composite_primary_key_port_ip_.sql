@@ -3,6 +3,7 @@
 -- Revision ID: 3b467be51e43
 -- Revises: 26e984b48a0d
 -- Create Date: 2014-10-09 15:42:58.104964
+-- Breaking: makes port_id and ip_address_id of quark_port_ip_address_associations NOT NULL (its composite primary key); releases before it may insert rows without them
 
 -- +upgrade
 ALTER TABLE quark_port_ip_address_associations ALTER COLUMN ip_address_id SET NOT NULL;

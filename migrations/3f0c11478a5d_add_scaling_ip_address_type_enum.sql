@@ -3,6 +3,7 @@
 -- Revision ID: 3f0c11478a5d
 -- Revises: a0798b3b7418
 -- Create Date: 2016-01-22 23:41:03.214930
+-- Breaking: widens quark_ip_addresses.address_type with 'scaling', an address type releases before it do not know
 
 -- +upgrade
 ALTER TYPE quark_ip_address_types RENAME TO quark_ip_address_types_old;

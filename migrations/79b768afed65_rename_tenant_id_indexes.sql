@@ -3,6 +3,7 @@
 -- Revision ID: 79b768afed65
 -- Revises: 271cce54e15b
 -- Create Date: 2015-05-20 21:39:19.348638
+-- Breaking: renames tenant_id to project_id in every table that has it; releases before it use tenant_id
 
 -- +upgrade
 -- tenant_id becomes project_id (same type and nullability) in every table that has it;

@@ -121,7 +121,7 @@ fn migrator(map: &RevisionMap) -> Migrator<'_> {
 }
 
 fn schema_of(db: &mut dyn Backend) -> Schema {
-    schema::introspect(db, &["alembic_version", "alembic_version_history"]).unwrap()
+    schema::introspect(db, &support::ENGINE_TABLES).unwrap()
 }
 
 /// Rows that every scenario starts with.

@@ -309,6 +309,44 @@ fn revision(id: &str, revises: &str, upgrade: &str, downgrade: &str) -> String {
 }
 
 #[test]
+fn a_destructive_statement_without_breaking_fails_the_build_naming_file_and_line() {
+    let base = revision(
+        "a1",
+        "None",
+        "CREATE TABLE t_a1 (x INT, y INT);",
+        "DROP TABLE t_a1;",
+    );
+    let drop = |extra: &str, above: &str| {
+        format!(
+            "{}{extra}\n-- +upgrade\nCREATE TABLE t_b (y INT);\n{above}ALTER TABLE t_a1 DROP COLUMN x;\n\n-- +downgrade\nALTER TABLE t_a1 ADD COLUMN x INT;\nDROP TABLE t_b;\n",
+            header("b2", "a1")
+        )
+    };
+    let scratch = Scratch::new("scratch_destructive");
+    scratch
+        .write("a1_x.sql", &base)
+        .write("b2_x.sql", drop("", ""));
+    let stderr = scratch.fails();
+    assert_has(
+        &stderr,
+        "migrations/b2_x.sql:8: `ALTER TABLE t_a1 DROP COLUMN x` drops the column; older code still reading or writing it fails",
+    );
+    assert_has(&stderr, "mark the revision `Breaking:");
+    assert_has(&stderr, "-- not breaking: <why>");
+    // Declared as the contract step, or said to be safe: it builds.
+    scratch.write(
+        "b2_x.sql",
+        drop("-- Breaking: drops t_a1.x, which release 1 reads\n", ""),
+    );
+    scratch.runs();
+    scratch.write(
+        "b2_x.sql",
+        drop("", "-- not breaking: nothing has read x since release 1\n"),
+    );
+    scratch.runs();
+}
+
+#[test]
 fn sql_that_fails_or_does_not_round_trip_fails_the_build() {
     let base = good("a1", "None");
     let cases: Vec<(&str, String, &str)> = vec![
@@ -327,10 +365,10 @@ fn sql_that_fails_or_does_not_round_trip_fails_the_build() {
             revision(
                 "b2",
                 "a1",
-                "ALTER TABLE t_a1 ALTER COLUMN x TYPE BIGINT;",
+                "ALTER TABLE t_a1 ALTER COLUMN x SET DEFAULT 1;",
                 "",
             ),
-            "migrations/b2_x.sql:7: upgrade of b2 fails on sqlite: near \"TYPE\": syntax error",
+            "migrations/b2_x.sql:7: upgrade of b2 fails on sqlite: near \"DEFAULT\": syntax error",
         ),
         (
             "forgotten_index",
@@ -454,7 +492,7 @@ fn a_set_that_does_not_target_sqlite_is_not_rehearsed_there() {
         revision(
             "b2",
             "a1",
-            "ALTER TABLE t_a1 ALTER COLUMN x TYPE BIGINT;",
+            "ALTER TABLE t_a1 ALTER COLUMN x SET DEFAULT 1;",
             "",
         ),
     );

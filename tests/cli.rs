@@ -129,7 +129,14 @@ fn upgrade_current_and_downgrade_with_the_seed_output() {
     );
     db.run(&["downgrade", "base"]).ok();
     assert!(db.versions().is_empty());
-    assert_eq!(db.tables(), ["alembic_version", "alembic_version_history"]);
+    assert_eq!(
+        db.tables(),
+        [
+            "alembic_version",
+            "alembic_version_history",
+            "alembic_version_revisions"
+        ]
+    );
     assert_eq!(
         db.run(&["current"]).ok().stdout().trim(),
         format!("Current revision for {}: None", db.url())

@@ -95,9 +95,8 @@ fn texts(db: &mut dyn Backend, sql: &str, params: &[Value]) -> Vec<Vec<String>> 
 
 /// The schema as facts in the vocabulary of `declared.txt`, read from the database's catalog.
 fn facts(db: &mut dyn Backend) -> BTreeSet<String> {
-    let schema =
-        quark_migrate::schema::introspect(db, &["alembic_version", "alembic_version_history"])
-            .unwrap_or_else(|e| panic!("reading the catalog: {e}"));
+    let schema = quark_migrate::schema::introspect(db, &support::ENGINE_TABLES)
+        .unwrap_or_else(|e| panic!("reading the catalog: {e}"));
     let mut out = BTreeSet::new();
     for (t, table) in &schema.tables {
         out.insert(format!("table {t}"));

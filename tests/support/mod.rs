@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use quark_migrate::backend::Backend;
 use quark_migrate::revision::Dialect;
-pub use servers::{Kind, TestDb, catalog, connect, database_name};
+pub use servers::{ENGINE_TABLES, Kind, TestDb, catalog, connect, database_name};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
 

@@ -11,6 +11,7 @@ mod check;
 mod codegen;
 #[cfg(feature = "runtime")]
 mod rehearsal;
+mod statements;
 
 use std::path::PathBuf;
 
@@ -45,6 +46,7 @@ pub fn embed_migrations(dir: &str) -> Result<(), String> {
 pub struct Options {
     dialects: Vec<Dialect>,
     rehearse: bool,
+    destructive_check: bool,
 }
 
 impl Default for Options {
@@ -52,6 +54,7 @@ impl Default for Options {
         Options {
             dialects: Dialect::ALL.to_vec(),
             rehearse: true,
+            destructive_check: true,
         }
     }
 }
@@ -67,6 +70,15 @@ impl Options {
     /// Whether to rehearse the migrations at build time (on by default).
     pub fn rehearse(mut self, rehearse: bool) -> Options {
         self.rehearse = rehearse;
+        self
+    }
+
+    /// Whether a destructive statement (a dropped or renamed table or column, a narrowed type,
+    /// a new NOT NULL, a dropped key) fails the build when its revision is not marked
+    /// `Breaking:` and the statement carries no `-- not breaking: <why>` (on by default; off for
+    /// an application never deployed beside an older release of itself).
+    pub fn destructive_check(mut self, check: bool) -> Options {
+        self.destructive_check = check;
         self
     }
 
@@ -98,5 +110,18 @@ pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String>
     let schema = codegen::generate_schema(&abs.join("schema"), &format!("{dir}/schema"))?;
     std::fs::write(out_dir.join(GENERATED_SCHEMA_FILE), schema)
         .map_err(|e| format!("cannot write {GENERATED_SCHEMA_FILE}: {e}"))?;
-    check::run(&map, &abs.join("schema"), &format!("{dir}/schema"), options)
+    // The rehearsal first: SQL that does not run is the first thing to fix.
+    check::run(&map, &abs.join("schema"), &format!("{dir}/schema"), options)?;
+    if options.destructive_check {
+        let found = statements::undeclared_destructive(&map, &files, |d| options.targets(d));
+        if !found.is_empty() {
+            let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+            return Err(format!(
+                "{}\nerror: {} destructive statement(s) in revisions not marked `Breaking:` (older releases still running would break)",
+                lines.join("\n"),
+                found.len()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -12,34 +12,18 @@ use super::Migrator;
 use crate::LOG_TARGET;
 use crate::backend::Backend;
 use crate::error::{Error, Unsettled};
-use crate::revision::{Direction, Statement, Target};
+use crate::revision::{Dialect, Direction, Effect, Statement, Target, classify};
 use crate::schema::{self, Beside, Schema};
 use crate::store::{HistoryEntry, Operation, Store};
 
-/// What a statement does, as far as settling an interruption goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Effect {
-    /// Changes rows: run in one transaction with its progress, so never half-known.
-    Data,
-    /// Sets the session (`SET ...`): lost with the connection, run again on resuming.
-    Session,
-    /// Changes the schema: committed on its own on servers without transactional DDL.
-    Schema,
-}
-
-/// What `sql` does, told by its first word.
-pub(super) fn effect(sql: &str) -> Effect {
-    let word = sql
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("--"))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    match word.as_str() {
-        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "MERGE" => Effect::Data,
-        "SET" => Effect::Session,
-        _ => Effect::Schema,
+/// What `sql` does, as far as settling an interruption goes: a statement that changes rows
+/// runs in one transaction with its progress (never half-known), a session setting is lost with
+/// the connection (run again on resuming), and anything else is treated as a schema change
+/// (committed on its own where DDL is not transactional).
+pub(super) fn effect(sql: &str, dialect: Dialect) -> Effect {
+    match classify(sql, dialect).effect {
+        Effect::Other => Effect::Schema,
+        effect => effect,
     }
 }
 
@@ -76,7 +60,7 @@ impl Migrator<'_> {
             rev.path,
             doubt.line
         );
-        match effect(&doubt.sql) {
+        match effect(&doubt.sql, db.dialect()) {
             Effect::Data => {
                 info!(target: LOG_TARGET, "Settled {at}: it changes data in one transaction with its progress, so it did not take effect; running it");
                 return Ok(entry);
@@ -85,7 +69,7 @@ impl Migrator<'_> {
                 info!(target: LOG_TARGET, "Settled {at}: it sets the session; running it");
                 return Ok(entry);
             }
-            Effect::Schema => {}
+            Effect::Schema | Effect::Other => {}
         }
         if let Some(done) = db.clean_up_interrupted(&doubt.sql)? {
             warn!(target: LOG_TARGET, "Settled {at}: {done}");
@@ -187,11 +171,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_are_told_by_their_first_word() {
-        assert_eq!(effect("INSERT INTO t VALUES (1)"), Effect::Data);
-        assert_eq!(effect("-- fix\n  update t SET x = 1"), Effect::Data);
-        assert_eq!(effect("SET FOREIGN_KEY_CHECKS = 0"), Effect::Session);
-        assert_eq!(effect("ALTER TABLE t ADD COLUMN y INT"), Effect::Schema);
-        assert_eq!(effect("CREATE INDEX ix ON t (x)"), Effect::Schema);
+    fn statements_are_told_by_the_classifier() {
+        let d = Dialect::Mysql;
+        assert_eq!(effect("INSERT INTO t VALUES (1)", d), Effect::Data);
+        assert_eq!(effect("-- fix\n  update t SET x = 1", d), Effect::Data);
+        assert_eq!(effect("SET FOREIGN_KEY_CHECKS = 0", d), Effect::Session);
+        assert_eq!(effect("ALTER TABLE t ADD COLUMN y INT", d), Effect::Schema);
+        assert_eq!(effect("CREATE INDEX ix ON t (x)", d), Effect::Schema);
+        assert_eq!(
+            effect("SELECT 1", d),
+            Effect::Schema,
+            "a query is not in doubt either way"
+        );
     }
 }

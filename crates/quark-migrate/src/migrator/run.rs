@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use log::{debug, info, warn};
 
-use super::recover::{Effect, effect};
+use super::recover::effect;
 use super::{BackupPolicy, Migrator, Report, StepReport};
 use crate::LOG_TARGET;
 use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
 use crate::error::{Error, StepFailure};
 use crate::plan::Step;
-use crate::revision::{Dialect, Direction, Statement};
+use crate::revision::{Dialect, Direction, Effect, Statement};
 use crate::store::{HistoryEntry, Outcome, Store};
 
 /// What a run does with the database it is given.
@@ -391,12 +391,12 @@ impl Migrator<'_> {
         self.store.record(db, &run.entry)?;
         // A resumed step runs on a new session: the settings the skipped statements made first.
         for s in &run.statements[..run.skip] {
-            if effect(&s.sql) == Effect::Session {
+            if effect(&s.sql, db.dialect()) == Effect::Session {
                 db.run(&s.sql)?;
             }
         }
         for i in run.skip..run.statements.len() {
-            let data = effect(&run.statements[i].sql) == Effect::Data;
+            let data = effect(&run.statements[i].sql, db.dialect()) == Effect::Data;
             let mut attempt = 0;
             loop {
                 attempt += 1;

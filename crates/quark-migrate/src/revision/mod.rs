@@ -4,6 +4,7 @@
 //! build-dependency, see [`crate::build`]) validates `migrations/` with the very code the
 //! runtime uses.
 
+mod classify;
 mod dialect;
 mod error;
 mod graph;
@@ -14,6 +15,7 @@ mod resolve;
 mod split;
 mod target;
 
+pub use classify::{Change, Classified, ConstraintKind, Effect, Online, Risk, classify};
 pub use dialect::Dialect;
 pub use error::{FileError, GraphError};
 pub use graph::RevisionMap;

@@ -7,6 +7,15 @@ use quark_migrate::backend::DatabaseUrl;
 use quark_migrate::backend::{self, Backend, ConnectOptions};
 use quark_migrate::revision::Dialect;
 
+/// The tables the engine keeps its state in under the default version table: never part of
+/// an application's schema.
+pub const ENGINE_TABLES: [&str; 4] = [
+    "alembic_version",
+    "alembic_version_history",
+    "alembic_version_revisions",
+    "alembic_version_lock",
+];
+
 /// A server kind.
 #[derive(Clone, Copy, Debug)]
 pub enum Kind {
