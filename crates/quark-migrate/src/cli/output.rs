@@ -508,4 +508,27 @@ mod tests {
             verbose(&single, single.get("x9").unwrap()).contains("Downgrade: no (irreversible")
         );
     }
+
+    #[test]
+    fn revisions_a_newer_release_applied_are_marked_in_text_and_json() {
+        let mut newer = rev("n2", "x1", "");
+        newer.path = "<remembered in alembic_version_revisions>".into();
+        let m = RevisionMap::new(vec![rev("x1", "", ""), newer]).unwrap();
+        assert_eq!(
+            entry(&m, m.get("n2").unwrap()),
+            "x1 -> n2 (newer than this binary) (head), message of n2"
+        );
+        assert_eq!(
+            entry(&m, m.get("x1").unwrap()),
+            "<base> -> x1, message of x1"
+        );
+        assert_eq!(
+            revision_json(&m, m.get("n2").unwrap())["newer_than_binary"],
+            true
+        );
+        assert_eq!(
+            revision_json(&m, m.get("x1").unwrap())["newer_than_binary"],
+            false
+        );
+    }
 }
