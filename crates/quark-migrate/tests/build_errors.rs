@@ -1,132 +1,18 @@
 //! build.rs run on scratch crates: broken `migrations/` fail the build with `file:line` messages,
 //! and edits to `migrations/` rebuild the embed.
 //!
-//! Each scratch crate's build script is quark's own `build.rs`, on the engine crate as an
+//! Each scratch crate's build script is an application's `build.rs`, on the engine crate as an
 //! application gets it (a path dependency with only the `sqlite` feature, so the build
 //! rehearses the migrations on SQLite in memory).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/scratch.rs"]
+#[allow(dead_code)]
+mod scratch;
+#[path = "support/servers.rs"]
+#[allow(dead_code)]
+mod servers;
 
-mod support;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-struct Scratch {
-    dir: tempfile::TempDir,
-    name: String,
-}
-
-fn header(id: &str, revises: &str) -> String {
-    format!("-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n")
-}
-
-fn good(id: &str, revises: &str) -> String {
-    format!(
-        "{}\n-- +upgrade\nCREATE TABLE t_{id} (x INT);\n\n-- +downgrade\nDROP TABLE t_{id};\n",
-        header(id, revises)
-    )
-}
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        Scratch::with_build_features(name, "\"sqlite\"")
-    }
-
-    /// A scratch crate whose build-dependency on the engine has `features`.
-    fn with_build_features(name: &str, features: &str) -> Scratch {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Path::new(ROOT);
-        let engine = root.join("crates/quark-migrate");
-        let engine = format!(
-            "quark-migrate = {{ path = {:?}, default-features = false",
-            engine.display().to_string()
-        );
-        std::fs::write(
-            dir.path().join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{engine}, features = [\"runtime\"] }}\n\n[build-dependencies]\n{engine}, features = [{features}] }}\n\n[workspace]\n"
-            ),
-        )
-        .unwrap();
-        std::fs::copy(root.join("build.rs"), dir.path().join("build.rs")).unwrap();
-        std::fs::create_dir_all(dir.path().join("src")).unwrap();
-        std::fs::write(
-            dir.path().join("src/main.rs"),
-            "static FILES: &[quark_migrate::EmbeddedFile] = quark_migrate::embed_migrations!();\n\
-             fn main() { for f in FILES { println!(\"{} {}\", f.path, f.source.lines().find(|l| l.starts_with(\"CREATE\")).unwrap_or(\"\")); } }\n",
-        )
-        .unwrap();
-        std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
-        std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
-        Scratch {
-            dir,
-            name: name.to_string(),
-        }
-    }
-
-    fn write(&self, file: &str, text: impl AsRef<[u8]>) -> &Self {
-        std::fs::write(self.dir.path().join("migrations").join(file), text).unwrap();
-        self
-    }
-
-    /// Replaces the build script.
-    fn build_rs(&self, text: &str) -> &Self {
-        std::fs::write(self.dir.path().join("build.rs"), text).unwrap();
-        self
-    }
-
-    fn remove(&self, file: &str) {
-        std::fs::remove_file(self.dir.path().join("migrations").join(file)).unwrap();
-    }
-
-    fn cargo(&self, verb: &str) -> Output {
-        self.cargo_with(verb, &[])
-    }
-
-    /// Runs cargo with `env` set; `cargo:warning` lines are shown when it sets
-    /// `QUARK_MIGRATE_CHECK=details` (cargo's `--quiet` would hide them).
-    fn cargo_with(&self, verb: &str, env: &[(&str, &str)]) -> Output {
-        let target: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target");
-        let mut command = Command::new(env!("CARGO"));
-        let loud = env.contains(&("QUARK_MIGRATE_CHECK", "details"));
-        command
-            .args([verb, "--offline", "--bin", &self.name])
-            .args(if loud { None } else { Some("--quiet") })
-            .current_dir(self.dir.path())
-            .env("CARGO_TARGET_DIR", target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("QUARK_MIGRATE_CHECK")
-            .env_remove("QUARK_MIGRATE_CHECK_URL");
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        command.output().unwrap()
-    }
-
-    /// Builds, expecting failure; returns the build script's error output.
-    fn fails(&self) -> String {
-        let out = self.cargo("build");
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "the build should fail");
-        stderr
-    }
-
-    /// Builds and runs, expecting success; returns what the binary printed.
-    fn runs(&self) -> String {
-        let out = self.cargo("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-fn assert_has(stderr: &str, want: &str) {
-    assert!(stderr.contains(want), "expected {want:?} in:\n{stderr}");
-}
+use scratch::{Scratch, assert_has, good, header, revision};
 
 /// A scratch crate's name, its migration files, and the message its build must print.
 type Case = (&'static str, Vec<(&'static str, Vec<u8>)>, &'static str);
@@ -300,14 +186,6 @@ fn adding_editing_and_removing_files_rebuilds_the_embed() {
     );
 }
 
-/// A revision `id` revising `revises`, with the sections given.
-fn revision(id: &str, revises: &str, upgrade: &str, downgrade: &str) -> String {
-    format!(
-        "{}\n-- +upgrade\n{upgrade}\n\n-- +downgrade\n{downgrade}\n",
-        header(id, revises)
-    )
-}
-
 #[test]
 fn a_destructive_statement_without_breaking_fails_the_build_naming_file_and_line() {
     let base = revision(
@@ -428,33 +306,6 @@ fn what_the_rehearsal_found_names_the_difference() {
     );
 }
 
-/// Upstream quark's 79b768afed65 renamed tenant_id to project_id and its downgrade never renamed
-/// it back (fixed in our chain): the build would have refused it.
-#[test]
-fn upstreams_downgrade_bug_fails_the_build() {
-    let scratch = Scratch::new("scratch_upstream_79b768afed65");
-    for entry in std::fs::read_dir(Path::new(ROOT).join("migrations")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            scratch.write(&name, std::fs::read(&path).unwrap());
-        }
-    }
-    scratch.write(
-        "79b768afed65_rename_tenant_id_indexes.sql",
-        std::fs::read(
-            Path::new(ROOT).join("tests/fixtures/79b768afed65_rename_tenant_id_indexes.sql"),
-        )
-        .unwrap(),
-    );
-    let stderr = scratch.fails();
-    assert_has(
-        &stderr,
-        "migrations/79b768afed65_rename_tenant_id_indexes.sql:73: the downgrade of 79b768afed65 does not give back the schema before its upgrade on sqlite",
-    );
-    assert_has(&stderr, "tenant_id");
-}
-
 #[test]
 fn the_declared_schema_is_checked_at_build_time() {
     let scratch = Scratch::new("scratch_declared");
@@ -535,7 +386,7 @@ fn details_say_what_was_rehearsed_and_skipped() {
 /// `QUARK_MIGRATE_CHECK_URL` rehearses on a real server too, in a scratch schema it drops.
 #[test]
 fn a_server_named_at_build_time_is_rehearsed_too() {
-    let Some(server) = support::TestDb::new(support::Kind::Postgres) else {
+    let Some(server) = servers::TestDb::new(servers::Kind::Postgres) else {
         return;
     };
     let scratch = Scratch::with_build_features("scratch_live_postgres", "\"sqlite\", \"postgres\"");
