@@ -258,11 +258,6 @@ pub trait Backend: Send {
     /// Releases the migration lock; harmless when it is not held.
     fn unlock(&mut self) -> Result<(), BackendError>;
 
-    /// What kind of server this is: read-only, clustered or pooled (see [`ServerFacts`]).
-    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
-        Ok(ServerFacts::default())
-    }
-
     /// Whether a table of this name exists.
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError>;
 
@@ -289,24 +284,6 @@ pub trait Backend: Send {
             })?;
         }
         Ok(())
-    }
-
-    /// Whether the database runs inside this process (SQLite), where a batch saves no round
-    /// trip and statements with bound parameters are compiled once per connection.
-    fn in_process(&self) -> bool {
-        false
-    }
-
-    /// Whether [`Backend::run_batch`] says which statement failed.
-    fn locates_batch_failures(&self) -> bool {
-        true
-    }
-
-    /// An SQL expression for the milliseconds since the server received the batch being run,
-    /// where [`Backend::run_batch`] is one round trip: a revision's history row then goes in
-    /// the same batch as its statements and still records how long they took.
-    fn batch_elapsed_ms(&self) -> Option<&'static str> {
-        None
     }
 
     /// Runs one statement with bound parameters (see [`Backend::placeholder`]); returns rows changed.
@@ -349,9 +326,32 @@ pub trait Backend: Send {
         self.dialect().auto_increment_key()
     }
 
-    /// Marks where the next statements come from (a revision starting); drivers ignore it
-    /// (nothing is formatted), a script prints it as a comment.
+    /// Marks where the next statements come from (a revision starting): a script prints it
+    /// as a comment; drivers ignore it.
+    #[doc(hidden)]
     fn note(&mut self, _text: std::fmt::Arguments<'_>) {}
+
+    /// How the engine best drives this connection (see [`Tuning`]).
+    fn tuning(&self) -> Tuning {
+        Tuning::default()
+    }
+
+    /// What the server offers beyond running statements (see [`ServerOps`]), where the driver
+    /// implements it; a driver without it is migrated with the defaults.
+    fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
+        None
+    }
+}
+
+/// What a server offers a migration beyond running statements: its kind (clusters, poolers,
+/// standbys), waits for other sessions' locks that give way, clean-up after an interrupted
+/// statement, a second connection, who holds locks, backups. Every method has a default that
+/// does without, so a driver implements what its server has.
+pub trait ServerOps {
+    /// What kind of server this is: read-only, clustered or pooled (see [`ServerFacts`]).
+    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        Ok(ServerFacts::default())
+    }
 
     /// Makes each following statement wait at most `timeout` for a lock another session holds
     /// on what it changes (`Some`), or puts the session's own setting back (`None`), so that a
@@ -388,6 +388,79 @@ pub trait Backend: Send {
     /// for a message (id, state, age, statement): whom a migration may be waiting behind.
     fn lock_holders(&mut self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+impl dyn Backend + '_ {
+    /// [`ServerOps::facts`], or a plain server's.
+    pub(crate) fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        self.server_ops()
+            .map_or(Ok(ServerFacts::default()), |s| s.facts())
+    }
+
+    /// [`ServerOps::limit_lock_wait`], where the driver has it.
+    pub(crate) fn limit_lock_wait(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<(), BackendError> {
+        self.server_ops()
+            .map_or(Ok(()), |s| s.limit_lock_wait(timeout))
+    }
+
+    /// [`ServerOps::clean_up_interrupted`], where the driver has it.
+    pub(crate) fn clean_up_interrupted(
+        &mut self,
+        sql: &str,
+    ) -> Result<Option<String>, BackendError> {
+        self.server_ops()
+            .map_or(Ok(None), |s| s.clean_up_interrupted(sql))
+    }
+
+    /// [`ServerOps::second_connection`], where the driver has it.
+    pub(crate) fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
+        self.server_ops()
+            .map_or(Ok(None), |s| s.second_connection())
+    }
+
+    /// [`ServerOps::lock_holders`], where the driver has it.
+    pub(crate) fn lock_holders(&mut self) -> Vec<String> {
+        self.server_ops()
+            .map_or_else(Vec::new, |s| s.lock_holders())
+    }
+
+    /// [`ServerOps::back_up`], where the driver has it.
+    pub(crate) fn back_up(
+        &mut self,
+        label: &str,
+        keep: usize,
+    ) -> Result<Option<std::path::PathBuf>, BackendError> {
+        self.server_ops()
+            .map_or(Ok(None), |s| s.back_up(label, keep))
+    }
+}
+
+/// How the engine best drives a connection: facts of the driver, not of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tuning {
+    /// The database runs inside this process (SQLite): a batch saves no round trip, and
+    /// statements with bound parameters are compiled once per connection.
+    pub in_process: bool,
+    /// [`Backend::run_batch`] says which statement failed.
+    pub locates_batch_failures: bool,
+    /// An SQL expression for the milliseconds since the server received the batch being run,
+    /// where [`Backend::run_batch`] is one round trip: a revision's history row then goes in
+    /// the same batch as its statements and still records how long they took.
+    pub batch_elapsed_ms: Option<&'static str>,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            in_process: false,
+            locates_batch_failures: true,
+            batch_elapsed_ms: None,
+        }
     }
 }
 

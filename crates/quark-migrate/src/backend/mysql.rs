@@ -9,7 +9,8 @@ use mysql::{Conn, Opts, OptsBuilder, Params, PooledConn, SslOpts};
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
-    Backend, BackendError, ConnectOptions, Database, Row, ServerFacts, Session, TextRows, Value,
+    Backend, BackendError, ConnectOptions, Database, Row, ServerFacts, ServerOps, Session,
+    TextRows, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -318,48 +319,12 @@ impl Backend for Mysql<'_> {
         "?".to_string()
     }
 
-    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
-        let (metadata, row) = match (timeout, self.saved_lock_waits) {
-            (Some(t), saved) => {
-                if saved.is_none() {
-                    let was: Option<(i64, i64)> = self
-                        .conn
-                        .query_first("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")
-                        .map_err(db_err)?;
-                    self.saved_lock_waits = was;
-                }
-                // Whole seconds, at least one: what the server accepts.
-                let secs = (t.as_secs_f64().ceil() as i64).max(1);
-                (secs, secs)
-            }
-            (None, Some(was)) => {
-                self.saved_lock_waits = None;
-                was
-            }
-            (None, None) => return Ok(()),
-        };
-        self.run(&format!(
-            "SET SESSION lock_wait_timeout = {metadata}, innodb_lock_wait_timeout = {row}"
-        ))
+    fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
+        Some(self)
     }
+}
 
-    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
-        let Some(opts) = self.opts.clone() else {
-            return Ok(None);
-        };
-        let conn = Conn::new(opts.clone()).map_err(|e| {
-            BackendError::connect(self.target.clone(), e.to_string(), Some(Box::new(e)))
-        })?;
-        Ok(Some(Box::new(Mysql {
-            opts: Some(opts),
-            conn: super::Conn::Owned(conn),
-            target: self.target.clone(),
-            database: self.database.clone(),
-            lock: None,
-            saved_lock_waits: None,
-        })))
-    }
-
+impl ServerOps for Mysql<'_> {
     fn facts(&mut self) -> Result<ServerFacts, BackendError> {
         // One round trip; the SHOW forms answer on MySQL too, which has no wsrep variables.
         let [server, variables, status]: [TextRows; 3] = self
@@ -417,7 +382,46 @@ impl Backend for Mysql<'_> {
         }
         Ok(facts)
     }
-
+    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+        let (metadata, row) = match (timeout, self.saved_lock_waits) {
+            (Some(t), saved) => {
+                if saved.is_none() {
+                    let was: Option<(i64, i64)> = self
+                        .conn
+                        .query_first("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")
+                        .map_err(db_err)?;
+                    self.saved_lock_waits = was;
+                }
+                // Whole seconds, at least one: what the server accepts.
+                let secs = (t.as_secs_f64().ceil() as i64).max(1);
+                (secs, secs)
+            }
+            (None, Some(was)) => {
+                self.saved_lock_waits = None;
+                was
+            }
+            (None, None) => return Ok(()),
+        };
+        self.run(&format!(
+            "SET SESSION lock_wait_timeout = {metadata}, innodb_lock_wait_timeout = {row}"
+        ))
+    }
+    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
+        let Some(opts) = self.opts.clone() else {
+            return Ok(None);
+        };
+        let conn = Conn::new(opts.clone()).map_err(|e| {
+            BackendError::connect(self.target.clone(), e.to_string(), Some(Box::new(e)))
+        })?;
+        Ok(Some(Box::new(Mysql {
+            opts: Some(opts),
+            conn: super::Conn::Owned(conn),
+            target: self.target.clone(),
+            database: self.database.clone(),
+            lock: None,
+            saved_lock_waits: None,
+        })))
+    }
     fn lock_holders(&mut self) -> Vec<String> {
         let sql = "SELECT t.trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), \
                    COALESCE(p.COMMAND, ''), LEFT(COALESCE(p.INFO, ''), 120) \

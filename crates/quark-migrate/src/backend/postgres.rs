@@ -18,8 +18,8 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
-    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, ServerFacts, Session,
-    TextRows, Value,
+    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, ServerFacts, ServerOps,
+    Session, TextRows, Tuning, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -470,15 +470,6 @@ impl Backend for Postgres<'_> {
         self.with(|c| c.batch_execute(sql))
     }
 
-    fn locates_batch_failures(&self) -> bool {
-        false
-    }
-
-    fn batch_elapsed_ms(&self) -> Option<&'static str> {
-        // statement_timestamp() is when the batch (one simple-query message) arrived.
-        Some("CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)")
-    }
-
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
         // One round trip; the server does not say which statement failed.
         let mut script = join_statements(statements);
@@ -531,55 +522,22 @@ impl Backend for Postgres<'_> {
         format!("${n}")
     }
 
-    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
-        if self.is_pooled()? {
-            // A session setting would stay on a server connection other clients get next.
-            self.local_lock_timeout = timeout;
-            return Ok(());
-        }
-        match timeout {
-            Some(t) => {
-                if self.saved_lock_timeout.is_none() {
-                    let was: String = self.with(|c| {
-                        c.query_typed_one("SHOW lock_timeout", &[])
-                            .map(|r| r.get(0))
-                    })?;
-                    self.saved_lock_timeout = Some(was);
-                }
-                self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
-            }
-            None => match self.saved_lock_timeout.take() {
-                Some(was) => self.run(&format!(
-                    "SET lock_timeout = {}",
-                    Dialect::Postgresql.string_literal(&was)
-                )),
-                None => Ok(()),
-            },
+    fn tuning(&self) -> Tuning {
+        Tuning {
+            locates_batch_failures: false,
+            batch_elapsed_ms: Some(
+                "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000 AS BIGINT)",
+            ),
+            ..Tuning::default()
         }
     }
 
-    fn clean_up_interrupted(&mut self, sql: &str) -> Result<Option<String>, BackendError> {
-        let Some(index) = concurrent_index_name(sql) else {
-            return Ok(None);
-        };
-        let invalid = self.query(
-            "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relname = $1 AND n.nspname = current_schema() AND NOT i.indisvalid",
-            &[index.as_str().into()],
-        )?;
-        if invalid.is_empty() {
-            return Ok(None);
-        }
-        self.run(&format!(
-            "DROP INDEX CONCURRENTLY IF EXISTS {}",
-            Dialect::Postgresql.quote(&index)
-        ))?;
-        Ok(Some(format!(
-            "dropped the invalid index {index} an interrupted CREATE INDEX CONCURRENTLY left, to build it again"
-        )))
+    fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
+        Some(self)
     }
+}
 
+impl ServerOps for Postgres<'_> {
     fn facts(&mut self) -> Result<ServerFacts, BackendError> {
         let rows = self.query(
             "SELECT pg_catalog.pg_is_in_recovery()::int, coalesce(host(inet_server_addr()), ''), \
@@ -617,7 +575,53 @@ impl Backend for Postgres<'_> {
             ..ServerFacts::default()
         })
     }
-
+    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+        if self.is_pooled()? {
+            // A session setting would stay on a server connection other clients get next.
+            self.local_lock_timeout = timeout;
+            return Ok(());
+        }
+        match timeout {
+            Some(t) => {
+                if self.saved_lock_timeout.is_none() {
+                    let was: String = self.with(|c| {
+                        c.query_typed_one("SHOW lock_timeout", &[])
+                            .map(|r| r.get(0))
+                    })?;
+                    self.saved_lock_timeout = Some(was);
+                }
+                self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
+            }
+            None => match self.saved_lock_timeout.take() {
+                Some(was) => self.run(&format!(
+                    "SET lock_timeout = {}",
+                    Dialect::Postgresql.string_literal(&was)
+                )),
+                None => Ok(()),
+            },
+        }
+    }
+    fn clean_up_interrupted(&mut self, sql: &str) -> Result<Option<String>, BackendError> {
+        let Some(index) = concurrent_index_name(sql) else {
+            return Ok(None);
+        };
+        let invalid = self.query(
+            "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = $1 AND n.nspname = current_schema() AND NOT i.indisvalid",
+            &[index.as_str().into()],
+        )?;
+        if invalid.is_empty() {
+            return Ok(None);
+        }
+        self.run(&format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            Dialect::Postgresql.quote(&index)
+        ))?;
+        Ok(Some(format!(
+            "dropped the invalid index {index} an interrupted CREATE INDEX CONCURRENTLY left, to build it again"
+        )))
+    }
     fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
         let Some(opened) = self.opened.clone() else {
             return Ok(None);
@@ -632,7 +636,6 @@ impl Backend for Postgres<'_> {
         second.pooled = self.pooled;
         Ok(Some(Box::new(second)))
     }
-
     fn lock_holders(&mut self) -> Vec<String> {
         let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \
                    coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), \

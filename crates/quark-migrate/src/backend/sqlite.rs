@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 
-use super::{Backend, BackendError, Conn, ConnectOptions, Database, Row, Session, Value};
+use super::{
+    Backend, BackendError, Conn, ConnectOptions, Database, Row, ServerOps, Session, Tuning, Value,
+};
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
@@ -161,10 +163,6 @@ impl Backend for Sqlite<'_> {
         Ok(())
     }
 
-    fn in_process(&self) -> bool {
-        true
-    }
-
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
         let rows = self.query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
@@ -228,6 +226,19 @@ impl Backend for Sqlite<'_> {
         format!("?{n}")
     }
 
+    fn tuning(&self) -> Tuning {
+        Tuning {
+            in_process: true,
+            ..Tuning::default()
+        }
+    }
+
+    fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
+        Some(self)
+    }
+}
+
+impl ServerOps for Sqlite<'_> {
     fn back_up(&mut self, label: &str, keep: usize) -> Result<Option<PathBuf>, BackendError> {
         let Some(path) = self
             .conn

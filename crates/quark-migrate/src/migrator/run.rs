@@ -255,14 +255,14 @@ impl Migrator<'_> {
         let dialect = db.dialect();
         let mut batch = match run.group {
             None => vec![dialect.begin()],
-            Some(_) if db.locates_batch_failures() => Vec::new(),
+            Some(_) if db.tuning().locates_batch_failures => Vec::new(),
             Some(_) => vec!["SAVEPOINT quark_step"],
         };
         let first = batch.len();
         batch.extend(run.statements.iter().skip(run.skip).map(|s| s.sql.as_str()));
         // Where a batch is a round trip and the server can time it, the bookkeeping goes in
         // the same batch: one round trip per revision, as when running its SQL by hand.
-        let book = match db.batch_elapsed_ms() {
+        let book = match db.tuning().batch_elapsed_ms {
             Some(elapsed_ms) => {
                 run.entry
                     .finish(Outcome::Success, run.statements.len(), run.started, None);
@@ -330,7 +330,7 @@ impl Migrator<'_> {
         entry: &HistoryEntry,
         group: Option<&[String]>,
     ) -> Result<(), Error> {
-        let recorded = if db.in_process() {
+        let recorded = if db.tuning().in_process {
             // No round trip to save: bound parameters, each statement compiled once per run.
             self.record_step(db, step, entry, group, None)
         } else {
