@@ -4,8 +4,10 @@
 //! runs); applications use [`crate::Migrations`]. A run applies its steps to a live database, or
 //! writes them as a script: a preview of a connected database, or an offline script.
 
+mod backup;
 mod code_step;
 mod lease;
+mod lock;
 mod lock_wait;
 mod newer;
 mod recover;
@@ -19,8 +21,9 @@ use std::time::{Duration, Instant};
 use log::info;
 
 pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
+pub use backup::{BackupPolicy, Backups};
+pub use lock::DEFAULT_LOCK_LEASE;
 pub use lock_wait::LockWait;
-// `Backups` and `BackupPolicy` are defined below.
 pub use newer::{Ahead, Standing, is_remembered};
 pub use split::Split;
 
@@ -87,78 +90,6 @@ pub struct Migrator<'m> {
     code: HashMap<String, Code>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
-}
-
-/// When a run copies a SQLite database file aside before it changes it (see
-/// [`Migrator::backups`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackupPolicy {
-    /// Never.
-    Never,
-    /// Before a run that applies a revision marked `Breaking:` or one that cannot be reverted:
-    /// the points past which only a copy brings the database back (the default).
-    PointOfNoReturn,
-    /// Before every run that changes the schema.
-    EveryChange,
-}
-
-/// Backups of a SQLite database before runs that change it: when, and how many to keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backups {
-    /// When to back up.
-    pub policy: BackupPolicy,
-    /// How many backups to keep beside the database (the newest; at least one).
-    pub keep: usize,
-}
-
-impl Default for Backups {
-    fn default() -> Backups {
-        Backups {
-            policy: BackupPolicy::PointOfNoReturn,
-            keep: 3,
-        }
-    }
-}
-
-/// How long a migration lock kept in a table stays with a holder that stopped renewing it
-/// (see [`Migrator::lock_lease`]).
-pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(15);
-
-/// The migration lock a run holds.
-enum Held {
-    /// None (`use_lock(false)`).
-    Nothing,
-    /// The server's lock on the migrating session.
-    Session,
-    /// A row of the lock table, renewed while held.
-    Lease(lease::Lease),
-}
-
-/// Puts the session back when dropped, on every path out, panics included: a panic rolls back
-/// the transaction it interrupted, the session's own lock-wait setting comes back, and the
-/// migration lock is released.
-struct LockGuard<'a> {
-    db: &'a mut dyn Backend,
-    held: Held,
-}
-
-impl Drop for LockGuard<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = self.db.rollback();
-        }
-        if let Err(e) = self.db.limit_lock_wait(None) {
-            log::warn!(target: LOG_TARGET, "{e}");
-        }
-        let released = match std::mem::replace(&mut self.held, Held::Nothing) {
-            Held::Nothing => Ok(()),
-            Held::Session => self.db.unlock(),
-            Held::Lease(lease) => lease.release(self.db),
-        };
-        if let Err(e) = released {
-            log::warn!(target: LOG_TARGET, "could not release the migration lock: {e}");
-        }
-    }
 }
 
 impl<'m> Migrator<'m> {
@@ -430,52 +361,6 @@ impl<'m> Migrator<'m> {
             .store
             .last_entry(db)?
             .filter(HistoryEntry::is_unfinished))
-    }
-
-    /// Runs `f` holding the migration lock, with the version tables in place; refused before
-    /// anything is written on a server that takes no writes.
-    fn locked<T>(
-        &self,
-        db: &mut dyn Backend,
-        f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let held = self.lock(db)?;
-        let guard = LockGuard { db, held };
-        guard.db.limit_lock_wait(Some(self.lock_wait.timeout))?;
-        self.store.ensure(guard.db)?;
-        f(guard.db)
-    }
-
-    /// Takes the migration lock the server allows: its own on the session, or where a session's
-    /// lock keeps nobody out (a Galera cluster, a transaction pooler), a leased row of the lock
-    /// table.
-    fn lock(&self, db: &mut dyn Backend) -> Result<Held, Error> {
-        if self.scratch {
-            return Ok(Held::Nothing);
-        }
-        let facts = db.facts()?;
-        if let Some(reason) = facts.read_only {
-            return Err(Error::ReadOnly {
-                node: facts.node,
-                reason,
-            });
-        }
-        if !self.use_lock {
-            return Ok(Held::Nothing);
-        }
-        let Some(why) = &facts.session_lock_unsafe else {
-            db.lock(self.store.version_table(), self.lock_timeout)?;
-            return Ok(Held::Session);
-        };
-        info!(target: LOG_TARGET, "Keeping the migration lock in the table {}: {why}", self.store.lock_table());
-        let lease = lease::Lease::acquire(
-            db,
-            &self.store.lock_table(),
-            &facts,
-            self.lock_timeout,
-            self.lock_lease,
-        )?;
-        Ok(Held::Lease(lease))
     }
 
     /// Upgrades to `target`; takes the lock only when something is pending.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use log::{debug, info, warn};
 
 use super::recover::effect;
-use super::{BackupPolicy, Migrator, Report, StepReport};
+use super::{Migrator, Report, StepReport};
 use crate::LOG_TARGET;
 use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
@@ -88,43 +88,6 @@ impl Migrator<'_> {
             }
         }
         Ok(report)
-    }
-
-    /// Copies the database aside (SQLite) before `steps` run, when the backup policy asks: the
-    /// copy is what brings it back from a breaking or irreversible revision.
-    fn back_up_before(
-        &self,
-        db: &mut dyn Backend,
-        before: &[String],
-        steps: &[Step<'_>],
-    ) -> Result<(), Error> {
-        let dialect = db.dialect();
-        let why = match self.backups.policy {
-            BackupPolicy::Never => None,
-            BackupPolicy::EveryChange => steps.first().map(|_| "a schema change".to_string()),
-            BackupPolicy::PointOfNoReturn => steps.iter().find_map(|s| {
-                let rev = s.revision;
-                if s.direction != Direction::Upgrade {
-                    return None;
-                }
-                if rev.breaking.is_some() {
-                    Some(format!("{}, marked breaking", rev.id))
-                } else if !rev.can_run(Direction::Downgrade, dialect) && !rev.is_merge() {
-                    Some(format!("{}, which cannot be reverted", rev.id))
-                } else {
-                    None
-                }
-            }),
-        };
-        // At base there is nothing to lose.
-        let (Some(why), Some(last), false) = (why, steps.last(), before.is_empty()) else {
-            return Ok(());
-        };
-        let label = format!("{}-to-{}", before.join("+"), last.after.join("+"));
-        if let Some(copy) = db.back_up(&label, self.backups.keep)? {
-            info!(target: LOG_TARGET, "Backed the database up to {} before {why} (`restore` puts it back)", copy.display());
-        }
-        Ok(())
     }
 
     /// Whether the steps can share one transaction; says why not when they cannot.

@@ -5,8 +5,13 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::backend::{Backend, BackendError, TextRows, Value};
+use crate::backend::{Backend, BackendError, Value};
 use crate::revision::Direction;
+
+mod records;
+mod state;
+
+pub use records::RevisionRecord;
 
 /// What a history row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,61 +105,6 @@ pub struct HistoryEntry {
     pub statements_done: usize,
     /// The error, for a failed step.
     pub error: Option<String>,
-}
-
-/// What the database remembers of an applied revision, written with its step: enough for a
-/// binary that does not embed it to show it and to take it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevisionRecord {
-    /// The revision id.
-    pub revision: String,
-    /// Its parents (`Revises:`).
-    pub parents: Vec<String>,
-    /// What it depends on (`Depends On:`).
-    pub depends_on: Vec<String>,
-    /// Its branch labels.
-    pub branch_labels: Vec<String>,
-    /// Its message.
-    pub message: String,
-    /// Why releases before it cannot run on its schema (`Breaking:`).
-    pub breaking: Option<String>,
-    /// Whether its statements run in a transaction.
-    pub transactional: bool,
-    /// The statements that revert it on this database's dialect, as the applying binary would
-    /// have run them; `None` when it cannot be reverted.
-    pub downgrade: Option<String>,
-    /// SHA-256 of `downgrade`.
-    pub downgrade_checksum: Option<String>,
-    /// Why there is no downgrade (irreversible, or written in Rust).
-    pub no_downgrade: Option<String>,
-}
-
-/// Where a database stands, read in one round trip ([`Store::read_state`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct State {
-    /// The version table's rows, sorted.
-    pub heads: Vec<String>,
-    /// The checksum recorded by the latest successful upgrade of each revision.
-    pub checksums: HashMap<String, String>,
-    /// Whether the newest history row is a step that stopped part-way.
-    pub unfinished: bool,
-    /// How many revisions the records table remembers.
-    pub remembered: usize,
-}
-
-impl State {
-    /// Whether the database is at exactly `heads` (sorted) with nothing left part-way and at
-    /// least `revisions` revisions remembered (at every head, each of the graph's revisions is
-    /// applied): the one at-head check of a start-up, before the checksums.
-    pub fn is_at(&self, heads: &[&str], revisions: usize) -> bool {
-        !self.unfinished
-            && self.remembered >= revisions
-            && self
-                .heads
-                .iter()
-                .map(String::as_str)
-                .eq(heads.iter().copied())
-    }
 }
 
 /// A version table name that is not a plain SQL identifier.
@@ -319,87 +269,6 @@ impl Store {
             db.commit()?;
         }
         Ok(())
-    }
-
-    /// Records an applied revision, replacing an earlier record of it.
-    pub fn remember(&self, db: &mut dyn Backend, r: &RevisionRecord) -> Result<(), BackendError> {
-        self.forget(db, &r.revision)?;
-        let p: Vec<String> = (1..=10).map(|n| db.placeholder(n)).collect();
-        let sql = format!(
-            "INSERT INTO {} (revision, parents, depends_on, branch_labels, message, breaking, transactional, \
-             downgrade, downgrade_checksum, no_downgrade, recorded_at) VALUES ({}, {})",
-            db.quote(&self.records_table()),
-            p.join(", "),
-            db.placeholder(11)
-        );
-        let params = [
-            r.revision.as_str().into(),
-            r.parents.join(" ").as_str().into(),
-            r.depends_on.join(" ").as_str().into(),
-            r.branch_labels.join(" ").as_str().into(),
-            r.message.as_str().into(),
-            r.breaking.as_deref().into(),
-            Value::Int(r.transactional.into()),
-            r.downgrade.as_deref().into(),
-            r.downgrade_checksum.as_deref().into(),
-            r.no_downgrade.as_deref().into(),
-            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-                .to_string()
-                .as_str()
-                .into(),
-        ];
-        db.execute(&sql, &params).map(|_| ())
-    }
-
-    /// Deletes the record of a revision that was reverted.
-    pub fn forget(&self, db: &mut dyn Backend, revision: &str) -> Result<(), BackendError> {
-        let sql = format!(
-            "DELETE FROM {} WHERE revision = {}",
-            db.quote(&self.records_table()),
-            db.placeholder(1)
-        );
-        db.execute(&sql, &[revision.into()]).map(|_| ())
-    }
-
-    /// Every revision record, by revision; empty when there is no records table.
-    pub fn records(
-        &self,
-        db: &mut dyn Backend,
-    ) -> Result<HashMap<String, RevisionRecord>, BackendError> {
-        let table = self.records_table();
-        if !db.table_exists(&table)? {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
-            "SELECT revision, parents, depends_on, branch_labels, message, breaking, transactional, \
-             downgrade, downgrade_checksum, no_downgrade FROM {}",
-            db.quote(&table)
-        );
-        let words = |v: &Value| {
-            v.as_text()
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        };
-        let text = |v: &Value| v.as_text().map(str::to_string);
-        Ok(db
-            .query(&sql, &[])?
-            .iter()
-            .map(|r| RevisionRecord {
-                revision: text(&r[0]).unwrap_or_default(),
-                parents: words(&r[1]),
-                depends_on: words(&r[2]),
-                branch_labels: words(&r[3]),
-                message: text(&r[4]).unwrap_or_default(),
-                breaking: text(&r[5]),
-                transactional: r[6].as_int() != Some(0),
-                downgrade: text(&r[7]),
-                downgrade_checksum: text(&r[8]),
-                no_downgrade: text(&r[9]),
-            })
-            .map(|r| (r.revision.clone(), r))
-            .collect())
     }
 
     /// Replaces the rows `remove` by the rows `add` in the version table.
@@ -574,63 +443,6 @@ impl Store {
             .into_iter()
             .filter_map(|r| Some((r[0].as_text()?.to_string(), r[1].as_text()?.to_string())))
             .collect())
-    }
-
-    /// The version table's rows, [`Store::applied_checksums`], whether the newest history row
-    /// is a step left part-way and how many revisions are remembered: the whole start-up check
-    /// of a database at head. An error when a table is missing.
-    pub fn read_state(&self, db: &mut dyn Backend) -> Result<State, BackendError> {
-        // Both queries in one round trip where the driver can. No WHERE and no ORDER BY: on a
-        // fresh PostgreSQL session the catalog lookups for operators and sorts take longer than
-        // the query; the rows are few, filtered and sorted here.
-        let versions = format!("SELECT version_num FROM {}", db.quote(&self.version_table));
-        let history = format!(
-            "SELECT id, revision, checksum, direction, outcome, statements_done FROM {}",
-            db.quote(&self.history_table),
-        );
-        let records = format!("SELECT revision FROM {}", db.quote(&self.records_table()));
-        let [heads, mut rows, remembered]: [TextRows; 3] = db
-            .query_text(&[&versions, &history, &records])?
-            .try_into()
-            .map_err(|_| {
-                BackendError::message(format!(
-                    "{versions}; {history}; {records}: expected three results"
-                ))
-            })?;
-        let mut heads: Vec<String> = heads
-            .into_iter()
-            .filter_map(|r| r.into_iter().next()?)
-            .collect();
-        heads.sort_unstable();
-        rows.sort_unstable_by_key(|row| {
-            row.first()
-                .cloned()
-                .flatten()
-                .and_then(|id| id.parse::<i64>().ok())
-        });
-        let mut state = State {
-            heads,
-            checksums: HashMap::new(),
-            unfinished: false,
-            remembered: remembered.len(),
-        };
-        for row in rows {
-            let [_, revision, checksum, direction, outcome, done]: [Option<String>; 6] = row
-                .try_into()
-                .map_err(|_| BackendError::message(format!("{history}: expected 6 columns")))?;
-            let outcome = outcome.as_deref().and_then(Outcome::from_name);
-            let done = done.and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
-            // Rows come oldest first: the last one decides.
-            state.unfinished = outcome == Some(Outcome::InProgress)
-                || (outcome == Some(Outcome::Failed) && done > 0);
-            if direction.as_deref() == Some(Operation::Upgrade.name())
-                && outcome == Some(Outcome::Success)
-                && let (Some(revision), Some(checksum)) = (revision, checksum)
-            {
-                state.checksums.insert(revision, checksum);
-            }
-        }
-        Ok(state)
     }
 
     /// A history entry for a step that starts now.

@@ -16,10 +16,12 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+mod ops;
+
 use super::tls::{self, Tls, TlsMode};
 use super::{
-    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, ServerFacts, ServerOps,
-    Session, TextRows, Tuning, Value,
+    Backend, BackendError, BatchError, Conn, ConnectOptions, Database, Row, ServerOps, Session,
+    TextRows, Tuning, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -281,37 +283,6 @@ fn join_statements(statements: &[&str]) -> String {
     out
 }
 
-/// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] <name> ON ...` statement
-/// builds, unquoted.
-fn concurrent_index_name(sql: &str) -> Option<String> {
-    let words: Vec<&str> = sql.split_whitespace().collect();
-    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
-    let mut at = 0;
-    let mut expect = |word: &str, optional: bool| {
-        if upper.get(at).is_some_and(|w| w == word) {
-            at += 1;
-            true
-        } else {
-            optional
-        }
-    };
-    if !(expect("CREATE", false)
-        && expect("UNIQUE", true)
-        && expect("INDEX", false)
-        && expect("CONCURRENTLY", false))
-    {
-        return None;
-    }
-    if upper.get(at).is_some_and(|w| w == "IF") {
-        at += 3;
-    }
-    let name = words.get(at)?;
-    if name.eq_ignore_ascii_case("ON") {
-        return None;
-    }
-    Some(name.trim_matches('"').to_string())
-}
-
 /// A stable 64-bit advisory-lock key for a database and version table.
 fn lock_key(database: &str, table: &str) -> i64 {
     let digest = crate::checksum::checksum(&format!("quark-db-manage:{database}:{table}"));
@@ -379,7 +350,7 @@ impl Postgres<'_> {
             .ok()?
             .into_iter()
             .next()?;
-        Some(super::describe_session(
+        Some(crate::backend::describe_session(
             row[0].as_int()?,
             row[1].as_text().unwrap_or(""),
             row[2].as_int().unwrap_or(0),
@@ -416,7 +387,7 @@ impl Backend for Postgres<'_> {
                     "Waiting up to {}s for the migration lock on {}: {}",
                     timeout.as_secs(),
                     self.target,
-                    super::held_by(&holder)
+                    crate::backend::held_by(&holder)
                 );
             }
             if start.elapsed() >= timeout {
@@ -537,129 +508,6 @@ impl Backend for Postgres<'_> {
     }
 }
 
-impl ServerOps for Postgres<'_> {
-    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
-        let rows = self.query(
-            "SELECT pg_catalog.pg_is_in_recovery()::int, coalesce(host(inet_server_addr()), ''), \
-             current_setting('port')",
-            &[],
-        )?;
-        let row = rows
-            .first()
-            .ok_or_else(|| BackendError::message("no server facts"))?;
-        let standby = row[0].as_int() == Some(1);
-        let host = row[1].as_text().unwrap_or("");
-        let port = row[2].as_text().unwrap_or("");
-        if self.pooled.is_none()
-            && let Some(Opened {
-                pooler: None,
-                port: dialled,
-                ..
-            }) = &self.opened
-        {
-            self.pooled = Some(port.parse::<u16>().is_ok_and(|port| port != *dialled));
-        }
-        let pooled = self.is_pooled()?;
-        Ok(ServerFacts {
-            read_only: standby.then(|| {
-                "this server is a standby (in recovery): migrate the primary".to_string()
-            }),
-            session_lock_unsafe: pooled.then(|| {
-                "a transaction pooler (PgBouncer's pool_mode = transaction) moves this session between server connections".to_string()
-            }),
-            node: if host.is_empty() {
-                format!("PostgreSQL (port {port}, local socket)")
-            } else {
-                format!("PostgreSQL at {host}:{port}")
-            },
-            ..ServerFacts::default()
-        })
-    }
-    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
-        if self.is_pooled()? {
-            // A session setting would stay on a server connection other clients get next.
-            self.local_lock_timeout = timeout;
-            return Ok(());
-        }
-        match timeout {
-            Some(t) => {
-                if self.saved_lock_timeout.is_none() {
-                    let was: String = self.with(|c| {
-                        c.query_typed_one("SHOW lock_timeout", &[])
-                            .map(|r| r.get(0))
-                    })?;
-                    self.saved_lock_timeout = Some(was);
-                }
-                self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
-            }
-            None => match self.saved_lock_timeout.take() {
-                Some(was) => self.run(&format!(
-                    "SET lock_timeout = {}",
-                    Dialect::Postgresql.string_literal(&was)
-                )),
-                None => Ok(()),
-            },
-        }
-    }
-    fn clean_up_interrupted(&mut self, sql: &str) -> Result<Option<String>, BackendError> {
-        let Some(index) = concurrent_index_name(sql) else {
-            return Ok(None);
-        };
-        let invalid = self.query(
-            "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relname = $1 AND n.nspname = current_schema() AND NOT i.indisvalid",
-            &[index.as_str().into()],
-        )?;
-        if invalid.is_empty() {
-            return Ok(None);
-        }
-        self.run(&format!(
-            "DROP INDEX CONCURRENTLY IF EXISTS {}",
-            Dialect::Postgresql.quote(&index)
-        ))?;
-        Ok(Some(format!(
-            "dropped the invalid index {index} an interrupted CREATE INDEX CONCURRENTLY left, to build it again"
-        )))
-    }
-    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
-        let Some(opened) = self.opened.clone() else {
-            return Ok(None);
-        };
-        let client = blocking(|| connect(&opened.config, &opened.connector, &self.target))?;
-        let mut second = Postgres::new(
-            Conn::Owned(client),
-            self.target.clone(),
-            self.database.clone(),
-            Some(opened),
-        );
-        second.pooled = self.pooled;
-        Ok(Some(Box::new(second)))
-    }
-    fn lock_holders(&mut self) -> Vec<String> {
-        let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \
-                   coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), \
-                   left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) \
-                   FROM pg_catalog.pg_stat_activity a \
-                   WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
-                   AND a.xact_start IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l \
-                   WHERE l.pid = a.pid AND l.locktype = 'relation' AND l.granted) \
-                   ORDER BY a.xact_start LIMIT 5";
-        self.query(sql, &[])
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| {
-                super::describe_session(
-                    r[0].as_int().unwrap_or(0),
-                    r[1].as_text().unwrap_or(""),
-                    r[2].as_int().unwrap_or(0),
-                    r[3].as_text().unwrap_or(""),
-                )
-            })
-            .collect()
-    }
-}
-
 /// A row's values, integers and booleans as integers, everything else as text.
 fn values(row: &postgres::Row) -> Result<Row, postgres::Error> {
     (0..row.len())
@@ -692,6 +540,7 @@ impl Database for Client {
 
 #[cfg(test)]
 mod tests {
+    use super::ops::concurrent_index_name;
     use super::*;
 
     #[test]

@@ -1,0 +1,163 @@
+//! What PostgreSQL offers a migration beyond statements: whether it is a standby or behind a
+//! transaction pooler, `lock_timeout` that gives way to the application, the clean-up of an
+//! interrupted `CREATE INDEX CONCURRENTLY`, a second connection, and who holds locks.
+
+use std::time::Duration;
+
+use super::{Opened, Postgres, blocking, connect};
+use crate::backend::{Backend, BackendError, Conn, ServerFacts, ServerOps};
+use crate::revision::Dialect;
+
+/// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] <name> ON ...` statement
+/// builds, unquoted.
+pub(super) fn concurrent_index_name(sql: &str) -> Option<String> {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let mut at = 0;
+    let mut expect = |word: &str, optional: bool| {
+        if upper.get(at).is_some_and(|w| w == word) {
+            at += 1;
+            true
+        } else {
+            optional
+        }
+    };
+    if !(expect("CREATE", false)
+        && expect("UNIQUE", true)
+        && expect("INDEX", false)
+        && expect("CONCURRENTLY", false))
+    {
+        return None;
+    }
+    if upper.get(at).is_some_and(|w| w == "IF") {
+        at += 3;
+    }
+    let name = words.get(at)?;
+    if name.eq_ignore_ascii_case("ON") {
+        return None;
+    }
+    Some(name.trim_matches('"').to_string())
+}
+
+impl ServerOps for Postgres<'_> {
+    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        let rows = self.query(
+            "SELECT pg_catalog.pg_is_in_recovery()::int, coalesce(host(inet_server_addr()), ''), \
+             current_setting('port')",
+            &[],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| BackendError::message("no server facts"))?;
+        let standby = row[0].as_int() == Some(1);
+        let host = row[1].as_text().unwrap_or("");
+        let port = row[2].as_text().unwrap_or("");
+        if self.pooled.is_none()
+            && let Some(Opened {
+                pooler: None,
+                port: dialled,
+                ..
+            }) = &self.opened
+        {
+            self.pooled = Some(port.parse::<u16>().is_ok_and(|port| port != *dialled));
+        }
+        let pooled = self.is_pooled()?;
+        Ok(ServerFacts {
+            read_only: standby.then(|| {
+                "this server is a standby (in recovery): migrate the primary".to_string()
+            }),
+            session_lock_unsafe: pooled.then(|| {
+                "a transaction pooler (PgBouncer's pool_mode = transaction) moves this session between server connections".to_string()
+            }),
+            node: if host.is_empty() {
+                format!("PostgreSQL (port {port}, local socket)")
+            } else {
+                format!("PostgreSQL at {host}:{port}")
+            },
+            ..ServerFacts::default()
+        })
+    }
+    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+        if self.is_pooled()? {
+            // A session setting would stay on a server connection other clients get next.
+            self.local_lock_timeout = timeout;
+            return Ok(());
+        }
+        match timeout {
+            Some(t) => {
+                if self.saved_lock_timeout.is_none() {
+                    let was: String = self.with(|c| {
+                        c.query_typed_one("SHOW lock_timeout", &[])
+                            .map(|r| r.get(0))
+                    })?;
+                    self.saved_lock_timeout = Some(was);
+                }
+                self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
+            }
+            None => match self.saved_lock_timeout.take() {
+                Some(was) => self.run(&format!(
+                    "SET lock_timeout = {}",
+                    Dialect::Postgresql.string_literal(&was)
+                )),
+                None => Ok(()),
+            },
+        }
+    }
+    fn clean_up_interrupted(&mut self, sql: &str) -> Result<Option<String>, BackendError> {
+        let Some(index) = concurrent_index_name(sql) else {
+            return Ok(None);
+        };
+        let invalid = self.query(
+            "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = $1 AND n.nspname = current_schema() AND NOT i.indisvalid",
+            &[index.as_str().into()],
+        )?;
+        if invalid.is_empty() {
+            return Ok(None);
+        }
+        self.run(&format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            Dialect::Postgresql.quote(&index)
+        ))?;
+        Ok(Some(format!(
+            "dropped the invalid index {index} an interrupted CREATE INDEX CONCURRENTLY left, to build it again"
+        )))
+    }
+    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
+        let Some(opened) = self.opened.clone() else {
+            return Ok(None);
+        };
+        let client = blocking(|| connect(&opened.config, &opened.connector, &self.target))?;
+        let mut second = Postgres::new(
+            Conn::Owned(client),
+            self.target.clone(),
+            self.database.clone(),
+            Some(opened),
+        );
+        second.pooled = self.pooled;
+        Ok(Some(Box::new(second)))
+    }
+    fn lock_holders(&mut self) -> Vec<String> {
+        let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \
+                   coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), \
+                   left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) \
+                   FROM pg_catalog.pg_stat_activity a \
+                   WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+                   AND a.xact_start IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks l \
+                   WHERE l.pid = a.pid AND l.locktype = 'relation' AND l.granted) \
+                   ORDER BY a.xact_start LIMIT 5";
+        self.query(sql, &[])
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                crate::backend::describe_session(
+                    r[0].as_int().unwrap_or(0),
+                    r[1].as_text().unwrap_or(""),
+                    r[2].as_int().unwrap_or(0),
+                    r[3].as_text().unwrap_or(""),
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,100 @@
+//! The migration lock a run holds while it writes: the server's own on the session, or where a
+//! session's lock keeps nobody out, a leased row of the lock table; released on every path out.
+
+use std::time::Duration;
+
+use log::info;
+
+use super::{Migrator, lease};
+use crate::LOG_TARGET;
+use crate::backend::Backend;
+use crate::error::Error;
+
+/// How long a migration lock kept in a table stays with a holder that stopped renewing it
+/// (see [`Migrator::lock_lease`]).
+pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(15);
+
+/// The migration lock a run holds.
+enum Held {
+    /// None (`use_lock(false)`).
+    Nothing,
+    /// The server's lock on the migrating session.
+    Session,
+    /// A row of the lock table, renewed while held.
+    Lease(lease::Lease),
+}
+
+/// Puts the session back when dropped, on every path out, panics included: a panic rolls back
+/// the transaction it interrupted, the session's own lock-wait setting comes back, and the
+/// migration lock is released.
+struct LockGuard<'a> {
+    db: &'a mut dyn Backend,
+    held: Held,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.db.rollback();
+        }
+        if let Err(e) = self.db.limit_lock_wait(None) {
+            log::warn!(target: LOG_TARGET, "{e}");
+        }
+        let released = match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Nothing => Ok(()),
+            Held::Session => self.db.unlock(),
+            Held::Lease(lease) => lease.release(self.db),
+        };
+        if let Err(e) = released {
+            log::warn!(target: LOG_TARGET, "could not release the migration lock: {e}");
+        }
+    }
+}
+
+impl Migrator<'_> {
+    /// Runs `f` holding the migration lock, with the version tables in place; refused before
+    /// anything is written on a server that takes no writes.
+    pub(super) fn locked<T>(
+        &self,
+        db: &mut dyn Backend,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let held = self.lock(db)?;
+        let guard = LockGuard { db, held };
+        guard.db.limit_lock_wait(Some(self.lock_wait.timeout))?;
+        self.store.ensure(guard.db)?;
+        f(guard.db)
+    }
+
+    /// Takes the migration lock the server allows: its own on the session, or where a session's
+    /// lock keeps nobody out (a Galera cluster, a transaction pooler), a leased row of the lock
+    /// table.
+    fn lock(&self, db: &mut dyn Backend) -> Result<Held, Error> {
+        if self.scratch {
+            return Ok(Held::Nothing);
+        }
+        let facts = db.facts()?;
+        if let Some(reason) = facts.read_only {
+            return Err(Error::ReadOnly {
+                node: facts.node,
+                reason,
+            });
+        }
+        if !self.use_lock {
+            return Ok(Held::Nothing);
+        }
+        let Some(why) = &facts.session_lock_unsafe else {
+            db.lock(self.store.version_table(), self.lock_timeout)?;
+            return Ok(Held::Session);
+        };
+        info!(target: LOG_TARGET, "Keeping the migration lock in the table {}: {why}", self.store.lock_table());
+        let lease = lease::Lease::acquire(
+            db,
+            &self.store.lock_table(),
+            &facts,
+            self.lock_timeout,
+            self.lock_lease,
+        )?;
+        Ok(Held::Lease(lease))
+    }
+}

@@ -1,0 +1,93 @@
+//! Where a database stands, read in one round trip: the start-up check of a database at head.
+
+use std::collections::HashMap;
+
+use super::{Operation, Outcome, Store};
+use crate::backend::{Backend, BackendError, TextRows};
+
+/// Where a database stands, read in one round trip ([`Store::read_state`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// The version table's rows, sorted.
+    pub heads: Vec<String>,
+    /// The checksum recorded by the latest successful upgrade of each revision.
+    pub checksums: HashMap<String, String>,
+    /// Whether the newest history row is a step that stopped part-way.
+    pub unfinished: bool,
+    /// How many revisions the records table remembers.
+    pub remembered: usize,
+}
+
+impl State {
+    /// Whether the database is at exactly `heads` (sorted) with nothing left part-way and at
+    /// least `revisions` revisions remembered (at every head, each of the graph's revisions is
+    /// applied): the one at-head check of a start-up, before the checksums.
+    pub fn is_at(&self, heads: &[&str], revisions: usize) -> bool {
+        !self.unfinished
+            && self.remembered >= revisions
+            && self
+                .heads
+                .iter()
+                .map(String::as_str)
+                .eq(heads.iter().copied())
+    }
+}
+
+impl Store {
+    /// The version table's rows, [`Store::applied_checksums`], whether the newest history row
+    /// is a step left part-way and how many revisions are remembered: the whole start-up check
+    /// of a database at head. An error when a table is missing.
+    pub fn read_state(&self, db: &mut dyn Backend) -> Result<State, BackendError> {
+        // Both queries in one round trip where the driver can. No WHERE and no ORDER BY: on a
+        // fresh PostgreSQL session the catalog lookups for operators and sorts take longer than
+        // the query; the rows are few, filtered and sorted here.
+        let versions = format!("SELECT version_num FROM {}", db.quote(&self.version_table));
+        let history = format!(
+            "SELECT id, revision, checksum, direction, outcome, statements_done FROM {}",
+            db.quote(&self.history_table),
+        );
+        let records = format!("SELECT revision FROM {}", db.quote(&self.records_table()));
+        let [heads, mut rows, remembered]: [TextRows; 3] = db
+            .query_text(&[&versions, &history, &records])?
+            .try_into()
+            .map_err(|_| {
+                BackendError::message(format!(
+                    "{versions}; {history}; {records}: expected three results"
+                ))
+            })?;
+        let mut heads: Vec<String> = heads
+            .into_iter()
+            .filter_map(|r| r.into_iter().next()?)
+            .collect();
+        heads.sort_unstable();
+        rows.sort_unstable_by_key(|row| {
+            row.first()
+                .cloned()
+                .flatten()
+                .and_then(|id| id.parse::<i64>().ok())
+        });
+        let mut state = State {
+            heads,
+            checksums: HashMap::new(),
+            unfinished: false,
+            remembered: remembered.len(),
+        };
+        for row in rows {
+            let [_, revision, checksum, direction, outcome, done]: [Option<String>; 6] = row
+                .try_into()
+                .map_err(|_| BackendError::message(format!("{history}: expected 6 columns")))?;
+            let outcome = outcome.as_deref().and_then(Outcome::from_name);
+            let done = done.and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
+            // Rows come oldest first: the last one decides.
+            state.unfinished = outcome == Some(Outcome::InProgress)
+                || (outcome == Some(Outcome::Failed) && done > 0);
+            if direction.as_deref() == Some(Operation::Upgrade.name())
+                && outcome == Some(Outcome::Success)
+                && let (Some(revision), Some(checksum)) = (revision, checksum)
+            {
+                state.checksums.insert(revision, checksum);
+            }
+        }
+        Ok(state)
+    }
+}
