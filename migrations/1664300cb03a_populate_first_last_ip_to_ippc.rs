@@ -3,6 +3,7 @@
 //! Revision ID: 1664300cb03a
 //! Revises: 1acd075bd7e1
 //! Create Date: 2014-08-07 07:17:32.841155
+//! Earlier Checksums: 33ee097406f4480007155cdb990585070cd4834aea73f3a2a577ce87dfe33e3b
 
 // quark_ip_policy_cidrs.first_ip and last_ip (added by the parent revision) become the first and
 // last address of each row's CIDR as IPv6 integers in decimal, IPv4 mapped into ::ffff:0:0/96,
@@ -15,23 +16,32 @@ use quark_db_manage::backend::Value;
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    let rows = db.query("SELECT id, cidr FROM quark_ip_policy_cidrs", &[])?;
-    for row in &rows {
-        let (Some(id), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
-            continue;
-        };
-        let net = cidr(text, id)?;
-        db.execute(
-            "UPDATE quark_ip_policy_cidrs SET first_ip = ?, last_ip = ? WHERE id = ?",
-            &[
+    // Read in chunks (memory holds one), written a chunk at a time (one round trip per chunk on a
+    // server).
+    let sql = "SELECT id, cidr FROM quark_ip_policy_cidrs";
+    db.in_chunks(sql, "id", CHUNK, |db, rows| {
+        let mut updates = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (Some(id), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
+                continue;
+            };
+            let net = cidr(text, id)?;
+            updates.push(vec![
                 Value::Text(as_v6(net.network()).to_string()),
                 Value::Text(as_v6(net.broadcast()).to_string()),
                 Value::from(id),
-            ],
+            ]);
+        }
+        db.execute_many(
+            "UPDATE quark_ip_policy_cidrs SET first_ip = ?, last_ip = ? WHERE id = ?",
+            &updates,
         )?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
+
+/// Rows read and written at a time.
+const CHUNK: usize = 5_000;
 
 /// The address as an IPv6 integer, IPv4 mapped into `::ffff:0:0/96`.
 fn as_v6(ip: IpAddr) -> u128 {

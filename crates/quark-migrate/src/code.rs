@@ -90,6 +90,53 @@ impl<'a> Db<'a> {
         self.checked(sql, result)
     }
 
+    /// Runs one statement once per row of `rows` (each row the statement's `?` parameters), in
+    /// as few round trips as the database allows: a batch of statements per round trip on
+    /// PostgreSQL and MySQL, one compiled statement on SQLite. Returns the rows changed.
+    pub fn execute_many(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, CodeError> {
+        let numbered = self.numbered(sql);
+        let result = self.backend.execute_many(&numbered, rows);
+        self.statements += rows.len().saturating_sub(1);
+        self.checked(numbered, result)
+    }
+
+    /// Reads the rows of `sql` in chunks of at most `chunk`, in the order of its first column
+    /// `key` (unique, non-NULL), handing each chunk to `each` with the database to write to:
+    /// memory holds one chunk however large the table. Each chunk is read after the one before
+    /// was handled (keyset reads: `key > last`), so `each` may change the rows it was given.
+    pub fn in_chunks(
+        &mut self,
+        sql: &str,
+        key: &str,
+        chunk: usize,
+        mut each: impl FnMut(&mut Db<'_>, Vec<Row>) -> Result<(), CodeError>,
+    ) -> Result<(), CodeError> {
+        let quoted = self.backend.quote(key);
+        let chunk = chunk.max(1);
+        let mut last: Option<Value> = None;
+        loop {
+            let sql = match &last {
+                None => {
+                    format!("SELECT * FROM ({sql}) chunked ORDER BY chunked.{quoted} LIMIT {chunk}")
+                }
+                Some(_) => format!(
+                    "SELECT * FROM ({sql}) chunked WHERE chunked.{quoted} > ? ORDER BY chunked.{quoted} LIMIT {chunk}"
+                ),
+            };
+            let params: Vec<Value> = last.iter().cloned().collect();
+            let rows = self.query(&sql, &params)?;
+            let Some(reached) = rows.last().and_then(|r| r.first()) else {
+                return Ok(());
+            };
+            last = Some(reached.clone());
+            let full = rows.len() == chunk;
+            each(self, rows)?;
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
     fn checked<T>(&mut self, sql: String, result: Result<T, BackendError>) -> Result<T, CodeError> {
         self.statements += 1;
         result.map_err(|source| CodeError::Statement {

@@ -289,6 +289,25 @@ impl Backend for Mysql<'_> {
             .collect())
     }
 
+    fn execute_many(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, BackendError> {
+        let mut changed = 0;
+        for chunk in rows.chunks(super::MANY_PER_TRIP) {
+            // One multi-statement query: one round trip for the whole chunk.
+            let script: Vec<String> = chunk
+                .iter()
+                .map(|row| super::inline_params(sql, Dialect::Mysql, row))
+                .collect();
+            let mut result = self.conn.query_iter(script.join(";\n")).map_err(db_err)?;
+            while let Some(set) = result.iter() {
+                changed += set.affected_rows();
+                for row in set {
+                    row.map_err(db_err)?;
+                }
+            }
+        }
+        Ok(changed)
+    }
+
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
         let sql = queries.join(";\n");
         let mut result = self.conn.query_iter(sql).map_err(db_err)?;

@@ -470,6 +470,26 @@ impl Backend for Postgres<'_> {
         self.with(|c| c.query_typed(sql, &refs)?.iter().map(values).collect())
     }
 
+    fn execute_many(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, BackendError> {
+        let mut changed = 0;
+        for chunk in rows.chunks(super::MANY_PER_TRIP) {
+            // One simple-query message: one round trip for the whole chunk.
+            let script: String = chunk
+                .iter()
+                .map(|row| super::inline_params(sql, Dialect::Postgresql, row) + ";\n")
+                .collect();
+            let messages = self.with(|c| c.simple_query(&script))?;
+            changed += messages
+                .iter()
+                .map(|m| match m {
+                    SimpleQueryMessage::CommandComplete(n) => *n,
+                    _ => 0,
+                })
+                .sum::<u64>();
+        }
+        Ok(changed)
+    }
+
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
         let sql = queries.join(";\n");
         let messages = self.with(|c| c.simple_query(&sql))?;
