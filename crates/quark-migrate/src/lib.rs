@@ -146,7 +146,7 @@ pub use embed::{EmbeddedFile, SchemaFile};
 #[cfg(feature = "runtime")]
 pub use error::Error;
 #[cfg(feature = "runtime")]
-pub use migrations::{Migrations, Status};
+pub use migrations::{FleetResult, Migrations, Status};
 #[cfg(feature = "runtime")]
 pub use migrator::{Report, StepReport};
 

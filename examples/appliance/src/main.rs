@@ -52,11 +52,12 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Some(AppCommand::Db(mut db)) => {
-            if db.database_connection.is_none()
+            if db.database_connection.is_empty()
+                && db.databases.is_none()
                 && db.config_file.is_empty()
                 && db.config_dir.is_empty()
             {
-                db.database_connection = Some(args.database);
+                db.database_connection.push(args.database);
             }
             db.run_with_schema(MIGRATIONS, SCHEMA)
         }

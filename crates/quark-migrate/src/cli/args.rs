@@ -56,9 +56,16 @@ pub struct Cli {
 /// ```
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
-    /// Database URL, e.g. sqlite:////var/lib/quark.db or mysql://user:pw@host/quark.
-    #[arg(long, global = true, value_name = "URL")]
-    pub database_connection: Option<String>,
+    /// Database URL, e.g. sqlite:////var/lib/quark.db or mysql://user:pw@host/quark; repeated,
+    /// `upgrade` migrates each of them (see --jobs).
+    #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
+    pub database_connection: Vec<String>,
+    /// A file of database URLs, one a line (`#` starts a comment): `upgrade` migrates each.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub databases: Option<PathBuf>,
+    /// How many databases `upgrade` migrates at once when given several.
+    #[arg(long, global = true, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
     /// Configuration file (neutron.conf style, as oslo.config reads it) whose [database] section
     /// has `connection = URL`; may be repeated, later files overriding earlier ones. Without
     /// --config-file or --config-dir, <program>.conf (and <program>.conf.d/) is looked for in ~

@@ -4,7 +4,9 @@
 use super::args::RunMode;
 use super::{Context, Failure, output};
 use std::path::Path;
+use std::process::ExitCode;
 
+use crate::LOG_TARGET;
 use crate::migrator::Migrator;
 use crate::plan;
 use crate::revision::{Dialect, Direction, Target};
@@ -20,6 +22,27 @@ pub(super) fn upgrade(
 ) -> Result<(), Failure> {
     let migrator = ctx.migrator()?.ignore_drift(ignore_drift).resume(resume);
     migrate(ctx, &migrator, target, Direction::Upgrade, mode)
+}
+
+/// `upgrade head` over many databases, `--jobs` at a time: a table of what each did, and a
+/// failure when any failed.
+pub(super) fn upgrade_all(ctx: &Context<'_>, urls: &[String]) -> Result<ExitCode, Failure> {
+    let total = urls.len();
+    let results = ctx.migrations.migrate_all(urls, ctx.cli.jobs, |done, result| {
+        let how = match &result.outcome {
+            Ok(report) => format!("{} revisions", report.steps.len()),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        log::info!(target: LOG_TARGET, "{done}/{total} databases done: {} ({how}, {:.1?})", result.database, result.duration);
+    });
+    output::fleet(ctx.format(), &results);
+    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+    if failed > 0 {
+        return Err(Failure::Usage(format!(
+            "{failed} of {total} databases failed (the others were upgraded); see the table above"
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `downgrade TARGET`.

@@ -163,6 +163,26 @@ fn run(
         migrations: &migrations,
         map: migrations.map()?,
     };
+    let fleet = fleet_urls(cli)?;
+    if fleet.len() > 1 || cli.databases.is_some() {
+        return match &cli.command {
+            Command::Upgrade {
+                target,
+                delta: None,
+                ignore_drift: false,
+                resume: false,
+                mode,
+            } if matches!(target.as_deref(), None | Some("head" | "heads"))
+                && !mode.sql
+                && !mode.dry_run =>
+            {
+                migrate::upgrade_all(&ctx, &fleet)
+            }
+            _ => Err(Failure::Usage(
+                "several databases (--database-connection repeated, or --databases) are migrated only by a plain `upgrade head`: run other commands on one database at a time".into(),
+            )),
+        };
+    }
     match &cli.command {
         Command::Upgrade {
             target,
@@ -226,6 +246,30 @@ fn run(
 
 /// The target of `upgrade`/`downgrade` with upstream's `--delta N`: `+N` (`-N`) from the
 /// current revisions, or from the target given; `head` when neither is given.
+/// The databases a run over many names: every --database-connection, then the lines of
+/// --databases (blank lines and `#` comments skipped).
+fn fleet_urls(cli: &DbArgs) -> Result<Vec<String>, Failure> {
+    let mut urls = cli.database_connection.clone();
+    if let Some(file) = &cli.databases {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Failure::Usage(format!("cannot read --databases {}: {e}", file.display()))
+        })?;
+        urls.extend(
+            text.lines()
+                .map(|l| l.split_once('#').map_or(l, |(url, _)| url).trim())
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+        if urls.is_empty() {
+            return Err(Failure::Usage(format!(
+                "--databases {} names no database",
+                file.display()
+            )));
+        }
+    }
+    Ok(urls)
+}
+
 /// A duration given in seconds on the command line.
 fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(value)
@@ -266,7 +310,7 @@ impl Context<'_> {
     /// The configured URL: --database-connection, else --config-file, else DATABASE_URL.
     fn configured(&self) -> Result<(String, UrlSource), ConfigError> {
         config::resolve_connection(
-            self.cli.database_connection.as_deref(),
+            self.cli.database_connection.first().map(String::as_str),
             self.config,
             std::env::var("DATABASE_URL").ok(),
         )

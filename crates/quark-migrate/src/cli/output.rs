@@ -126,6 +126,74 @@ pub fn verify(
     }
 }
 
+/// A run over many databases: a line each (database, from, to, revisions applied, time,
+/// outcome) and a summary, or one JSON document.
+pub fn fleet(format: Format, results: &[crate::FleetResult]) {
+    let rows: Vec<[String; 6]> = results
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(report) => [
+                r.database.clone(),
+                describe(&report.before),
+                describe(&report.after),
+                report.steps.len().to_string(),
+                format!("{:.2}s", r.duration.as_secs_f64()),
+                "ok".to_string(),
+            ],
+            Err(e) => [
+                r.database.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                format!("{:.2}s", r.duration.as_secs_f64()),
+                format!("failed: {e}"),
+            ],
+        })
+        .collect();
+    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+    if format == Format::Json {
+        let list: Vec<Value> = results
+            .iter()
+            .map(|r| match &r.outcome {
+                Ok(report) => {
+                    let mut doc = report_json(&r.database, report);
+                    doc["duration_ms"] = json!(r.duration.as_secs_f64() * 1000.0);
+                    doc["outcome"] = json!("ok");
+                    doc
+                }
+                Err(e) => json!({
+                    "database": r.database,
+                    "duration_ms": r.duration.as_secs_f64() * 1000.0,
+                    "outcome": "failed",
+                    "error": e.to_string(),
+                }),
+            })
+            .collect();
+        println!("{}", json!({"databases": list, "ok": failed == 0}));
+        return;
+    }
+    let header = ["DATABASE", "FROM", "TO", "REVISIONS", "TIME", "OUTCOME"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (w, cell) in widths.iter().zip(row) {
+            line.push_str(&format!("{cell:<w$}  "));
+        }
+        line.push_str(&row[5]);
+        println!("{line}");
+    }
+    println!(
+        "{} databases: {} upgraded, {failed} failed",
+        results.len(),
+        results.len() - failed
+    );
+}
+
 /// `restore --list`: the backups beside a SQLite database, oldest first.
 pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {
     if backups.is_empty() {
