@@ -8,7 +8,10 @@ use thiserror::Error;
 
 pub use crate::backend::{Row, Value};
 
+use std::time::Instant;
+
 use crate::backend::{Backend, BackendError};
+use crate::migrator::{Event, Watch};
 use crate::revision::Dialect;
 
 /// The signature of a Rust revision's `upgrade` and `downgrade` functions.
@@ -55,6 +58,8 @@ impl CodeError {
 pub struct Db<'a> {
     backend: &'a mut dyn Backend,
     statements: usize,
+    /// The revision running, who watches it, and when it started.
+    watched: Option<(&'a str, &'a Watch, Instant)>,
 }
 
 impl<'a> Db<'a> {
@@ -63,7 +68,42 @@ impl<'a> Db<'a> {
         Db {
             backend,
             statements: 0,
+            watched: None,
         }
+    }
+
+    /// A handle whose progress ([`Db::progress`]) is told to `watch` as revision `revision`'s.
+    pub(crate) fn watched(
+        backend: &'a mut dyn Backend,
+        revision: &'a str,
+        watch: &'a Watch,
+        started: Instant,
+    ) -> Db<'a> {
+        Db {
+            backend,
+            statements: 0,
+            watched: Some((revision, watch, started)),
+        }
+    }
+
+    /// Says how far the revision is: `done` rows of `total` (when known). Shown to a person
+    /// watching, handed to the application's observer; [`Db::in_chunks`] says it by itself.
+    pub fn progress(&mut self, done: u64, total: Option<u64>) {
+        if let Some((revision, watch, started)) = self.watched {
+            let statements = self.statements;
+            watch.tell(|| Event::Progress {
+                revision: revision.to_string(),
+                statements_done: statements,
+                statements: 0,
+                rows: Some((done, total)),
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+
+    /// Whether anyone watches this revision's progress.
+    fn watching(&self) -> bool {
+        self.watched.is_some_and(|(_, watch, _)| watch.is_on())
     }
 
     /// The dialect of the database, for the rare statement that must differ.
@@ -114,6 +154,18 @@ impl<'a> Db<'a> {
         let quoted = self.backend.quote(key);
         let chunk = chunk.max(1);
         let mut last: Option<Value> = None;
+        // The total, for a person watching: one count before the first chunk.
+        let total = if self.watching() {
+            let count = self.query(&format!("SELECT COUNT(*) FROM ({sql}) counted"), &[])?;
+            count
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.as_int().or_else(|| v.as_text()?.parse().ok()))
+                .and_then(|n| u64::try_from(n).ok())
+        } else {
+            None
+        };
+        let mut done = 0u64;
         loop {
             let sql = match &last {
                 None => {
@@ -130,7 +182,9 @@ impl<'a> Db<'a> {
             };
             last = Some(reached.clone());
             let full = rows.len() == chunk;
+            done += rows.len() as u64;
             each(self, rows)?;
+            self.progress(done, total);
             if !full {
                 return Ok(());
             }

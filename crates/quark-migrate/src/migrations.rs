@@ -23,7 +23,9 @@ use std::time::Duration;
 use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
-use crate::migrator::{Backups, HistoryEntry, LockWait, Migrator, Report, Standing};
+use crate::migrator::{
+    Backups, HistoryEntry, LockWait, Migrator, Observer, Report, Standing, Watch,
+};
 use crate::plan;
 use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
@@ -44,6 +46,7 @@ pub struct Migrations {
     lock_lease: Duration,
     refuse_newer: bool,
     backups: Backups,
+    watch: Watch,
     connect_timeout: Duration,
     use_lock: bool,
     single_transaction: bool,
@@ -103,6 +106,7 @@ impl Migrations {
             lock_lease: crate::migrator::DEFAULT_LOCK_LEASE,
             refuse_newer: false,
             backups: Backups::default(),
+            watch: Watch::default(),
             connect_timeout: Duration::from_secs(10),
             use_lock: true,
             single_transaction: false,
@@ -133,6 +137,13 @@ impl Migrations {
     /// older instances start on it with a warning, unless a newer revision is `Breaking:`).
     pub fn refuse_newer_schema(mut self, refuse: bool) -> Migrations {
         self.refuse_newer = refuse;
+        self
+    }
+
+    /// Tells `observer` of each step starting, its progress (statements, and rows for a data
+    /// revision) and its end, for the application's logs or metrics.
+    pub fn observe(mut self, observer: impl Observer + 'static) -> Migrations {
+        self.watch = Watch::new(std::sync::Arc::new(observer));
         self
     }
 
@@ -246,6 +257,7 @@ impl Migrations {
             .lock_lease(self.lock_lease)
             .refuse_newer_schema(self.refuse_newer)
             .backups(self.backups)
+            .watched(self.watch.clone())
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction)
             .lock_wait(self.lock_wait))

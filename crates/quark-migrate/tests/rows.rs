@@ -97,6 +97,82 @@ fn on(dialect: Dialect) {
     }
 }
 
+fn count_up(db: &mut Db<'_>) -> Result<(), quark_migrate::code::CodeError> {
+    db.in_chunks("SELECT id, n FROM items", "id", 1_000, |db, rows| {
+        let updates: Vec<Vec<Value>> = rows.iter().map(|r| vec![r[0].clone()]).collect();
+        db.execute_many("UPDATE items SET n = n + 1 WHERE id = ?", &updates)?;
+        Ok(())
+    })
+}
+
+#[test]
+fn an_application_hears_each_step_and_the_rows_of_a_data_revision() {
+    use quark_migrate::EmbeddedFile;
+    use quark_migrate::code::Code;
+    use quark_migrate::migrator::Event;
+    use std::sync::{Arc, Mutex};
+
+    let files: &'static [EmbeddedFile] = Box::leak(Box::new([
+        EmbeddedFile {
+            path: "migrations/a1_items.sql",
+            source: "-- items\n--\n-- Revision ID: a1\n-- Revises: None\n\n-- +upgrade\nCREATE TABLE items (id INT NOT NULL PRIMARY KEY, n INT NOT NULL);\nINSERT INTO items (id, n) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2500) SELECT i, 0 FROM c;\n\n-- +downgrade\nDROP TABLE items;\n",
+            summary: None,
+            code: None,
+        },
+        EmbeddedFile {
+            path: "migrations/b2_count.rs",
+            source: "//! count up\n//!\n//! Revision ID: b2\n//! Revises: a1\n\npub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    Ok(())\n}\n",
+            summary: None,
+            code: Some(Code {
+                upgrade: count_up,
+                downgrade: None,
+            }),
+        },
+    ]));
+    let heard: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = heard.clone();
+    let migrations = quark_migrate::Migrations::new(files)
+        .unwrap()
+        .observe(move |e: &Event| sink.lock().unwrap().push(e.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    migrations
+        .migrate(&format!("sqlite:///{}", dir.path().join("o.db").display()))
+        .unwrap();
+    let heard = heard.lock().unwrap();
+    let kinds: Vec<String> = heard
+        .iter()
+        .map(|e| match e {
+            Event::StepStarted {
+                revision,
+                statements,
+                ..
+            } => format!("start {revision} {statements}"),
+            Event::Progress { revision, rows, .. } => format!("progress {revision} {rows:?}"),
+            Event::StepFinished { revision, .. } => format!("end {revision}"),
+            _ => "other".into(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "start a1 2",
+            "end a1",
+            "start b2 0",
+            "progress b2 Some((1000, Some(2500)))",
+            "progress b2 Some((2000, Some(2500)))",
+            "progress b2 Some((2500, Some(2500)))",
+            "end b2",
+        ]
+    );
+    let Event::Progress { .. } = &heard[3] else {
+        unreachable!()
+    };
+    assert!(
+        heard[3].remaining().is_some(),
+        "an estimate once rows are done"
+    );
+}
+
 #[test]
 fn sqlite_chunks_and_batches() {
     on(Dialect::Sqlite);

@@ -63,6 +63,10 @@ pub struct DbArgs {
     /// A file of database URLs, one a line (`#` starts a comment): `upgrade` migrates each.
     #[arg(long, global = true, value_name = "FILE")]
     pub databases: Option<PathBuf>,
+    /// Seconds between progress lines of a long step when stderr is no terminal (on a terminal
+    /// a live line shows it).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 2.0)]
+    pub progress_interval: f64,
     /// How many databases `upgrade` migrates at once when given several.
     #[arg(long, global = true, value_name = "N", default_value_t = 4)]
     pub jobs: usize,

@@ -144,6 +144,15 @@ fn run(
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
         .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
         .refuse_newer_schema(cli.refuse_newer_schema)
+        .observe(output::ProgressLine::new(
+            // One live line per terminal: not for several databases migrating at once.
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && cli.format == Format::Text
+                && !cli.quiet
+                && cli.database_connection.len() <= 1
+                && cli.databases.is_none(),
+            seconds("--progress-interval", cli.progress_interval)?,
+        ))
         .backups(Backups {
             policy: match cli.backup {
                 Backup::Never => BackupPolicy::Never,

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::run::Mode;
-use super::{Migrator, StepReport};
+use super::{Event, Migrator, StepReport};
 use crate::backend::Backend;
 use crate::code::Db;
 use crate::error::{CodeFailure, Error};
@@ -54,7 +54,12 @@ impl Migrator<'_> {
             ));
             Ok(0)
         } else {
-            let mut handle = Db::new(db);
+            self.watch.tell(|| Event::StepStarted {
+                revision: rev.id.clone(),
+                direction: dir,
+                statements: 0,
+            });
+            let mut handle = Db::watched(db, &rev.id, &self.watch, started);
             function(&mut handle).map(|()| handle.statements())
         };
         match outcome {

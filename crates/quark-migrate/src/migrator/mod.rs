@@ -10,6 +10,7 @@ mod lease;
 mod lock;
 mod lock_wait;
 mod newer;
+mod progress;
 mod recover;
 mod run;
 mod script;
@@ -25,6 +26,8 @@ pub use backup::{BackupPolicy, Backups};
 pub use lock::DEFAULT_LOCK_LEASE;
 pub use lock_wait::LockWait;
 pub use newer::{Ahead, Standing, is_remembered};
+pub(crate) use progress::Watch;
+pub use progress::{Event, Observer};
 pub use split::Split;
 
 use crate::LOG_TARGET;
@@ -87,6 +90,7 @@ pub struct Migrator<'m> {
     single_transaction: bool,
     refuse_newer: bool,
     backups: Backups,
+    watch: Watch,
     code: HashMap<String, Code>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
@@ -117,6 +121,7 @@ impl<'m> Migrator<'m> {
             single_transaction: false,
             refuse_newer: false,
             backups: Backups::default(),
+            watch: Watch::default(),
             code: HashMap::new(),
             scratch: false,
         }
@@ -181,6 +186,17 @@ impl<'m> Migrator<'m> {
     /// to keep (default: before a breaking or irreversible revision, the last 3).
     pub fn backups(mut self, backups: Backups) -> Self {
         self.backups = backups;
+        self
+    }
+
+    /// Tells `observer` of each step starting, its progress and its end (see [`Event`]).
+    pub fn observe(mut self, observer: std::sync::Arc<dyn Observer>) -> Self {
+        self.watch = Watch::new(observer);
+        self
+    }
+
+    pub(crate) fn watched(mut self, watch: Watch) -> Self {
+        self.watch = watch;
         self
     }
 

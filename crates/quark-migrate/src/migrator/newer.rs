@@ -285,6 +285,7 @@ impl Migrator<'_> {
             single_transaction: self.single_transaction,
             refuse_newer: self.refuse_newer,
             backups: self.backups,
+            watch: self.watch.clone(),
             code: self.code.clone(),
             scratch: self.scratch,
         }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use log::{debug, info, warn};
 
 use super::recover::effect;
-use super::{Migrator, Report, StepReport};
+use super::{Event, Migrator, Report, StepReport};
 use crate::LOG_TARGET;
 use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
@@ -62,6 +62,12 @@ impl Migrator<'_> {
             } else {
                 self.run_step(db, step, skip, group)?
             };
+            self.watch.tell(|| Event::StepFinished {
+                revision: report_step.revision.clone(),
+                direction: report_step.direction,
+                statements: report_step.statements,
+                duration: report_step.duration,
+            });
             report.steps.push(report_step);
             report.after = step.after.clone();
         }
@@ -155,6 +161,11 @@ impl Migrator<'_> {
         if skip > 0 {
             info!(target: LOG_TARGET, "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
         }
+        self.watch.tell(|| Event::StepStarted {
+            revision: rev.id.clone(),
+            direction: step.direction,
+            statements: statements.len(),
+        });
         let sum = rev.checksum(step.direction, dialect);
         for statement in statements.iter().skip(skip) {
             debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
@@ -414,6 +425,13 @@ impl Migrator<'_> {
                     .finish(Outcome::InProgress, i + 1, run.started, None);
                 self.store.update(db, &run.entry)?;
             }
+            self.watch.tell(|| Event::Progress {
+                revision: run.step.revision.id.clone(),
+                statements_done: i + 1,
+                statements: run.statements.len(),
+                rows: None,
+                elapsed: run.started.elapsed(),
+            });
         }
         db.begin()?;
         run.entry
