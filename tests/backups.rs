@@ -64,12 +64,15 @@ fn a_run_past_the_point_of_no_return_is_backed_up_and_restored_byte_for_byte() {
         name.ends_with(&format!("{BEFORE}-to-c07cd8303997")),
         "named with the revisions: {name}"
     );
-    assert_eq!(std::fs::read(&backups[0]).unwrap(), before);
+    assert!(
+        std::fs::read(&backups[0]).unwrap() == before,
+        "the backup is the file before the run"
+    );
     assert!(ok(&url, &["restore", "--list"]).contains(&name));
 
     let said = ok(&url, &["restore"]);
     assert!(said.contains(&name), "{said}");
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the exact file");
+    assert!(std::fs::read(&db).unwrap() == before, "the exact file");
     assert!(ok(&url, &["current"]).contains(BEFORE));
 }
 
@@ -104,7 +107,10 @@ fn a_run_killed_after_its_backup_is_undone_by_restore() {
             continue;
         }
         ok(&url, &["restore"]);
-        assert_eq!(std::fs::read(&db).unwrap(), before, "trial {trial}");
+        assert!(
+            std::fs::read(&db).unwrap() == before,
+            "trial {trial}: the restored file differs from the one before the run"
+        );
         restored += 1;
         // And the database works from there.
         ok(&url, &["upgrade", "head"]);

@@ -42,6 +42,7 @@ pub(crate) fn run(
 
 #[cfg(feature = "runtime")]
 mod imp {
+    use std::collections::HashSet;
     use std::path::Path;
 
     use super::super::rehearsal::{Rehearsed, rehearse};
@@ -66,10 +67,25 @@ mod imp {
         };
         let mut said = Vec::new();
         if cfg!(feature = "sqlite") && options.targets(Dialect::Sqlite) {
-            let done = rehearse(map, Some(&declared), &mut || {
-                Scratch::open(None, &ConnectOptions::default())
-            })
+            // What passed in an earlier build of this crate is only applied: an edit checks the
+            // revision edited and those above it again.
+            let cache = std::env::var_os("OUT_DIR")
+                .map(|dir| std::path::PathBuf::from(dir).join("quark_migrate_rehearsed.txt"));
+            let passed: HashSet<String> = cache
+                .as_ref()
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .map(|text| text.lines().map(str::to_string).collect())
+                .unwrap_or_default();
+            let done = rehearse(
+                map,
+                Some(&declared),
+                &mut || Scratch::open(None, &ConnectOptions::default()),
+                &passed,
+            )
             .map_err(|f| format!("{f}\nerror: the migrations fail their rehearsal on SQLite (set {}=off to build without it)", super::SETTING))?;
+            if let Some(path) = &cache {
+                let _ = std::fs::write(path, done.verified.join("\n"));
+            }
             said.push(describe("SQLite in memory", &done, &declared));
             warn_undeclared(&done, &declared, "sqlite");
         }
@@ -83,9 +99,12 @@ mod imp {
                 ));
             }
             let options = ConnectOptions::default();
-            let done = rehearse(map, Some(&declared), &mut || {
-                Scratch::open(Some(&parsed), &options)
-            })
+            let done = rehearse(
+                map,
+                Some(&declared),
+                &mut || Scratch::open(Some(&parsed), &options),
+                &HashSet::new(),
+            )
             .map_err(|f| {
                 format!(
                     "{f}\nerror: the migrations fail their rehearsal on {}",
@@ -130,6 +149,12 @@ mod imp {
             text.push_str(", the declared schema matches head");
         }
         text.push(')');
+        if done.reused > 0 {
+            text.push_str(&format!(
+                ", applied {} that passed in an earlier build unchanged",
+                done.reused
+            ));
+        }
         if !done.skipped.is_empty() {
             text.push_str(&format!(
                 ", skipped {} written in Rust ({})",
