@@ -26,28 +26,12 @@ const HEAD: &str = "c07cd8303997";
 const SHORT_LEASE: &str = "2";
 
 fn trials() -> usize {
-    match std::env::var("QUARK_CLUSTER_TRIALS") {
-        Ok(n) => n.parse().expect("QUARK_CLUSTER_TRIALS is a number"),
-        Err(_) if std::env::var_os("CI").is_some() => 3,
-        Err(_) => 1,
-    }
+    support::trials("QUARK_CLUSTER_TRIALS", 3, 1)
 }
 
 /// Delays before a kill: the replayed ones, or uniform over the length of a clean run.
 fn delays(clean: Duration) -> Vec<Duration> {
-    if let Ok(list) = std::env::var("QUARK_CRASH_DELAYS_MS") {
-        return list
-            .split(',')
-            .map(|ms| Duration::from_millis(ms.trim().parse().expect("milliseconds")))
-            .collect();
-    }
-    (0..trials())
-        .map(|_| {
-            let mut bytes = [0u8; 8];
-            getrandom::fill(&mut bytes).unwrap();
-            clean.mul_f64(u64::from_le_bytes(bytes) as f64 / u64::MAX as f64)
-        })
-        .collect()
+    support::kill_delays(clean, trials())
 }
 
 fn command(url: &str, args: &[&str]) -> Command {

@@ -19,29 +19,12 @@ use support::{BIN, Target, catalog, cli};
 const HEAD: &str = "c07cd8303997";
 
 fn trials() -> usize {
-    match std::env::var("QUARK_CRASH_TRIALS") {
-        Ok(n) => n.parse().expect("QUARK_CRASH_TRIALS is a number"),
-        Err(_) if std::env::var_os("CI").is_some() => 10,
-        Err(_) => 3,
-    }
+    support::trials("QUARK_CRASH_TRIALS", 10, 3)
 }
 
-/// Delays before the kill: the replayed ones, or uniform over the length of a clean run.
+/// Delays before a kill: the replayed ones, or uniform over the length of a clean run.
 fn delays(clean: Duration) -> Vec<Duration> {
-    if let Ok(list) = std::env::var("QUARK_CRASH_DELAYS_MS") {
-        return list
-            .split(',')
-            .map(|ms| Duration::from_millis(ms.trim().parse().expect("milliseconds")))
-            .collect();
-    }
-    (0..trials())
-        .map(|_| {
-            let mut bytes = [0u8; 8];
-            getrandom::fill(&mut bytes).unwrap();
-            let fraction = u64::from_le_bytes(bytes) as f64 / u64::MAX as f64;
-            clean.mul_f64(fraction)
-        })
-        .collect()
+    support::kill_delays(clean, trials())
 }
 
 fn succeeds(url: &str, args: &[&str]) -> String {

@@ -15,6 +15,36 @@ pub use servers::{ENGINE_TABLES, Kind, TestDb, catalog, connect, database_name};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
 
+/// How many trials a fault test runs: `variable` when set, else `ci` under CI and `local` here.
+pub fn trials(variable: &str, ci: usize, local: usize) -> usize {
+    match std::env::var(variable) {
+        Ok(n) => n
+            .parse()
+            .unwrap_or_else(|_| panic!("{variable} is a number")),
+        Err(_) if std::env::var_os("CI").is_some() => ci,
+        Err(_) => local,
+    }
+}
+
+/// Delays before a kill: the replayed ones (`QUARK_CRASH_DELAYS_MS=ms,ms,...`), or `trials`
+/// uniform over the length of a clean run.
+pub fn kill_delays(clean: std::time::Duration, trials: usize) -> Vec<std::time::Duration> {
+    use std::time::Duration;
+    if let Ok(list) = std::env::var("QUARK_CRASH_DELAYS_MS") {
+        return list
+            .split(',')
+            .map(|ms| Duration::from_millis(ms.trim().parse().expect("milliseconds")))
+            .collect();
+    }
+    (0..trials)
+        .map(|_| {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).unwrap();
+            clean.mul_f64(u64::from_le_bytes(bytes) as f64 / u64::MAX as f64)
+        })
+        .collect()
+}
+
 /// Runs the binary on the database at `url`.
 pub fn cli(url: &str, args: &[&str]) -> Output {
     Command::new(BIN)
