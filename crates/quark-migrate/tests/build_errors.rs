@@ -225,6 +225,51 @@ fn a_destructive_statement_without_breaking_fails_the_build_naming_file_and_line
 }
 
 #[test]
+fn an_index_built_under_a_lock_is_a_warning_with_the_safe_form_or_an_error_when_asked() {
+    let base = good("a1", "None");
+    let b2 = |above: &str| {
+        revision(
+            "b2",
+            "a1",
+            &format!("{above}CREATE INDEX ix_a1_x ON t_a1 (x);"),
+            "DROP INDEX ix_a1_x;",
+        )
+    };
+    let scratch = Scratch::new("scratch_lock_risk");
+    scratch.write("a1_x.sql", &base).write("b2_x.sql", b2(""));
+    // `details` makes cargo show the build script's warnings.
+    let out = scratch.cargo_with("build", &[("QUARK_MIGRATE_CHECK", "details")]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "a warning, not an error: {stderr}");
+    assert_has(
+        &stderr,
+        "migrations/b2_x.sql:7: `CREATE INDEX ix_a1_x ON t_a1 (x)` builds the index while blocking writes to the table (on postgresql). Safe form: CREATE INDEX CONCURRENTLY, in a revision of its own marked `Transactional: false`",
+    );
+    let out = scratch.cargo_with("build", &[("QUARK_MIGRATE_LOCK_RISKS", "deny")]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "warnings as errors: {stderr}");
+    assert_has(
+        &stderr,
+        "migrations/b2_x.sql:7: `CREATE INDEX ix_a1_x ON t_a1 (x)`",
+    );
+    // Accepted with a reason: clean, even as errors.
+    scratch.write(
+        "b2_x.sql",
+        b2("-- lock accepted: t_a1 is empty in every deployment\n"),
+    );
+    let out = scratch.cargo_with(
+        "build",
+        &[
+            ("QUARK_MIGRATE_LOCK_RISKS", "deny"),
+            ("QUARK_MIGRATE_CHECK", "details"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("Safe form"), "{stderr}");
+}
+
+#[test]
 fn sql_that_fails_or_does_not_round_trip_fails_the_build() {
     let base = good("a1", "None");
     let cases: Vec<(&str, String, &str)> = vec![

@@ -5,6 +5,7 @@
 -- Create Date: 2026-11-25 09:30:00
 
 -- +upgrade
+-- lock accepted: an appliance's own SQLite file, migrated before its application starts
 CREATE INDEX ix_readings_taken_at ON readings (taken_at);
 
 -- +downgrade

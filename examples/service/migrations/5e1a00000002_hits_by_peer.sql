@@ -5,6 +5,7 @@
 -- Create Date: 2026-12-01 09:05:00
 
 -- +upgrade
+-- lock accepted: the service's own table, created by the revision before on first start
 CREATE INDEX ix_hits_peer ON hits (peer);
 
 -- +downgrade

@@ -261,16 +261,23 @@ impl ServerOps for Sqlite<'_> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(db_err)?;
+        // Written beside its name and renamed once complete: a run killed during the copy
+        // leaves no backup that `restore` would take for a whole one.
+        let partial = PathBuf::from(format!("{}.partial-backup", path.display()));
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        let copied = std::fs::copy(&path, &copy);
+        let copied =
+            std::fs::copy(&path, &partial).and_then(|_| std::fs::File::open(&partial)?.sync_all());
         self.conn.execute_batch("COMMIT").map_err(db_err)?;
-        copied.map_err(|e| {
-            BackendError::message(format!(
-                "cannot back {} up to {}: {e}",
-                path.display(),
-                copy.display()
-            ))
-        })?;
+        copied
+            .and_then(|()| std::fs::rename(&partial, &copy))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&partial);
+                BackendError::message(format!(
+                    "cannot back {} up to {}: {e}",
+                    path.display(),
+                    copy.display()
+                ))
+            })?;
         let all = backups(&path).map_err(|e| BackendError::message(e.to_string()))?;
         for old in all.iter().rev().skip(keep.max(1)) {
             let _ = std::fs::remove_file(old);

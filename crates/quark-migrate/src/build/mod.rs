@@ -47,6 +47,20 @@ pub struct Options {
     dialects: Vec<Dialect>,
     rehearse: bool,
     destructive_check: bool,
+    lock_risks: LockRisks,
+    applied_history: Option<String>,
+}
+
+/// What the build does with a statement that locks, rewrites or scans a table (see
+/// [`Options::lock_risks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockRisks {
+    /// A build warning naming `file:line`, the reason and the safe form (the default).
+    Warn,
+    /// A build error.
+    Deny,
+    /// Nothing.
+    Allow,
 }
 
 impl Default for Options {
@@ -55,6 +69,8 @@ impl Default for Options {
             dialects: Dialect::ALL.to_vec(),
             rehearse: true,
             destructive_check: true,
+            lock_risks: LockRisks::Warn,
+            applied_history: None,
         }
     }
 }
@@ -82,6 +98,20 @@ impl Options {
         self
     }
 
+    /// What a statement that locks, rewrites or scans a table it does not create is to the
+    /// build (warned of by default); `QUARK_MIGRATE_LOCK_RISKS=deny|warn|allow` overrides it.
+    pub fn lock_risks(mut self, risks: LockRisks) -> Options {
+        self.lock_risks = risks;
+        self
+    }
+
+    /// Revisions up to `revision` (it and every revision below it) are history, applied
+    /// everywhere: their lock risks are not judged again.
+    pub fn applied_history(mut self, revision: &str) -> Options {
+        self.applied_history = Some(revision.to_string());
+        self
+    }
+
     pub(crate) fn rehearses(&self) -> bool {
         self.rehearse
     }
@@ -90,6 +120,63 @@ impl Options {
     pub(crate) fn targets(&self, dialect: Dialect) -> bool {
         self.dialects.contains(&dialect)
     }
+}
+
+/// The setting that overrides [`Options::lock_risks`].
+const LOCK_RISKS: &str = "QUARK_MIGRATE_LOCK_RISKS";
+
+/// Warns of (or refuses) the statements that lock, rewrite or scan a table.
+fn judge_lock_risks(
+    map: &crate::revision::RevisionMap,
+    files: &[crate::source::SourceFile],
+    options: &Options,
+) -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed={LOCK_RISKS}");
+    let setting = std::env::var(LOCK_RISKS)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mode = match setting.as_str() {
+        "deny" => LockRisks::Deny,
+        "warn" => LockRisks::Warn,
+        "allow" | "off" => LockRisks::Allow,
+        "" => options.lock_risks,
+        other => {
+            return Err(format!("{LOCK_RISKS}={other}: use deny, warn or allow"));
+        }
+    };
+    if mode == LockRisks::Allow {
+        return Ok(());
+    }
+    let history = match &options.applied_history {
+        Some(id) if map.position(id).is_none() => {
+            return Err(format!(
+                "build::Options::applied_history names {id}, which is no revision of these migrations"
+            ));
+        }
+        Some(id) => map.ancestors([id.as_str()]),
+        None => vec![false; map.len()],
+    };
+    let found = statements::lock_risks(
+        map,
+        files,
+        |d| options.targets(d),
+        |rev| !map.position(&rev.id).is_some_and(|p| history[p]),
+    );
+    if found.is_empty() {
+        return Ok(());
+    }
+    if mode == LockRisks::Deny {
+        let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "{}\nerror: {} statement(s) lock, rewrite or scan a table ({LOCK_RISKS}=deny)",
+            lines.join("\n"),
+            found.len()
+        ));
+    }
+    for finding in &found {
+        println!("cargo:warning={finding}");
+    }
+    Ok(())
 }
 
 /// [`embed_migrations`] with options.
@@ -112,6 +199,7 @@ pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String>
         .map_err(|e| format!("cannot write {GENERATED_SCHEMA_FILE}: {e}"))?;
     // The rehearsal first: SQL that does not run is the first thing to fix.
     check::run(&map, &abs.join("schema"), &format!("{dir}/schema"), options)?;
+    judge_lock_risks(&map, &files, options)?;
     if options.destructive_check {
         let found = statements::undeclared_destructive(&map, &files, |d| options.targets(d));
         if !found.is_empty() {

@@ -6,6 +6,11 @@
 //! A statement is taken as safe when a comment says why, on the line above it or inside it:
 //! `-- not breaking: <why>`. Changes to a table the same revision creates are not judged, nor
 //! SQLite's table rebuild (the table dropped and a new one renamed to its name).
+//!
+//! The same classification finds the statements that hold a lock for the length of a table on
+//! PostgreSQL or MySQL/MariaDB (an index built without `CONCURRENTLY`, a constraint validated
+//! under its lock, a table rewritten or copied): build warnings with the safe form, or errors
+//! when asked; `-- lock accepted: <why>` accepts one.
 
 use std::collections::HashSet;
 
@@ -14,6 +19,9 @@ use crate::source::SourceFile;
 
 /// The comment that declares one destructive statement safe.
 pub const NOT_BREAKING: &str = "-- not breaking:";
+
+/// The comment that accepts one statement's lock, rewrite or scan.
+pub const LOCK_ACCEPTED: &str = "-- lock accepted:";
 
 /// One finding, as a build error line with its hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,24 +57,85 @@ pub fn undeclared_destructive(
             .map(|f| f.text.as_str());
         for dialect in Dialect::ALL.into_iter().filter(|d| targets(*d)) {
             for (line, sql, reason) in destructive(rev, dialect) {
-                if acknowledged(&sql, text, line) || !seen.insert((rev.path.clone(), line)) {
+                if said(NOT_BREAKING, &sql, text, line) || !seen.insert((rev.path.clone(), line)) {
                     continue;
                 }
-                let shown: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-                let shown = match shown.char_indices().nth(100) {
-                    Some((cut, _)) => format!("{}...", &shown[..cut]),
-                    None => shown,
-                };
                 found.push(Finding {
                     at: format!("{}:{line}", rev.path),
                     what: format!(
-                        "`{shown}` {reason} (on {dialect}).\n  hint: mark the revision `Breaking: <what older releases cannot run on>` (the contract step, shipped once no release that needs the old schema runs), or say why it is safe above the statement: `{NOT_BREAKING} <why>`"
+                        "`{}` {reason} (on {dialect}).\n  hint: mark the revision `Breaking: <what older releases cannot run on>` (the contract step, shipped once no release that needs the old schema runs), or say why it is safe above the statement: `{NOT_BREAKING} <why>`",
+                        shown(&sql)
                     ),
                 });
             }
         }
     }
     found
+}
+
+/// The statements that lock, rewrite or scan a table they do not create, in the revisions
+/// `judged` accepts, on the dialects `targets` accepts: what the server does and the safe form.
+pub fn lock_risks(
+    map: &RevisionMap,
+    files: &[SourceFile],
+    targets: impl Fn(Dialect) -> bool,
+    judged: impl Fn(&Revision) -> bool,
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for rev in map.iter().filter(|r| r.code.is_none() && judged(r)) {
+        let text = files
+            .iter()
+            .find(|f| f.path == rev.path)
+            .map(|f| f.text.as_str());
+        for dialect in Dialect::ALL.into_iter().filter(|d| targets(*d)) {
+            let Some(Ok(statements)) = rev.statements(Direction::Upgrade, dialect) else {
+                continue;
+            };
+            let classified: Vec<_> = statements
+                .iter()
+                .map(|s| classify(&s.sql, dialect))
+                .collect();
+            let created: HashSet<&str> = classified
+                .iter()
+                .flat_map(|c| &c.changes)
+                .filter_map(|c| match c {
+                    Change::CreateTable { table } => Some(table.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for (statement, class) in statements.iter().zip(&classified) {
+                let risk = class
+                    .lock_risks(dialect)
+                    .into_iter()
+                    .find(|(change, _)| !change.table().is_some_and(|t| created.contains(t)));
+                let Some((_, risk)) = risk else {
+                    continue;
+                };
+                if said(LOCK_ACCEPTED, &statement.sql, text, statement.line) {
+                    continue;
+                }
+                found.push(Finding {
+                    at: format!("{}:{}", rev.path, statement.line),
+                    what: format!(
+                        "`{}` {} (on {dialect}). Safe form: {}; or accept it above the statement: `{LOCK_ACCEPTED} <why>`",
+                        shown(&statement.sql),
+                        risk.reason,
+                        risk.safe_form
+                    ),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// A statement on one line, cut at 100 characters.
+fn shown(sql: &str) -> String {
+    let shown: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match shown.char_indices().nth(100) {
+        Some((cut, _)) => format!("{}...", &shown[..cut]),
+        None => shown,
+    }
 }
 
 /// The destructive statements of `rev`'s upgrade on `dialect`: line, text and why.
@@ -111,12 +180,12 @@ fn destructive(rev: &Revision, dialect: Dialect) -> Vec<(usize, String, &'static
     out
 }
 
-/// Whether the statement at `line` of the file `text` (its text `sql`) carries a
-/// `-- not breaking: <why>` comment, inside it or in the comment lines right above it.
-fn acknowledged(sql: &str, text: Option<&str>, line: usize) -> bool {
+/// Whether the statement at `line` of the file `text` (its text `sql`) carries the comment
+/// `marker <why>`, inside it or in the comment lines right above it.
+fn said(marker: &str, sql: &str, text: Option<&str>, line: usize) -> bool {
     let says = |l: &str| {
         l.trim_start()
-            .strip_prefix(NOT_BREAKING)
+            .strip_prefix(marker)
             .is_some_and(|why| !why.trim().is_empty())
     };
     let inside = sql
@@ -222,5 +291,43 @@ mod tests {
         );
         assert_eq!(findings("DROP TABLE items;", "").len(), 1);
         assert_eq!(findings("ALTER TABLE items RENAME TO things;", "").len(), 1);
+    }
+
+    fn risks(body: &str) -> Vec<String> {
+        let files = files(body, "");
+        let map = build_map(&files).unwrap();
+        lock_risks(&map, &files, |_| true, |_| true)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_statement_that_locks_a_table_it_did_not_create_is_named_with_the_safe_form() {
+        let found = risks("CREATE INDEX ix_items_name ON items (name);");
+        assert_eq!(found.len(), 2, "PostgreSQL and MySQL: {found:?}");
+        assert!(
+            found[0].starts_with("migrations/b2_x.sql:7: `CREATE INDEX ix_items_name ON items (name)` builds the index while blocking writes to the table (on postgresql). Safe form: CREATE INDEX CONCURRENTLY"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[1].contains("(on mysql)") && found[1].contains("ALGORITHM=INPLACE, LOCK=NONE"),
+            "{}",
+            found[1]
+        );
+        // The online forms are not at risk.
+        assert!(risks("CREATE INDEX ix_n ON items (name), ALGORITHM=INPLACE, LOCK=NONE; -- +mysql\nCREATE INDEX CONCURRENTLY ix_n ON items (name); -- +postgresql\nCREATE INDEX ix_n ON items (name); -- +sqlite").is_empty());
+    }
+
+    #[test]
+    fn a_table_the_revision_creates_is_not_at_risk_and_a_comment_accepts_one_statement() {
+        assert!(
+            risks(
+                "CREATE TABLE tags (id INT, name VARCHAR(9));\nCREATE INDEX ix_tags ON tags (name);"
+            )
+            .is_empty()
+        );
+        assert!(risks("-- lock accepted: items holds ten rows in every deployment\nCREATE INDEX ix_items_name ON items (name);").is_empty());
     }
 }

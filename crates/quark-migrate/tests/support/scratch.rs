@@ -117,7 +117,8 @@ impl Scratch {
             .env("CARGO_TARGET_DIR", target)
             .env_remove("RUSTFLAGS")
             .env_remove("QUARK_MIGRATE_CHECK")
-            .env_remove("QUARK_MIGRATE_CHECK_URL");
+            .env_remove("QUARK_MIGRATE_CHECK_URL")
+            .env_remove("QUARK_MIGRATE_LOCK_RISKS");
         for (k, v) in env {
             command.env(k, v);
         }
