@@ -480,6 +480,10 @@ fn adds_drops_and_changes_indexes(dialect: Dialect) {
                 "CREATE INDEX ix_quark_tags_tag ON quark_tags (tag);",
                 "ix_quark_ports_device_id",
                 "CREATE INDEX ix_quark_subnets_project_id ON quark_subnets (project_id, name);",
+                // The safe forms on existing tables, rehearsed by the round trip below.
+                "-- Transactional: false\n",
+                "CREATE INDEX CONCURRENTLY ix_quark_tags_tag ON quark_tags (tag);",
+                "CREATE INDEX ix_quark_tags_tag ON quark_tags (tag) ALGORITHM=INPLACE LOCK=NONE;",
             ],
             after: nothing,
         },

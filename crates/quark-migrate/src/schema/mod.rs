@@ -25,7 +25,7 @@ pub use introspect::introspect;
 pub use model::{Column, Default, ForeignKey, Index, Key, Schema, Table, Type};
 
 #[cfg(feature = "cli")]
-pub(crate) use render::{Line, render, to_text};
+pub(crate) use render::{Line, render, runs_outside_a_transaction, to_text};
 pub(crate) use scratch::{Beside, Scratch};
 
 /// What can go wrong with the declared schema.

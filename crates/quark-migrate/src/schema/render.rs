@@ -38,6 +38,14 @@ pub fn to_text(lines: &[Line]) -> String {
     out
 }
 
+/// Whether `lines` hold a statement that cannot run inside a transaction (PostgreSQL's
+/// `CREATE INDEX CONCURRENTLY`): the revision is then written `Transactional: false`.
+pub fn runs_outside_a_transaction(lines: &[Line]) -> bool {
+    lines
+        .iter()
+        .any(|l| matches!(l, Line::Sql(sql) if sql.contains(" INDEX CONCURRENTLY ")))
+}
+
 /// The statements that make `changes` (those of [`diff`]`(old, new)`) on `dialect`, with a
 /// warning before each one that can lose data.
 ///
@@ -218,7 +226,7 @@ impl Renderer<'_> {
         for t in referenced_first(&added) {
             self.sql(self.create_table(t, &t.name));
             for ix in &t.indexes {
-                self.create_index(&t.name, ix);
+                self.create_index(&t.name, ix, false);
             }
         }
         for name in &rebuilt {
@@ -261,7 +269,8 @@ impl Renderer<'_> {
                     self.constraint_name(&k.name),
                     self.cols(&k.columns)
                 )),
-                Change::AddIndex(t, ix) => self.create_index(t, ix),
+                // An existing table keeps taking writes while its index builds.
+                Change::AddIndex(t, ix) => self.create_index(t, ix, true),
                 _ => {}
             }
         }
@@ -381,10 +390,19 @@ impl Renderer<'_> {
         )
     }
 
-    fn create_index(&mut self, table: &str, ix: &Index) {
+    /// `CREATE INDEX`; `online` on a table that already holds rows: PostgreSQL builds it
+    /// `CONCURRENTLY` (the revision then runs outside a transaction, see
+    /// [`runs_outside_a_transaction`]), MySQL is told `ALGORITHM=INPLACE LOCK=NONE`, so that it
+    /// refuses rather than blocks writes.
+    fn create_index(&mut self, table: &str, ix: &Index, online: bool) {
+        let unique = if ix.unique { "UNIQUE " } else { "" };
+        let (concurrently, options) = match (online, self.d) {
+            (true, Dialect::Postgresql) => ("CONCURRENTLY ", ""),
+            (true, Dialect::Mysql) => ("", " ALGORITHM=INPLACE LOCK=NONE"),
+            _ => ("", ""),
+        };
         self.sql(format!(
-            "CREATE {}INDEX {} ON {} ({})",
-            if ix.unique { "UNIQUE " } else { "" },
+            "CREATE {unique}INDEX {concurrently}{} ON {} ({}){options}",
             self.q(&ix.name),
             self.q(table),
             self.cols(&ix.columns)
@@ -430,7 +448,7 @@ impl Renderer<'_> {
             self.q(name)
         ));
         for ix in &new.indexes {
-            self.create_index(name, ix);
+            self.create_index(name, ix, false);
         }
     }
 

@@ -412,8 +412,7 @@ impl Change {
 
     fn mysql_risk(&self) -> Option<Risk> {
         use ConstraintKind::*;
-        const REFUSE: &str =
-            "add `, ALGORITHM=INPLACE, LOCK=NONE` so the server refuses rather than blocks writes";
+        const REFUSE: &str = "state `ALGORITHM=INPLACE, LOCK=NONE` (in CREATE INDEX after the columns, without the commas) so the server refuses rather than blocks writes";
         let (reason, safe_form) = match self {
             Change::AlterColumnType { .. } => (
                 "changing a column's type mostly copies the table, blocking writes",
