@@ -432,7 +432,8 @@ fn alembic_python() -> Result<String, String> {
     }
 }
 
-/// The scratch application: our command line over the graph's files, built by our build.rs code.
+/// The scratch application: our command line over the graph's files, built by an application's
+/// build.rs.
 struct App {
     dir: PathBuf,
     target: PathBuf,
@@ -453,7 +454,12 @@ impl App {
             ),
         )
         .unwrap();
-        std::fs::copy(root.join("build.rs"), dir.join("build.rs")).unwrap();
+        // An application's build.rs, as the engine's documentation writes it.
+        std::fs::write(
+            dir.join("build.rs"),
+            "fn main() {\n    if let Err(problems) = quark_migrate::build::embed_migrations(\"migrations\") {\n        eprintln!(\"{problems}\");\n        std::process::exit(1);\n    }\n}\n",
+        )
+        .unwrap();
         std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
         std::fs::write(
             dir.join("src/main.rs"),
