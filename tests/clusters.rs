@@ -96,6 +96,17 @@ impl GaleraDb {
             .unwrap()
             .run(&format!("CREATE DATABASE {name}"))
             .unwrap();
+        // The other nodes apply it a moment later: the test starts once every node has it.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for node in &nodes[1..] {
+            while connect(&format!("{node}/{name}")).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{node} never saw database {name}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         Some(GaleraDb { nodes, name })
     }
 

@@ -20,6 +20,28 @@ pub fn workspace_root() -> PathBuf {
 /// The build script every scratch crate starts with: what an application's `build.rs` says.
 const BUILD_RS: &str = "fn main() {\n    if let Err(problems) = quark_migrate::build::embed_migrations(\"migrations\") {\n        eprintln!(\"{problems}\");\n        eprintln!(\"error: the migrations in migrations/ are invalid; see the lines above\");\n        std::process::exit(1);\n    }\n}\n";
 
+/// The shared target directory of the scratch crates.
+fn scratch_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target")
+}
+
+/// Forgets what earlier builds of the scratch crate `name` rehearsed (kept in its `OUT_DIR`), so
+/// that every test starts from a build that has rehearsed nothing.
+fn forget_rehearsals(name: &str) {
+    let Ok(entries) = std::fs::read_dir(scratch_target().join("debug/build")) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{name}-"))
+        {
+            let _ = std::fs::remove_file(entry.path().join("out/quark_migrate_rehearsed.txt"));
+        }
+    }
+}
+
 pub fn header(id: &str, revises: &str) -> String {
     format!("-- revision {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n")
 }
@@ -79,6 +101,7 @@ impl Scratch {
         .unwrap();
         std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
         std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+        forget_rehearsals(name);
         Scratch {
             dir,
             name: name.to_string(),
@@ -107,7 +130,7 @@ impl Scratch {
     /// Runs cargo with `env` set; `cargo:warning` lines are shown when it sets
     /// `QUARK_MIGRATE_CHECK=details` (cargo's `--quiet` would hide them).
     pub fn cargo_with(&self, verb: &str, env: &[(&str, &str)]) -> Output {
-        let target: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target");
+        let target = scratch_target();
         let mut command = Command::new(env!("CARGO"));
         let loud = env.contains(&("QUARK_MIGRATE_CHECK", "details"));
         command
