@@ -13,6 +13,9 @@ mod sqlite;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{backups, restore};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+mod inline;
+mod ops;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod tls;
 
 use std::time::Duration;
@@ -21,6 +24,9 @@ use thiserror::Error;
 
 use crate::revision::Dialect;
 pub use crate::url::DatabaseUrl;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use inline::{MANY_PER_TRIP, inline_params};
+pub use ops::{ServerFacts, ServerOps, Tuning};
 
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,72 +213,6 @@ pub struct BatchError {
     pub error: BackendError,
 }
 
-/// How many statements of an [`Backend::execute_many`] go to a server in one round trip.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) const MANY_PER_TRIP: usize = 500;
-
-/// `sql` with its bound parameters written in as literals of `dialect`: placeholders (`$n` on
-/// PostgreSQL, `?` elsewhere) outside quotes and comments are replaced, so that many statements
-/// can go to the server as one script.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) fn inline_params(sql: &str, dialect: Dialect, params: &[Value]) -> String {
-    let literal = |v: &Value| match v {
-        Value::Null => "NULL".to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Text(s) => dialect.string_literal(s),
-    };
-    let bytes = sql.as_bytes();
-    let mut out = String::with_capacity(sql.len() + 16 * params.len());
-    let (mut i, mut next, mut copied) = (0, 0, 0);
-    let mut quote: Option<u8> = None;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) => {
-                if b == b'\\' && dialect == Dialect::Mysql {
-                    i += 1;
-                } else if b == q {
-                    quote = None;
-                }
-            }
-            None if matches!(b, b'\'' | b'"' | b'`') => quote = Some(b),
-            None if b == b'-' && bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            None if b == b'?' && dialect != Dialect::Postgresql => {
-                out.push_str(&sql[copied..i]);
-                out.push_str(&params.get(next).map_or("NULL".to_string(), literal));
-                next += 1;
-                copied = i + 1;
-            }
-            None if b == b'$' && dialect == Dialect::Postgresql => {
-                let digits = bytes[i + 1..]
-                    .iter()
-                    .take_while(|d| d.is_ascii_digit())
-                    .count();
-                if digits > 0 {
-                    let n: usize = sql[i + 1..i + 1 + digits].parse().unwrap_or(0);
-                    out.push_str(&sql[copied..i]);
-                    out.push_str(
-                        &params
-                            .get(n.wrapping_sub(1))
-                            .map_or("NULL".to_string(), literal),
-                    );
-                    i += digits;
-                    copied = i + 1;
-                }
-            }
-            None => {}
-        }
-        i += 1;
-    }
-    out.push_str(&sql[copied.min(sql.len())..]);
-    out
-}
-
 /// Who holds the migration lock, for a message.
 pub(crate) fn held_by(holder: &Option<String>) -> String {
     match holder {
@@ -292,24 +232,6 @@ pub(crate) fn describe_session(id: i64, state: &str, secs: i64, query: &str) -> 
         text.push_str(&query);
     }
     text
-}
-
-/// What kind of server a connection reaches, as far as migrating it goes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerFacts {
-    /// Why the server takes no writes (a hot standby, a read-only replica), when it takes none.
-    pub read_only: Option<String>,
-    /// Why a lock held by this session would not keep other migrators out (a Galera node, whose
-    /// locks are its own; a transaction pooler, which moves the session between server
-    /// connections), when it would not: the engine then keeps its lock in a table.
-    pub session_lock_unsafe: Option<String>,
-    /// The server (or cluster node) this connection reaches, for naming a lock's holder.
-    pub node: String,
-    /// This node's address in its cluster, as [`ServerFacts::members`] lists it (Galera).
-    pub address: Option<String>,
-    /// The addresses of every node in the cluster now, where the server says (Galera): a lock
-    /// holder whose node is not among them is gone.
-    pub members: Option<Vec<String>>,
 }
 
 /// What the migration engine needs from a database.
@@ -417,127 +339,6 @@ pub trait Backend: Send {
     /// implements it; a driver without it is migrated with the defaults.
     fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
         None
-    }
-}
-
-/// What a server offers a migration beyond running statements: its kind (clusters, poolers,
-/// standbys), waits for other sessions' locks that give way, clean-up after an interrupted
-/// statement, a second connection, who holds locks, backups. Every method has a default that
-/// does without, so a driver implements what its server has.
-pub trait ServerOps {
-    /// What kind of server this is: read-only, clustered or pooled (see [`ServerFacts`]).
-    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
-        Ok(ServerFacts::default())
-    }
-
-    /// Makes each following statement wait at most `timeout` for a lock another session holds
-    /// on what it changes (`Some`), or puts the session's own setting back (`None`), so that a
-    /// migration never queues the application's queries behind it for long.
-    fn limit_lock_wait(&mut self, _timeout: Option<Duration>) -> Result<(), BackendError> {
-        Ok(())
-    }
-
-    /// Undoes what an interrupted run of statement `sql` can leave that would stop it from
-    /// running again (PostgreSQL: the invalid index of an interrupted `CREATE INDEX
-    /// CONCURRENTLY`); says what it did, if anything.
-    fn clean_up_interrupted(&mut self, _sql: &str) -> Result<Option<String>, BackendError> {
-        Ok(None)
-    }
-
-    /// Another connection to the same server and database, when the driver can open one (it
-    /// opened this one from a URL).
-    fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
-        Ok(None)
-    }
-
-    /// Copies the database, as it is now, to a file beside it whose name carries `label`, and
-    /// deletes all but the newest `keep` such copies; the copy's path, or `None` where the
-    /// database is no file of its own (a server, SQLite in memory, an empty new file).
-    fn back_up(
-        &mut self,
-        _label: &str,
-        _keep: usize,
-    ) -> Result<Option<std::path::PathBuf>, BackendError> {
-        Ok(None)
-    }
-
-    /// The other sessions holding locks in open transactions on this database, each described
-    /// for a message (id, state, age, statement): whom a migration may be waiting behind.
-    fn lock_holders(&mut self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl dyn Backend + '_ {
-    /// [`ServerOps::facts`], or a plain server's.
-    pub(crate) fn facts(&mut self) -> Result<ServerFacts, BackendError> {
-        self.server_ops()
-            .map_or(Ok(ServerFacts::default()), |s| s.facts())
-    }
-
-    /// [`ServerOps::limit_lock_wait`], where the driver has it.
-    pub(crate) fn limit_lock_wait(
-        &mut self,
-        timeout: Option<Duration>,
-    ) -> Result<(), BackendError> {
-        self.server_ops()
-            .map_or(Ok(()), |s| s.limit_lock_wait(timeout))
-    }
-
-    /// [`ServerOps::clean_up_interrupted`], where the driver has it.
-    pub(crate) fn clean_up_interrupted(
-        &mut self,
-        sql: &str,
-    ) -> Result<Option<String>, BackendError> {
-        self.server_ops()
-            .map_or(Ok(None), |s| s.clean_up_interrupted(sql))
-    }
-
-    /// [`ServerOps::second_connection`], where the driver has it.
-    pub(crate) fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
-        self.server_ops()
-            .map_or(Ok(None), |s| s.second_connection())
-    }
-
-    /// [`ServerOps::lock_holders`], where the driver has it.
-    pub(crate) fn lock_holders(&mut self) -> Vec<String> {
-        self.server_ops()
-            .map_or_else(Vec::new, |s| s.lock_holders())
-    }
-
-    /// [`ServerOps::back_up`], where the driver has it.
-    pub(crate) fn back_up(
-        &mut self,
-        label: &str,
-        keep: usize,
-    ) -> Result<Option<std::path::PathBuf>, BackendError> {
-        self.server_ops()
-            .map_or(Ok(None), |s| s.back_up(label, keep))
-    }
-}
-
-/// How the engine best drives a connection: facts of the driver, not of the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Tuning {
-    /// The database runs inside this process (SQLite): a batch saves no round trip, and
-    /// statements with bound parameters are compiled once per connection.
-    pub in_process: bool,
-    /// [`Backend::run_batch`] says which statement failed.
-    pub locates_batch_failures: bool,
-    /// An SQL expression for the milliseconds since the server received the batch being run,
-    /// where [`Backend::run_batch`] is one round trip: a revision's history row then goes in
-    /// the same batch as its statements and still records how long they took.
-    pub batch_elapsed_ms: Option<&'static str>,
-}
-
-impl Default for Tuning {
-    fn default() -> Tuning {
-        Tuning {
-            in_process: false,
-            locates_batch_failures: true,
-            batch_elapsed_ms: None,
-        }
     }
 }
 
@@ -655,40 +456,5 @@ pub fn connect(
         Dialect::Mysql => Ok(Box::new(mysql::Mysql::open(url, options)?)),
         #[cfg(not(feature = "mysql"))]
         Dialect::Mysql => Err(BackendError::NotCompiled("mysql")),
-    }
-}
-
-#[cfg(all(test, feature = "postgres", feature = "mysql"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameters_are_written_in_as_literals_outside_quotes_and_comments() {
-        let params = [Value::Text("it's".into()), Value::Int(7), Value::Null];
-        assert_eq!(
-            inline_params(
-                "UPDATE t SET a = $1, b = $2, c = $3 WHERE d = '$1' -- $2",
-                Dialect::Postgresql,
-                &params
-            ),
-            "UPDATE t SET a = 'it''s', b = 7, c = NULL WHERE d = '$1' -- $2"
-        );
-        assert_eq!(
-            inline_params(
-                "UPDATE t SET a = ?, b = ? WHERE c = '?' AND `d?` = ?",
-                Dialect::Mysql,
-                &params
-            ),
-            "UPDATE t SET a = 'it''s', b = 7 WHERE c = '?' AND `d?` = NULL"
-        );
-        let twelve: Vec<Value> = (1..=12).map(Value::Int).collect();
-        assert_eq!(
-            inline_params("SELECT $1, $10, $12", Dialect::Postgresql, &twelve),
-            "SELECT 1, 10, 12"
-        );
-        assert_eq!(
-            inline_params("SELECT ?", Dialect::Mysql, &[Value::Text("a\\'b".into())]),
-            "SELECT 'a\\\\''b'"
-        );
     }
 }
