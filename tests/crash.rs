@@ -27,6 +27,21 @@ fn delays(clean: Duration) -> Vec<Duration> {
     support::kill_delays(clean, trials())
 }
 
+/// Runs the binary with `args` on `url` and SIGKILLs it after `delay`.
+fn killed_after(url: &str, args: &[&str], delay: Duration) {
+    let mut child = Command::new(BIN)
+        .args(["--database-connection", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 fn succeeds(url: &str, args: &[&str]) -> String {
     let out = cli(url, args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -55,16 +70,7 @@ fn killed_at_random_moments(dialect: Dialect) {
             return;
         };
         let url = t.url();
-        let mut child = Command::new(BIN)
-            .args(["--database-connection", &url, "upgrade", "head"])
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(*delay);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        killed_after(&url, &["upgrade", "head"], *delay);
         let context = format!(
             "{dialect:?} trial {trial}, killed after {} ms (replay: QUARK_CRASH_DELAYS_MS={})",
             delay.as_millis(),
@@ -157,16 +163,7 @@ fn downgrade_killed_at_random_moments(dialect: Dialect) {
         };
         let url = t.url();
         succeeds(&url, &["upgrade", "head"]);
-        let mut child = Command::new(BIN)
-            .args(["--database-connection", &url, "downgrade", FLOOR])
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(*delay);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        killed_after(&url, &["downgrade", FLOOR], *delay);
         let (command, expected) = if trial % 2 == 0 {
             (["downgrade", FLOOR], &at_floor)
         } else {

@@ -5,6 +5,7 @@
 
 pub mod clusters;
 #[path = "../../crates/quark-migrate/tests/support/servers.rs"]
+#[macro_use]
 mod servers;
 
 use std::process::{Command, Output};
@@ -80,24 +81,4 @@ impl Target {
     pub fn db(&self) -> Box<dyn Backend> {
         connect(&self.url()).unwrap()
     }
-}
-
-/// Three tests per scenario, one per backend.
-macro_rules! on_each_backend {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
-        #[test]
-        fn $sqlite() {
-            $scenario(Dialect::Sqlite);
-        }
-
-        #[test]
-        fn $postgres() {
-            $scenario(Dialect::Postgresql);
-        }
-
-        #[test]
-        fn $mysql() {
-            $scenario(Dialect::Mysql);
-        }
-    )*};
 }

@@ -8,6 +8,7 @@
 
 #[path = "support/servers.rs"]
 #[allow(dead_code)]
+#[macro_use]
 mod servers;
 
 use quark_migrate::backend::Backend;
@@ -320,26 +321,7 @@ fn an_appliance_backs_up_before_a_breaking_revision_and_restores_it() {
     assert!(old.migrate(&place.url()).unwrap().steps.is_empty());
 }
 
-macro_rules! on_each_dialect {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
-        #[test]
-        fn $sqlite() {
-            $scenario(Dialect::Sqlite);
-        }
-
-        #[test]
-        fn $postgres() {
-            $scenario(Dialect::Postgresql);
-        }
-
-        #[test]
-        fn $mysql() {
-            $scenario(Dialect::Mysql);
-        }
-    )*};
-}
-
-on_each_dialect! {
+on_each_backend! {
     old_release_after_new => sqlite_old_after_new, postgres_old_after_new, mysql_old_after_new;
     old_release_refuses_a_breaking_revision => sqlite_breaking, postgres_breaking, mysql_breaking;
     a_database_from_before_remembering => sqlite_before_remembering, postgres_before_remembering, mysql_before_remembering;

@@ -66,17 +66,18 @@ pub(super) fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Fail
         .iter()
         .any(|t| matches!(t, Some(Target::Current)));
     // With a database configured, revisions a newer release applied are listed too.
-    let standing = match ctx.configured_url()? {
-        Some(_) if uses_current => Some(ctx.migrator()?.standing(ctx.connect()?.1.as_mut())?),
-        Some(url) => match ctx.connect() {
+    // With a database configured, revisions a newer release applied are listed too; a range
+    // that names `current` needs the database.
+    let standing = match (ctx.configured_url()?, uses_current) {
+        (_, true) => Some(ctx.migrator()?.standing(ctx.connect()?.1.as_mut())?),
+        (Some(url), false) => match ctx.connect() {
             Ok((_, mut db)) => Some(ctx.migrator()?.standing(db.as_mut())?),
             Err(e) => {
                 log::warn!(target: crate::LOG_TARGET, "Listing this binary's revisions only: cannot read {url}: {e}");
                 None
             }
         },
-        None if uses_current => Some(ctx.migrator()?.standing(ctx.connect()?.1.as_mut())?),
-        None => None,
+        (None, false) => None,
     };
     let (map, current, _) = match &standing {
         Some(standing) => seen(ctx, standing),

@@ -359,18 +359,24 @@ fn take_over(
 
 /// Marks a held lock as one that is not renewed.
 fn mark_unrenewed(db: &mut dyn Backend, table: &str, token: &str) -> Result<(), BackendError> {
-    let sql = format!(
-        "UPDATE {} SET beat = -1 WHERE name = '{ROW}' AND holder = {}",
-        db.quote(table),
-        db.placeholder(1)
-    );
-    db.execute(&sql, &[token.into()]).map(|_| ())
+    set_beat(db, table, token, "-1").map(|_| ())
 }
 
 /// Moves the lock's counter on; false when the lock is no longer ours.
 fn renew(db: &mut dyn Backend, table: &str, token: &str) -> Result<bool, BackendError> {
+    set_beat(db, table, token, "beat + 1")
+}
+
+/// Sets the counter of the lock `token` holds to the SQL expression `beat`; false when the
+/// lock is no longer ours.
+fn set_beat(
+    db: &mut dyn Backend,
+    table: &str,
+    token: &str,
+    beat: &str,
+) -> Result<bool, BackendError> {
     let sql = format!(
-        "UPDATE {} SET beat = beat + 1 WHERE name = '{ROW}' AND holder = {}",
+        "UPDATE {} SET beat = {beat} WHERE name = '{ROW}' AND holder = {}",
         db.quote(table),
         db.placeholder(1)
     );

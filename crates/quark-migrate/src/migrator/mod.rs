@@ -221,6 +221,15 @@ impl<'m> Migrator<'m> {
     /// revisions sit in the shared default table instead.
     pub fn current(&self, db: &mut dyn Backend) -> Result<Vec<String>, Error> {
         let heads = self.store.heads(db)?;
+        self.checked_current(db, heads)
+    }
+
+    /// The version rows `heads`, already read, checked as [`Migrator::current`] checks them.
+    fn checked_current(
+        &self,
+        db: &mut dyn Backend,
+        heads: Vec<String>,
+    ) -> Result<Vec<String>, Error> {
         self.check_rows(&heads)?;
         if heads.is_empty() {
             self.refuse_shared(db)?;

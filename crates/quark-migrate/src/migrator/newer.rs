@@ -145,7 +145,8 @@ impl Migrator<'_> {
     pub fn standing(&self, db: &mut dyn Backend) -> Result<Standing, Error> {
         let rows = self.store.heads(db)?;
         match self.classify_rows(db, rows)? {
-            Standing::Known(_) => Ok(Standing::Known(self.current(db)?)),
+            // The rows read once, checked as `current` checks them.
+            Standing::Known(rows) => Ok(Standing::Known(self.checked_current(db, rows)?)),
             ahead => Ok(ahead),
         }
     }

@@ -152,3 +152,25 @@ pub fn catalog(db: &mut dyn Backend, dialect: Dialect) -> Vec<String> {
     }
     out
 }
+
+/// Three tests per scenario, one per dialect (SQLite, PostgreSQL, MySQL/MariaDB); the test file
+/// has `Dialect` in scope.
+#[allow(unused_macros)]
+macro_rules! on_each_backend {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident, $mysql:ident;)*) => {$(
+        #[test]
+        fn $sqlite() {
+            $scenario(Dialect::Sqlite);
+        }
+
+        #[test]
+        fn $postgres() {
+            $scenario(Dialect::Postgresql);
+        }
+
+        #[test]
+        fn $mysql() {
+            $scenario(Dialect::Mysql);
+        }
+    )*};
+}
