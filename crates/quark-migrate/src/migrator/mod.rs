@@ -469,10 +469,8 @@ impl<'m> Migrator<'m> {
         if starts_there {
             return self.run(db, heads, &steps?, Some(&entry), Mode::Apply);
         }
-        let direction = match entry.operation {
-            Operation::Upgrade => Direction::Upgrade,
-            Operation::Downgrade => Direction::Downgrade,
-            Operation::Stamp => return Err(Error::Unfinished(Box::new(entry))),
+        let Some(direction) = entry.operation.direction() else {
+            return Err(Error::Unfinished(Box::new(entry)));
         };
         let Some(step) = plan::single(self.map, &heads, &entry.revision, direction) else {
             return Err(Error::Unfinished(Box::new(entry)));

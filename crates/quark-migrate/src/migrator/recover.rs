@@ -12,9 +12,9 @@ use super::Migrator;
 use crate::LOG_TARGET;
 use crate::backend::Backend;
 use crate::error::{Error, Unsettled};
-use crate::revision::{Dialect, Direction, Effect, Statement, Target, classify};
+use crate::revision::{Dialect, Effect, Statement, Target, classify};
 use crate::schema::{self, Beside, Schema};
-use crate::store::{HistoryEntry, Operation, Store};
+use crate::store::{HistoryEntry, Store};
 
 /// What `sql` does, as far as settling an interruption goes: a statement that changes rows
 /// runs in one transaction with its progress (never half-known), a session setting is lost with
@@ -38,9 +38,8 @@ impl Migrator<'_> {
         let Some(rev) = self.map.get(&entry.revision) else {
             return Err(Error::Unfinished(Box::new(entry)));
         };
-        let direction = match entry.operation {
-            Operation::Downgrade => Direction::Downgrade,
-            _ => Direction::Upgrade,
+        let Some(direction) = entry.operation.direction() else {
+            return Err(Error::Unfinished(Box::new(entry)));
         };
         let statements: Vec<Statement> = match rev.statements(direction, db.dialect()) {
             Some(s) => s?,

@@ -41,6 +41,18 @@ impl Operation {
     }
 }
 
+impl Operation {
+    /// The direction a step of this operation runs its SQL in; `None` for a stamp, which runs
+    /// none.
+    pub fn direction(self) -> Option<Direction> {
+        match self {
+            Operation::Upgrade => Some(Direction::Upgrade),
+            Operation::Downgrade => Some(Direction::Downgrade),
+            Operation::Stamp => None,
+        }
+    }
+}
+
 impl From<Direction> for Operation {
     fn from(d: Direction) -> Operation {
         match d {
