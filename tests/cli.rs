@@ -446,7 +446,10 @@ fn concurrent_upgrades_apply_each_revision_once() {
 fn the_binary_runs_alone_from_an_empty_directory() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("quark-db-manage");
-    std::fs::copy(BIN, &copy).unwrap();
+    // A child `cp` writes the copy, so no descriptor open for writing leaks into a sibling
+    // test's fork and makes `exec` of the copy fail with "Text file busy".
+    let status = Command::new("cp").arg(BIN).arg(&copy).status().unwrap();
+    assert!(status.success());
     let out = Command::new(&copy)
         .args([
             "--database-connection",

@@ -14,7 +14,7 @@ struct Site {
 impl Site {
     fn new() -> Site {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(BIN, dir.path().join("appliance")).unwrap();
+        copy_executable(Path::new(BIN), &dir.path().join("appliance"));
         Site { dir }
     }
 
@@ -47,6 +47,14 @@ impl Site {
         let c = rusqlite::Connection::open(self.db()).unwrap();
         c.query_row(sql, [], |r| r.get(0)).unwrap()
     }
+}
+
+/// Copies an executable by a child `cp`, so this process never holds it open for writing: a
+/// test thread forking meanwhile would inherit that descriptor and make `exec` of the copy
+/// fail with "Text file busy" (ETXTBSY) until its own child had exec'd.
+fn copy_executable(from: &Path, to: &Path) {
+    let status = Command::new("cp").arg(from).arg(to).status().unwrap();
+    assert!(status.success(), "cp {} {}", from.display(), to.display());
 }
 
 fn text(out: &Output) -> String {
