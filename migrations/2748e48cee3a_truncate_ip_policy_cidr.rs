@@ -3,6 +3,7 @@
 //! Revision ID: 2748e48cee3a
 //! Revises: 1284c81cf727
 //! Create Date: 2014-06-27 05:46:09.430767
+//! Earlier Checksums: 78a118ea9d6ca5a74079fe5f25909f0b65a5ff6dc68d737894eb83885c5a3950
 
 // An IP policy may hold CIDRs that reach outside the subnet it belongs to. Each such policy's
 // CIDRs are replaced by their intersection with the subnet's CIDR, as the fewest CIDRs that
@@ -12,19 +13,35 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
-use quark_db_manage::backend::Value;
+use quark_db_manage::backend::{Row, Value};
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    let rows = db.query(
-        "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
-         JOIN quark_ip_policy_cidrs c ON s.ip_policy_id = c.ip_policy_id \
-         ORDER BY s.ip_policy_id, s.id",
-        &[],
-    )?;
+    // Policies a chunk at a time in id order, with the subnets and CIDRs of exactly those
+    // policies (their ids lie between the chunk's first and last): memory holds one chunk, and
+    // each chunk's rewrites are written in two batches.
+    db.in_chunks("SELECT id FROM quark_ip_policy", "id", CHUNK, |db, chunk| {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            return Ok(());
+        };
+        let rows = db.query(
+            "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
+             JOIN quark_ip_policy_cidrs c ON s.ip_policy_id = c.ip_policy_id \
+             WHERE s.ip_policy_id >= ? AND s.ip_policy_id <= ? ORDER BY s.ip_policy_id, s.id",
+            &[first[0].clone(), last[0].clone()],
+        )?;
+        rewrite(db, &rows)
+    })
+}
+
+/// Policies read and rewritten at a time.
+const CHUNK: usize = 1_000;
+
+/// Rewrites the CIDRs of the policies `rows` (policy, subnet CIDR, policy CIDR) name.
+fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
     // Policy id -> (its subnet's CIDR, its own CIDRs); the first subnet of a policy counts.
     let mut policies: BTreeMap<String, (IpNet, Vec<IpNet>)> = BTreeMap::new();
-    for row in &rows {
+    for row in rows {
         let (Some(policy), Some(subnet)) = (row[0].as_text(), row[1].as_text()) else {
             continue;
         };
@@ -36,6 +53,7 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
             entry.1.push(cidr(text, "quark_ip_policy_cidrs.cidr")?);
         }
     }
+    let (mut deletes, mut inserts) = (Vec::new(), Vec::new());
     for (policy, (subnet, cidrs)) in policies {
         if cidrs.iter().all(|c| subnet.contains(c)) {
             continue;
@@ -54,22 +72,24 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
             .collect();
         let inside = IpNet::aggregate(&inside);
         log::info!(target: "quark.migration", "IP policy {policy}: CIDRs truncated to {inside:?}");
-        db.execute(
-            "DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id = ?",
-            &[Value::from(policy.as_str())],
-        )?;
+        deletes.push(vec![Value::from(policy.as_str())]);
         for net in inside {
-            db.execute(
-                "INSERT INTO quark_ip_policy_cidrs (id, created_at, ip_policy_id, cidr) \
-                 VALUES (?, CURRENT_TIMESTAMP, ?, ?)",
-                &[
-                    Value::Text(uuid::Uuid::new_v4().to_string()),
-                    Value::from(policy.as_str()),
-                    Value::Text(net.to_string()),
-                ],
-            )?;
+            inserts.push(vec![
+                Value::Text(uuid::Uuid::new_v4().to_string()),
+                Value::from(policy.as_str()),
+                Value::Text(net.to_string()),
+            ]);
         }
     }
+    db.execute_many(
+        "DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id = ?",
+        &deletes,
+    )?;
+    db.execute_many(
+        "INSERT INTO quark_ip_policy_cidrs (id, created_at, ip_policy_id, cidr) \
+         VALUES (?, CURRENT_TIMESTAMP, ?, ?)",
+        &inserts,
+    )?;
     Ok(())
 }
 

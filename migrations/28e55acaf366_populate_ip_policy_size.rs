@@ -3,6 +3,7 @@
 //! Revision ID: 28e55acaf366
 //! Revises: 3d22de205729
 //! Create Date: 2014-08-06 14:50:04.022331
+//! Earlier Checksums: 50ae8940871eb7100d7d31eaaf2d3afc0a021217f4dcd8dc2472ec6aedca16e7
 
 // quark_ip_policy.size (added by the parent revision) becomes the number of addresses the
 // policy's CIDRs cover, overlaps counted once, IPv4 and IPv6 together, written in decimal as
@@ -16,25 +17,39 @@ use quark_db_manage::backend::Value;
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    let rows = db.query("SELECT ip_policy_id, cidr FROM quark_ip_policy_cidrs", &[])?;
-    let mut policies: BTreeMap<String, Vec<IpNet>> = BTreeMap::new();
-    for row in &rows {
-        let (Some(policy), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
-            continue;
+    // Policies a chunk at a time in id order, with the CIDRs of exactly those policies (their
+    // ids lie between the chunk's first and last): memory holds one chunk, and each chunk's
+    // sizes are written in one batch.
+    db.in_chunks("SELECT id FROM quark_ip_policy", "id", CHUNK, |db, chunk| {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            return Ok(());
         };
-        policies
-            .entry(policy.to_string())
-            .or_default()
-            .push(cidr(text)?);
-    }
-    for (policy, cidrs) in policies {
-        db.execute(
-            "UPDATE quark_ip_policy SET size = ? WHERE id = ?",
-            &[Value::Text(size(&cidrs)), Value::from(policy.as_str())],
+        let rows = db.query(
+            "SELECT ip_policy_id, cidr FROM quark_ip_policy_cidrs \
+             WHERE ip_policy_id >= ? AND ip_policy_id <= ?",
+            &[first[0].clone(), last[0].clone()],
         )?;
-    }
-    Ok(())
+        let mut policies: BTreeMap<String, Vec<IpNet>> = BTreeMap::new();
+        for row in &rows {
+            let (Some(policy), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
+                continue;
+            };
+            policies
+                .entry(policy.to_string())
+                .or_default()
+                .push(cidr(text)?);
+        }
+        let sizes: Vec<Vec<Value>> = policies
+            .into_iter()
+            .map(|(policy, cidrs)| vec![Value::Text(size(&cidrs)), Value::Text(policy)])
+            .collect();
+        db.execute_many("UPDATE quark_ip_policy SET size = ? WHERE id = ?", &sizes)?;
+        Ok(())
+    })
 }
+
+/// Policies read and written at a time.
+const CHUNK: usize = 1_000;
 
 /// How many addresses `cidrs` cover together, in decimal (it can exceed `u128`: `::/0` and more).
 fn size(cidrs: &[IpNet]) -> String {

@@ -3,6 +3,7 @@
 //! Revision ID: 45a07fac3d38
 //! Revises: 2748e48cee3a
 //! Create Date: 2014-07-05 12:49:51.815631
+//! Earlier Checksums: 8c9c159072477b76f87b6c09f1e711ea24a34c4577d5316c84dc0bed2c92840b
 
 // Every subnet that has an IP policy must exclude its network and broadcast addresses. Where a
 // policy lacks either, the address is added (as a /32 or /128) and the policy's CIDRs are
@@ -12,19 +13,35 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use quark_db_manage::backend::Value;
+use quark_db_manage::backend::{Row, Value};
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    let rows = db.query(
-        "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
-         LEFT OUTER JOIN quark_ip_policy_cidrs c ON s.ip_policy_id = c.ip_policy_id \
-         WHERE s.ip_policy_id IS NOT NULL ORDER BY s.ip_policy_id, s.id",
-        &[],
-    )?;
+    // Policies a chunk at a time in id order, with the subnets and CIDRs of exactly those
+    // policies (their ids lie between the chunk's first and last): memory holds one chunk, and
+    // each chunk's rewrites are written in two batches.
+    db.in_chunks("SELECT id FROM quark_ip_policy", "id", CHUNK, |db, chunk| {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            return Ok(());
+        };
+        let rows = db.query(
+            "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
+             LEFT OUTER JOIN quark_ip_policy_cidrs c ON s.ip_policy_id = c.ip_policy_id \
+             WHERE s.ip_policy_id >= ? AND s.ip_policy_id <= ? ORDER BY s.ip_policy_id, s.id",
+            &[first[0].clone(), last[0].clone()],
+        )?;
+        rewrite(db, &rows)
+    })
+}
+
+/// Policies read and rewritten at a time.
+const CHUNK: usize = 1_000;
+
+/// Rewrites the CIDRs of the policies `rows` (policy, subnet CIDR, policy CIDR) name.
+fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
     // Policy id -> (its subnet's CIDR, its own CIDRs); the first subnet of a policy counts.
     let mut policies: BTreeMap<String, (IpNet, Vec<IpNet>)> = BTreeMap::new();
-    for row in &rows {
+    for row in rows {
         let (Some(policy), Some(subnet)) = (row[0].as_text(), row[1].as_text()) else {
             continue;
         };
@@ -36,6 +53,7 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
             entry.1.push(cidr(text, "quark_ip_policy_cidrs.cidr")?);
         }
     }
+    let (mut deletes, mut inserts) = (Vec::new(), Vec::new());
     for (policy, (subnet, mut cidrs)) in policies {
         let missing: Vec<IpAddr> = [subnet.broadcast(), subnet.network()]
             .into_iter()
@@ -47,22 +65,24 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
         cidrs.extend(missing.into_iter().map(IpNet::from));
         let cidrs = IpNet::aggregate(&cidrs);
         log::info!(target: "quark.migration", "IP policy {policy}: default CIDRs added, now {cidrs:?}");
-        db.execute(
-            "DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id = ?",
-            &[Value::from(policy.as_str())],
-        )?;
+        deletes.push(vec![Value::from(policy.as_str())]);
         for net in cidrs {
-            db.execute(
-                "INSERT INTO quark_ip_policy_cidrs (id, created_at, ip_policy_id, cidr) \
-                 VALUES (?, CURRENT_TIMESTAMP, ?, ?)",
-                &[
-                    Value::Text(uuid::Uuid::new_v4().to_string()),
-                    Value::from(policy.as_str()),
-                    Value::Text(net.to_string()),
-                ],
-            )?;
+            inserts.push(vec![
+                Value::Text(uuid::Uuid::new_v4().to_string()),
+                Value::from(policy.as_str()),
+                Value::Text(net.to_string()),
+            ]);
         }
     }
+    db.execute_many(
+        "DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id = ?",
+        &deletes,
+    )?;
+    db.execute_many(
+        "INSERT INTO quark_ip_policy_cidrs (id, created_at, ip_policy_id, cidr) \
+         VALUES (?, CURRENT_TIMESTAMP, ?, ?)",
+        &inserts,
+    )?;
     Ok(())
 }
 

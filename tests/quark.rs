@@ -512,6 +512,94 @@ fn populates_first_and_last_ips(dialect: Dialect) {
     );
 }
 
+/// The data revisions that group rows (by policy, by subnet) read and write a chunk of 1,000 at
+/// a time: 2,500 of each cross two chunk boundaries and every one is migrated exactly once
+/// (policy ids `w…` and `x…` are not hex, so never one of the new policies' UUIDs).
+fn grouped_data_revisions_cross_chunk_boundaries(dialect: Dialect) {
+    let Some(target) = Target::new(dialect) else {
+        return;
+    };
+    const N: usize = 2_500;
+    let values = |row: &dyn Fn(usize) -> String| (0..N).map(row).collect::<Vec<_>>().join(", ");
+    // Subnet i is 10.a.b.0/24 (i = 256a + b). Policy `w` i covers the /23 around it (cut back
+    // to the /24 by 2748e48cee3a); policy `x` i has no CIDR (given network and broadcast by
+    // 45a07fac3d38); subnet `bare` i has no policy (given one by 552b213c2b8c).
+    let net = |i: usize| format!("10.{}.{}", i / 256, i % 256);
+    let seed = vec![
+        NETWORK.to_string(),
+        format!(
+            "INSERT INTO quark_ip_policy (id, tenant_id) VALUES {}",
+            values(&|i| format!("('w{i:05}', 't'), ('x{i:05}', 't')"))
+        ),
+        format!(
+            "INSERT INTO quark_ip_policy_cidrs (id, ip_policy_id, cidr) VALUES {}",
+            values(&|i| format!(
+                "('w{i:05}-c', 'w{i:05}', '10.{}.{}.0/23')",
+                i / 256,
+                i % 256 & !1
+            ))
+        ),
+        format!(
+            "INSERT INTO quark_subnets (id, network_id, _cidr, tenant_id, ip_policy_id) VALUES {}",
+            values(&|i| format!(
+                "('sw{i:05}', 'n1', '{0}.0/24', 't', 'w{i:05}'), ('se{i:05}', 'n1', '172.{1}.{2}.0/24', 't', 'x{i:05}'), ('bare{i:05}', 'n1', '192.{1}.{2}.0/30', 't', NULL)",
+                net(i),
+                16 + i / 256,
+                i % 256
+            ))
+        ),
+    ];
+    let seed: Vec<&str> = seed.iter().map(String::as_str).collect();
+    let migrations = migrations();
+    let m = migrations.migrator().unwrap();
+    let mut db = seeded(&target, "1284c81cf727", &seed);
+    go(&m, db.as_mut(), Direction::Upgrade, "28e55acaf366");
+    let count = |db: &mut dyn Backend, sql: &str| texts(db, sql, &[])[0][0].clone();
+    assert_eq!(
+        count(
+            db.as_mut(),
+            "SELECT count(*) FROM quark_ip_policy_cidrs c JOIN quark_subnets s ON s.ip_policy_id = c.ip_policy_id WHERE s.id LIKE 'sw%' AND c.cidr = s._cidr"
+        ),
+        N.to_string(),
+        "every `w` policy cut to its subnet"
+    );
+    assert_eq!(
+        count(
+            db.as_mut(),
+            "SELECT count(*) FROM quark_ip_policy_cidrs WHERE ip_policy_id LIKE 'x%'"
+        ),
+        (2 * N).to_string(),
+        "every `x` policy given its network and broadcast"
+    );
+    assert_eq!(
+        count(
+            db.as_mut(),
+            "SELECT count(*) FROM quark_subnets WHERE ip_policy_id IS NULL"
+        ),
+        "0",
+        "every bare subnet given a policy"
+    );
+    assert_eq!(
+        count(db.as_mut(), "SELECT count(*) FROM quark_ip_policy"),
+        (3 * N).to_string(),
+        "one new policy per bare subnet, no more"
+    );
+    for (policies, size) in [("w%", "256"), ("x%", "2")] {
+        let sql = format!(
+            "SELECT count(*) FROM quark_ip_policy WHERE id LIKE '{policies}' AND size = '{size}'"
+        );
+        assert_eq!(count(db.as_mut(), &sql), N.to_string(), "{policies}");
+    }
+    assert_eq!(
+        count(
+            db.as_mut(),
+            "SELECT count(*) FROM quark_ip_policy WHERE size IS NULL OR size = '0'"
+        ),
+        "0",
+        "every policy sized, the new ones too"
+    );
+}
+
 /// A data migration that meets a value it cannot read fails, names the revision and the value,
 /// and leaves the database at the parent.
 fn a_bad_cidr_fails_the_revision_and_changes_nothing(dialect: Dialect) {
@@ -581,7 +669,14 @@ fn earlier_checksums_still_verify(dialect: Dialect) {
         .collect();
     assert_eq!(
         rewritten,
-        ["1817eef6373c", "1664300cb03a"],
+        [
+            "1817eef6373c",
+            "2748e48cee3a",
+            "45a07fac3d38",
+            "552b213c2b8c",
+            "28e55acaf366",
+            "1664300cb03a"
+        ],
         "the revisions whose text changed (dialect markers; chunked reads and batched writes)"
     );
 
@@ -624,6 +719,7 @@ on_each_backend! {
     adds_network_and_broadcast_to_policies => sqlite_ensure_default_policy_with_policy, postgres_ensure_default_policy_with_policy, mysql_ensure_default_policy_with_policy;
     gives_policyless_subnets_a_default_policy => sqlite_default_policy_without_policy, postgres_default_policy_without_policy, mysql_default_policy_without_policy;
     populates_policy_sizes => sqlite_populate_ip_policy_size, postgres_populate_ip_policy_size, mysql_populate_ip_policy_size;
+    grouped_data_revisions_cross_chunk_boundaries => sqlite_grouped_data_revisions_cross_chunks, postgres_grouped_data_revisions_cross_chunks, mysql_grouped_data_revisions_cross_chunks;
     populates_first_and_last_ips => sqlite_populate_first_last_ip, postgres_populate_first_last_ip, mysql_populate_first_last_ip;
     a_bad_cidr_fails_the_revision_and_changes_nothing => sqlite_bad_cidr_fails_and_changes_nothing, postgres_bad_cidr_fails_and_changes_nothing, mysql_bad_cidr_fails_and_changes_nothing;
     earlier_checksums_still_verify => sqlite_earlier_checksums_still_verify, postgres_earlier_checksums_still_verify, mysql_earlier_checksums_still_verify;
