@@ -44,30 +44,47 @@ def cargo(args, cwd, quiet=True):
     subprocess.run(["cargo", *args, *(["--quiet"] if quiet else [])], cwd=cwd, check=True, env=env)
 
 
-def ours_app(release=True):
-    """A crate on the engine embedding the generated chain (built in release mode unless told);
-    its binary. Its build rehearses the chain on SQLite, as any application's does."""
-    app = WORK / "app"
+def revision_file(i, n_extra=""):
+    """The text of generated revision `i` (`n_extra` appended to its upgrade, to edit it)."""
+    revises = "None" if i == 0 else rev_id(i - 1)
+    return (
+        f"-- revision {i}\n--\n-- Revision ID: {rev_id(i)}\n-- Revises: {revises}\n"
+        f"-- Create Date: 2026-01-01 00:00:00\n\n-- +upgrade\n{upgrade_sql(i)}{n_extra}\n"
+        f"-- +downgrade\nDROP TABLE t{i};\n"
+    )
+
+
+def app_name(n=N):
+    return "bench-app" if n == N else f"bench-app-{n}"
+
+
+def app_dir(n=N):
+    return WORK / ("app" if n == N else f"app-{n}")
+
+
+def ours_app(release=True, n=N, build=True):
+    """A crate on the engine embedding a generated chain of `n` revisions (built in release
+    mode unless told); its binary. Its build rehearses the chain on SQLite, as any
+    application's does. The default chain's app is built with LTO; the others (for how cost
+    grows with the chain) without, to keep their builds short. `build=False` only writes it."""
+    name = app_name(n)
+    app = app_dir(n)
     migrations = app / "migrations"
     if app.exists():
         shutil.rmtree(app)
     (app / "src").mkdir(parents=True)
     migrations.mkdir()
-    for i in range(N):
-        revises = "None" if i == 0 else rev_id(i - 1)
-        (migrations / f"{rev_id(i)}_x.sql").write_text(
-            f"-- revision {i}\n--\n-- Revision ID: {rev_id(i)}\n-- Revises: {revises}\n"
-            f"-- Create Date: 2026-01-01 00:00:00\n\n-- +upgrade\n{upgrade_sql(i)}\n"
-            f"-- +downgrade\nDROP TABLE t{i};\n"
-        )
+    for i in range(n):
+        (migrations / f"{rev_id(i)}_x.sql").write_text(revision_file(i))
     engine = ROOT / "crates" / "quark-migrate"
+    release_profile = "lto = true\ncodegen-units = 1\n" if n == N else ""
     (app / "Cargo.toml").write_text(
-        '[package]\nname = "bench-app"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n'
+        f'[package]\nname = "{name}"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n'
         f'[dependencies]\nquark-migrate = {{ path = "{engine}", default-features = false, '
         'features = ["cli", "sqlite", "postgres", "mysql"] }\n\n'
         f'[build-dependencies]\nquark-migrate = {{ path = "{engine}", default-features = false, '
         'features = ["sqlite"] }\n\n'
-        "[profile.release]\nlto = true\ncodegen-units = 1\nstrip = true\n\n[workspace]\n"
+        f"[profile.release]\n{release_profile}strip = true\n\n[workspace]\n"
     )
     shutil.copy(ROOT / "Cargo.lock", app / "Cargo.lock")
     (app / "build.rs").write_text(
@@ -80,8 +97,9 @@ def ours_app(release=True):
         "static SCHEMA: &[quark_migrate::SchemaFile] = quark_migrate::embed_schema!();\n"
         "fn main() -> std::process::ExitCode { quark_migrate::cli::main_with(MIGRATIONS, SCHEMA) }\n"
     )
-    cargo(["build", "--offline", *(["--release"] if release else [])], app)
-    return TARGET / ("release" if release else "debug") / "bench-app"
+    if build:
+        cargo(["build", "--offline", *(["--release"] if release else [])], app)
+    return TARGET / ("release" if release else "debug") / name
 
 
 def sqlx_app():

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -156,6 +157,63 @@ def quark_chain(runs):
     return rows
 
 
+REHEARSED = re.compile(r"rehearsed (\d+) revisions on SQLite in memory in ([\d.]+) s")
+
+
+def build_app(app, name):
+    """Builds the app at `app` in release mode, asking the build to say what it rehearsed; the
+    wall time of the build and the seconds the rehearsal took (and how many it rehearsed)."""
+    env = {**os.environ, "CARGO_TARGET_DIR": str(TARGET), "QUARK_MIGRATE_CHECK": "details"}
+    start = time.perf_counter()
+    result = subprocess.run(
+        ["cargo", "build", "--offline", "--release"], cwd=app, capture_output=True, text=True, env=env
+    )
+    took = time.perf_counter() - start
+    if result.returncode:
+        raise SystemExit(f"building {name} failed:\n{result.stderr}")
+    said = REHEARSED.search(result.stderr)
+    if not said:
+        raise SystemExit(f"building {name} did not say what it rehearsed:\n{result.stderr}")
+    return took, float(said.group(2)), int(said.group(1))
+
+
+def chain_growth(sizes, runs):
+    """How cost grows with the chain: the build's rehearsal of a clean build and after the
+    newest revision is edited, that incremental build's wall time, and the no-op start-up of
+    the binary against a SQLite database at head."""
+    rows = []
+    for n in sizes:
+        peers.ours_app(n=n, build=False)
+        app, name = peers.app_dir(n), peers.app_name(n)
+        # What an earlier run rehearsed is kept in the build script's OUT_DIR: start clean.
+        peers.cargo(["clean", "--release", "-p", name], app)
+        _, clean, rehearsed = build_app(app, name)
+        assert rehearsed == n, f"{name}: rehearsed {rehearsed} of {n}"
+        newest = app / "migrations" / f"{peers.rev_id(n - 1)}_x.sql"
+        newest.write_text(peers.revision_file(n - 1, f"INSERT INTO t{n - 1} (id, name) VALUES (2, 'edited');\n"))
+        edit_total, edit_rehearsal, rehearsed = build_app(app, name)
+        assert rehearsed == 1, f"{name}: an edit of the newest rehearsed {rehearsed}"
+        binary = TARGET / "release" / name
+        db = WORK / f"growth-{n}.db"
+        db.unlink(missing_ok=True)
+        up = [str(binary), "--database-connection", f"sqlite:///{db}", "-q", "upgrade", "head"]
+        subprocess.run(up, check=True, capture_output=True)
+        noop = timed([up], runs)
+        db.unlink()
+        rows.append((n, clean, edit_rehearsal, edit_total, noop))
+    return rows
+
+
+def growth_table(rows):
+    print("| chain | rehearsal, clean build | rehearsal after editing the newest | that build, in all | no-op start-up (process) |")
+    print("|---|---|---|---|---|")
+    for n, clean, edit, total, noop in rows:
+        print(f"| {n:,} revisions | {fmt(clean)} | {fmt(edit)} | {fmt(total)} | {fmt(noop)} |")
+    for (n1, *small), (n2, *large) in zip(rows, rows[1:]):
+        cells = " | ".join(f"{b / a:.1f}x" for a, b in zip(small, large))
+        print(f"| growth {n1:,} -> {n2:,} | {cells} |")
+
+
 def estimate(*parts):
     """Criterion's mean estimate in seconds, or None when the row was not measured."""
     path = CRITERION.joinpath(*parts, "new", "estimates.json")
@@ -247,9 +305,20 @@ def main():
     parser.add_argument("--no-whole", action="store_true", help="skip the whole-process runs")
     parser.add_argument("--check", action="store_true", help="only build what the report runs")
     parser.add_argument("--runs", type=int, default=10, help="runs per whole-process timing")
+    parser.add_argument(
+        "--growth",
+        default="100,1000,10000",
+        help="chain sizes for how cost grows with the chain (empty: skip)",
+    )
+    parser.add_argument("--only-growth", action="store_true", help="only how cost grows with the chain")
     args = parser.parse_args()
     if args.check:
         check()
+        return
+    sizes = [int(n) for n in args.growth.split(",") if n]
+    if args.only_growth:
+        WORK.mkdir(parents=True, exist_ok=True)
+        growth_table(chain_growth(sizes, args.runs * 2))
         return
     if not args.no_bench:
         # Only this run's results make the table.
@@ -261,7 +330,11 @@ def main():
         )
     WORK.mkdir(parents=True, exist_ok=True)
     whole = None if args.no_whole else synthetic(args.runs) + quark_chain(args.runs)
+    growth = chain_growth(sizes, args.runs * 2) if sizes else []
     table(whole)
+    if growth:
+        print()
+        growth_table(growth)
 
 
 if __name__ == "__main__":

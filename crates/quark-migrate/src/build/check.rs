@@ -44,6 +44,7 @@ pub(crate) fn run(
 mod imp {
     use std::collections::HashSet;
     use std::path::Path;
+    use std::time::Instant;
 
     use super::super::rehearsal::{Rehearsed, rehearse};
     use super::Options;
@@ -76,6 +77,7 @@ mod imp {
                 .and_then(|path| std::fs::read_to_string(path).ok())
                 .map(|text| text.lines().map(str::to_string).collect())
                 .unwrap_or_default();
+            let started = Instant::now();
             let done = rehearse(
                 map,
                 Some(&declared),
@@ -86,7 +88,7 @@ mod imp {
             if let Some(path) = &cache {
                 let _ = std::fs::write(path, done.verified.join("\n"));
             }
-            said.push(describe("SQLite in memory", &done, &declared));
+            said.push(describe("SQLite in memory", &done, &declared, started));
             warn_undeclared(&done, &declared, "sqlite");
         }
         if let Some(url) = url {
@@ -99,6 +101,7 @@ mod imp {
                 ));
             }
             let options = ConnectOptions::default();
+            let started = Instant::now();
             let done = rehearse(
                 map,
                 Some(&declared),
@@ -111,7 +114,12 @@ mod imp {
                     parsed.masked()
                 )
             })?;
-            said.push(describe(&parsed.masked().to_string(), &done, &declared));
+            said.push(describe(
+                &parsed.masked().to_string(),
+                &done,
+                &declared,
+                started,
+            ));
             warn_undeclared(&done, &declared, &parsed.dialect.to_string());
         }
         if details {
@@ -140,10 +148,12 @@ mod imp {
         );
     }
 
-    fn describe(on: &str, done: &Rehearsed, declared: &[DeclaredFile]) -> String {
+    fn describe(on: &str, done: &Rehearsed, declared: &[DeclaredFile], started: Instant) -> String {
         let mut text = format!(
-            "rehearsed {} revisions on {on} ({} downgrades round-tripped",
-            done.upgraded, done.round_trips
+            "rehearsed {} revisions on {on} in {:.2} s ({} downgrades round-tripped",
+            done.upgraded,
+            started.elapsed().as_secs_f64(),
+            done.round_trips
         );
         if !declared.is_empty() && done.undeclared.is_empty() {
             text.push_str(", the declared schema matches head");

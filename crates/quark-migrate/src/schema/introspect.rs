@@ -10,14 +10,28 @@ use crate::revision::Dialect;
 /// Reads every table of the database `db` is connected to (its current schema on
 /// PostgreSQL), except the tables named in `skip`.
 pub fn introspect(db: &mut dyn Backend, skip: &[&str]) -> Result<Schema, BackendError> {
+    read(db, &|name| !skip.contains(&name))
+}
+
+/// Reads the tables of `db` whose names are in `tables` (compared without regard to ASCII
+/// case, so that an unquoted name matches however the server folds it).
+pub fn introspect_only(
+    db: &mut dyn Backend,
+    tables: &std::collections::BTreeSet<String>,
+) -> Result<Schema, BackendError> {
+    read(db, &|name| {
+        tables.iter().any(|t| t.eq_ignore_ascii_case(name))
+    })
+}
+
+/// Reads the tables `keep` accepts (SQLite reads nothing of the others).
+fn read(db: &mut dyn Backend, keep: &dyn Fn(&str) -> bool) -> Result<Schema, BackendError> {
     let mut schema = match db.dialect() {
-        Dialect::Sqlite => sqlite(db)?,
+        Dialect::Sqlite => sqlite(db, keep)?,
         Dialect::Postgresql => postgres(db)?,
         Dialect::Mysql => mysql(db)?,
     };
-    schema
-        .tables
-        .retain(|name, _| !skip.contains(&name.as_str()));
+    schema.tables.retain(|name, _| keep(name));
     for t in schema.tables.values_mut() {
         t.uniques.sort_by(|a, b| a.columns.cmp(&b.columns));
         t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -79,14 +93,14 @@ fn table<'s>(schema: &'s mut Schema, name: &str) -> Option<&'s mut Table> {
     schema.tables.get_mut(name)
 }
 
-fn sqlite(db: &mut dyn Backend) -> Result<Schema, BackendError> {
+fn sqlite(db: &mut dyn Backend, keep: &dyn Fn(&str) -> bool) -> Result<Schema, BackendError> {
     let mut schema = Schema::default();
     let tables = rows(
         db,
         "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
         &[],
     )?;
-    for t in &tables {
+    for t in tables.iter().filter(|t| keep(&get(t, 0))) {
         let name = get(t, 0);
         let create = get(t, 1);
         let arg = [Value::from(name.as_str())];

@@ -22,6 +22,7 @@ pub(crate) use declared::load as load_declared;
 pub use declared::{DeclaredFile, read_dir as read_declared};
 pub use diff::{Change, diff};
 pub use introspect::introspect;
+pub(crate) use introspect::introspect_only;
 pub use model::{Column, Default, ForeignKey, Index, Key, Schema, Table, Type};
 
 #[cfg(feature = "cli")]
