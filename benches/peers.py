@@ -54,19 +54,20 @@ def revision_file(i, n_extra=""):
     )
 
 
-def app_name(n=N):
-    return "bench-app" if n == N else f"bench-app-{n}"
+def app_name(n=None):
+    return "bench-app" if n is None else f"bench-app-{n}"
 
 
-def app_dir(n=N):
-    return WORK / ("app" if n == N else f"app-{n}")
+def app_dir(n=None):
+    return WORK / ("app" if n is None else f"app-{n}")
 
 
-def ours_app(release=True, n=N, build=True):
-    """A crate on the engine embedding a generated chain of `n` revisions (built in release
-    mode unless told); its binary. Its build rehearses the chain on SQLite, as any
-    application's does. The default chain's app is built with LTO; the others (for how cost
-    grows with the chain) without, to keep their builds short. `build=False` only writes it."""
+def ours_app(release=True, n=None, build=True):
+    """A crate on the engine embedding the generated chain (built in release mode unless
+    told); its binary. Its build rehearses the chain on SQLite, as any application's does.
+    Without `n`, the chain of N revisions, built with LTO; with `n`, a chain of `n` revisions
+    for how cost grows with the chain, built without LTO to keep its builds short.
+    `build=False` only writes it."""
     name = app_name(n)
     app = app_dir(n)
     migrations = app / "migrations"
@@ -74,10 +75,10 @@ def ours_app(release=True, n=N, build=True):
         shutil.rmtree(app)
     (app / "src").mkdir(parents=True)
     migrations.mkdir()
-    for i in range(n):
+    for i in range(N if n is None else n):
         (migrations / f"{rev_id(i)}_x.sql").write_text(revision_file(i))
     engine = ROOT / "crates" / "quark-migrate"
-    release_profile = "lto = true\ncodegen-units = 1\n" if n == N else ""
+    release_profile = "lto = true\ncodegen-units = 1\n" if n is None else ""
     (app / "Cargo.toml").write_text(
         f'[package]\nname = "{name}"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n'
         f'[dependencies]\nquark-migrate = {{ path = "{engine}", default-features = false, '
@@ -255,6 +256,21 @@ class Backend:
             )
         else:
             subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", "-e", f"DROP DATABASE IF EXISTS {db}"], capture_output=True)
+
+    def run_sql(self, db, sql):
+        """Runs `sql` (one or more statements) in database `db`."""
+        if self.name == "sqlite":
+            import sqlite3
+
+            with sqlite3.connect(WORK / f"{db}.db") as c:
+                c.executescript(sql)
+        elif self.name == "postgres":
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-qc", sql],
+                check=True, capture_output=True,
+            )
+        else:
+            subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", db, "-e", sql], check=True, capture_output=True)
 
     def url(self, db, tool):
         """The URL `tool` (ours, sqlx, alembic) takes for database `db`."""

@@ -22,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -157,6 +158,97 @@ def quark_chain(runs):
     return rows
 
 
+ROWS_PARENT = "1acd075bd7e1"  # adds first_ip and last_ip, which 1664300cb03a fills
+ROWS_REVISION = "1664300cb03a"
+
+
+def seed_cidrs(backend, n):
+    """SQL giving quark_ip_policy_cidrs `n` rows of one policy, CIDRs of prefix 24 to 32."""
+    policy = "INSERT INTO quark_ip_policy (id, tenant_id) VALUES ('p', 't');\n"
+    columns = "INSERT INTO quark_ip_policy_cidrs (id, ip_policy_id, cidr)"
+    if backend.name == "sqlite":
+        return policy + (
+            f"WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < {n}) "
+            f"{columns} SELECT printf('%08d', g), 'p', '10.' || ((g / 65536) % 256) || '.' || "
+            "((g / 256) % 256) || '.' || (g % 256) || '/' || (24 + g % 9) FROM seq;"
+        )
+    if backend.name == "postgres":
+        return policy + (
+            f"{columns} SELECT lpad(g::text, 8, '0'), 'p', '10.' || (g / 65536) % 256 || '.' || "
+            f"(g / 256) % 256 || '.' || g % 256 || '/' || (24 + g % 9) FROM generate_series(1, {n}) g;"
+        )
+    return policy + (
+        f"{columns} SELECT LPAD(seq, 8, '0'), 'p', CONCAT('10.', (seq DIV 65536) % 256, '.', "
+        f"(seq DIV 256) % 256, '.', seq % 256, '/', 24 + seq % 9) FROM seq_1_to_{n};"
+    )
+
+
+def peak(command):
+    """Runs `command`; its wall time in seconds and peak resident memory in bytes (by
+    /usr/bin/time: a child forked from this Python process would report Python's own peak
+    when its own is lower, Linux keeping the larger across exec)."""
+    with tempfile.NamedTemporaryFile("r") as out:
+        start = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-o", out.name, "-f", "%M", *command], capture_output=True
+        )
+        took = time.perf_counter() - start
+        if result.returncode:
+            raise SystemExit(f"{command} failed:\n{result.stderr.decode(errors='replace')}")
+        return took, int(out.read().split()[-1]) * 1024
+
+
+def rows_growth(sizes):
+    """quark's data revision 1664300cb03a over `sizes` rows on each database: the
+    quark-db-manage binary against the same work written by hand on the raw driver
+    (benches/rows_floor.rs), wall time and peak memory of each process."""
+    peers.cargo(["build", "--release", "--locked", "--all-features", "--bin", "quark-db-manage"], ROOT)
+    peers.cargo(["build", "--release", "--locked", "--example", "rows-floor"], ROOT)
+    quark = TARGET / "release" / "quark-db-manage"
+    floor = TARGET / "release" / "examples" / "rows-floor"
+    rows = []
+    for b in BACKENDS:
+        if not b.reachable():
+            print(f"skipping {b.name}: not reachable", file=sys.stderr)
+            continue
+        db = "qdm_rows"
+        url = b.url(db, "ours")
+        for n in sizes:
+            measured = []
+            for command in (
+                [str(quark), "--database-connection", url, "-q", "upgrade", ROWS_REVISION],
+                [str(floor), url],
+            ):
+                b.fresh(db)
+                subprocess.run(
+                    [str(quark), "--database-connection", url, "-q", "upgrade", ROWS_PARENT],
+                    check=True, capture_output=True,
+                )
+                b.run_sql(db, seed_cidrs(b, n))
+                measured.append(peak(command))
+            b.drop(db)
+            (ours, ours_peak), (raw, raw_peak) = measured
+            rows.append((b.name, n, ours, raw, ours_peak, raw_peak))
+    return rows
+
+
+def rows_table(rows):
+    print(
+        f"| {ROWS_REVISION}, rows | quark | hand-written floor | vs floor | quark peak memory "
+        "| floor peak memory | growth for 10x (time, memory) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    previous = {}
+    for name, n, ours, raw, ours_peak, raw_peak in rows:
+        before = previous.get(name)
+        growth = "-" if before is None else f"{ours / before[0]:.1f}x, {ours_peak / before[1]:.2f}x"
+        previous[name] = (ours, ours_peak)
+        print(
+            f"| {name}, {n:,} | {fmt(ours)} | {fmt(raw)} | {ratio(ours, raw)} "
+            f"| {ours_peak / 2**20:.1f} MB | {raw_peak / 2**20:.1f} MB | {growth} |"
+        )
+
+
 REHEARSED = re.compile(r"rehearsed (\d+) revisions on SQLite in memory in ([\d.]+) s")
 
 
@@ -199,16 +291,38 @@ def chain_growth(sizes, runs):
         up = [str(binary), "--database-connection", f"sqlite:///{db}", "-q", "upgrade", "head"]
         subprocess.run(up, check=True, capture_output=True)
         noop = timed([up], runs)
-        db.unlink()
-        rows.append((n, clean, edit_rehearsal, edit_total, noop))
+        for leftover in (db, db.with_name(db.name + ".lock")):
+            leftover.unlink(missing_ok=True)
+        floor = sqlite_alone(n)
+        rows.append((n, clean, edit_rehearsal, edit_total, noop, floor))
     return rows
 
 
+def sqlite_alone(n):
+    """Seconds SQLite alone (Python's sqlite3, in memory, one transaction) takes to run the
+    chain's upgrades once: the floor under a rehearsal, which runs each upgrade twice and each
+    downgrade once. SQLite re-reads its schema table after every DDL statement, so this floor
+    grows faster than the chain."""
+    import sqlite3
+
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    start = time.perf_counter()
+    db.execute("BEGIN")
+    for i in range(n):
+        for statement in peers.statements(i):
+            db.execute(statement)
+    db.execute("COMMIT")
+    return time.perf_counter() - start
+
+
 def growth_table(rows):
-    print("| chain | rehearsal, clean build | rehearsal after editing the newest | that build, in all | no-op start-up (process) |")
-    print("|---|---|---|---|---|")
-    for n, clean, edit, total, noop in rows:
-        print(f"| {n:,} revisions | {fmt(clean)} | {fmt(edit)} | {fmt(total)} | {fmt(noop)} |")
+    print(
+        "| chain | rehearsal, clean build | rehearsal after editing the newest | that build, in all "
+        "| no-op start-up (process) | SQLite alone, the upgrades once |"
+    )
+    print("|---|---|---|---|---|---|")
+    for n, clean, edit, total, noop, floor in rows:
+        print(f"| {n:,} revisions | {fmt(clean)} | {fmt(edit)} | {fmt(total)} | {fmt(noop)} | {fmt(floor)} |")
     for (n1, *small), (n2, *large) in zip(rows, rows[1:]):
         cells = " | ".join(f"{b / a:.1f}x" for a, b in zip(small, large))
         print(f"| growth {n1:,} -> {n2:,} | {cells} |")
@@ -296,6 +410,7 @@ def check():
     binary = peers.ours_app(release=False)
     subprocess.run([str(binary), "--version"], check=True, capture_output=True)
     peers.cargo(["build", "--locked", "--example", "chain-sql"], ROOT)
+    peers.cargo(["build", "--locked", "--example", "rows-floor"], ROOT)
     print(f"bench app built: {binary}")
 
 
@@ -310,15 +425,30 @@ def main():
         default="100,1000,10000",
         help="chain sizes for how cost grows with the chain (empty: skip)",
     )
-    parser.add_argument("--only-growth", action="store_true", help="only how cost grows with the chain")
+    parser.add_argument(
+        "--rows",
+        default="10000,100000,1000000",
+        help=f"row counts for {ROWS_REVISION} over many rows (empty: skip)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["growth", "rows"],
+        action="append",
+        help="only these tables (repeatable): how cost grows with the chain, or with the rows",
+    )
     args = parser.parse_args()
     if args.check:
         check()
         return
     sizes = [int(n) for n in args.growth.split(",") if n]
-    if args.only_growth:
-        WORK.mkdir(parents=True, exist_ok=True)
-        growth_table(chain_growth(sizes, args.runs * 2))
+    row_counts = [int(n) for n in args.rows.split(",") if n]
+    WORK.mkdir(parents=True, exist_ok=True)
+    if args.only:
+        if "growth" in args.only:
+            growth_table(chain_growth(sizes, args.runs * 2))
+            print()
+        if "rows" in args.only:
+            rows_table(rows_growth(row_counts))
         return
     if not args.no_bench:
         # Only this run's results make the table.
@@ -331,10 +461,14 @@ def main():
     WORK.mkdir(parents=True, exist_ok=True)
     whole = None if args.no_whole else synthetic(args.runs) + quark_chain(args.runs)
     growth = chain_growth(sizes, args.runs * 2) if sizes else []
+    by_rows = rows_growth(row_counts) if row_counts else []
     table(whole)
     if growth:
         print()
         growth_table(growth)
+    if by_rows:
+        print()
+        rows_table(by_rows)
 
 
 if __name__ == "__main__":

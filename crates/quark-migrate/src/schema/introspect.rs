@@ -10,7 +10,7 @@ use crate::revision::Dialect;
 /// Reads every table of the database `db` is connected to (its current schema on
 /// PostgreSQL), except the tables named in `skip`.
 pub fn introspect(db: &mut dyn Backend, skip: &[&str]) -> Result<Schema, BackendError> {
-    read(db, &|name| !skip.contains(&name))
+    read(db, None, &|name| !skip.contains(&name))
 }
 
 /// Reads the tables of `db` whose names are in `tables` (compared without regard to ASCII
@@ -19,15 +19,19 @@ pub fn introspect_only(
     db: &mut dyn Backend,
     tables: &std::collections::BTreeSet<String>,
 ) -> Result<Schema, BackendError> {
-    read(db, &|name| {
+    read(db, Some(tables), &|name| {
         tables.iter().any(|t| t.eq_ignore_ascii_case(name))
     })
 }
 
-/// Reads the tables `keep` accepts (SQLite reads nothing of the others).
-fn read(db: &mut dyn Backend, keep: &dyn Fn(&str) -> bool) -> Result<Schema, BackendError> {
+/// Reads the tables `keep` accepts; SQLite asks only for those of `only` when given.
+fn read(
+    db: &mut dyn Backend,
+    only: Option<&std::collections::BTreeSet<String>>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Schema, BackendError> {
     let mut schema = match db.dialect() {
-        Dialect::Sqlite => sqlite(db, keep)?,
+        Dialect::Sqlite => sqlite(db, only)?,
         Dialect::Postgresql => postgres(db)?,
         Dialect::Mysql => mysql(db)?,
     };
@@ -93,14 +97,23 @@ fn table<'s>(schema: &'s mut Schema, name: &str) -> Option<&'s mut Table> {
     schema.tables.get_mut(name)
 }
 
-fn sqlite(db: &mut dyn Backend, keep: &dyn Fn(&str) -> bool) -> Result<Schema, BackendError> {
+fn sqlite(
+    db: &mut dyn Backend,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Schema, BackendError> {
     let mut schema = Schema::default();
-    let tables = rows(
-        db,
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-        &[],
-    )?;
-    for t in tables.iter().filter(|t| keep(&get(t, 0))) {
+    let mut sql = String::from(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    );
+    let mut names = Vec::new();
+    if let Some(only) = only {
+        let marks = vec!["?"; only.len()].join(", ");
+        sql.push_str(&format!(" AND name COLLATE NOCASE IN ({marks})"));
+        names.extend(only.iter().map(|t| Value::from(t.as_str())));
+    }
+    sql.push_str(" ORDER BY name");
+    let tables = rows(db, &sql, &names)?;
+    for t in &tables {
         let name = get(t, 0);
         let create = get(t, 1);
         let arg = [Value::from(name.as_str())];
