@@ -20,32 +20,37 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
     // Policies a chunk at a time in id order, with the CIDRs of exactly those policies (their
     // ids lie between the chunk's first and last): memory holds one chunk, and each chunk's
     // sizes are written in one batch.
-    db.in_chunks("SELECT id FROM quark_ip_policy", "id", CHUNK, |db, chunk| {
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-            return Ok(());
-        };
-        let rows = db.query(
-            "SELECT ip_policy_id, cidr FROM quark_ip_policy_cidrs \
-             WHERE ip_policy_id >= ? AND ip_policy_id <= ?",
-            &[first[0].clone(), last[0].clone()],
-        )?;
-        let mut policies: BTreeMap<String, Vec<IpNet>> = BTreeMap::new();
-        for row in &rows {
-            let (Some(policy), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
-                continue;
+    db.in_chunks(
+        "SELECT id FROM quark_ip_policy",
+        "id",
+        CHUNK,
+        |db, chunk| {
+            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+                return Ok(());
             };
-            policies
-                .entry(policy.to_string())
-                .or_default()
-                .push(cidr(text)?);
-        }
-        let sizes: Vec<Vec<Value>> = policies
-            .into_iter()
-            .map(|(policy, cidrs)| vec![Value::Text(size(&cidrs)), Value::Text(policy)])
-            .collect();
-        db.execute_many("UPDATE quark_ip_policy SET size = ? WHERE id = ?", &sizes)?;
-        Ok(())
-    })
+            let rows = db.query(
+                "SELECT ip_policy_id, cidr FROM quark_ip_policy_cidrs \
+             WHERE ip_policy_id >= ? AND ip_policy_id <= ?",
+                &[first[0].clone(), last[0].clone()],
+            )?;
+            let mut policies: BTreeMap<String, Vec<IpNet>> = BTreeMap::new();
+            for row in &rows {
+                let (Some(policy), Some(text)) = (row[0].as_text(), row[1].as_text()) else {
+                    continue;
+                };
+                policies
+                    .entry(policy.to_string())
+                    .or_default()
+                    .push(cidr(text)?);
+            }
+            let sizes: Vec<Vec<Value>> = policies
+                .into_iter()
+                .map(|(policy, cidrs)| vec![Value::Text(size(&cidrs)), Value::Text(policy)])
+                .collect();
+            db.execute_many("UPDATE quark_ip_policy SET size = ? WHERE id = ?", &sizes)?;
+            Ok(())
+        },
+    )
 }
 
 /// Policies read and written at a time.

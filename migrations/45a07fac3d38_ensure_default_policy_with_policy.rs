@@ -20,18 +20,23 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
     // Policies a chunk at a time in id order, with the subnets and CIDRs of exactly those
     // policies (their ids lie between the chunk's first and last): memory holds one chunk, and
     // each chunk's rewrites are written in two batches.
-    db.in_chunks("SELECT id FROM quark_ip_policy", "id", CHUNK, |db, chunk| {
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-            return Ok(());
-        };
-        let rows = db.query(
-            "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
+    db.in_chunks(
+        "SELECT id FROM quark_ip_policy",
+        "id",
+        CHUNK,
+        |db, chunk| {
+            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+                return Ok(());
+            };
+            let rows = db.query(
+                "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
              LEFT OUTER JOIN quark_ip_policy_cidrs c ON s.ip_policy_id = c.ip_policy_id \
              WHERE s.ip_policy_id >= ? AND s.ip_policy_id <= ? ORDER BY s.ip_policy_id, s.id",
-            &[first[0].clone(), last[0].clone()],
-        )?;
-        rewrite(db, &rows)
-    })
+                &[first[0].clone(), last[0].clone()],
+            )?;
+            rewrite(db, &rows)
+        },
+    )
 }
 
 /// Policies read and rewritten at a time.
