@@ -3,7 +3,7 @@
 //! Revision ID: 1664300cb03a
 //! Revises: 1acd075bd7e1
 //! Create Date: 2014-08-07 07:17:32.841155
-//! Earlier Checksums: 33ee097406f4480007155cdb990585070cd4834aea73f3a2a577ce87dfe33e3b
+//! Earlier Checksums: 33ee097406f4480007155cdb990585070cd4834aea73f3a2a577ce87dfe33e3b, a745a3e6acbb58f265e99ea4f24eed54312b15b688424d7359325476317eecad
 
 // quark_ip_policy_cidrs.first_ip and last_ip (added by the parent revision) become the first and
 // last address of each row's CIDR as IPv6 integers in decimal, IPv4 mapped into ::ffff:0:0/96,
@@ -16,8 +16,7 @@ use quark_db_manage::backend::Value;
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    // Read in chunks (memory holds one), written a chunk at a time (one round trip per chunk on a
-    // server).
+    // Read in chunks (memory holds one), each chunk written back by one set-based update.
     let sql = "SELECT id, cidr FROM quark_ip_policy_cidrs";
     db.in_chunks(sql, "id", CHUNK, |db, rows| {
         let mut updates = Vec::with_capacity(rows.len());
@@ -27,13 +26,15 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
             };
             let net = cidr(text, id)?;
             updates.push(vec![
+                Value::from(id),
                 Value::Text(as_v6(net.network()).to_string()),
                 Value::Text(as_v6(net.broadcast()).to_string()),
-                Value::from(id),
             ]);
         }
-        db.execute_many(
-            "UPDATE quark_ip_policy_cidrs SET first_ip = ?, last_ip = ? WHERE id = ?",
+        db.update_rows(
+            "quark_ip_policy_cidrs",
+            "id",
+            &["first_ip", "last_ip"],
             &updates,
         )?;
         Ok(())

@@ -525,7 +525,7 @@ fn grouped_data_revisions_cross_chunk_boundaries(dialect: Dialect) {
     // to the /24 by 2748e48cee3a); policy `x` i has no CIDR (given network and broadcast by
     // 45a07fac3d38); subnet `bare` i has no policy (given one by 552b213c2b8c).
     let net = |i: usize| format!("10.{}.{}", i / 256, i % 256);
-    let seed = vec![
+    let seed = [
         NETWORK.to_string(),
         format!(
             "INSERT INTO quark_ip_policy (id, tenant_id) VALUES {}",
@@ -536,7 +536,7 @@ fn grouped_data_revisions_cross_chunk_boundaries(dialect: Dialect) {
             values(&|i| format!(
                 "('w{i:05}-c', 'w{i:05}', '10.{}.{}.0/23')",
                 i / 256,
-                i % 256 & !1
+                (i % 256) & !1
             ))
         ),
         format!(

@@ -140,6 +140,38 @@ impl<'a> Db<'a> {
         self.checked(numbered, result)
     }
 
+    /// Sets `columns` of the rows of `table` whose `key` equals each row's first value to that
+    /// row's following values (`[key, column 1, column 2, ...]`), one set-based statement per
+    /// batch on a server and one compiled `UPDATE` per row on SQLite: the fastest way to write
+    /// values computed in Rust back to many rows. Returns the rows changed.
+    pub fn update_rows(
+        &mut self,
+        table: &str,
+        key: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64, CodeError> {
+        if let Some(row) = rows.iter().find(|r| r.len() != columns.len() + 1) {
+            return Err(CodeError::msg(format!(
+                "update_rows on {table}: a row has {} values, not {} (the key, then {})",
+                row.len(),
+                columns.len() + 1,
+                columns.join(", ")
+            )));
+        }
+        let result = self.backend.update_rows(table, key, columns, rows);
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE {key} = ? -- {} rows",
+            columns
+                .iter()
+                .map(|c| format!("{c} = ?"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            rows.len()
+        );
+        self.checked(sql, result)
+    }
+
     /// Reads the rows of `sql` in chunks of at most `chunk`, in the order of its first column
     /// `key` (unique, non-NULL), handing each chunk to `each` with the database to write to:
     /// memory holds one chunk however large the table. Each chunk is read after the one before

@@ -1,6 +1,6 @@
 //! Data revisions over many rows: `Db::in_chunks` reads a table a chunk at a time in key order,
-//! `Db::execute_many` writes a chunk's statements in as few round trips as the driver can; on
-//! SQLite, PostgreSQL and MariaDB.
+//! `Db::execute_many` writes a chunk's statements in as few round trips as the driver can,
+//! `Db::update_rows` writes computed values back set-based; on SQLite, PostgreSQL and MariaDB.
 
 #![cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 
@@ -75,6 +75,65 @@ fn chunked_reads_and_batched_writes(db: &mut dyn Backend) {
     assert_eq!(note[0][0].as_text(), Some("it's 42\\"));
 }
 
+/// `Db::update_rows` over the table the test above filled: each row's values reach the row its
+/// key names, in the column's own type, in batches larger than one statement's.
+fn set_based_updates(db: &mut dyn Backend) {
+    let mut handle = Db::new(db);
+    let mut rows: Vec<Vec<Value>> = (0..ROWS)
+        .filter(|i| i % 3 == 0)
+        .map(|i| {
+            let note = if i % 2 == 0 {
+                Value::Null
+            } else {
+                Value::Text(format!("o'k {i}\\ \"q\""))
+            };
+            vec![Value::Text(format!("k{i:06}")), Value::Int(-i), note]
+        })
+        .collect();
+    // A key no row has changes nothing.
+    rows.push(vec![Value::from("missing"), Value::Int(1), Value::Null]);
+    let changed = handle
+        .update_rows("items", "id", &["doubled", "note"], &rows)
+        .unwrap();
+    assert_eq!(changed, (rows.len() - 1) as u64);
+    assert_eq!(
+        handle.statements(),
+        1,
+        "one statement as the revision sees it"
+    );
+    let wrong = db
+        .query(
+            "SELECT COUNT(*) FROM items WHERE (doubled <> -n AND n % 3 = 0) OR (doubled <> n * 2 AND n % 3 <> 0)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(wrong[0][0].as_int(), Some(0));
+    let notes = db
+        .query(
+            "SELECT id, note FROM items WHERE id IN ('k000003', 'k000006', 'k000004') ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(notes[0][1].as_text(), Some("o'k 3\\ \"q\""));
+    assert_eq!(notes[1][1].as_text(), Some("it's 4\\"), "untouched");
+    assert_eq!(notes[2][1], Value::Null);
+
+    let mut handle = Db::new(db);
+    let error = handle
+        .update_rows(
+            "items",
+            "id",
+            &["doubled", "note"],
+            &[vec![Value::from("k000001")]],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("update_rows on items: a row has 1 values, not 3"),
+        "{error}"
+    );
+}
+
 fn on(dialect: Dialect) {
     match dialect {
         Dialect::Sqlite => {
@@ -82,6 +141,7 @@ fn on(dialect: Dialect) {
             let mut db =
                 connect(&format!("sqlite:///{}", dir.path().join("r.db").display())).unwrap();
             chunked_reads_and_batched_writes(db.as_mut());
+            set_based_updates(db.as_mut());
         }
         Dialect::Postgresql | Dialect::Mysql => {
             let kind = if dialect == Dialect::Mysql {
@@ -92,7 +152,9 @@ fn on(dialect: Dialect) {
             let Some(t) = TestDb::new(kind) else {
                 return;
             };
-            chunked_reads_and_batched_writes(t.db().as_mut());
+            let mut db = t.db();
+            chunked_reads_and_batched_writes(db.as_mut());
+            set_based_updates(db.as_mut());
         }
     }
 }

@@ -11,11 +11,7 @@ pub(crate) const MANY_PER_TRIP: usize = 500;
 /// PostgreSQL, `?` elsewhere) outside quotes and comments are replaced, so that many statements
 /// can go to the server as one script.
 pub(crate) fn inline_params(sql: &str, dialect: Dialect, params: &[Value]) -> String {
-    let literal = |v: &Value| match v {
-        Value::Null => "NULL".to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Text(s) => dialect.string_literal(s),
-    };
+    let literal = |v: &Value| literal(v, dialect);
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 16 * params.len());
     let (mut i, mut next, mut copied) = (0, 0, 0);
@@ -66,6 +62,15 @@ pub(crate) fn inline_params(sql: &str, dialect: Dialect, params: &[Value]) -> St
     }
     out.push_str(&sql[copied.min(sql.len())..]);
     out
+}
+
+/// `value` as a literal of `dialect`.
+pub(crate) fn literal(value: &Value, dialect: Dialect) -> String {
+    match value {
+        Value::Null => "NULL".to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Text(s) => dialect.string_literal(s),
+    }
 }
 
 #[cfg(test)]

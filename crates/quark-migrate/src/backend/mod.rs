@@ -25,7 +25,7 @@ use thiserror::Error;
 use crate::revision::Dialect;
 pub use crate::url::DatabaseUrl;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) use inline::{MANY_PER_TRIP, inline_params};
+pub(crate) use inline::{MANY_PER_TRIP, inline_params, literal};
 pub use ops::{ServerFacts, ServerOps, Tuning};
 
 /// A value bound to a statement or read from a row.
@@ -287,6 +287,36 @@ pub trait Backend: Send {
         let mut changed = 0;
         for row in rows {
             changed += self.execute(sql, row)?;
+        }
+        Ok(changed)
+    }
+
+    /// Sets `columns` of the rows of `table` whose `key` equals each row's first value to that
+    /// row's following values, in as few statements as the database allows (one set-based
+    /// statement per batch on a server, one compiled `UPDATE` per row on SQLite); returns the
+    /// rows changed.
+    fn update_rows(
+        &mut self,
+        table: &str,
+        key: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64, BackendError> {
+        let set: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = {}", self.quote(c), self.placeholder(i + 2)))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {} WHERE {} = {}",
+            self.quote(table),
+            set.join(", "),
+            self.quote(key),
+            self.placeholder(1)
+        );
+        let mut changed = 0;
+        for row in rows {
+            changed += self.execute(&sql, row)?;
         }
         Ok(changed)
     }

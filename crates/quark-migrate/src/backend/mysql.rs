@@ -15,6 +15,12 @@ use super::{
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
+/// Rows of an [`Backend::update_rows`] joined in by one statement.
+const UPDATE_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Statements of an [`Backend::update_rows`] sent in one round trip.
+const UPDATE_STATEMENTS_PER_TRIP: usize = 8;
+
 /// A MySQL or MariaDB database.
 pub struct Mysql<'c> {
     conn: super::Conn<'c, Conn>,
@@ -296,6 +302,59 @@ impl Backend for Mysql<'_> {
             let script: Vec<String> = chunk
                 .iter()
                 .map(|row| super::inline_params(sql, Dialect::Mysql, row))
+                .collect();
+            let mut result = self.conn.query_iter(script.join(";\n")).map_err(db_err)?;
+            while let Some(set) = result.iter() {
+                changed += set.affected_rows();
+                for row in set {
+                    row.map_err(db_err)?;
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    fn update_rows(
+        &mut self,
+        table: &str,
+        key: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64, BackendError> {
+        let (table, key) = (self.quote(table), self.quote(key));
+        let columns: Vec<String> = columns.iter().map(|c| self.quote(c)).collect();
+        let set: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{table}.{c} = v.{c}"))
+            .collect();
+        let mut changed = 0;
+        for trip in rows.chunks(UPDATE_ROWS_PER_STATEMENT * UPDATE_STATEMENTS_PER_TRIP) {
+            // Each statement joins the table to a derived table of its rows (the first row names
+            // the columns); several statements go in one round trip.
+            let script: Vec<String> = trip
+                .chunks(UPDATE_ROWS_PER_STATEMENT)
+                .map(|batch| {
+                    let selects: Vec<String> = batch
+                        .iter()
+                        .enumerate()
+                        .map(|(n, row)| {
+                            let values = row.iter().enumerate().map(|(i, v)| {
+                                let literal = super::literal(v, Dialect::Mysql);
+                                match (n, i) {
+                                    (0, 0) => format!("{literal} AS {key}"),
+                                    (0, i) => format!("{literal} AS {}", columns[i - 1]),
+                                    _ => literal,
+                                }
+                            });
+                            format!("SELECT {}", values.collect::<Vec<_>>().join(", "))
+                        })
+                        .collect();
+                    format!(
+                        "UPDATE {table} JOIN ({}) AS v ON {table}.{key} = v.{key} SET {}",
+                        selects.join(" UNION ALL "),
+                        set.join(", ")
+                    )
+                })
                 .collect();
             let mut result = self.conn.query_iter(script.join(";\n")).map_err(db_err)?;
             while let Some(set) = result.iter() {

@@ -26,6 +26,9 @@ use super::{
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
 
+/// Rows of an [`Backend::update_rows`] sent in one statement.
+const UPDATE_ROWS_PER_STATEMENT: usize = 5_000;
+
 /// A PostgreSQL database.
 pub struct Postgres<'c> {
     /// `None` only while being dropped.
@@ -486,6 +489,51 @@ impl Backend for Postgres<'_> {
                     _ => 0,
                 })
                 .sum::<u64>();
+        }
+        Ok(changed)
+    }
+
+    fn update_rows(
+        &mut self,
+        table: &str,
+        key: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<u64, BackendError> {
+        // The rows travel as one JSON parameter per batch, turned into records of the table's
+        // own row type, so that each value takes its column's type without being named here.
+        let quoted = self.quote(table);
+        let set: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{0} = v.{0}", self.quote(c)))
+            .collect();
+        let sql = format!(
+            "UPDATE {quoted} SET {} FROM json_populate_recordset(NULL::{quoted}, $1::json) AS v \
+             WHERE {quoted}.{1} = v.{1}",
+            set.join(", "),
+            self.quote(key),
+        );
+        let names: Vec<&str> = std::iter::once(key)
+            .chain(columns.iter().copied())
+            .collect();
+        let mut changed = 0;
+        for batch in rows.chunks(UPDATE_ROWS_PER_STATEMENT) {
+            let records: Vec<serde_json::Value> = batch
+                .iter()
+                .map(|row| {
+                    let record = names.iter().zip(row).map(|(name, value)| {
+                        let value = match value {
+                            Value::Null => serde_json::Value::Null,
+                            Value::Int(i) => serde_json::Value::from(*i),
+                            Value::Text(s) => serde_json::Value::from(s.as_str()),
+                        };
+                        (name.to_string(), value)
+                    });
+                    serde_json::Value::Object(record.collect())
+                })
+                .collect();
+            let json = serde_json::Value::Array(records).to_string();
+            changed += self.execute(&sql, &[Value::Text(json)])?;
         }
         Ok(changed)
     }
