@@ -14,7 +14,9 @@
 
 use std::collections::HashSet;
 
-use crate::revision::{Change, Dialect, Direction, Revision, RevisionMap, classify};
+use crate::revision::{
+    Change, Dialect, Direction, Revision, RevisionMap, classify, revision_lock_risks,
+};
 use crate::source::SourceFile;
 
 /// The comment that declares one destructive statement safe.
@@ -95,20 +97,9 @@ pub fn lock_risks(
                 .iter()
                 .map(|s| classify(&s.sql, dialect))
                 .collect();
-            let created: HashSet<&str> = classified
-                .iter()
-                .flat_map(|c| &c.changes)
-                .filter_map(|c| match c {
-                    Change::CreateTable { table } => Some(table.as_str()),
-                    _ => None,
-                })
-                .collect();
-            for (statement, class) in statements.iter().zip(&classified) {
-                let risk = class
-                    .lock_risks(dialect)
-                    .into_iter()
-                    .find(|(change, _)| !change.table().is_some_and(|t| created.contains(t)));
-                let Some((_, risk)) = risk else {
+            let risks = revision_lock_risks(&classified, dialect, rev.transactional);
+            for (statement, risk) in statements.iter().zip(risks) {
+                let Some(risk) = risk else {
                     continue;
                 };
                 if said(LOCK_ACCEPTED, &statement.sql, text, statement.line) {

@@ -15,7 +15,9 @@ mod resolve;
 mod split;
 mod target;
 
-pub use classify::{Change, Classified, ConstraintKind, Effect, Online, Risk, classify};
+pub use classify::{
+    Change, Classified, ConstraintKind, Effect, Online, Risk, classify, revision_lock_risks,
+};
 pub use dialect::Dialect;
 pub use error::{FileError, GraphError};
 pub use graph::RevisionMap;

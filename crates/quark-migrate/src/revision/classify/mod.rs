@@ -181,6 +181,8 @@ pub enum Change {
         not_valid: bool,
         /// PostgreSQL `USING INDEX ix`: built on an existing unique index.
         using_index: bool,
+        /// For `CHECK (c IS NOT NULL)`: the column `c` it keeps from NULL.
+        not_null_of: Option<String>,
     },
     /// `DROP CONSTRAINT n`, MySQL `DROP FOREIGN KEY n`, `DROP PRIMARY KEY`, `DROP CHECK n`,
     /// ``DROP INDEX `PRIMARY` ``.
@@ -260,6 +262,74 @@ impl Classified {
             .filter_map(|c| c.lock_risk(dialect, &self.online).map(|r| (c, r)))
             .collect()
     }
+}
+
+/// The lock risk of each statement of one revision (`classes`, in order) on `dialect`, judged
+/// in the revision's context: a change to a table the revision creates is not at risk;
+/// `SET NOT NULL` is not when an earlier statement of a revision run outside a transaction
+/// validated a `CHECK (c IS NOT NULL)` of the column (PostgreSQL then skips the scan); a
+/// `VALIDATE CONSTRAINT` is when the same transaction added the constraint (its lock is held
+/// for the whole scan).
+pub fn revision_lock_risks(
+    classes: &[Classified],
+    dialect: Dialect,
+    transactional: bool,
+) -> Vec<Option<Risk>> {
+    use std::collections::{HashMap, HashSet};
+    let created: HashSet<&str> = classes
+        .iter()
+        .flat_map(|c| &c.changes)
+        .filter_map(|c| match c {
+            Change::CreateTable { table } => Some(table.as_str()),
+            _ => None,
+        })
+        .collect();
+    // What the revision has done so far: constraints it added (and the column a not-NULL check
+    // covers), columns a validated check proves not NULL.
+    let mut added: HashMap<(&str, &str), Option<&str>> = HashMap::new();
+    let mut proven: HashSet<(&str, &str)> = HashSet::new();
+    let mut out = Vec::with_capacity(classes.len());
+    for class in classes {
+        let judged = |change: &Change| match change {
+            _ if change.table().is_some_and(|t| created.contains(t)) => None,
+            Change::SetNotNull { table, column }
+                if proven.contains(&(table.as_str(), column.as_str())) =>
+            {
+                None
+            }
+            Change::ValidateConstraint { table, name }
+                if transactional
+                    && dialect == Dialect::Postgresql
+                    && added.contains_key(&(table.as_str(), name.as_str())) =>
+            {
+                Some(Risk {
+                    reason: "validates under the lock its ADD CONSTRAINT took in the same transaction, blocking writes for the whole scan",
+                    safe_form: "VALIDATE CONSTRAINT in a later revision, or mark this revision `Transactional: false`",
+                })
+            }
+            _ => change.lock_risk(dialect, &class.online),
+        };
+        out.push(class.changes.iter().find_map(judged));
+        for change in &class.changes {
+            match change {
+                Change::AddConstraint {
+                    table,
+                    name: Some(name),
+                    not_null_of,
+                    ..
+                } => {
+                    added.insert((table, name), not_null_of.as_deref());
+                }
+                Change::ValidateConstraint { table, name } if !transactional => {
+                    if let Some(Some(column)) = added.get(&(table.as_str(), name.as_str())) {
+                        proven.insert((table, column));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 impl Online {

@@ -297,6 +297,9 @@ pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
     };
     if name.is_some() || a.is_any("PRIMARY UNIQUE FOREIGN CHECK") {
         let kind = constraint_kind(&mut a)?;
+        let not_null_of = (kind == ConstraintKind::Check)
+            .then(|| not_null_check(a))
+            .flatten();
         let top = top_level(a.rest());
         let has = |words: &str| top.iter().any(|&n| a.seq_at(n, words));
         return Some(vec![Change::AddConstraint {
@@ -309,6 +312,7 @@ pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
             kind,
             not_valid: has("NOT VALID"),
             using_index: has("USING INDEX"),
+            not_null_of,
         }]);
     }
     if a.is_any("INDEX KEY FULLTEXT SPATIAL") {
@@ -367,6 +371,13 @@ pub(super) fn index_name(mut a: Cur) -> Option<String> {
 }
 
 /// Consumes `PRIMARY KEY`, `UNIQUE`, `FOREIGN KEY` or `CHECK`.
+/// The column `c` of a check that reads `(c IS NOT NULL)`, the cursor after `CHECK`.
+fn not_null_check(mut a: Cur) -> Option<String> {
+    a.eat_kind(&Kind::Open).then_some(())?;
+    let column = a.ident()?;
+    (a.eat("IS NOT NULL") && a.eat_kind(&Kind::Close)).then_some(column)
+}
+
 pub(super) fn constraint_kind(a: &mut Cur) -> Option<ConstraintKind> {
     Some(if a.eat("PRIMARY KEY") {
         ConstraintKind::PrimaryKey
@@ -512,6 +523,7 @@ pub(super) fn column_def(mut c: Cur, table: &str) -> Option<ColumnDef> {
             kind,
             not_valid: false,
             using_index: false,
+            not_null_of: None,
         });
     }
     Some(ColumnDef {

@@ -39,6 +39,7 @@ fn add_constraint(
         kind,
         not_valid,
         using_index,
+        not_null_of: None,
     }
 }
 
@@ -742,8 +743,42 @@ fn constraint_forms() {
             "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID",
             d
         ),
-        add_constraint(Check, Some("c"), true, false)
+        Change::AddConstraint {
+            table: s("t"),
+            name: Some(s("c")),
+            kind: Check,
+            not_valid: true,
+            using_index: false,
+            not_null_of: Some(s("a")),
+        }
     );
+    // Only a check that says exactly "this column is not NULL" names the column.
+    assert_eq!(
+        one(
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (\"A b\" IS NOT NULL)",
+            d
+        ),
+        Change::AddConstraint {
+            table: s("t"),
+            name: Some(s("c")),
+            kind: Check,
+            not_valid: false,
+            using_index: false,
+            not_null_of: Some(s("A b")),
+        }
+    );
+    for check in [
+        "(a IS NOT NULL AND b > 0)",
+        "(a IS NULL)",
+        "(a > 0)",
+        "(a IS NOT NULL OR b IS NOT NULL)",
+    ] {
+        assert_eq!(
+            one(&format!("ALTER TABLE t ADD CONSTRAINT c CHECK {check}"), d),
+            add_constraint(Check, Some("c"), false, false),
+            "{check}"
+        );
+    }
     assert_eq!(
         one("ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY (a, b)", d),
         add_constraint(PrimaryKey, Some("pk"), false, false)
@@ -1183,6 +1218,77 @@ fn mysql_lock_risks_unless_the_statement_demands_an_online_change() {
             .1
             .safe_form
             .contains("foreign_key_checks")
+    );
+}
+
+/// Which statements of a revision (1-based) are at risk, judged together.
+fn at_risk(statements: &[&str], transactional: bool) -> Vec<usize> {
+    let classes: Vec<Classified> = statements.iter().map(|s| classify(s, Postgresql)).collect();
+    revision_lock_risks(&classes, Postgresql, transactional)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.map(|_| i + 1))
+        .collect()
+}
+
+#[test]
+fn a_revision_is_judged_in_its_context() {
+    // A table the revision creates is not at risk.
+    assert_eq!(
+        at_risk(
+            &[
+                "CREATE TABLE t (a INT)",
+                "CREATE INDEX ix ON t (a)",
+                "CREATE INDEX iy ON u (a)"
+            ],
+            true
+        ),
+        [3]
+    );
+    // The safe sequence for SET NOT NULL, outside a transaction: nothing at risk.
+    let not_null = [
+        "ALTER TABLE t ADD CONSTRAINT t_c_nn CHECK (c IS NOT NULL) NOT VALID",
+        "ALTER TABLE t VALIDATE CONSTRAINT t_c_nn",
+        "ALTER TABLE t ALTER COLUMN c SET NOT NULL",
+        "ALTER TABLE t DROP CONSTRAINT t_c_nn",
+    ];
+    assert_eq!(at_risk(&not_null, false), Vec::<usize>::new());
+    // In one transaction the ADD's lock is held through the scan, and SET NOT NULL is not
+    // proven by a check that is not committed yet.
+    assert_eq!(at_risk(&not_null, true), [2, 3]);
+    // A check of another column, or one never validated, proves nothing.
+    assert_eq!(
+        at_risk(
+            &[
+                "ALTER TABLE t ADD CONSTRAINT k CHECK (d IS NOT NULL) NOT VALID",
+                "ALTER TABLE t VALIDATE CONSTRAINT k",
+                "ALTER TABLE t ALTER COLUMN c SET NOT NULL",
+            ],
+            false
+        ),
+        [3]
+    );
+    assert_eq!(
+        at_risk(
+            &[
+                "ALTER TABLE t ADD CONSTRAINT k CHECK (c IS NOT NULL) NOT VALID",
+                "ALTER TABLE t ALTER COLUMN c SET NOT NULL",
+            ],
+            false
+        ),
+        [2]
+    );
+    // A foreign key added NOT VALID and validated: safe outside a transaction only.
+    let fk = [
+        "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id) NOT VALID",
+        "ALTER TABLE t VALIDATE CONSTRAINT fk",
+    ];
+    assert_eq!(at_risk(&fk, false), Vec::<usize>::new());
+    assert_eq!(at_risk(&fk, true), [2]);
+    // Validating a constraint an earlier revision added is the safe form itself.
+    assert_eq!(
+        at_risk(&["ALTER TABLE t VALIDATE CONSTRAINT fk"], true),
+        Vec::<usize>::new()
     );
 }
 
