@@ -421,6 +421,12 @@ fn changes_nullability(dialect: Dialect) {
             )],
             written: &[
                 "-- WARNING: makes quark_ip_policy.name NOT NULL: fails if a row holds NULL there",
+                // PostgreSQL's safe form, outside a transaction (rehearsed by the round trip).
+                "-- Transactional: false\n",
+                "ALTER TABLE quark_ip_policy ADD CONSTRAINT quark_ip_policy_name_not_null_check CHECK (name IS NOT NULL) NOT VALID;\n\
+                 ALTER TABLE quark_ip_policy VALIDATE CONSTRAINT quark_ip_policy_name_not_null_check;\n\
+                 ALTER TABLE quark_ip_policy ALTER COLUMN name SET NOT NULL;\n\
+                 ALTER TABLE quark_ip_policy DROP CONSTRAINT quark_ip_policy_name_not_null_check;\n",
             ],
             after: |db| {
                 assert!(
@@ -540,7 +546,13 @@ fn adds_a_foreign_key(dialect: Dialect) {
                 "    FOREIGN KEY (association_uuid)",
                 "    FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE,\n    FOREIGN KEY (association_uuid)",
             )],
-            written: &["FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE"],
+            written: &[
+                "ALTER TABLE quark_tags ADD FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE;",
+                // PostgreSQL's safe form, outside a transaction (rehearsed by the round trip).
+                "-- Transactional: false\n",
+                "ALTER TABLE quark_tags ADD CONSTRAINT quark_tags_project_id_fkey FOREIGN KEY (project_id) REFERENCES quark_ports (id) ON DELETE CASCADE NOT VALID;\n\
+                 ALTER TABLE quark_tags VALIDATE CONSTRAINT quark_tags_project_id_fkey;\n",
+            ],
             after: nothing,
         },
     );

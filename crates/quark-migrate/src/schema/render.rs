@@ -38,12 +38,25 @@ pub fn to_text(lines: &[Line]) -> String {
     out
 }
 
-/// Whether `lines` hold a statement that cannot run inside a transaction (PostgreSQL's
-/// `CREATE INDEX CONCURRENTLY`): the revision is then written `Transactional: false`.
+/// Whether `lines` hold a statement that must run outside a transaction: PostgreSQL's
+/// `CREATE INDEX CONCURRENTLY`, which cannot run inside one, and `VALIDATE CONSTRAINT`, whose
+/// scan lets writes through only once the `ADD CONSTRAINT ... NOT VALID` before it committed.
+/// The revision is then written `Transactional: false`.
 pub fn runs_outside_a_transaction(lines: &[Line]) -> bool {
-    lines
-        .iter()
-        .any(|l| matches!(l, Line::Sql(sql) if sql.contains(" INDEX CONCURRENTLY ")))
+    lines.iter().any(|l| {
+        matches!(l, Line::Sql(sql) if sql.contains(" INDEX CONCURRENTLY ") || sql.contains(" VALIDATE CONSTRAINT "))
+    })
+}
+
+/// A constraint name PostgreSQL accepts: `parts` joined by `_`, cut to 63 bytes.
+fn constraint_name_of(parts: &[&str]) -> String {
+    let mut name = parts.join("_");
+    let mut cut = name.len().min(63);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    name.truncate(cut);
+    name
 }
 
 /// The statements that make `changes` (those of [`diff`]`(old, new)`) on `dialect`, with a
@@ -279,6 +292,10 @@ impl Renderer<'_> {
             _ => None,
         });
         for (t, fk) in added_keys.chain(borrowed.iter().map(|(t, fk)| (t, fk))) {
+            if self.d == Dialect::Postgresql {
+                self.add_foreign_key_online(t, fk);
+                continue;
+            }
             let clause = self.foreign_key(fk);
             self.sql(format!("ALTER TABLE {} ADD {clause}", self.q(t)));
         }
@@ -318,6 +335,23 @@ impl Renderer<'_> {
             }
         }
         out
+    }
+
+    /// PostgreSQL: a foreign key on a table that holds rows, added `NOT VALID` (a brief lock)
+    /// and then validated (a scan that lets writes through; the revision runs outside a
+    /// transaction, see [`runs_outside_a_transaction`]), named so that it can be validated.
+    fn add_foreign_key_online(&mut self, table: &str, fk: &ForeignKey) {
+        let mut named = fk.clone();
+        let name = named.name.get_or_insert_with(|| {
+            let mut parts = vec![table];
+            parts.extend(fk.columns.iter().map(String::as_str));
+            parts.push("fkey");
+            constraint_name_of(&parts)
+        });
+        let (t, n) = (self.q(table), self.q(name));
+        let clause = self.foreign_key(&named);
+        self.sql(format!("ALTER TABLE {t} ADD {clause} NOT VALID"));
+        self.sql(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {n}"));
     }
 
     fn constraint_name(&self, name: &Option<String>) -> String {
@@ -481,9 +515,18 @@ impl Renderer<'_> {
                 default.render(self.d)
             ));
         }
-        if from.nullable != to.nullable {
-            let what = if to.nullable { "DROP" } else { "SET" };
-            self.sql(format!("ALTER TABLE {t} ALTER COLUMN {c} {what} NOT NULL"));
+        if from.nullable && !to.nullable {
+            // A validated check proves the column holds no NULL, so SET NOT NULL skips its
+            // scan under an exclusive lock; the check goes once it has served.
+            let check = self.q(&constraint_name_of(&[table, &to.name, "not_null_check"]));
+            self.sql(format!(
+                "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"
+            ));
+            self.sql(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {check}"));
+            self.sql(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"));
+            self.sql(format!("ALTER TABLE {t} DROP CONSTRAINT {check}"));
+        } else if from.nullable != to.nullable {
+            self.sql(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"));
         }
     }
 
