@@ -9,7 +9,11 @@
 // applied: within this crate that name is the engine.
 extern crate quark_migrate as quark_db_manage;
 
-use quark_migrate::{EmbeddedFile, SchemaFile};
+use quark_migrate::{App, EmbeddedFile, SchemaFile};
+
+/// quark's identity: `quark-db-manage` on its sessions and command line, its log lines under
+/// `quark.migration` as before the engine served other applications.
+pub const APP: App = quark_migrate::app!().with_log_target("quark.migration");
 
 /// quark's migrations, validated and embedded by build.rs from `migrations/`.
 pub static MIGRATIONS: &[EmbeddedFile] = quark_migrate::embed_migrations!();

@@ -3,5 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    quark_migrate::cli::main_with(quark_db_manage::MIGRATIONS, quark_db_manage::SCHEMA)
+    quark_migrate::cli::main_as(
+        quark_db_manage::APP,
+        quark_db_manage::MIGRATIONS,
+        quark_db_manage::SCHEMA,
+    )
 }

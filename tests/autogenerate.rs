@@ -716,7 +716,7 @@ fn scratch_schemas(db: &mut dyn Backend) -> Vec<String> {
     }
     texts(
         db,
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'quark_scratch%'",
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '%scratch%'",
     )
 }
 

@@ -612,6 +612,8 @@ fn version_shows_the_crate_version() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["--version"]).ok().stdout();
     assert!(out.starts_with(&format!("quark-db-manage {}", env!("CARGO_PKG_VERSION"))));
+    // The engine's own version beside the application's.
+    assert!(out.contains(" (quark-migrate 0."), "{out}");
     assert!(out.contains(&format!("40 revisions, head {HEAD}")), "{out}");
 }
 

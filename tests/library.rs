@@ -293,16 +293,16 @@ fn own_connection_from_async_code(dialect: Dialect) {
         let m = migrations();
         let (mut own, report) = match own {
             Own::Sqlite(c) => {
-                let (c, r) = m.upgrade_async(c).await.unwrap();
-                (Own::Sqlite(c), r)
+                let (c, r) = m.upgrade_async(c).await;
+                (Own::Sqlite(c), r.unwrap())
             }
             Own::Postgres(c) => {
-                let (c, r) = m.upgrade_async(c).await.unwrap();
-                (Own::Postgres(c), r)
+                let (c, r) = m.upgrade_async(c).await;
+                (Own::Postgres(c), r.unwrap())
             }
             Own::Mysql(c) => {
-                let (c, r) = m.upgrade_async(c).await.unwrap();
-                (Own::Mysql(c), r)
+                let (c, r) = m.upgrade_async(c).await;
+                (Own::Mysql(c), r.unwrap())
             }
         };
         assert_eq!(report.after, [HEAD]);
@@ -322,6 +322,28 @@ fn own_connection_from_async_code(dialect: Dialect) {
 
 on_each_backend! {
     own_connection_from_async_code => own_sqlite_connection_async, own_postgres_client_async, own_mysql_conn_async;
+}
+
+/// A failed upgrade hands the application's connection back too, still usable.
+#[test]
+fn a_failed_async_upgrade_hands_the_connection_back() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('0123456789ab');",
+    )
+    .unwrap();
+    runtime(false).block_on(async {
+        let (conn, result) = migrations().upgrade_async(conn).await;
+        let error = result.unwrap_err();
+        assert!(error.to_string().contains("0123456789ab"), "{error}");
+        let (conn, status) = migrations().status_async(conn).await;
+        assert!(status.is_err());
+        let held: String = conn
+            .query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(held, "0123456789ab");
+    });
 }
 
 const PANICKY_B2: &str = "//! writes a row, then panics\n//!\n//! Revision ID: b2\n//! Revises: a1\n//! Create Date: 2026-12-01\n\nuse quark_migrate::code::{CodeError, Db};\n\npub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {\n    unreachable!()\n}\n";

@@ -507,5 +507,7 @@ fn completions_for_the_shells() {
             script.contains("split-version-table") && script.contains("config-dir"),
             "{shell}: {script}"
         );
+        // Completions for the program by its own name, not the engine's.
+        assert!(script.contains("quark-db-manage") && !script.contains("quark-migrate"));
     }
 }

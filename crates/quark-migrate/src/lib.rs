@@ -47,7 +47,8 @@
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let mut conn = rusqlite::Connection::open("/var/lib/app/app.db")?;
-//!     let migrations = Migrations::new(MIGRATIONS)?;
+//!     // Sessions, log lines and scratch databases under this package's name.
+//!     let migrations = Migrations::new(MIGRATIONS)?.app(quark_migrate::app!());
 //!     match migrations.upgrade(&mut conn) {
 //!         Ok(report) => {
 //!             for step in &report.steps {
@@ -91,7 +92,8 @@
 //!
 //! ## What else is here
 //!
-//! Log lines go through the [`log`] facade under the target [`LOG_TARGET`]. Errors are one
+//! Log lines go through the [`log`] facade under the target the [`App`] gives (its name unless it
+//! says otherwise; `quark-migrate` without one). Errors are one
 //! typed enum, [`Error`], with the driver's own error as its source. [`code`] is what a
 //! revision written in Rust works with. The rest serves tools built on the engine, the command
 //! line first: [`migrator`] (every command over a revision graph), [`revision`] (the graph,
@@ -107,6 +109,7 @@
 
 extern crate self as quark_migrate;
 
+mod app;
 pub mod build;
 mod checksum;
 pub mod revision;
@@ -139,6 +142,7 @@ mod store;
 #[cfg(feature = "runtime")]
 mod url;
 
+pub use app::App;
 #[cfg(feature = "runtime")]
 pub use backend::{Database, Session};
 #[cfg(feature = "runtime")]
@@ -152,9 +156,6 @@ pub use migrator::{Report, StepReport};
 
 #[cfg(feature = "runtime")]
 pub(crate) use embed::load;
-
-/// The log target of every line the engine logs (`Running upgrade ...`).
-pub const LOG_TARGET: &str = "quark.migration";
 
 /// Expands to the `&'static [EmbeddedFile]` that [`build::embed_migrations`] generated.
 #[macro_export]

@@ -31,7 +31,7 @@ use crate::revision::{RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
 use crate::store::Store;
 use crate::url::DatabaseUrl;
-use crate::{EmbeddedFile, load};
+use crate::{App, EmbeddedFile, load};
 
 /// An application's migrations with the settings used to apply them.
 ///
@@ -51,6 +51,7 @@ pub struct Migrations {
     use_lock: bool,
     single_transaction: bool,
     lock_wait: LockWait,
+    app: App,
 }
 
 /// Where a database stands against the embedded migrations.
@@ -111,7 +112,15 @@ impl Migrations {
             use_lock: true,
             single_transaction: false,
             lock_wait: LockWait::default(),
+            app: App::ENGINE,
         }
+    }
+
+    /// Runs for `app` (`quark_migrate::app!()`): its name on the database sessions and scratch
+    /// databases, its log target on the engine's lines (default: the engine's own).
+    pub fn app(mut self, app: App) -> Migrations {
+        self.app = app;
+        self
     }
 
     /// Keeps the current revisions in `table` instead of `alembic_version`.
@@ -163,6 +172,7 @@ impl Migrations {
         url: &str,
         from: Option<&std::path::Path>,
     ) -> Result<std::path::PathBuf, Error> {
+        let _app = self.app.scope();
         let parsed = DatabaseUrl::parse(url)?;
         let db = match (&parsed.dialect, &parsed.database) {
             (crate::revision::Dialect::Sqlite, Some(path)) => std::path::PathBuf::from(path),
@@ -299,6 +309,7 @@ impl Migrations {
         ConnectOptions {
             connect_timeout: self.connect_timeout,
             busy_timeout: self.lock_timeout,
+            app: self.app,
         }
     }
 
@@ -316,6 +327,7 @@ impl Migrations {
         url: Option<&DatabaseUrl>,
         declared: &[DeclaredFile],
     ) -> Result<Schema, Error> {
+        let _app = self.app.scope();
         Ok(schema::declared_schema(
             url,
             &self.connect_options(),
@@ -331,6 +343,7 @@ impl Migrations {
         url: Option<&DatabaseUrl>,
         declared: &[DeclaredFile],
     ) -> Result<Vec<Change>, Error> {
+        let _app = self.app.scope();
         let wanted = self.declared_schema(url, declared)?;
         let mut scratch = Scratch::open(url, &self.connect_options())?;
         self.migrator()?.upgrade(scratch.db(), &Target::Heads)?;
@@ -341,6 +354,7 @@ impl Migrations {
     /// Current, pending and drifted revisions of `db` (the application's own connection, or one
     /// from [`Migrations::connect`]), read without taking the migration lock.
     pub fn status<D: Database + ?Sized>(&self, db: &mut D) -> Result<Status, Error> {
+        let _app = self.app.scope();
         let mut session = db.session()?;
         let db = session.backend();
         if let Some(current) = self.at_head(db) {
@@ -378,6 +392,7 @@ impl Migrations {
     /// Upgrades `db` (the application's own connection, or one from [`Migrations::connect`]) to
     /// every head under the migration lock; takes no lock when nothing is pending.
     pub fn upgrade<D: Database + ?Sized>(&self, db: &mut D) -> Result<Report, Error> {
+        let _app = self.app.scope();
         let mut session = db.session()?;
         let db = session.backend();
         if let Some(heads) = self.at_head(db) {
@@ -394,6 +409,7 @@ impl Migrations {
 
     /// Connects to `url` and upgrades it to head: the one call an application makes on start-up.
     pub fn migrate(&self, url: &str) -> Result<Report, Error> {
+        let _app = self.app.scope();
         self.upgrade(&mut self.connect(url)?)
     }
 }
@@ -471,22 +487,32 @@ impl Migrations {
         off_async_threads(move || migrations.migrate(&url)).await
     }
 
-    /// [`Migrations::upgrade`] on the application's own connection, which is handed back.
+    /// [`Migrations::upgrade`] on the application's own connection, which is handed back
+    /// whether the upgrade succeeded or failed.
     pub async fn upgrade_async<D: Database + Send + 'static>(
         &self,
         mut db: D,
-    ) -> Result<(D, Report), Error> {
+    ) -> (D, Result<Report, Error>) {
         let migrations = self.clone();
-        off_async_threads(move || migrations.upgrade(&mut db).map(|report| (db, report))).await
+        off_async_threads(move || {
+            let report = migrations.upgrade(&mut db);
+            (db, report)
+        })
+        .await
     }
 
-    /// [`Migrations::status`] on the application's own connection, which is handed back.
+    /// [`Migrations::status`] on the application's own connection, which is handed back
+    /// whether the status could be read or not.
     pub async fn status_async<D: Database + Send + 'static>(
         &self,
         mut db: D,
-    ) -> Result<(D, Status), Error> {
+    ) -> (D, Result<Status, Error>) {
         let migrations = self.clone();
-        off_async_threads(move || migrations.status(&mut db).map(|status| (db, status))).await
+        off_async_threads(move || {
+            let status = migrations.status(&mut db);
+            (db, status)
+        })
+        .await
     }
 }
 

@@ -157,7 +157,7 @@ fn the_two_heads_error_suggests_merge() {
         .write("c3_x.sql", good("c3", "a1"));
     assert_has(
         &scratch.fails(),
-        "hint: join the heads with `quark-db-manage merge -m \"merge heads\" b2 c3`",
+        "hint: join the heads with a merge revision (the `merge -m \"merge heads\" b2 c3` subcommand)",
     );
 }
 
@@ -476,7 +476,9 @@ fn a_server_named_at_build_time_is_rehearsed_too() {
     assert_has(&stderr, " s (2 downgrades round-tripped)");
     // The scratch schemas are gone.
     assert_eq!(
-        server.count("SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'quark_scratch%'"),
+        server.count(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE '%scratch%'"
+        ),
         0
     );
 }

@@ -59,7 +59,7 @@ fn main() -> ExitCode {
             {
                 db.database_connection.push(args.database);
             }
-            db.run_with_schema(MIGRATIONS, SCHEMA)
+            db.run_as(quark_migrate::app!(), MIGRATIONS, SCHEMA)
         }
         Some(AppCommand::Record { value }) => start(&args.database, value),
         None => start(&args.database, 0),
@@ -87,7 +87,9 @@ fn migrate_and_record(url: &str, value: i64) -> Result<i64, Box<dyn std::error::
         Some(path) => Connection::open(path)?,
         None => Connection::open_in_memory()?,
     };
-    let report = Migrations::new(MIGRATIONS)?.upgrade(&mut conn)?;
+    let report = Migrations::new(MIGRATIONS)?
+        .app(quark_migrate::app!())
+        .upgrade(&mut conn)?;
     if report.steps.is_empty() {
         log::info!("schema up to date");
     } else {

@@ -30,6 +30,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let database = setting("SERVICE_DATABASE", "sqlite:///service.db");
     // The migration runs on tokio's blocking threads; the service's threads stay free.
     let report = Migrations::new(MIGRATIONS)?
+        .app(quark_migrate::app!())
         .migrate_async(&database)
         .await?;
     let schema = format!("schema at {}", report.after.join(", "));

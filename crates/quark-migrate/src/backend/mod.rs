@@ -152,7 +152,7 @@ pub enum BackendError {
         source: Option<Cause>,
     },
     /// The URL names a backend this build does not include.
-    #[error("this build of quark-db-manage has no {0} driver; enable the '{0}' Cargo feature")]
+    #[error("this build has no {0} driver; enable the '{0}' Cargo feature")]
     NotCompiled(&'static str),
 }
 
@@ -453,6 +453,8 @@ pub struct ConnectOptions {
     pub connect_timeout: Duration,
     /// How long a statement waits for a database that another connection holds busy (SQLite).
     pub busy_timeout: Duration,
+    /// Who connects: the session's `application_name` (PostgreSQL) or `program_name` (MySQL).
+    pub app: crate::App,
 }
 
 impl Default for ConnectOptions {
@@ -460,6 +462,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(60),
+            app: crate::app::current(),
         }
     }
 }

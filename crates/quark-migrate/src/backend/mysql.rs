@@ -72,6 +72,11 @@ fn from_mysql(v: mysql::Value) -> Value {
     }
 }
 
+/// The connection attributes naming the application (`performance_schema.session_connect_attrs`).
+fn connect_attrs(app: &crate::App) -> std::collections::HashMap<&'static str, &'static str> {
+    [("program_name", app.name), ("program_version", app.version)].into()
+}
+
 /// The mysql crate's TLS options for `tls`, or `None` for a plain connection.
 fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
     let unchecked = matches!(tls.mode, TlsMode::Prefer | TlsMode::Require);
@@ -97,6 +102,7 @@ impl Mysql<'static> {
             .pass(url.password.clone())
             .db_name(Some(database.clone()).filter(|d| !d.is_empty()))
             .tcp_connect_timeout(Some(options.connect_timeout))
+            .connect_attrs(Some(connect_attrs(&options.app)))
             .prefer_socket(false);
         if let Some(socket) = url.option("unix_socket") {
             builder = builder.socket(Some(socket.to_string()));
@@ -217,7 +223,7 @@ impl Backend for Mysql<'_> {
             if wait == 0 {
                 holder = self.lock_holder(&lock);
                 log::warn!(
-                    target: crate::LOG_TARGET,
+                    target: crate::app::log_target(),
                     "Waiting up to {}s for the migration lock on {}: {}",
                     timeout.as_secs(),
                     self.target,

@@ -179,6 +179,20 @@ fn judge_lock_risks(
     Ok(())
 }
 
+/// The package whose build script runs, as Cargo names it (the engine's own identity outside a
+/// build script).
+fn package() -> crate::App {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| &*Box::leak(v.into_boxed_str()))
+    };
+    match (var("CARGO_PKG_NAME"), var("CARGO_PKG_VERSION")) {
+        (Some(name), Some(version)) => crate::App::new(name, version),
+        _ => crate::App::ENGINE,
+    }
+}
+
 /// [`embed_migrations`] with options.
 pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String> {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
@@ -189,6 +203,8 @@ pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String>
         .ok_or("OUT_DIR is not set: call this from build.rs")?;
     let abs = manifest.join(dir);
     println!("cargo:rerun-if-changed={}", abs.display());
+    // Scratch databases of a live rehearsal are named after the package being built.
+    let _app = package().scope();
     let files = read_dir(&abs, dir).map_err(|e| e.to_string())?;
     let map = build_map(&files).map_err(|e| e.to_string())?;
     let code = codegen::generate_from(&abs, &files, &map);

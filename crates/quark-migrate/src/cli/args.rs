@@ -11,10 +11,10 @@ use clap::{Parser, Subcommand};
 use crate::revision::Dialect;
 use crate::store::DEFAULT_VERSION_TABLE;
 
-/// The `quark-db-manage` command line.
+/// The command line of an application built on the engine (named by [`super::main_as`]).
 #[derive(Debug, Parser)]
 #[command(
-    name = "quark-db-manage",
+    name = "quark-migrate",
     about = "Database migrations compiled into the binary, Alembic style"
 )]
 pub struct Cli {

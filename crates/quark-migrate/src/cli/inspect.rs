@@ -73,7 +73,7 @@ pub(super) fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Fail
         (Some(url), false) => match ctx.connect() {
             Ok((_, mut db)) => Some(ctx.migrator()?.standing(db.as_mut())?),
             Err(e) => {
-                log::warn!(target: crate::LOG_TARGET, "Listing this binary's revisions only: cannot read {url}: {e}");
+                log::warn!(target: crate::app::log_target(), "Listing this binary's revisions only: cannot read {url}: {e}");
                 None
             }
         },

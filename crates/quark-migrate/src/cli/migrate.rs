@@ -6,7 +6,7 @@ use super::{Context, Failure, output};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::migrator::Migrator;
 use crate::plan;
 use crate::revision::{Dialect, Direction, Target};
@@ -33,7 +33,7 @@ pub(super) fn upgrade_all(ctx: &Context<'_>, urls: &[String]) -> Result<ExitCode
             Ok(report) => format!("{} revisions", report.steps.len()),
             Err(e) => format!("FAILED: {e}"),
         };
-        log::info!(target: LOG_TARGET, "{done}/{total} databases done: {} ({how}, {:.1?})", result.database, result.duration);
+        log::info!(target: log_target(), "{done}/{total} databases done: {} ({how}, {:.1?})", result.database, result.duration);
     });
     output::fleet(ctx.format(), &results);
     let failed = results.iter().filter(|r| r.outcome.is_err()).count();

@@ -21,6 +21,7 @@ use thiserror::Error;
 pub use args::{Backup, Cli, Command, DbArgs, Format, RunMode};
 pub use config::{ConfigError, ConfigFiles, UrlSource};
 
+use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::migrator::{BackupPolicy, Backups, DEFAULT_VERSION_TABLE, LockWait, Migrator};
@@ -28,7 +29,7 @@ use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
 use crate::schema::SchemaError;
 use crate::url::{DatabaseUrl, UrlError};
-use crate::{EmbeddedFile, LOG_TARGET, Migrations, SchemaFile};
+use crate::{App, EmbeddedFile, Migrations, SchemaFile};
 
 /// Why a command failed: the engine said no, the connection setting is unusable, or the command
 /// line asked for something that cannot be done.
@@ -57,24 +58,46 @@ macro_rules! via_engine_error {
 }
 via_engine_error!(PlanError, TargetError, UrlError, SchemaError, GraphError);
 
-/// Runs the command line against the embedded migrations `files` and declared schema `schema`,
-/// and returns the process exit status.
-pub fn main_with(files: &'static [EmbeddedFile], schema: &'static [SchemaFile]) -> ExitCode {
-    let command = Cli::command().version(version(files));
-    let cli = match command.try_get_matches() {
+/// Runs the command line of `app` (`quark_migrate::app!()`) against the embedded migrations
+/// `files` and declared schema `schema`, and returns the process exit status.
+pub fn main_as(
+    app: App,
+    files: &'static [EmbeddedFile],
+    schema: &'static [SchemaFile],
+) -> ExitCode {
+    let cli = match command(app, files).try_get_matches() {
         Ok(matches) => Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()),
         Err(e) => e.exit(),
     };
-    cli.db.run_with_schema(files, schema)
+    cli.db.run_as(app, files, schema)
 }
 
-/// The crate version and the embedded head revisions, for `--version`.
-fn version(files: &'static [EmbeddedFile]) -> String {
-    let version = env!("CARGO_PKG_VERSION");
+/// [`main_as`] for the engine itself, named `quark-migrate`.
+pub fn main_with(files: &'static [EmbeddedFile], schema: &'static [SchemaFile]) -> ExitCode {
+    main_as(App::ENGINE, files, schema)
+}
+
+/// The command line as `app` presents it: its name, and its version with the engine's and the
+/// embedded head revisions.
+fn command(app: App, files: &'static [EmbeddedFile]) -> clap::Command {
+    Cli::command()
+        .name(app.name)
+        .bin_name(app.name)
+        .version(version(app, files))
+}
+
+/// `--version`: the application's version, the engine's and the embedded head revisions.
+fn version(app: App, files: &'static [EmbeddedFile]) -> String {
+    let engine = env!("CARGO_PKG_VERSION");
+    let version = if app == App::ENGINE {
+        engine.to_string()
+    } else {
+        format!("{} (quark-migrate {engine})", app.version)
+    };
     let summary = Migrations::new(files).and_then(|m| Ok((m.len(), m.heads()?.join(", "))));
     match summary {
-        Ok((n, heads)) => format!("{version} (migrations: {n} revisions, head {heads})"),
-        Err(e) => format!("{version} (embedded migrations invalid: {e})"),
+        Ok((n, heads)) => format!("{version}, migrations: {n} revisions, head {heads}"),
+        Err(e) => format!("{version}, embedded migrations invalid: {e}"),
     }
 }
 
@@ -90,8 +113,20 @@ impl DbArgs {
         files: &'static [EmbeddedFile],
         schema: &'static [SchemaFile],
     ) -> ExitCode {
+        self.run_as(App::ENGINE, files, schema)
+    }
+
+    /// [`DbArgs::run_with_schema`] for `app` (`quark_migrate::app!()`): its name on the
+    /// database sessions, in hints and completions, its log target on every line.
+    pub fn run_as(
+        &self,
+        app: App,
+        files: &'static [EmbeddedFile],
+        schema: &'static [SchemaFile],
+    ) -> ExitCode {
+        let _app = app.scope();
         init_logger(self);
-        match run(self, files, schema) {
+        match run(self, app, files, schema) {
             Ok(code) => code,
             Err(e) => {
                 let _ = std::io::stdout().flush();
@@ -125,11 +160,12 @@ fn init_logger(cli: &DbArgs) {
 /// Runs one parsed command line: one function per subcommand.
 fn run(
     cli: &DbArgs,
+    app: App,
     files: &'static [EmbeddedFile],
     schema: &'static [SchemaFile],
 ) -> Result<ExitCode, Failure> {
     if let Command::Completions { shell } = &cli.command {
-        output::completions(*shell, &program());
+        output::completions(*shell, command(app, files));
         return Ok(ExitCode::SUCCESS);
     }
     let config = ConfigFiles::load(&cli.config_file, &cli.config_dir, &program())?;
@@ -139,6 +175,7 @@ fn run(
         .or_else(|| config.version_table())
         .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_string());
     let migrations = Migrations::new(files)?
+        .app(app)
         .version_table(&version_table)?
         .lock_timeout(Duration::from_secs(cli.lock_timeout))
         .connect_timeout(Duration::from_secs(cli.connect_timeout))
@@ -337,9 +374,9 @@ impl Context<'_> {
     fn connect(&self) -> Result<(DatabaseUrl, Box<dyn Backend>), Failure> {
         let (raw, from) = self.configured()?;
         let url = DatabaseUrl::parse(&raw)?;
-        log::debug!(target: LOG_TARGET, "Database {url} (from {from})");
+        log::debug!(target: log_target(), "Database {url} (from {from})");
         let db = self.migrations.connect_url(&url)?;
-        log::debug!(target: LOG_TARGET, "Context impl {}", db.dialect());
+        log::debug!(target: log_target(), "Context impl {}", db.dialect());
         Ok((url, db))
     }
 

@@ -271,7 +271,7 @@ impl Observer for ProgressLine {
         };
         if due {
             *last = Some(now);
-            log::info!(target: crate::LOG_TARGET, "{text}");
+            log::info!(target: crate::app::log_target(), "{text}");
         }
     }
 }
@@ -364,11 +364,12 @@ pub fn dry_run(
 /// `--sql`: a header naming the move, then the script.
 pub fn script(direction: Direction, dialect: Dialect, report: &Report, sql: &str) {
     println!(
-        "-- {} {} -> {} ({dialect}), written by quark-db-manage {}\n",
+        "-- {} {} -> {} ({dialect}), written by {} {}\n",
         direction.name(),
         describe(&report.before),
         describe(&report.after),
-        env!("CARGO_PKG_VERSION")
+        crate::app::current().name,
+        crate::app::current().version
     );
     print!("{sql}");
 }
@@ -393,7 +394,8 @@ pub fn check(format: Format, url: Option<&DatabaseUrl>, head: &str, changes: &[C
             println!("  - {c}");
         }
         println!(
-            "Write the revision they need: quark-db-manage revision --autogenerate -m \"<message>\""
+            "Write the revision they need: {} revision --autogenerate -m \"<message>\"",
+            crate::app::current().name
         );
     }
 }
@@ -442,9 +444,9 @@ pub fn split(url: &DatabaseUrl, split: &Split, dry_run: bool) {
 }
 
 /// `completions SHELL`: the completion script for `program`.
-pub fn completions(shell: clap_complete::Shell, program: &str) {
-    let mut command = <super::Cli as clap::CommandFactory>::command();
-    clap_complete::generate(shell, &mut command, program, &mut std::io::stdout());
+pub fn completions(shell: clap_complete::Shell, mut command: clap::Command) {
+    let name = command.get_name().to_string();
+    clap_complete::generate(shell, &mut command, name, &mut std::io::stdout());
 }
 
 /// `revision --autogenerate` found the database already matching the declared schema.

@@ -3,7 +3,7 @@
 use log::info;
 
 use super::Migrator;
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::plan::Step;
@@ -73,7 +73,7 @@ impl Migrator<'_> {
         };
         let label = format!("{}-to-{}", before.join("+"), last.after.join("+"));
         if let Some(copy) = db.back_up(&label, self.backups.keep)? {
-            info!(target: LOG_TARGET, "Backed the database up to {} before {why} (`restore` puts it back)", copy.display());
+            info!(target: log_target(), "Backed the database up to {} before {why} (`restore` puts it back)", copy.display());
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::{Backend, BackendError, ServerFacts, Value};
 
 /// The key of the lock's one row.
@@ -149,13 +149,13 @@ impl Lease {
                         });
                         let took = take_over(db, table, h, &token, &owner, facts);
                         if took {
-                            warn!(target: LOG_TARGET, "Took over the migration lock from {}: {why}", h.describe(stalled));
+                            warn!(target: log_target(), "Took over the migration lock from {}: {why}", h.describe(stalled));
                         }
                         took
                     } else {
                         if !warned {
                             warned = true;
-                            warn!(target: LOG_TARGET, "Waiting up to {}s for the migration lock held by {}", timeout.as_secs(), h.describe(stalled));
+                            warn!(target: log_target(), "Waiting up to {}s for the migration lock held by {}", timeout.as_secs(), h.describe(stalled));
                         }
                         false
                     }
@@ -166,9 +166,9 @@ impl Lease {
                 if renewer.is_none() {
                     // Nothing can renew it: marked so that no waiter takes it over by the clock.
                     mark_unrenewed(db, table, &token)?;
-                    warn!(target: LOG_TARGET, "The migration lock in {table} cannot be renewed on the application's own connection: other migrators wait for it until it is released or this node leaves the cluster");
+                    warn!(target: log_target(), "The migration lock in {table} cannot be renewed on the application's own connection: other migrators wait for it until it is released or this node leaves the cluster");
                 }
-                debug!(target: LOG_TARGET, "Holding the migration lock in {table} as {owner}");
+                debug!(target: log_target(), "Holding the migration lock in {table} as {owner}");
                 return Ok(Lease {
                     table: table.to_string(),
                     token,
@@ -231,10 +231,12 @@ impl Renewer {
                 match renew(conn.as_mut(), &table, &token) {
                     Ok(true) => {}
                     Ok(false) => {
-                        warn!(target: LOG_TARGET, "The migration lock in {table} was taken over by another migrator: this one stopped renewing it for longer than the lease");
+                        warn!(target: log_target(), "The migration lock in {table} was taken over by another migrator: this one stopped renewing it for longer than the lease");
                         return;
                     }
-                    Err(e) => warn!(target: LOG_TARGET, "could not renew the migration lock: {e}"),
+                    Err(e) => {
+                        warn!(target: log_target(), "could not renew the migration lock: {e}")
+                    }
                 }
             }
         });
@@ -311,7 +313,7 @@ fn insert(
     match db.execute(&sql, &params) {
         Ok(n) => n == 1,
         Err(e) => {
-            debug!(target: LOG_TARGET, "another migrator took the lock first: {e}");
+            debug!(target: log_target(), "another migrator took the lock first: {e}");
             false
         }
     }
@@ -351,7 +353,7 @@ fn take_over(
     match db.execute(&sql, &params) {
         Ok(n) => n == 1,
         Err(e) => {
-            debug!(target: LOG_TARGET, "the lock's holder renewed it first: {e}");
+            debug!(target: log_target(), "the lock's holder renewed it first: {e}");
             false
         }
     }

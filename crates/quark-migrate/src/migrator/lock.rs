@@ -6,7 +6,7 @@ use std::time::Duration;
 use log::info;
 
 use super::{Migrator, lease};
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::Error;
 
@@ -38,7 +38,7 @@ impl Drop for LockGuard<'_> {
             let _ = self.db.rollback();
         }
         if let Err(e) = self.db.limit_lock_wait(None) {
-            log::warn!(target: LOG_TARGET, "{e}");
+            log::warn!(target: log_target(), "{e}");
         }
         let released = match std::mem::replace(&mut self.held, Held::Nothing) {
             Held::Nothing => Ok(()),
@@ -46,7 +46,7 @@ impl Drop for LockGuard<'_> {
             Held::Lease(lease) => lease.release(self.db),
         };
         if let Err(e) = released {
-            log::warn!(target: LOG_TARGET, "could not release the migration lock: {e}");
+            log::warn!(target: log_target(), "could not release the migration lock: {e}");
         }
     }
 }
@@ -87,7 +87,7 @@ impl Migrator<'_> {
             db.lock(self.store.version_table(), self.lock_timeout)?;
             return Ok(Held::Session);
         };
-        info!(target: LOG_TARGET, "Keeping the migration lock in the table {}: {why}", self.store.lock_table());
+        info!(target: log_target(), "Keeping the migration lock in the table {}: {why}", self.store.lock_table());
         let lease = lease::Lease::acquire(
             db,
             &self.store.lock_table(),

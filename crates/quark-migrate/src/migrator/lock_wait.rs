@@ -7,7 +7,7 @@ use std::time::Duration;
 use log::warn;
 
 use super::Migrator;
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::{Backend, BackendError};
 
 /// How long a statement of a migration waits for another session's lock, and how often a
@@ -58,11 +58,11 @@ impl Migrator<'_> {
             (why, Vec::new())
         };
         if attempt > self.lock_wait.retries {
-            warn!(target: LOG_TARGET, "{what} {why}; giving up after {attempt} attempts");
+            warn!(target: log_target(), "{what} {why}; giving up after {attempt} attempts");
             return (false, holders);
         }
         let pause = Duration::from_millis(500 * (1 << (attempt - 1).min(4)));
-        warn!(target: LOG_TARGET, "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt + 1, self.lock_wait.retries + 1);
+        warn!(target: log_target(), "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt + 1, self.lock_wait.retries + 1);
         std::thread::sleep(pause);
         (true, holders)
     }

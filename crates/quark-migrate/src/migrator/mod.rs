@@ -30,7 +30,7 @@ pub(crate) use progress::Watch;
 pub use progress::{Event, Observer};
 pub use split::Split;
 
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::Backend;
 use crate::code::Code;
 use crate::error::{Drift, Error};
@@ -54,7 +54,7 @@ impl Report {
     /// The report of an upgrade that found the database at `heads` with nothing to do; says so
     /// in the log.
     pub(crate) fn nothing_to_upgrade(heads: Vec<String>) -> Report {
-        info!(target: LOG_TARGET, "Already at {}: nothing to upgrade", plan::describe(&heads));
+        info!(target: log_target(), "Already at {}: nothing to upgrade", plan::describe(&heads));
         Report {
             before: heads.clone(),
             after: heads,
@@ -475,7 +475,7 @@ impl<'m> Migrator<'m> {
         let Some(step) = plan::single(self.map, &heads, &entry.revision, direction) else {
             return Err(Error::Unfinished(Box::new(entry)));
         };
-        info!(target: LOG_TARGET, "Finishing the {} of {} that an earlier run left part-way, before planning the rest", direction.name(), entry.revision);
+        info!(target: log_target(), "Finishing the {} of {} that an earlier run left part-way, before planning the rest", direction.name(), entry.revision);
         let first = self.run(db, heads, &[step], Some(&entry), Mode::Apply)?;
         let steps = plan(self.map, &first.after, db.dialect())?;
         let rest = self.run(db, first.after.clone(), &steps, None, Mode::Apply)?;
@@ -544,7 +544,7 @@ impl<'m> Migrator<'m> {
             } else {
                 self.map.stamped(&before, &wanted)
             };
-            info!(target: LOG_TARGET, "Running stamp_revision {} -> {}", plan::describe(&before), plan::describe(&after));
+            info!(target: log_target(), "Running stamp_revision {} -> {}", plan::describe(&before), plan::describe(&after));
             db.begin()?;
             let result = (|| {
                 if purge {

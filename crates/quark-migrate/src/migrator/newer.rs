@@ -10,7 +10,7 @@
 use log::warn;
 
 use super::Migrator;
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::{Backend, BackendError};
 use crate::error::Error;
 use crate::plan::Step;
@@ -224,7 +224,7 @@ impl Migrator<'_> {
                 heads: ahead.known_heads.clone(),
             });
         }
-        warn!(target: LOG_TARGET, "The database is ahead of this binary (at {}, its heads {}): {} applied by a newer release; nothing to upgrade, running on the newer schema", crate::plan::describe(&ahead.rows), crate::plan::describe(&ahead.known_heads), ahead.newer.join(", "));
+        warn!(target: log_target(), "The database is ahead of this binary (at {}, its heads {}): {} applied by a newer release; nothing to upgrade, running on the newer schema", crate::plan::describe(&ahead.rows), crate::plan::describe(&ahead.known_heads), ahead.newer.join(", "));
         Ok(())
     }
 

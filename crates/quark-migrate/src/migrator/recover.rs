@@ -9,7 +9,7 @@
 use log::{info, warn};
 
 use super::Migrator;
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::{Error, Unsettled};
 use crate::revision::{Dialect, Effect, Statement, Target, classify};
@@ -47,7 +47,7 @@ impl Migrator<'_> {
         };
         let k = entry.statements_done;
         let Some(doubt) = statements.get(k) else {
-            info!(target: LOG_TARGET, "{}: every statement took effect before the run was interrupted; recording it", rev.id);
+            info!(target: log_target(), "{}: every statement took effect before the run was interrupted; recording it", rev.id);
             return Ok(entry);
         };
         let at = format!(
@@ -61,17 +61,17 @@ impl Migrator<'_> {
         );
         match effect(&doubt.sql, db.dialect()) {
             Effect::Data => {
-                info!(target: LOG_TARGET, "Settled {at}: it changes data in one transaction with its progress, so it did not take effect; running it");
+                info!(target: log_target(), "Settled {at}: it changes data in one transaction with its progress, so it did not take effect; running it");
                 return Ok(entry);
             }
             Effect::Session => {
-                info!(target: LOG_TARGET, "Settled {at}: it sets the session; running it");
+                info!(target: log_target(), "Settled {at}: it sets the session; running it");
                 return Ok(entry);
             }
             Effect::Schema | Effect::Other => {}
         }
         if let Some(done) = db.clean_up_interrupted(&doubt.sql)? {
-            warn!(target: LOG_TARGET, "Settled {at}: {done}");
+            warn!(target: log_target(), "Settled {at}: {done}");
             return Ok(entry);
         }
         let current = self.store.heads(db)?;
@@ -102,12 +102,12 @@ impl Migrator<'_> {
                 Vec::new(),
             )),
             (false, true) => {
-                info!(target: LOG_TARGET, "Settled {at}: the database shows its changes, so it took effect before the run was interrupted; going on from the next");
+                info!(target: log_target(), "Settled {at}: the database shows its changes, so it took effect before the run was interrupted; going on from the next");
                 entry.statements_done = k + 1;
                 Ok(entry)
             }
             (true, false) => {
-                info!(target: LOG_TARGET, "Settled {at}: the database does not show its changes, so it did not take effect; running it");
+                info!(target: log_target(), "Settled {at}: the database does not show its changes, so it did not take effect; running it");
                 Ok(entry)
             }
             (false, false) => Err(unsettled(
@@ -129,7 +129,7 @@ impl Migrator<'_> {
         statements: &[Statement],
         at: &str,
     ) -> Result<(Schema, Schema), Error> {
-        info!(target: LOG_TARGET, "Settling {at}: building the schema before and after it in a scratch database");
+        info!(target: log_target(), "Settling {at}: building the schema before and after it in a scratch database");
         let mut beside = Beside::open(db)?;
         let scratch = beside.db();
         let builder = Migrator::with_store(self.map, Store::default())

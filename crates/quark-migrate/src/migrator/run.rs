@@ -8,7 +8,7 @@ use log::{debug, info, warn};
 
 use super::recover::effect;
 use super::{Event, Migrator, Report, StepReport};
-use crate::LOG_TARGET;
+use crate::app::log_target;
 use crate::backend::script::Script;
 use crate::backend::{Backend, BackendError, BatchError};
 use crate::error::{Error, StepFailure};
@@ -113,7 +113,7 @@ impl Migrator<'_> {
             None
         };
         if let Some(why) = &why_not {
-            log::warn!(target: LOG_TARGET, "One transaction per revision instead of a single one: {why}");
+            log::warn!(target: log_target(), "One transaction per revision instead of a single one: {why}");
         }
         why_not.is_none()
     }
@@ -127,9 +127,9 @@ impl Migrator<'_> {
             Direction::Downgrade => (rev.id.clone(), parents),
         };
         if self.scratch {
-            debug!(target: LOG_TARGET, "(scratch) Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+            debug!(target: log_target(), "(scratch) Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
         } else {
-            info!(target: LOG_TARGET, "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
+            info!(target: log_target(), "Running {} {from} -> {to}, {}", step.direction.name(), rev.message);
         }
         db.note(format_args!(
             "Running {} {from} -> {to}, {} ({})",
@@ -159,7 +159,7 @@ impl Migrator<'_> {
             None => Vec::new(),
         };
         if skip > 0 {
-            info!(target: LOG_TARGET, "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
+            info!(target: log_target(), "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
         }
         self.watch.tell(|| Event::StepStarted {
             revision: rev.id.clone(),
@@ -168,7 +168,7 @@ impl Migrator<'_> {
         });
         let sum = rev.checksum(step.direction, dialect);
         for statement in statements.iter().skip(skip) {
-            debug!(target: LOG_TARGET, "{}:{}: {}", rev.path, statement.line, statement.sql);
+            debug!(target: log_target(), "{}:{}: {}", rev.path, statement.line, statement.sql);
         }
         let mut run = StepRun {
             entry: Store::entry(&rev.id, step.direction.into(), sum, statements.len()),
@@ -398,7 +398,7 @@ impl Migrator<'_> {
                     // index of CREATE INDEX CONCURRENTLY) goes before it runs again.
                     match db.clean_up_interrupted(&run.statements[i].sql) {
                         Ok(Some(done)) => {
-                            warn!(target: LOG_TARGET, "{}: {done}", run.step.revision.id)
+                            warn!(target: log_target(), "{}: {done}", run.step.revision.id)
                         }
                         Ok(None) => {}
                         Err(cleanup) => return Err(self.failed(db, run, i, cleanup)),
@@ -459,7 +459,7 @@ impl Migrator<'_> {
             self.store.update(db, entry)
         };
         if let Err(record) = recorded {
-            log::warn!(target: LOG_TARGET, "could not record the failure in {}: {record}", self.store.history_table());
+            log::warn!(target: log_target(), "could not record the failure in {}: {record}", self.store.history_table());
         }
     }
 

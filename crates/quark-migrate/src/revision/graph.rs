@@ -194,7 +194,7 @@ impl RevisionMap {
                         format!("revision '{}' is one of {} heads ({}) and has no branch label of its own", r.id, heads.len(), names.join(", ")),
                     )
                     .hint(format!(
-                        "join the heads with `quark-db-manage merge -m \"merge heads\" {}`, or give each branch a 'Branch Labels:' line",
+                        "join the heads with a merge revision (the `merge -m \"merge heads\" {}` subcommand), or give each branch a 'Branch Labels:' line",
                         names.join(" ")
                     )),
                 );
@@ -738,7 +738,7 @@ pub(crate) mod tests {
         let errs = errors(vec![rev("r", "", ""), rev("a", "r", ""), rev("b", "r", "")]);
         assert_eq!(errs.len(), 2);
         assert!(errs[0].contains("one of 2 heads (a, b)"), "{errs:?}");
-        assert!(errs[0].contains("quark-db-manage merge -m \"merge heads\" a b"));
+        assert!(errs[0].contains("`merge -m \"merge heads\" a b` subcommand"));
         let m = RevisionMap::new(vec![
             rev("r", "", ""),
             rev("a", "r", "left"),

@@ -56,7 +56,7 @@ impl Drop for Scratch {
         if let Some(sql) = &self.drop {
             let _ = self.db.rollback();
             if let Err(e) = self.db.run(sql) {
-                log::warn!(target: crate::LOG_TARGET, "could not drop a scratch database ({sql}): {e}");
+                log::warn!(target: crate::app::log_target(), "could not drop a scratch database ({sql}): {e}");
             }
         }
     }
@@ -127,7 +127,7 @@ impl Drop for Beside<'_> {
             let _ = db.rollback();
             for sql in [&*back, &*drop] {
                 if let Err(e) = db.run(sql) {
-                    log::warn!(target: crate::LOG_TARGET, "could not leave a scratch database ({sql}): {e}");
+                    log::warn!(target: crate::app::log_target(), "could not leave a scratch database ({sql}): {e}");
                 }
             }
         }
@@ -150,11 +150,31 @@ fn statements(dialect: Dialect, name: &str) -> (String, String, String) {
     }
 }
 
+/// A new scratch name: `<application>_scratch_<random>`.
 fn scratch_name() -> Result<String, BackendError> {
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).map_err(|e| BackendError::message(e.to_string()))?;
     Ok(format!(
-        "quark_scratch_{}",
+        "{}_scratch_{}",
+        crate::app::current().scratch_prefix(),
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_names_follow_the_application() {
+        assert!(
+            scratch_name()
+                .unwrap()
+                .starts_with("quark_migrate_scratch_")
+        );
+        let _app = crate::App::new("My-Service", "2.0").scope();
+        let name = scratch_name().unwrap();
+        assert!(name.starts_with("my_service_scratch_"), "{name}");
+        assert_eq!(name.len(), "my_service_scratch_".len() + 12);
+    }
 }

@@ -120,7 +120,7 @@ impl Postgres<'static> {
         let database = url.database.clone().unwrap_or_else(|| user.clone());
         config.dbname(&database);
         config.connect_timeout(options.connect_timeout);
-        config.application_name("quark-db-manage");
+        config.application_name(options.app.name);
         let target = format!(
             "PostgreSQL at {}:{} database {database} as user {user}",
             socket.or(url.host.as_deref()).unwrap_or("localhost"),
@@ -323,7 +323,7 @@ impl Postgres<'_> {
             }
         };
         if pooled {
-            log::debug!(target: crate::LOG_TARGET, "{}: behind a transaction pooler", self.target);
+            log::debug!(target: crate::app::log_target(), "{}: behind a transaction pooler", self.target);
         }
         self.pooled = Some(pooled);
         Ok(pooled)
@@ -386,7 +386,7 @@ impl Backend for Postgres<'_> {
             if holder.is_none() {
                 holder = self.lock_holder(key);
                 log::warn!(
-                    target: crate::LOG_TARGET,
+                    target: crate::app::log_target(),
                     "Waiting up to {}s for the migration lock on {}: {}",
                     timeout.as_secs(),
                     self.target,
