@@ -90,6 +90,11 @@
 //! # }
 //! ```
 //!
+//! A `tokio_postgres::Client` the service already holds (from deadpool or bb8: `&mut **pooled`),
+//! or a `mysql_async::Conn` (feature `mysql-async`), is migrated in place with
+//! [`Migrations::upgrade_on`]: the engine runs on a blocking thread and the service's task
+//! makes each call on the connection.
+//!
 //! ## What else is here
 //!
 //! Log lines go through the [`log`] facade under the target the [`App`] gives (its name unless it
@@ -143,6 +148,8 @@ mod store;
 mod url;
 
 pub use app::App;
+#[cfg(feature = "tokio")]
+pub use backend::AsyncDatabase;
 #[cfg(feature = "runtime")]
 pub use backend::{Database, Session};
 #[cfg(feature = "runtime")]

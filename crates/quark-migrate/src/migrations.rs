@@ -516,6 +516,49 @@ impl Migrations {
     }
 }
 
+/// The start-up calls on an async connection the application holds (a `tokio_postgres::Client`,
+/// pooled or not): the engine runs on tokio's blocking threads and the connection's calls are
+/// made by the calling task, so the connection stays the application's whatever happens.
+/// Dropping the future before it finishes leaves the migration where it stood, as a killed
+/// process would (the next start finishes it).
+#[cfg(feature = "tokio")]
+impl Migrations {
+    /// [`Migrations::upgrade`] on `db`.
+    pub async fn upgrade_on<D: crate::AsyncDatabase + ?Sized>(
+        &self,
+        db: &mut D,
+    ) -> Result<Report, Error> {
+        let migrations = self.clone();
+        serve_while(db, move |backend| migrations.upgrade(backend)).await
+    }
+
+    /// [`Migrations::status`] on `db`.
+    pub async fn status_on<D: crate::AsyncDatabase + ?Sized>(
+        &self,
+        db: &mut D,
+    ) -> Result<Status, Error> {
+        let migrations = self.clone();
+        serve_while(db, move |backend| migrations.status(backend)).await
+    }
+}
+
+/// Runs `work` on tokio's blocking threads against the engine's end of `db`, serving its calls
+/// on `db` from this task meanwhile.
+#[cfg(feature = "tokio")]
+async fn serve_while<D: crate::AsyncDatabase + ?Sized, T: Send + 'static>(
+    db: &mut D,
+    work: impl FnOnce(&mut Box<dyn Backend>) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let (open, serving) = db.serve();
+    let engine = tokio::task::spawn_blocking(move || work(&mut open()?));
+    serving.await;
+    match engine.await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the migration's blocking task was cancelled: {e}"),
+    }
+}
+
 /// Runs `work` on tokio's blocking threads; a panic in it resumes in the caller.
 #[cfg(feature = "tokio")]
 async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {

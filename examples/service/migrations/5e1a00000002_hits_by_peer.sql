@@ -9,4 +9,7 @@
 CREATE INDEX ix_hits_peer ON hits (peer);
 
 -- +downgrade
+-- +sqlite, postgresql
 DROP INDEX ix_hits_peer;
+-- +mysql
+DROP INDEX ix_hits_peer ON hits;

@@ -2,8 +2,12 @@
 //! on start, then serves: each connection to its address gets one line saying where the schema
 //! stands. `service migrate` migrates and exits.
 //!
-//! Settings: `SERVICE_DATABASE` (default `sqlite:///service.db`; `postgresql://...` works the
-//! same) and `SERVICE_LISTEN` (default `127.0.0.1:8080`).
+//! On PostgreSQL and MariaDB/MySQL the service keeps a pool of async connections (deadpool's
+//! `tokio_postgres` clients, `mysql_async`'s pool) and migrates on one of them, in place; a SQLite
+//! file is migrated from its URL on tokio's blocking threads.
+//!
+//! Settings: `SERVICE_DATABASE` (default `sqlite:///service.db`; `postgresql://...` and
+//! `mysql://...` work the same) and `SERVICE_LISTEN` (default `127.0.0.1:8080`).
 
 use std::process::ExitCode;
 
@@ -28,11 +32,26 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let database = setting("SERVICE_DATABASE", "sqlite:///service.db");
+    let migrations = Migrations::new(MIGRATIONS)?.app(quark_migrate::app!());
     // The migration runs on tokio's blocking threads; the service's threads stay free.
-    let report = Migrations::new(MIGRATIONS)?
-        .app(quark_migrate::app!())
-        .migrate_async(&database)
-        .await?;
+    let report = if database.starts_with("postgres") {
+        let config: tokio_postgres::Config = database.parse()?;
+        let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(4)
+            .build()?;
+        let mut client = pool.get().await?;
+        migrations.upgrade_on(&mut **client).await?
+    } else if database.starts_with("mysql") {
+        let pool = mysql_async::Pool::new(database.as_str());
+        let mut conn = pool.get_conn().await?;
+        let report = migrations.upgrade_on(&mut conn).await?;
+        drop(conn);
+        pool.disconnect().await?;
+        report
+    } else {
+        migrations.migrate_async(&database).await?
+    };
     let schema = format!("schema at {}", report.after.join(", "));
     println!("{schema} ({} revision(s) applied)", report.steps.len());
     if std::env::args().nth(1).as_deref() == Some("migrate") {

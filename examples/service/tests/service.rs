@@ -112,3 +112,49 @@ fn migrates_postgresql_on_start() {
     );
     assert_eq!(versions, [HEAD]);
 }
+
+#[test]
+fn migrates_mariadb_on_start_through_its_pool() {
+    let admin = mysql::Opts::from_url("mysql://root@127.0.0.1:3306/test").unwrap();
+    let mut server = match mysql::Conn::new(admin) {
+        Ok(conn) => conn,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping: no MariaDB server reachable on 127.0.0.1 ({e})");
+            return;
+        }
+        Err(e) => panic!("CI must run the MariaDB test, but the server is unreachable: {e}"),
+    };
+    use mysql::prelude::Queryable;
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("svc_{name}");
+    server
+        .query_drop(format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let url = format!("mysql://root@127.0.0.1:3306/{name}");
+    let out = service(&url, &["migrate"]).output().unwrap();
+    let again = service(&url, &["migrate"]).output().unwrap();
+    let versions: Vec<String> = server
+        .query(format!("SELECT version_num FROM {name}.alembic_version"))
+        .unwrap_or_default();
+    let index: Vec<String> = server
+        .query(format!(
+            "SELECT index_name FROM information_schema.statistics WHERE table_schema = '{name}' AND table_name = 'hits'"
+        ))
+        .unwrap_or_default();
+    server.query_drop(format!("DROP DATABASE {name}")).unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("schema at {HEAD} (2 revision(s) applied)")),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&again).contains("(0 revision(s) applied)"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(versions, [HEAD]);
+    assert_eq!(index, ["ix_hits_peer"]);
+}

@@ -15,6 +15,8 @@ pub use sqlite::{backups, restore};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod inline;
 mod ops;
+#[cfg(feature = "tokio")]
+mod served;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod tls;
 
@@ -24,9 +26,13 @@ use thiserror::Error;
 
 use crate::revision::Dialect;
 pub use crate::url::DatabaseUrl;
+#[cfg(feature = "mysql")]
+pub(crate) use inline::literal;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) use inline::{MANY_PER_TRIP, inline_params, literal};
+pub(crate) use inline::{MANY_PER_TRIP, inline_params};
 pub use ops::{ServerFacts, ServerOps, Tuning};
+#[cfg(feature = "tokio")]
+pub use served::{AsyncDatabase, Opener, Serving};
 
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]

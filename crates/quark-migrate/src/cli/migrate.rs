@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use crate::app::log_target;
 use crate::migrator::Migrator;
 use crate::plan;
-use crate::revision::{Dialect, Direction, Target};
+use crate::revision::{Direction, Target};
 use crate::url::DatabaseUrl;
 
 /// `upgrade TARGET`.
@@ -58,7 +58,18 @@ pub(super) fn stamp(ctx: &Context<'_>, target: &str, purge: bool) -> Result<(), 
     Ok(())
 }
 
+/// `restore` in a build without SQLite, the only database backed up.
+#[cfg(not(feature = "sqlite"))]
+pub(super) fn restore(ctx: &Context<'_>, _: Option<&Path>, _: bool) -> Result<(), Failure> {
+    let (raw, _) = ctx.configured()?;
+    Err(Failure::Usage(format!(
+        "{}: only SQLite database files are backed up and restored, and this build has no SQLite driver",
+        DatabaseUrl::parse(&raw)?.masked()
+    )))
+}
+
 /// `restore [--from FILE] [--list]`: a SQLite database file put back as a backup holds it.
+#[cfg(feature = "sqlite")]
 pub(super) fn restore(ctx: &Context<'_>, from: Option<&Path>, list: bool) -> Result<(), Failure> {
     let (raw, _) = ctx.configured()?;
     let url = DatabaseUrl::parse(&raw)?;
@@ -66,7 +77,7 @@ pub(super) fn restore(ctx: &Context<'_>, from: Option<&Path>, list: bool) -> Res
         let file = url
             .database
             .clone()
-            .filter(|_| url.dialect == Dialect::Sqlite);
+            .filter(|_| url.dialect == crate::revision::Dialect::Sqlite);
         let backups = match file {
             Some(file) => crate::backend::backups(Path::new(&file))
                 .map_err(|e| Failure::Usage(format!("cannot list the backups of {file}: {e}")))?,

@@ -409,3 +409,43 @@ impl Context<'_> {
         self.cli.format
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_carries_the_applications_name_and_version() {
+        let acme = App::new("acme", "2.4.1");
+        let mut command = command(acme, &[]);
+        let help = command.render_long_help().to_string();
+        assert!(help.contains("Usage: acme [OPTIONS] <COMMAND>"), "{help}");
+        let version = command.render_version();
+        assert!(
+            version.starts_with(&format!(
+                "acme 2.4.1 (quark-migrate {})",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{version}"
+        );
+        let mut script = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut command,
+            "acme",
+            &mut script,
+        );
+        let script = String::from_utf8(script).unwrap();
+        assert!(
+            script.contains("_acme()") && !script.contains("quark"),
+            "{script}"
+        );
+        // Without an identity, the engine's own name.
+        let plain = command_for_engine();
+        assert!(plain.starts_with("quark-migrate "), "{plain}");
+    }
+
+    fn command_for_engine() -> String {
+        command(App::ENGINE, &[]).render_version()
+    }
+}

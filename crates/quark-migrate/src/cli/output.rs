@@ -285,6 +285,7 @@ fn event_elapsed(event: &Event) -> std::time::Duration {
 }
 
 /// `restore --list`: the backups beside a SQLite database, oldest first.
+#[cfg(feature = "sqlite")]
 pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {
     if backups.is_empty() {
         println!("{url}: no backups");
@@ -295,6 +296,7 @@ pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {
 }
 
 /// `restore`: which backup was put back.
+#[cfg(feature = "sqlite")]
 pub fn restored(url: &DatabaseUrl, from: &Path) {
     println!("Restored {url} from {}", from.display());
 }

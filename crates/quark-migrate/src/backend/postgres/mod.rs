@@ -12,11 +12,16 @@
 use std::time::{Duration, Instant};
 
 use postgres::config::SslMode;
-use postgres::types::{ToSql, Type};
+use postgres::types::Type;
 use postgres::{Client, Config, NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+mod client;
 mod ops;
+
+use client::{Call, PgClient, Reply};
+#[cfg(feature = "tokio")]
+pub(crate) use client::{Served, serve};
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
@@ -32,7 +37,7 @@ const UPDATE_ROWS_PER_STATEMENT: usize = 5_000;
 /// A PostgreSQL database.
 pub struct Postgres<'c> {
     /// `None` only while being dropped.
-    client: Option<Conn<'c, Client>>,
+    client: Option<PgClient<'c>>,
     target: String,
     database: String,
     lock: Option<i64>,
@@ -61,7 +66,7 @@ struct Opened {
 
 impl Drop for Postgres<'_> {
     fn drop(&mut self) {
-        if let Some(Conn::Owned(client)) = self.client.take() {
+        if let Some(PgClient::Blocking(Conn::Owned(client))) = self.client.take() {
             // Closing a client blocks on its runtime too.
             blocking(move || drop(client));
         }
@@ -163,7 +168,7 @@ impl Postgres<'static> {
             pooler,
         };
         Ok(Postgres::new(
-            Conn::Owned(client),
+            PgClient::Blocking(Conn::Owned(client)),
             target,
             database,
             Some(opened),
@@ -174,22 +179,30 @@ impl Postgres<'static> {
 impl<'c> Postgres<'c> {
     /// Works on an application's client, as it is (its session settings are left alone).
     pub fn lend(client: &'c mut Client) -> Result<Self, BackendError> {
-        let row =
-            blocking(|| client.query_typed_one("SELECT current_database(), current_user", &[]))
-                .map_err(db_err)?;
-        let database: String = row.get(0);
-        let user: String = row.get(1);
-        let target =
-            format!("PostgreSQL database {database} as user {user} (the application's connection)");
-        Ok(Postgres::new(Conn::Lent(client), target, database, None))
+        Postgres::lent(PgClient::Blocking(Conn::Lent(client)))
     }
 
-    fn new(
-        client: Conn<'c, Client>,
-        target: String,
-        database: String,
-        opened: Option<Opened>,
-    ) -> Self {
+    /// Works on a connection the application holds, named by the server.
+    fn lent(client: PgClient<'c>) -> Result<Self, BackendError> {
+        let mut db = Postgres::new(client, String::new(), String::new(), None);
+        let row = db
+            .query("SELECT current_database()::text, current_user::text", &[])?
+            .pop()
+            .unwrap_or_default();
+        let text = |i: usize| {
+            row.get(i)
+                .and_then(Value::as_text)
+                .unwrap_or("")
+                .to_string()
+        };
+        let (database, user) = (text(0), text(1));
+        db.target =
+            format!("PostgreSQL database {database} as user {user} (the application's connection)");
+        db.database = database;
+        Ok(db)
+    }
+
+    fn new(client: PgClient<'c>, target: String, database: String, opened: Option<Opened>) -> Self {
         Postgres {
             client: Some(client),
             target,
@@ -201,50 +214,6 @@ impl<'c> Postgres<'c> {
             local_lock_timeout: None,
         }
     }
-}
-
-/// A NULL parameter whose type the server infers from where it stands.
-#[derive(Debug)]
-struct Null;
-
-impl ToSql for Null {
-    fn to_sql(
-        &self,
-        _ty: &Type,
-        _out: &mut postgres::types::private::BytesMut,
-    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(postgres::types::IsNull::Yes)
-    }
-
-    fn accepts(_ty: &Type) -> bool {
-        true
-    }
-
-    postgres::types::to_sql_checked!();
-}
-
-/// Parameters with their types, sent with the statement as the unnamed prepared statement: one
-/// round trip, and nothing named that a transaction pooler could hand to another client.
-/// Integers go as `bigint`, text as `text`, NULL as a type the server infers (oid 0).
-fn typed(params: &[Value]) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
-    params
-        .iter()
-        .map(|v| -> (Box<dyn ToSql + Sync>, Type) {
-            match v {
-                Value::Null => (
-                    Box::new(Null),
-                    Type::new(
-                        String::new(),
-                        0,
-                        postgres::types::Kind::Simple,
-                        String::new(),
-                    ),
-                ),
-                Value::Int(i) => (Box::new(*i), Type::INT8),
-                Value::Text(s) => (Box::new(s.clone()), Type::TEXT),
-            }
-        })
-        .collect()
 }
 
 /// A connection as `config` says, over TLS when a connector is given.
@@ -292,14 +261,26 @@ fn lock_key(database: &str, table: &str) -> i64 {
     i64::from_str_radix(&digest[..15], 16).expect("hex digits")
 }
 
+#[cfg(feature = "tokio")]
+impl Postgres<'static> {
+    /// Works on an application's async client, which its own task serves.
+    pub(crate) fn served(served: Served) -> Result<Self, BackendError> {
+        Postgres::lent(PgClient::Served(served))
+    }
+}
+
 impl Postgres<'_> {
-    /// Runs `f` on the client, off any async runtime.
-    fn with<R: Send>(
-        &mut self,
-        f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send,
-    ) -> Result<R, BackendError> {
-        let client: &mut Client = self.client.as_mut().expect("open until dropped");
-        blocking(|| f(client)).map_err(db_err)
+    /// Makes `call` on the connection, off any async runtime.
+    fn call(&mut self, call: Call) -> Result<Reply, BackendError> {
+        self.client.as_mut().expect("open until dropped").call(call)
+    }
+
+    /// The messages of a simple-query script.
+    fn simple_query(&mut self, sql: String) -> Result<Vec<SimpleQueryMessage>, BackendError> {
+        match self.call(Call::Simple(sql))? {
+            Reply::Messages(messages) => Ok(messages),
+            _ => unreachable!("a simple query answers with messages"),
+        }
     }
 }
 
@@ -315,10 +296,8 @@ impl Postgres<'_> {
             None => false,
             Some((Some(pooler), _)) => pooler == "transaction",
             Some((None, dialled)) => {
-                let port = self.with(|c| {
-                    c.query_typed_one("SELECT current_setting('port')", &[])
-                        .map(|r| r.get::<_, String>(0))
-                })?;
+                let rows = self.query("SELECT current_setting('port')", &[])?;
+                let port = rows.first().and_then(|r| r[0].as_text()).unwrap_or("");
                 port.parse::<u16>().is_ok_and(|port| port != dialled)
             }
         };
@@ -376,11 +355,8 @@ impl Backend for Postgres<'_> {
         let mut pause = Duration::from_millis(5);
         let mut holder = None;
         loop {
-            let got: bool = self.with(|c| {
-                c.query_typed_one("SELECT pg_try_advisory_lock($1)", &[(&key, Type::INT8)])
-                    .map(|row| row.get(0))
-            })?;
-            if got {
+            let rows = self.query("SELECT pg_try_advisory_lock($1)", &[Value::Int(key)])?;
+            if rows.first().and_then(|r| r[0].as_int()) == Some(1) {
                 break;
             }
             if holder.is_none() {
@@ -409,9 +385,7 @@ impl Backend for Postgres<'_> {
 
     fn unlock(&mut self) -> Result<(), BackendError> {
         if let Some(key) = self.lock.take() {
-            self.with(|c| {
-                c.query_typed_one("SELECT pg_advisory_unlock($1)", &[(&key, Type::INT8)])
-            })?;
+            self.query("SELECT pg_advisory_unlock($1)", &[Value::Int(key)])?;
         }
         Ok(())
     }
@@ -441,7 +415,7 @@ impl Backend for Postgres<'_> {
     }
 
     fn run(&mut self, sql: &str) -> Result<(), BackendError> {
-        self.with(|c| c.batch_execute(sql))
+        self.call(Call::Batch(sql.to_string())).map(|_| ())
     }
 
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
@@ -460,17 +434,21 @@ impl Backend for Postgres<'_> {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
-        let owned = typed(params);
-        let refs: Vec<(&(dyn ToSql + Sync), Type)> =
-            owned.iter().map(|(v, t)| (v.as_ref(), t.clone())).collect();
-        self.with(|c| c.execute_typed(sql, &refs))
+        match self.call(Call::Execute(sql.to_string(), params.to_vec()))? {
+            Reply::Count(n) => Ok(n),
+            _ => unreachable!("a statement answers with a count"),
+        }
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
-        let owned = typed(params);
-        let refs: Vec<(&(dyn ToSql + Sync), Type)> =
-            owned.iter().map(|(v, t)| (v.as_ref(), t.clone())).collect();
-        self.with(|c| c.query_typed(sql, &refs)?.iter().map(values).collect())
+        match self.call(Call::Query(sql.to_string(), params.to_vec()))? {
+            Reply::Rows(rows) => rows
+                .iter()
+                .map(values)
+                .collect::<Result<_, _>>()
+                .map_err(db_err),
+            _ => unreachable!("a query answers with rows"),
+        }
     }
 
     fn execute_many(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, BackendError> {
@@ -481,7 +459,7 @@ impl Backend for Postgres<'_> {
                 .iter()
                 .map(|row| super::inline_params(sql, Dialect::Postgresql, row) + ";\n")
                 .collect();
-            let messages = self.with(|c| c.simple_query(&script))?;
+            let messages = self.simple_query(script)?;
             changed += messages
                 .iter()
                 .map(|m| match m {
@@ -540,7 +518,7 @@ impl Backend for Postgres<'_> {
 
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
         let sql = queries.join(";\n");
-        let messages = self.with(|c| c.simple_query(&sql))?;
+        let messages = self.simple_query(sql)?;
         let mut out = Vec::with_capacity(queries.len());
         let mut rows = Vec::new();
         for message in messages {

@@ -86,10 +86,9 @@ impl ServerOps for Postgres<'_> {
         match timeout {
             Some(t) => {
                 if self.saved_lock_timeout.is_none() {
-                    let was: String = self.with(|c| {
-                        c.query_typed_one("SHOW lock_timeout", &[])
-                            .map(|r| r.get(0))
-                    })?;
+                    let rows = self.query("SHOW lock_timeout", &[])?;
+                    let was = rows.first().and_then(|r| r[0].as_text()).unwrap_or("0");
+                    let was = was.to_string();
                     self.saved_lock_timeout = Some(was);
                 }
                 self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
@@ -130,7 +129,7 @@ impl ServerOps for Postgres<'_> {
         };
         let client = blocking(|| connect(&opened.config, &opened.connector, &self.target))?;
         let mut second = Postgres::new(
-            Conn::Owned(client),
+            super::PgClient::Blocking(Conn::Owned(client)),
             self.target.clone(),
             self.database.clone(),
             Some(opened),

@@ -4,8 +4,13 @@
 
 use std::time::Duration;
 
-use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, Params, PooledConn, SslOpts};
+use mysql::{Conn, Opts, OptsBuilder, PooledConn, SslOpts};
+
+mod client;
+
+#[cfg(feature = "mysql-async")]
+pub(crate) use client::served::{Served, serve};
+use client::{Call, MyClient, Set};
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
@@ -23,7 +28,7 @@ const UPDATE_STATEMENTS_PER_TRIP: usize = 8;
 
 /// A MySQL or MariaDB database.
 pub struct Mysql<'c> {
-    conn: super::Conn<'c, Conn>,
+    conn: MyClient<'c>,
     target: String,
     database: String,
     lock: Option<String>,
@@ -131,7 +136,7 @@ impl Mysql<'static> {
             )
         })?;
         Ok(Mysql {
-            conn: super::Conn::Owned(conn),
+            conn: MyClient::Blocking(super::Conn::Owned(conn)),
             target,
             database,
             lock: None,
@@ -144,21 +149,50 @@ impl Mysql<'static> {
 impl<'c> Mysql<'c> {
     /// Works on an application's connection, in the database it has selected.
     pub fn lend(conn: &'c mut Conn) -> Result<Self, BackendError> {
-        let selected: Option<Option<String>> =
-            conn.query_first("SELECT DATABASE()").map_err(db_err)?;
-        let Some(database) = selected.flatten() else {
+        Mysql::lent(MyClient::Blocking(super::Conn::Lent(conn)))
+    }
+
+    /// Works on a connection the application holds, in the database it has selected.
+    fn lent(conn: MyClient<'c>) -> Result<Self, BackendError> {
+        let mut db = Mysql {
+            target: String::new(),
+            conn,
+            database: String::new(),
+            lock: None,
+            saved_lock_waits: None,
+            opts: None,
+        };
+        let selected = db.query("SELECT DATABASE()", &[])?;
+        let Some(database) = selected.first().and_then(|r| r[0].as_text()) else {
             return Err(BackendError::message(
                 "the MySQL connection has no database selected: name one in its options (or USE one) before migrating",
             ));
         };
-        Ok(Mysql {
-            target: format!("MySQL database {database} (the application's connection)"),
-            conn: super::Conn::Lent(conn),
-            database,
-            lock: None,
-            saved_lock_waits: None,
-            opts: None,
-        })
+        db.target = format!("MySQL database {database} (the application's connection)");
+        db.database = database.to_string();
+        Ok(db)
+    }
+}
+
+#[cfg(feature = "mysql-async")]
+impl Mysql<'static> {
+    /// Works on an application's async connection, which its own task serves.
+    pub(crate) fn served(served: Served) -> Result<Self, BackendError> {
+        Mysql::lent(MyClient::Served(served))
+    }
+}
+
+impl Mysql<'_> {
+    /// A text-protocol query's result sets (`sets` of them, when the engine wrote it).
+    fn text(&mut self, sql: String, sets: Option<usize>) -> Result<Vec<Set>, BackendError> {
+        self.conn.call(Call::Text { sql, sets })
+    }
+
+    /// A prepared statement's result: the rows it changed and the rows it gave.
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<Set, BackendError> {
+        let params = params.iter().map(to_mysql).collect();
+        let mut sets = self.conn.call(Call::Exec(sql.to_string(), params))?;
+        Ok(sets.pop().expect("a statement gives one result"))
     }
 }
 
@@ -212,11 +246,11 @@ impl Backend for Mysql<'_> {
         let lock = lock_name(&self.database, name);
         let mut holder = None;
         for wait in [0, timeout.as_secs_f64().ceil() as i64] {
-            let got: Option<Option<i64>> = self
-                .conn
-                .exec_first("SELECT GET_LOCK(?, ?)", (lock.as_str(), wait))
-                .map_err(db_err)?;
-            if got.flatten() == Some(1) {
+            let got = self.query(
+                "SELECT GET_LOCK(?, ?)",
+                &[Value::Text(lock.clone()), Value::Int(wait)],
+            )?;
+            if got.first().and_then(|r| r[0].as_int()) == Some(1) {
                 self.lock = Some(lock);
                 return Ok(());
             }
@@ -240,64 +274,46 @@ impl Backend for Mysql<'_> {
 
     fn unlock(&mut self) -> Result<(), BackendError> {
         if let Some(lock) = self.lock.take() {
-            self.conn
-                .exec_drop("SELECT RELEASE_LOCK(?)", (lock,))
-                .map_err(db_err)?;
+            self.exec("SELECT RELEASE_LOCK(?)", &[Value::Text(lock)])?;
         }
         Ok(())
     }
 
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
-        let rows: Vec<i64> = self
-            .conn
-            .exec("SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", (table,))
-            .map_err(db_err)?;
+        let rows = self.query(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+            &[table.into()],
+        )?;
         Ok(!rows.is_empty())
     }
 
     fn begin(&mut self) -> Result<(), BackendError> {
-        self.conn.query_drop("START TRANSACTION").map_err(db_err)
+        self.run("START TRANSACTION")
     }
 
     fn commit(&mut self) -> Result<(), BackendError> {
-        self.conn.query_drop("COMMIT").map_err(db_err)
+        self.run("COMMIT")
     }
 
     fn rollback(&mut self) -> Result<(), BackendError> {
-        self.conn.query_drop("ROLLBACK").map_err(db_err)
+        self.run("ROLLBACK")
     }
 
     fn run(&mut self, sql: &str) -> Result<(), BackendError> {
-        // Drain every result set so that an error in any of them is reported.
-        let mut result = self.conn.query_iter(sql).map_err(db_err)?;
-        while let Some(set) = result.iter() {
-            for row in set {
-                row.map_err(db_err)?;
-            }
-        }
-        Ok(())
+        // Every result set is read, so that an error in any of them is reported.
+        self.text(sql.to_string(), None).map(|_| ())
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
-        let params = if params.is_empty() {
-            Params::Empty
-        } else {
-            Params::Positional(params.iter().map(to_mysql).collect())
-        };
-        self.conn.exec_drop(sql, params).map_err(db_err)?;
-        Ok(self.conn.affected_rows())
+        Ok(self.exec(sql, params)?.affected)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
-        let params = if params.is_empty() {
-            Params::Empty
-        } else {
-            Params::Positional(params.iter().map(to_mysql).collect())
-        };
-        let rows: Vec<mysql::Row> = self.conn.exec(sql, params).map_err(db_err)?;
-        Ok(rows
+        Ok(self
+            .exec(sql, params)?
+            .rows
             .into_iter()
-            .map(|r| r.unwrap().into_iter().map(from_mysql).collect())
+            .map(|r| r.into_iter().map(from_mysql).collect())
             .collect())
     }
 
@@ -309,13 +325,8 @@ impl Backend for Mysql<'_> {
                 .iter()
                 .map(|row| super::inline_params(sql, Dialect::Mysql, row))
                 .collect();
-            let mut result = self.conn.query_iter(script.join(";\n")).map_err(db_err)?;
-            while let Some(set) = result.iter() {
-                changed += set.affected_rows();
-                for row in set {
-                    row.map_err(db_err)?;
-                }
-            }
+            let sets = self.text(script.join(";\n"), Some(script.len()))?;
+            changed += sets.iter().map(|s| s.affected).sum::<u64>();
         }
         Ok(changed)
     }
@@ -362,41 +373,34 @@ impl Backend for Mysql<'_> {
                     )
                 })
                 .collect();
-            let mut result = self.conn.query_iter(script.join(";\n")).map_err(db_err)?;
-            while let Some(set) = result.iter() {
-                changed += set.affected_rows();
-                for row in set {
-                    row.map_err(db_err)?;
-                }
-            }
+            let sets = self.text(script.join(";\n"), Some(script.len()))?;
+            changed += sets.iter().map(|s| s.affected).sum::<u64>();
         }
         Ok(changed)
     }
 
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
         let sql = queries.join(";\n");
-        let mut result = self.conn.query_iter(sql).map_err(db_err)?;
-        let mut out = Vec::with_capacity(queries.len());
-        while let Some(set) = result.iter() {
-            let mut rows = Vec::new();
-            for row in set {
-                let row = row.map_err(db_err)?;
-                rows.push(
-                    row.unwrap()
-                        .into_iter()
-                        .map(|v| match v {
-                            mysql::Value::NULL => None,
-                            mysql::Value::Bytes(b) => {
-                                Some(String::from_utf8_lossy(&b).into_owned())
-                            }
-                            other => Some(other.as_sql(true)),
-                        })
-                        .collect(),
-                );
-            }
-            out.push(rows);
-        }
-        Ok(out)
+        let sets = self.text(sql, Some(queries.len()))?;
+        Ok(sets
+            .into_iter()
+            .map(|set| {
+                set.rows
+                    .into_iter()
+                    .map(|row| {
+                        row.into_iter()
+                            .map(|v| match v {
+                                mysql::Value::NULL => None,
+                                mysql::Value::Bytes(b) => {
+                                    Some(String::from_utf8_lossy(&b).into_owned())
+                                }
+                                other => Some(other.as_sql(true)),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect())
     }
 
     fn placeholder(&self, _n: usize) -> String {
@@ -470,11 +474,13 @@ impl ServerOps for Mysql<'_> {
         let (metadata, row) = match (timeout, self.saved_lock_waits) {
             (Some(t), saved) => {
                 if saved.is_none() {
-                    let was: Option<(i64, i64)> = self
-                        .conn
-                        .query_first("SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout")
-                        .map_err(db_err)?;
-                    self.saved_lock_waits = was;
+                    let was = self.query(
+                        "SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout",
+                        &[],
+                    )?;
+                    self.saved_lock_waits = was
+                        .first()
+                        .and_then(|r| Some((r[0].as_int()?, r[1].as_int()?)));
                 }
                 // Whole seconds, at least one: what the server accepts.
                 let secs = (t.as_secs_f64().ceil() as i64).max(1);
@@ -499,7 +505,7 @@ impl ServerOps for Mysql<'_> {
         })?;
         Ok(Some(Box::new(Mysql {
             opts: Some(opts),
-            conn: super::Conn::Owned(conn),
+            conn: MyClient::Blocking(super::Conn::Owned(conn)),
             target: self.target.clone(),
             database: self.database.clone(),
             lock: None,
