@@ -441,11 +441,7 @@ mod tests {
             "{script}"
         );
         // Without an identity, the engine's own name.
-        let plain = command_for_engine();
+        let plain = super::command(App::ENGINE, &[]).render_version();
         assert!(plain.starts_with("quark-migrate "), "{plain}");
-    }
-
-    fn command_for_engine() -> String {
-        command(App::ENGINE, &[]).render_version()
     }
 }
