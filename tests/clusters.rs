@@ -325,6 +325,31 @@ fn read_only_mariadb_node_reads_and_refuses() {
 }
 
 #[test]
+fn galera_refuses_a_storage_engine_it_does_not_replicate() {
+    let _turn = clusters::galera_turn();
+    let Some(db) = GaleraDb::new() else {
+        return;
+    };
+    let url = db.url(0);
+    let out = run(&url, &["upgrade", "head", "--mysql-engine", "MyISAM"]);
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("'MyISAM'") && said.contains("Galera replicates only InnoDB"),
+        "{said}"
+    );
+    let current = succeeds(&url, &["current"]);
+    assert!(!current.contains(HEAD), "nothing ran: {current}");
+    // InnoDB, named in any case, is what the cluster replicates.
+    succeeds(
+        &url,
+        &["upgrade", "1284c81cf727", "--mysql-engine", "innodb"],
+    );
+    let current = succeeds(&url, &["current"]);
+    assert!(current.contains("1284c81cf727"), "{current}");
+}
+
+#[test]
 fn pgbouncer_transaction_pooling_simultaneous_startups() {
     let Some(bouncer) = clusters::urls(Cluster::Pgbouncer) else {
         return;

@@ -252,6 +252,11 @@ pub enum Error {
     /// A revision written in Rust failed; its transaction was rolled back.
     #[error(transparent)]
     CodeFailed(Box<CodeFailure>),
+    /// A MySQL storage engine setting that names no engine.
+    #[error(
+        "'{0}' is not a MySQL storage engine's name (mysql_engine, --mysql-engine): expected letters, digits and _, such as InnoDB"
+    )]
+    TableEngine(String),
     /// A revision written in Rust whose code this program does not contain.
     #[error(
         "revision {revision} ({path}) is written in Rust, and its code is not compiled into this program: embed the migrations with build::embed_migrations; nothing was run"

@@ -136,8 +136,15 @@ pub mod error;
 mod migrations;
 #[cfg(feature = "runtime")]
 pub mod migrator;
+#[cfg(any(feature = "cli", fuzzing))]
+mod oslo_ini;
 #[cfg(feature = "runtime")]
 mod plan;
+// The fuzz targets' entry points: built by `cargo fuzz` (which sets `--cfg fuzzing`, with the
+// `runtime` feature), and replayed over the kept corpus by the unit tests.
+#[cfg(any(fuzzing, all(test, feature = "cli")))]
+#[doc(hidden)]
+pub mod fuzz;
 #[cfg(feature = "cli")]
 mod scaffold;
 #[cfg(feature = "runtime")]

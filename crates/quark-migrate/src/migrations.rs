@@ -52,6 +52,7 @@ pub struct Migrations {
     single_transaction: bool,
     lock_wait: LockWait,
     app: App,
+    table_engine: Option<String>,
 }
 
 /// Where a database stands against the embedded migrations.
@@ -113,6 +114,7 @@ impl Migrations {
             single_transaction: false,
             lock_wait: LockWait::default(),
             app: App::ENGINE,
+            table_engine: None,
         }
     }
 
@@ -126,6 +128,13 @@ impl Migrations {
     /// Keeps the current revisions in `table` instead of `alembic_version`.
     pub fn version_table(mut self, table: &str) -> Result<Migrations, Error> {
         self.store = Store::new(table)?;
+        Ok(self)
+    }
+
+    /// Creates new MySQL tables with the storage engine `engine` where a migration names none
+    /// (upstream's `--mysql-engine`; other databases ignore it): see [`Migrator::mysql_engine`].
+    pub fn mysql_engine(mut self, engine: &str) -> Result<Migrations, Error> {
+        self.table_engine = Some(crate::migrator::storage_engine(engine)?);
         Ok(self)
     }
 
@@ -261,7 +270,7 @@ impl Migrations {
             };
             Some((id.to_string(), f.code?))
         });
-        Ok(Migrator::with_store(map, self.store.clone())
+        let migrator = Migrator::with_store(map, self.store.clone())
             .code(code)
             .lock_timeout(self.lock_timeout)
             .lock_lease(self.lock_lease)
@@ -270,7 +279,11 @@ impl Migrations {
             .watched(self.watch.clone())
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction)
-            .lock_wait(self.lock_wait))
+            .lock_wait(self.lock_wait);
+        match &self.table_engine {
+            Some(engine) => migrator.mysql_engine(engine),
+            None => Ok(migrator),
+        }
     }
 
     /// The database's revisions when it is at the embedded heads with no applied revision edited,

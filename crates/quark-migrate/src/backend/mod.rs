@@ -30,7 +30,7 @@ pub use crate::url::DatabaseUrl;
 pub(crate) use inline::literal;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use inline::{MANY_PER_TRIP, inline_params};
-pub use ops::{ServerFacts, ServerOps, Tuning};
+pub use ops::{ServerFacts, ServerOps, SessionSettings, Tuning};
 #[cfg(feature = "tokio")]
 pub use served::{AsyncDatabase, Opener, Serving};
 

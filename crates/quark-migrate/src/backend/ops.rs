@@ -23,6 +23,18 @@ pub struct ServerFacts {
     pub members: Option<Vec<String>>,
 }
 
+/// The session settings a migration runs under (see [`ServerOps::migration_session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionSettings {
+    /// How long each statement waits for a lock another session holds on what it changes, so
+    /// that a migration never queues the application's queries behind it for long.
+    pub lock_wait: Duration,
+    /// The storage engine of tables created without one (MySQL's `default_storage_engine`,
+    /// upstream's `--mysql-engine`); `None` keeps the server's. Other servers have none.
+    pub table_engine: Option<String>,
+}
+
 /// What a server offers a migration beyond running statements: its kind (clusters, poolers,
 /// standbys), waits for other sessions' locks that give way, clean-up after an interrupted
 /// statement, a second connection, who holds locks, backups. Every method has a default that
@@ -33,10 +45,12 @@ pub trait ServerOps {
         Ok(ServerFacts::default())
     }
 
-    /// Makes each following statement wait at most `timeout` for a lock another session holds
-    /// on what it changes (`Some`), or puts the session's own setting back (`None`), so that a
-    /// migration never queues the application's queries behind it for long.
-    fn limit_lock_wait(&mut self, _timeout: Option<Duration>) -> Result<(), BackendError> {
+    /// Puts the session under `settings` for a migration (`Some`), or back as it was before
+    /// (`None`): a lent connection goes back to the application with its own settings.
+    fn migration_session(
+        &mut self,
+        _settings: Option<&SessionSettings>,
+    ) -> Result<(), BackendError> {
         Ok(())
     }
 
@@ -78,13 +92,13 @@ impl dyn Backend + '_ {
             .map_or(Ok(ServerFacts::default()), |s| s.facts())
     }
 
-    /// [`ServerOps::limit_lock_wait`], where the driver has it.
-    pub(crate) fn limit_lock_wait(
+    /// [`ServerOps::migration_session`], where the driver has it.
+    pub(crate) fn migration_session(
         &mut self,
-        timeout: Option<Duration>,
+        settings: Option<&SessionSettings>,
     ) -> Result<(), BackendError> {
         self.server_ops()
-            .map_or(Ok(()), |s| s.limit_lock_wait(timeout))
+            .map_or(Ok(()), |s| s.migration_session(settings))
     }
 
     /// [`ServerOps::clean_up_interrupted`], where the driver has it.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::{Backend, BackendError, Row, Value};
+use super::{Backend, BackendError, Row, ServerOps, SessionSettings, Value};
 use crate::revision::Dialect;
 
 /// Collects the statements the engine would run, as one script for `dialect`.
@@ -128,6 +128,27 @@ impl Backend for Script {
             self.out.push('\n');
         }
         self.out.push('\n');
+    }
+
+    fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
+        Some(self)
+    }
+}
+
+/// A script is run by the operator's own client: of the session settings it writes only the
+/// storage engine of new tables (the lock waits are the client's to choose).
+impl ServerOps for Script {
+    fn migration_session(
+        &mut self,
+        settings: Option<&SessionSettings>,
+    ) -> Result<(), BackendError> {
+        if let Some(engine) = settings.and_then(|s| s.table_engine.as_deref())
+            && self.dialect == Dialect::Mysql
+        {
+            let engine = self.dialect.string_literal(engine);
+            self.statement(&format!("SET default_storage_engine = {engine}"));
+        }
+        Ok(())
     }
 }
 

@@ -141,6 +141,11 @@ pub struct DbArgs {
         visible_alias = "database-engine"
     )]
     pub dialect: Option<Dialect>,
+    /// Storage engine of the MySQL tables migrations create without naming one, e.g. InnoDB
+    /// (upstream's `upgrade --mysql-engine`; `mysql_engine` under [database] in the
+    /// configuration files) [default: the server's]; other databases ignore it.
+    #[arg(long, global = true, value_name = "ENGINE")]
+    pub mysql_engine: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -4,15 +4,17 @@
 //! later files winning; without either, `<program>.conf` and `<program>.conf.d/` from `~` or
 //! `/etc`), else `DATABASE_URL`.
 //!
-//! Section names are matched in any case (`[DATABASE]`), except `[DEFAULT]`; a deprecated option
-//! name is read where oslo reads it (`sql_connection`, in `[database]` or `[DEFAULT]`); values
-//! are taken as written, `#`, `;` and `\` included (oslo has no inline comments).
+//! Each file is read as oslo.config's own parser reads it ([`crate::oslo_ini`]: continuation
+//! lines, `key: value`, quotes, no inline comments). Section names are matched in any case
+//! (`[DATABASE]`), except `[DEFAULT]`; a deprecated option name is read where oslo reads it
+//! (`sql_connection`, in `[database]` or `[DEFAULT]`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ini::{Ini, ParseOption};
 use thiserror::Error;
+
+use crate::oslo_ini::{self, OsloIni};
 
 /// The names oslo reads the database URL under, the current one first.
 const CONNECTION: &[(&str, &str)] = &[
@@ -26,6 +28,9 @@ const VERSION_TABLE: &[(&str, &str)] = &[("database", "version_table")];
 
 /// The dialect of offline scripts (`[database] engine`, upstream's `--database-engine`).
 const ENGINE: &[(&str, &str)] = &[("database", "engine")];
+
+/// The storage engine of new MySQL tables (`[database] mysql_engine`, `--mysql-engine`).
+const MYSQL_ENGINE: &[(&str, &str)] = &[("database", "mysql_engine")];
 
 /// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +102,7 @@ pub enum ConfigError {
 /// The configuration files of one run, parsed, in the order they apply.
 #[derive(Debug, Default)]
 pub struct ConfigFiles {
-    files: Vec<(PathBuf, Ini)>,
+    files: Vec<(PathBuf, OsloIni)>,
     /// Whether the files were named on the command line (a missing setting is then an error).
     named: bool,
 }
@@ -149,13 +154,9 @@ impl ConfigFiles {
     fn get(&self, names: &[(&'static str, &'static str)]) -> Option<(String, UrlSource)> {
         self.files.iter().rev().find_map(|(path, ini)| {
             names.iter().find_map(|&(section, key)| {
-                let value = ini
-                    .iter()
-                    .filter(|(name, _)| name.is_some_and(|n| same_section(n, section)))
-                    .filter_map(|(_, props)| props.get_all(key).next_back())
-                    .next_back()?;
+                let found = ini.last(|name| same_section(name, section), key)?;
                 Some((
-                    value.trim().to_string(),
+                    found.value.clone(),
                     UrlSource::ConfigFile {
                         path: path.clone(),
                         section,
@@ -182,6 +183,13 @@ impl ConfigFiles {
     pub fn engine(&self) -> Option<String> {
         self.get(ENGINE).map(|(v, _)| v).filter(|v| !v.is_empty())
     }
+
+    /// The storage engine of new MySQL tables the files name (`[database] mysql_engine`).
+    pub fn mysql_engine(&self) -> Option<String> {
+        self.get(MYSQL_ENGINE)
+            .map(|(v, _)| v)
+            .filter(|v| !v.is_empty())
+    }
 }
 
 /// oslo matches section names in any case, `[DEFAULT]` excepted.
@@ -207,40 +215,17 @@ fn first_existing(dirs: &[PathBuf], name: &str, exists: fn(&Path) -> bool) -> Op
     dirs.iter().map(|d| d.join(name)).find(|p| exists(p))
 }
 
-/// Parses one file as oslo.config would accept it, naming the line of any problem.
-fn parse(path: &Path) -> Result<Ini, ConfigError> {
+/// Reads one file as oslo.config does, naming the line of any problem.
+fn parse(path: &Path) -> Result<OsloIni, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
         path: path.to_path_buf(),
         source,
     })?;
-    let syntax = |line: usize, message: &str| ConfigError::Syntax {
+    oslo_ini::parse(&text).map_err(|e| ConfigError::Syntax {
         path: path.to_path_buf(),
-        line,
-        message: message.to_string(),
-    };
-    // oslo refuses what INI readers often take: an option before any section, and a section
-    // line that is not closed.
-    let mut in_section = false;
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
-        }
-        if trimmed.starts_with('[') {
-            if !trimmed.ends_with(']') {
-                return Err(syntax(i + 1, "a section name must end with ']'"));
-            }
-            in_section = true;
-        } else if !in_section {
-            return Err(syntax(i + 1, "an option before any [section]"));
-        }
-    }
-    let options = ParseOption {
-        enabled_quote: false,
-        enabled_escape: false,
-        ..ParseOption::default()
-    };
-    Ini::load_from_str_opt(&text, options).map_err(|e| syntax(e.line + 1, &e.msg))
+        line: e.line,
+        message: e.message.to_string(),
+    })
 }
 
 /// Picks the connection URL: the flag, else the configuration files, else `DATABASE_URL`.

@@ -174,7 +174,11 @@ fn run(
         .clone()
         .or_else(|| config.version_table())
         .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_string());
-    let migrations = Migrations::new(files)?
+    let mut migrations = Migrations::new(files)?;
+    if let Some(engine) = cli.mysql_engine.clone().or_else(|| config.mysql_engine()) {
+        migrations = migrations.mysql_engine(&engine)?;
+    }
+    let migrations = migrations
         .app(app)
         .version_table(&version_table)?
         .lock_timeout(Duration::from_secs(cli.lock_timeout))

@@ -255,8 +255,9 @@ fn ensure_table(db: &mut dyn Backend, table: &str) -> Result<(), BackendError> {
     let created = db.run(&format!(
         "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(32) NOT NULL PRIMARY KEY, holder VARCHAR(64) NOT NULL, \
          owner VARCHAR(255) NOT NULL, node VARCHAR(255) NOT NULL, address VARCHAR(255) NOT NULL, beat BIGINT NOT NULL, \
-         acquired_at VARCHAR(40) NOT NULL)",
-        db.quote(table)
+         acquired_at VARCHAR(40) NOT NULL){}",
+        db.quote(table),
+        db.dialect().own_table_options()
     ));
     match created {
         Err(_) if db.table_exists(table)? => Ok(()),

@@ -25,8 +25,8 @@ enum Held {
 }
 
 /// Puts the session back when dropped, on every path out, panics included: a panic rolls back
-/// the transaction it interrupted, the session's own lock-wait setting comes back, and the
-/// migration lock is released.
+/// the transaction it interrupted, the session's own settings come back, and the migration lock
+/// is released.
 struct LockGuard<'a> {
     db: &'a mut dyn Backend,
     held: Held,
@@ -37,7 +37,7 @@ impl Drop for LockGuard<'_> {
         if std::thread::panicking() {
             let _ = self.db.rollback();
         }
-        if let Err(e) = self.db.limit_lock_wait(None) {
+        if let Err(e) = self.db.migration_session(None) {
             log::warn!(target: log_target(), "{e}");
         }
         let released = match std::mem::replace(&mut self.held, Held::Nothing) {
@@ -61,7 +61,7 @@ impl Migrator<'_> {
     ) -> Result<T, Error> {
         let held = self.lock(db)?;
         let guard = LockGuard { db, held };
-        guard.db.limit_lock_wait(Some(self.lock_wait.timeout))?;
+        guard.db.migration_session(Some(&self.session_settings()))?;
         self.store.ensure(guard.db)?;
         f(guard.db)
     }

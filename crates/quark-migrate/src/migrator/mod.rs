@@ -31,7 +31,7 @@ pub use progress::{Event, Observer};
 pub use split::Split;
 
 use crate::app::log_target;
-use crate::backend::Backend;
+use crate::backend::{Backend, SessionSettings};
 use crate::code::Code;
 use crate::error::{Drift, Error};
 use crate::plan;
@@ -92,8 +92,22 @@ pub struct Migrator<'m> {
     backups: Backups,
     watch: Watch,
     code: HashMap<String, Code>,
+    table_engine: Option<String>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
+}
+
+/// `engine` when it can be a MySQL storage engine's name: letters, digits and `_`.
+pub(crate) fn storage_engine(engine: &str) -> Result<String, Error> {
+    let valid = engine.len() <= 64
+        && engine.starts_with(|c: char| c.is_ascii_alphabetic())
+        && engine
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(Error::TableEngine(engine.to_string()));
+    }
+    Ok(engine.to_string())
 }
 
 impl<'m> Migrator<'m> {
@@ -123,7 +137,24 @@ impl<'m> Migrator<'m> {
             backups: Backups::default(),
             watch: Watch::default(),
             code: HashMap::new(),
+            table_engine: None,
             scratch: false,
+        }
+    }
+
+    /// Creates new MySQL tables of the migrations (and the version tables) with the storage
+    /// engine `engine` where they name none, as upstream's `--mysql-engine`; other databases
+    /// ignore it. Refused unless the name is a storage engine's (letters, digits, `_`).
+    pub fn mysql_engine(mut self, engine: &str) -> Result<Self, Error> {
+        self.table_engine = Some(storage_engine(engine)?);
+        Ok(self)
+    }
+
+    /// The session settings this migrator's runs are under.
+    fn session_settings(&self) -> SessionSettings {
+        SessionSettings {
+            lock_wait: self.lock_wait.timeout,
+            table_engine: self.table_engine.clone(),
         }
     }
 

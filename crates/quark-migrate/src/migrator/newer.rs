@@ -288,6 +288,7 @@ impl Migrator<'_> {
             backups: self.backups,
             watch: self.watch.clone(),
             code: self.code.clone(),
+            table_engine: self.table_engine.clone(),
             scratch: self.scratch,
         }
     }

@@ -3,8 +3,8 @@
 
 use super::run::Mode;
 use super::{Migrator, Report};
-use crate::backend::Backend;
 use crate::backend::script::Script;
+use crate::backend::{Backend, ServerOps};
 use crate::error::Error;
 use crate::plan;
 use crate::revision::{Dialect, Direction, Target};
@@ -83,6 +83,7 @@ impl Migrator<'_> {
                 steps: Vec::new(),
             });
         }
+        script.migration_session(Some(&self.session_settings()))?;
         self.store.ensure(script)?;
         self.run(script, from.to_vec(), &steps, None, mode)
     }

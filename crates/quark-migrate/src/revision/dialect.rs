@@ -37,6 +37,16 @@ impl Dialect {
         }
     }
 
+    /// What ends a `CREATE TABLE` of the engine's own tables: on MySQL they are InnoDB whatever
+    /// the default engine (`--mysql-engine`, the server's), since the run's bookkeeping must
+    /// commit or roll back with each step.
+    pub fn own_table_options(self) -> &'static str {
+        match self {
+            Dialect::Mysql => " ENGINE=InnoDB",
+            _ => "",
+        }
+    }
+
     /// `value` as a string literal.
     pub fn string_literal(self, value: &str) -> String {
         let escaped = value.replace('\'', "''");

@@ -25,6 +25,8 @@ use model::Code;
 pub use model::{Direction, Revision, Section, Sections};
 pub use split::Statement;
 
+#[cfg(any(fuzzing, all(test, feature = "cli")))]
+pub(crate) use marker::dialects_of;
 #[cfg(feature = "runtime")]
 pub(crate) use marker::statements as marked_statements;
 #[cfg(feature = "runtime")]

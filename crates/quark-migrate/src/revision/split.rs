@@ -67,7 +67,8 @@ impl<'a> Splitter<'a> {
                     self.line += 1;
                     self.pos += 1;
                 }
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+                // SQL's white space on all three: vertical tab and form feed too.
+                b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' => self.pos += 1,
                 b'-' if next == Some(b'-') => self.skip_line(),
                 b'#' if self.dialect == Dialect::Mysql => self.skip_line(),
                 b'/' if next == Some(b'*') => self.skip_block_comment()?,
@@ -296,6 +297,15 @@ mod tests {
             .into_iter()
             .map(|s| s.sql)
             .collect()
+    }
+
+    /// Found by fuzzing: a vertical tab or form feed after the last `;` made a statement of its
+    /// own, which the server would have refused as empty.
+    #[test]
+    fn vertical_tab_and_form_feed_are_white_space() {
+        for d in [Dialect::Sqlite, Dialect::Postgresql, Dialect::Mysql] {
+            assert_eq!(sqls("SELECT 1;\x0b\x0c\n\x0b", d), ["SELECT 1"]);
+        }
     }
 
     #[test]

@@ -234,9 +234,10 @@ impl Store {
         let mut create = Vec::new();
         if !db.table_exists(&self.version_table)? {
             create.push(format!(
-                "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num))",
+                "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {} PRIMARY KEY (version_num)){}",
                 db.quote(&self.version_table),
-                db.quote(&format!("{}_pkc", self.version_table))
+                db.quote(&format!("{}_pkc", self.version_table)),
+                db.dialect().own_table_options()
             ));
         }
         if !db.table_exists(&self.history_table)? {
@@ -244,9 +245,10 @@ impl Store {
                 "CREATE TABLE IF NOT EXISTS {} (id {}, revision VARCHAR(32) NOT NULL, direction VARCHAR(16) NOT NULL, \
                  checksum VARCHAR(64), applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, \
                  outcome VARCHAR(16) NOT NULL, statements BIGINT NOT NULL, statements_done BIGINT NOT NULL, \
-                 error TEXT)",
+                 error TEXT){}",
                 db.quote(&self.history_table),
-                db.auto_increment_key()
+                db.auto_increment_key(),
+                db.dialect().own_table_options()
             ));
         }
         let records = self.records_table();
@@ -260,8 +262,9 @@ impl Store {
                  parents VARCHAR(1000) NOT NULL, depends_on VARCHAR(1000) NOT NULL, \
                  branch_labels VARCHAR(1000) NOT NULL, message {text} NOT NULL, breaking {text}, \
                  transactional INT NOT NULL, downgrade {text}, downgrade_checksum VARCHAR(64), \
-                 no_downgrade VARCHAR(255), recorded_at VARCHAR(40) NOT NULL)",
-                db.quote(&records)
+                 no_downgrade VARCHAR(255), recorded_at VARCHAR(40) NOT NULL){}",
+                db.quote(&records),
+                db.dialect().own_table_options()
             ));
         }
         // The tables in one transaction where DDL can be: one commit, and never only some.

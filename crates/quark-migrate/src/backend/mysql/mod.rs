@@ -15,7 +15,7 @@ use client::{Call, MyClient, Set};
 use super::tls::{self, Tls, TlsMode};
 use super::{
     Backend, BackendError, ConnectOptions, Database, Row, ServerFacts, ServerOps, Session,
-    TextRows, Value,
+    SessionSettings, TextRows, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -26,15 +26,19 @@ const UPDATE_ROWS_PER_STATEMENT: usize = 1_000;
 /// Statements of an [`Backend::update_rows`] sent in one round trip.
 const UPDATE_STATEMENTS_PER_TRIP: usize = 8;
 
+/// A session's own settings, put back after a migration: `lock_wait_timeout`,
+/// `innodb_lock_wait_timeout`, `default_storage_engine`.
+#[derive(Debug, Clone)]
+struct Saved(i64, i64, String);
+
 /// A MySQL or MariaDB database.
 pub struct Mysql<'c> {
     conn: MyClient<'c>,
     target: String,
     database: String,
     lock: Option<String>,
-    /// The session's `lock_wait_timeout` and `innodb_lock_wait_timeout` before the migration
-    /// limited them.
-    saved_lock_waits: Option<(i64, i64)>,
+    /// The session's settings before the migration changed them.
+    saved: Option<Saved>,
     /// How this connection was opened, for a second one (none for a lent connection).
     opts: Option<Opts>,
 }
@@ -140,7 +144,7 @@ impl Mysql<'static> {
             target,
             database,
             lock: None,
-            saved_lock_waits: None,
+            saved: None,
             opts: Some(opts),
         })
     }
@@ -159,7 +163,7 @@ impl<'c> Mysql<'c> {
             conn,
             database: String::new(),
             lock: None,
-            saved_lock_waits: None,
+            saved: None,
             opts: None,
         };
         // The text protocol: one round trip on every start-up with a lent connection, where a
@@ -239,6 +243,52 @@ impl Mysql<'_> {
             row[2].as_int().unwrap_or(0),
             row[3].as_text().unwrap_or(""),
         ))
+    }
+}
+
+impl Mysql<'_> {
+    /// `engine` as the server spells it, when it can hold new tables here: offered and enabled,
+    /// and InnoDB on a Galera node (the only engine a Galera cluster replicates).
+    fn usable_engine(&mut self, engine: &str) -> Result<String, BackendError> {
+        let problem = |why: String| {
+            BackendError::message(format!(
+                "cannot create new tables with the MySQL storage engine '{engine}' (mysql_engine): {why}"
+            ))
+        };
+        let engines = self.query(
+            "SELECT ENGINE, SUPPORT FROM information_schema.ENGINES",
+            &[],
+        )?;
+        let usable = |support: &str| support == "YES" || support == "DEFAULT";
+        let offered: Vec<&str> = engines
+            .iter()
+            .filter(|r| r[1].as_text().is_some_and(usable))
+            .filter_map(|r| r[0].as_text())
+            .collect();
+        let Some(found) = engines.iter().find(|r| {
+            r[0].as_text()
+                .is_some_and(|e| e.eq_ignore_ascii_case(engine))
+        }) else {
+            return Err(problem(format!(
+                "the server has no such engine (it offers {})",
+                offered.join(", ")
+            )));
+        };
+        let name = found[0].as_text().unwrap_or(engine).to_string();
+        if !found[1].as_text().is_some_and(usable) {
+            return Err(problem(format!(
+                "the server has it disabled (it offers {})",
+                offered.join(", ")
+            )));
+        }
+        let galera = self.query("SHOW VARIABLES LIKE 'wsrep_on'", &[])?;
+        let galera = galera.first().and_then(|r| r[1].as_text()) == Some("ON");
+        if galera && !name.eq_ignore_ascii_case("InnoDB") {
+            return Err(problem(
+                "this is a Galera cluster node, and Galera replicates only InnoDB tables: the tables would exist on this node alone".to_string(),
+            ));
+        }
+        Ok(name)
     }
 }
 
@@ -478,30 +528,46 @@ impl ServerOps for Mysql<'_> {
         }
         Ok(facts)
     }
-    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
-        let (metadata, row) = match (timeout, self.saved_lock_waits) {
-            (Some(t), saved) => {
+    fn migration_session(
+        &mut self,
+        settings: Option<&SessionSettings>,
+    ) -> Result<(), BackendError> {
+        let Saved(metadata, row, engine) = match (settings, self.saved.clone()) {
+            (Some(settings), saved) => {
                 if saved.is_none() {
                     let was = self.query(
-                        "SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout",
+                        "SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout, \
+                         @@SESSION.default_storage_engine",
                         &[],
                     )?;
-                    self.saved_lock_waits = was
-                        .first()
-                        .and_then(|r| Some((r[0].as_int()?, r[1].as_int()?)));
+                    self.saved = was.into_iter().next().and_then(|r| {
+                        let engine = r[2].as_text()?.to_string();
+                        Some(Saved(r[0].as_int()?, r[1].as_int()?, engine))
+                    });
                 }
                 // Whole seconds, at least one: what the server accepts.
-                let secs = (t.as_secs_f64().ceil() as i64).max(1);
-                (secs, secs)
+                let secs = (settings.lock_wait.as_secs_f64().ceil() as i64).max(1);
+                let engine = match (&settings.table_engine, &self.saved) {
+                    (Some(engine), _) => self.usable_engine(engine)?,
+                    (None, Some(saved)) => saved.2.clone(),
+                    (None, None) => {
+                        return self.run(&format!(
+                            "SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}"
+                        ));
+                    }
+                };
+                Saved(secs, secs, engine)
             }
             (None, Some(was)) => {
-                self.saved_lock_waits = None;
+                self.saved = None;
                 was
             }
             (None, None) => return Ok(()),
         };
         self.run(&format!(
-            "SET SESSION lock_wait_timeout = {metadata}, innodb_lock_wait_timeout = {row}"
+            "SET SESSION lock_wait_timeout = {metadata}, innodb_lock_wait_timeout = {row}, \
+             default_storage_engine = {}",
+            Dialect::Mysql.string_literal(&engine)
         ))
     }
     fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
@@ -517,7 +583,7 @@ impl ServerOps for Mysql<'_> {
             target: self.target.clone(),
             database: self.database.clone(),
             lock: None,
-            saved_lock_waits: None,
+            saved: None,
         })))
     }
     fn lock_holders(&mut self) -> Vec<String> {

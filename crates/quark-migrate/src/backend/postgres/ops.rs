@@ -2,10 +2,8 @@
 //! transaction pooler, `lock_timeout` that gives way to the application, the clean-up of an
 //! interrupted `CREATE INDEX CONCURRENTLY`, a second connection, and who holds locks.
 
-use std::time::Duration;
-
 use super::{Opened, Postgres, blocking, connect};
-use crate::backend::{Backend, BackendError, Conn, ServerFacts, ServerOps};
+use crate::backend::{Backend, BackendError, Conn, ServerFacts, ServerOps, SessionSettings};
 use crate::revision::Dialect;
 
 /// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] <name> ON ...` statement
@@ -77,7 +75,12 @@ impl ServerOps for Postgres<'_> {
             ..ServerFacts::default()
         })
     }
-    fn limit_lock_wait(&mut self, timeout: Option<Duration>) -> Result<(), BackendError> {
+    fn migration_session(
+        &mut self,
+        settings: Option<&SessionSettings>,
+    ) -> Result<(), BackendError> {
+        // PostgreSQL has one storage engine: only the lock wait applies.
+        let timeout = settings.map(|s| s.lock_wait);
         if self.is_pooled()? {
             // A session setting would stay on a server connection other clients get next.
             self.local_lock_timeout = timeout;
