@@ -349,6 +349,47 @@ fn galera_refuses_a_storage_engine_it_does_not_replicate() {
     assert!(current.contains("1284c81cf727"), "{current}");
 }
 
+/// The MySQL server here runs without performance_schema; the Galera nodes run with it, so the
+/// connection attributes that name the application are read there.
+#[test]
+fn mysql_sessions_carry_the_applications_name_and_version() {
+    let _turn = clusters::galera_turn();
+    let Some(db) = GaleraDb::new() else {
+        return;
+    };
+    let attributes = |migrations: quark_migrate::Migrations| {
+        let mut session = migrations.connect(&db.url(0)).unwrap();
+        let rows = session
+            .query(
+                "SELECT ATTR_NAME, ATTR_VALUE FROM performance_schema.session_connect_attrs \
+                 WHERE PROCESSLIST_ID = CONNECTION_ID() AND ATTR_NAME LIKE 'program%' ORDER BY 1",
+                &[],
+            )
+            .unwrap();
+        rows.iter()
+            .map(|r| format!("{}={}", r[0].as_text().unwrap(), r[1].as_text().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let named = quark_migrate::Migrations::new(quark_db_manage::MIGRATIONS)
+        .unwrap()
+        .app(quark_migrate::App::new("acme", "2.4.1"));
+    assert_eq!(
+        attributes(named),
+        ["program_name=acme", "program_version=2.4.1"]
+    );
+    let quark = quark_migrate::Migrations::new(quark_db_manage::MIGRATIONS)
+        .unwrap()
+        .app(quark_db_manage::APP);
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        attributes(quark),
+        [
+            "program_name=quark-db-manage".to_string(),
+            format!("program_version={version}")
+        ]
+    );
+}
+
 #[test]
 fn pgbouncer_transaction_pooling_simultaneous_startups() {
     let Some(bouncer) = clusters::urls(Cluster::Pgbouncer) else {
