@@ -159,6 +159,121 @@ fn on(dialect: Dialect) {
     }
 }
 
+/// On PostgreSQL each value is cast to its column's own type: types with no JSON or integer
+/// form, a quoted mixed-case table, a value too long for its `varchar(n)` refused (not cut), and
+/// a column whose type a statement changed between two calls.
+#[test]
+fn update_rows_casts_to_each_columns_type_on_postgres() {
+    let Some(t) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    let mut db = t.db();
+    db.run("CREATE TYPE mood AS ENUM ('calm', 'busy')").unwrap();
+    db.run(
+        "CREATE TABLE \"Things\" (id UUID PRIMARY KEY, flag BOOLEAN, at TIMESTAMPTZ, addr INET, \
+         amount NUMERIC(10, 2), doc JSONB, tags INT[], state mood, code VARCHAR(5))",
+    )
+    .unwrap();
+    let ids = [
+        "9f0c1e34-6a7b-4c2d-8e9f-0a1b2c3d4e5f",
+        "1a2b3c4d-0000-4000-8000-00000000abcd",
+    ];
+    for id in ids {
+        db.execute(
+            "INSERT INTO \"Things\" (id) VALUES ($1::uuid)",
+            &[Value::from(id)],
+        )
+        .unwrap();
+    }
+    let columns = [
+        "flag", "at", "addr", "amount", "doc", "tags", "state", "code",
+    ];
+    let row = |id: &str, values: [&str; 8]| {
+        std::iter::once(Value::from(id))
+            .chain(values.iter().map(|v| Value::from(*v)))
+            .collect::<Vec<_>>()
+    };
+    let rows = vec![
+        row(
+            ids[0],
+            [
+                "true",
+                "2026-12-06 10:00:00+00",
+                "10.0.0.1/32",
+                "12.5",
+                "{\"a\": [1, 2]}",
+                "{1,2,3}",
+                "busy",
+                "abc",
+            ],
+        ),
+        row(
+            ids[1],
+            [
+                "f",
+                "2026-01-01T00:00:00Z",
+                "::1",
+                "-3",
+                "null",
+                "{}",
+                "calm",
+                "ABCDE",
+            ],
+        ),
+    ];
+    let mut handle = Db::new(db.as_mut());
+    assert_eq!(
+        handle.update_rows("Things", "id", &columns, &rows).unwrap(),
+        2
+    );
+    let read = db
+        .query(
+            "SELECT flag::text, at = '2026-12-06 10:00:00+00', host(addr), amount::text, doc->>'a', \
+             array_length(tags, 1), state::text, code FROM \"Things\" ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    let text = |r: &Vec<Value>| {
+        r.iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        read.iter().map(text).collect::<Vec<_>>(),
+        [
+            r#"Text("false") Int(0) Text("::1") Text("-3.00") Null Null Text("calm") Text("ABCDE")"#,
+            r#"Text("true") Int(1) Text("10.0.0.1") Text("12.50") Text("[1, 2]") Int(3) Text("busy") Text("abc")"#,
+        ]
+    );
+    // Too long for varchar(5): refused, as setting it would be.
+    let mut handle = Db::new(db.as_mut());
+    let long = vec![vec![Value::from(ids[0]), Value::from("abcdef")]];
+    let error = handle
+        .update_rows("Things", "id", &["code"], &long)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("too long"), "{error}");
+    // A statement changes the column's type; the next call casts to the new one.
+    db.run("ALTER TABLE \"Things\" ALTER COLUMN code TYPE INT USING length(code)")
+        .unwrap();
+    let mut handle = Db::new(db.as_mut());
+    let number = vec![vec![Value::from(ids[0]), Value::Int(42)]];
+    assert_eq!(
+        handle
+            .update_rows("Things", "id", &["code"], &number)
+            .unwrap(),
+        1
+    );
+    let code = db
+        .query(
+            "SELECT code FROM \"Things\" WHERE id = $1::uuid",
+            &[Value::from(ids[0])],
+        )
+        .unwrap();
+    assert_eq!(code[0][0].as_int(), Some(42));
+}
+
 fn count_up(db: &mut Db<'_>) -> Result<(), quark_migrate::code::CodeError> {
     db.in_chunks("SELECT id, n FROM items", "id", 1_000, |db, rows| {
         let updates: Vec<Vec<Value>> = rows.iter().map(|r| vec![r[0].clone()]).collect();

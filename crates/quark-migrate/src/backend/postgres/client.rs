@@ -16,6 +16,8 @@ pub(crate) enum Call {
     Execute(String, Vec<Value>),
     /// One query with parameters: its rows.
     Query(String, Vec<Value>),
+    /// One statement whose parameters are columns of text (`text[]`): the rows it changed.
+    ExecuteColumns(String, Vec<Vec<Option<String>>>),
     /// A simple-query script: every message it gave.
     Simple(String),
 }
@@ -77,6 +79,15 @@ fn typed(params: &[Value]) -> Vec<(Box<dyn ToSql + Sync + Send>, Type)> {
         .collect()
 }
 
+/// Columns of text as `text[]` parameters: sent in the binary format, so the server parses no
+/// array literal, only each value where the statement casts it.
+fn text_arrays(columns: Vec<Vec<Option<String>>>) -> Vec<(Box<dyn ToSql + Sync + Send>, Type)> {
+    columns
+        .into_iter()
+        .map(|c| -> (Box<dyn ToSql + Sync + Send>, Type) { (Box::new(c), Type::TEXT_ARRAY) })
+        .collect()
+}
+
 /// The parameters as the client takes them.
 fn refs(owned: &[(Box<dyn ToSql + Sync + Send>, Type)]) -> Vec<(&(dyn ToSql + Sync), Type)> {
     owned
@@ -112,6 +123,9 @@ fn on_blocking(client: &mut Client, call: Call) -> Result<Reply, postgres::Error
             Reply::Count(client.execute_typed(&sql, &refs(&typed(&params)))?)
         }
         Call::Query(sql, params) => Reply::Rows(client.query_typed(&sql, &refs(&typed(&params)))?),
+        Call::ExecuteColumns(sql, columns) => {
+            Reply::Count(client.execute_typed(&sql, &refs(&text_arrays(columns)))?)
+        }
         Call::Simple(sql) => Reply::Messages(client.simple_query(&sql)?),
     })
 }
@@ -125,7 +139,7 @@ mod served {
 
     use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-    use super::{BackendError, Call, Reply, db_err, refs, typed};
+    use super::{BackendError, Call, Reply, db_err, refs, text_arrays, typed};
 
     /// A call with where its answer goes.
     pub(crate) type Request = (Call, mpsc::SyncSender<Result<Reply, postgres::Error>>);
@@ -170,6 +184,13 @@ mod served {
                         .query_typed(&sql, &refs(&owned))
                         .await
                         .map(Reply::Rows)
+                }
+                Call::ExecuteColumns(sql, columns) => {
+                    let owned = text_arrays(columns);
+                    client
+                        .execute_typed(&sql, &refs(&owned))
+                        .await
+                        .map(Reply::Count)
                 }
                 Call::Simple(sql) => client.simple_query(&sql).await.map(Reply::Messages),
             };

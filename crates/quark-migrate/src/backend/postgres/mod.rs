@@ -51,6 +51,8 @@ pub struct Postgres<'c> {
     pooled: Option<bool>,
     /// The statement wait to set in each transaction, behind a transaction pooler.
     local_lock_timeout: Option<Duration>,
+    /// Column types by (table, column), for [`Backend::update_rows`].
+    column_types: std::collections::HashMap<(String, String), String>,
 }
 
 /// How the engine opened a connection.
@@ -212,6 +214,7 @@ impl<'c> Postgres<'c> {
             opened,
             pooled: None,
             local_lock_timeout: None,
+            column_types: Default::default(),
         }
     }
 }
@@ -272,6 +275,10 @@ impl Postgres<'static> {
 impl Postgres<'_> {
     /// Makes `call` on the connection, off any async runtime.
     fn call(&mut self, call: Call) -> Result<Reply, BackendError> {
+        if matches!(call, Call::Batch(_) | Call::Execute(..) | Call::Simple(_)) {
+            // It may change a table (DDL): the column types are read again when next needed.
+            self.column_types.clear();
+        }
         self.client.as_mut().expect("open until dropped").call(call)
     }
 
@@ -338,6 +345,41 @@ impl Postgres<'_> {
             row[2].as_int().unwrap_or(0),
             row[3].as_text().unwrap_or(""),
         ))
+    }
+}
+
+impl Postgres<'_> {
+    /// The types of `columns` of `table` as a cast names them (schema-qualified where not on
+    /// the search path, without a type modifier), in their order; remembered until a statement
+    /// that may change a table runs.
+    fn column_types(&mut self, table: &str, columns: &[&str]) -> Result<Vec<String>, BackendError> {
+        if !columns.iter().all(|c| {
+            self.column_types
+                .contains_key(&(table.to_string(), c.to_string()))
+        }) {
+            let rows = self.query(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_catalog.pg_attribute \
+                 WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                &[Value::Text(self.quote(table))],
+            )?;
+            for row in rows {
+                if let (Some(name), Some(ty)) = (row[0].as_text(), row[1].as_text()) {
+                    self.column_types
+                        .insert((table.to_string(), name.to_string()), ty.to_string());
+                }
+            }
+        }
+        columns
+            .iter()
+            .map(|c| {
+                self.column_types
+                    .get(&(table.to_string(), c.to_string()))
+                    .cloned()
+                    .ok_or_else(|| {
+                        BackendError::message(format!("table {table} has no column {c}"))
+                    })
+            })
+            .collect()
     }
 }
 
@@ -478,40 +520,45 @@ impl Backend for Postgres<'_> {
         columns: &[&str],
         rows: &[Vec<Value>],
     ) -> Result<u64, BackendError> {
-        // The rows travel as one JSON parameter per batch, turned into records of the table's
-        // own row type, so that each value takes its column's type without being named here.
-        let quoted = self.quote(table);
-        let set: Vec<String> = columns
-            .iter()
-            .map(|c| format!("{0} = v.{0}", self.quote(c)))
-            .collect();
-        let sql = format!(
-            "UPDATE {quoted} SET {} FROM json_populate_recordset(NULL::{quoted}, $1::json) AS v \
-             WHERE {quoted}.{1} = v.{1}",
-            set.join(", "),
-            self.quote(key),
-        );
+        // Each column travels as one `text[]` parameter per batch, unnested and cast to its
+        // column's type (read once from the catalog, without the type modifier, so that a
+        // value too long for a `varchar(n)` fails as it would when set, not truncated).
         let names: Vec<&str> = std::iter::once(key)
             .chain(columns.iter().copied())
             .collect();
+        let types = self.column_types(table, &names)?;
+        let quoted = self.quote(table);
+        let as_typed = |i: usize| format!("v.c{i}::{}", types[i]);
+        let set: Vec<String> = (1..names.len())
+            .map(|i| format!("{} = {}", self.quote(names[i]), as_typed(i)))
+            .collect();
+        let params: Vec<String> = (1..=names.len()).map(|n| format!("${n}::text[]")).collect();
+        let aliases: Vec<String> = (0..names.len()).map(|i| format!("c{i}")).collect();
+        let sql = format!(
+            "UPDATE {quoted} SET {} FROM unnest({}) AS v({}) WHERE {quoted}.{} = {}",
+            set.join(", "),
+            params.join(", "),
+            aliases.join(", "),
+            self.quote(key),
+            as_typed(0),
+        );
         let mut changed = 0;
         for batch in rows.chunks(UPDATE_ROWS_PER_STATEMENT) {
-            let records: Vec<serde_json::Value> = batch
-                .iter()
-                .map(|row| {
-                    let record = names.iter().zip(row).map(|(name, value)| {
-                        let value = match value {
-                            Value::Null => serde_json::Value::Null,
-                            Value::Int(i) => serde_json::Value::from(*i),
-                            Value::Text(s) => serde_json::Value::from(s.as_str()),
-                        };
-                        (name.to_string(), value)
+            let mut columns: Vec<Vec<Option<String>>> =
+                vec![Vec::with_capacity(batch.len()); names.len()];
+            for row in batch {
+                for (column, value) in columns.iter_mut().zip(row) {
+                    column.push(match value {
+                        Value::Null => None,
+                        Value::Int(i) => Some(i.to_string()),
+                        Value::Text(s) => Some(s.clone()),
                     });
-                    serde_json::Value::Object(record.collect())
-                })
-                .collect();
-            let json = serde_json::Value::Array(records).to_string();
-            changed += self.execute(&sql, &[Value::Text(json)])?;
+                }
+            }
+            match self.call(Call::ExecuteColumns(sql.clone(), columns))? {
+                Reply::Count(n) => changed += n,
+                _ => unreachable!("a statement answers with a count"),
+            }
         }
         Ok(changed)
     }
