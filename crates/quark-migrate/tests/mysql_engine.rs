@@ -1,6 +1,6 @@
 //! Upstream's `--mysql-engine`: the storage engine of the MySQL tables migrations create without
 //! naming one. On MariaDB: new tables get it, a table that names its engine keeps it, the engine's
-//! own tables stay InnoDB, the session gets its own default back; an engine the server lacks is
+//! own tables stay InnoDB, the session gets its own settings back; an engine the server lacks is
 //! refused before anything runs; offline scripts carry it; other databases ignore it.
 
 #![cfg(all(feature = "sqlite", feature = "mysql"))]
@@ -65,12 +65,16 @@ fn engines(db: &mut dyn Backend) -> Vec<(String, String)> {
     .collect()
 }
 
-fn session_engine(db: &mut dyn Backend) -> String {
-    db.query("SELECT @@SESSION.default_storage_engine", &[])
-        .unwrap()[0][0]
-        .as_text()
-        .unwrap()
-        .to_string()
+/// The session's settings a migration changes: its lock waits and default engine.
+fn session(db: &mut dyn Backend) -> String {
+    let row = db
+        .query(
+            "SELECT CONCAT(@@SESSION.lock_wait_timeout, ' ', @@SESSION.innodb_lock_wait_timeout, ' ', \
+             @@SESSION.default_storage_engine)",
+            &[],
+        )
+        .unwrap();
+    row[0][0].as_text().unwrap().to_string()
 }
 
 #[test]
@@ -79,7 +83,10 @@ fn new_tables_get_the_engine_and_the_session_gets_its_own_back() {
         return;
     };
     let mut db = test.db();
-    let before = session_engine(&mut *db);
+    db.run("SET SESSION lock_wait_timeout = 1234, innodb_lock_wait_timeout = 77")
+        .unwrap();
+    let before = session(&mut *db);
+    assert_eq!(before, "1234 77 InnoDB");
     let report = migrations()
         .mysql_engine("myisam")
         .unwrap()
@@ -103,9 +110,9 @@ fn new_tables_get_the_engine_and_the_session_gets_its_own_back() {
         .map(|(t, e)| (t.to_string(), e.to_string()))
     );
     assert_eq!(
-        session_engine(&mut *db),
+        session(&mut *db),
         before,
-        "the session's own default is back"
+        "the session's own settings are back"
     );
 }
 

@@ -532,9 +532,10 @@ impl ServerOps for Mysql<'_> {
         &mut self,
         settings: Option<&SessionSettings>,
     ) -> Result<(), BackendError> {
-        let Saved(metadata, row, engine) = match (settings, self.saved.clone()) {
-            (Some(settings), saved) => {
-                if saved.is_none() {
+        let literal = |engine: &str| Dialect::Mysql.string_literal(engine);
+        let assignments = match settings {
+            Some(settings) => {
+                if self.saved.is_none() {
                     let was = self.query(
                         "SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout, \
                          @@SESSION.default_storage_engine",
@@ -547,28 +548,28 @@ impl ServerOps for Mysql<'_> {
                 }
                 // Whole seconds, at least one: what the server accepts.
                 let secs = (settings.lock_wait.as_secs_f64().ceil() as i64).max(1);
-                let engine = match (&settings.table_engine, &self.saved) {
-                    (Some(engine), _) => self.usable_engine(engine)?,
-                    (None, Some(saved)) => saved.2.clone(),
-                    (None, None) => {
-                        return self.run(&format!(
-                            "SET SESSION lock_wait_timeout = {secs}, innodb_lock_wait_timeout = {secs}"
-                        ));
-                    }
+                let mut set = vec![
+                    format!("lock_wait_timeout = {secs}"),
+                    format!("innodb_lock_wait_timeout = {secs}"),
+                ];
+                if let Some(engine) = &settings.table_engine {
+                    let engine = self.usable_engine(engine)?;
+                    set.push(format!("default_storage_engine = {}", literal(&engine)));
+                }
+                set
+            }
+            None => {
+                let Some(Saved(metadata, row, engine)) = self.saved.take() else {
+                    return Ok(());
                 };
-                Saved(secs, secs, engine)
+                vec![
+                    format!("lock_wait_timeout = {metadata}"),
+                    format!("innodb_lock_wait_timeout = {row}"),
+                    format!("default_storage_engine = {}", literal(&engine)),
+                ]
             }
-            (None, Some(was)) => {
-                self.saved = None;
-                was
-            }
-            (None, None) => return Ok(()),
         };
-        self.run(&format!(
-            "SET SESSION lock_wait_timeout = {metadata}, innodb_lock_wait_timeout = {row}, \
-             default_storage_engine = {}",
-            Dialect::Mysql.string_literal(&engine)
-        ))
+        self.run(&format!("SET SESSION {}", assignments.join(", ")))
     }
     fn second_connection(&mut self) -> Result<Option<Box<dyn Backend>>, BackendError> {
         let Some(opts) = self.opts.clone() else {
