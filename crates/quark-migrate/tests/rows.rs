@@ -171,7 +171,7 @@ fn update_rows_casts_to_each_columns_type_on_postgres() {
     db.run("CREATE TYPE mood AS ENUM ('calm', 'busy')").unwrap();
     db.run(
         "CREATE TABLE \"Things\" (id UUID PRIMARY KEY, flag BOOLEAN, at TIMESTAMPTZ, addr INET, \
-         amount NUMERIC(10, 2), doc JSONB, tags INT[], state mood, code VARCHAR(5))",
+         amount NUMERIC(10, 2), doc JSONB, tags INT[], state mood, code VARCHAR(5), pad CHAR(6))",
     )
     .unwrap();
     let ids = [
@@ -186,9 +186,9 @@ fn update_rows_casts_to_each_columns_type_on_postgres() {
         .unwrap();
     }
     let columns = [
-        "flag", "at", "addr", "amount", "doc", "tags", "state", "code",
+        "flag", "at", "addr", "amount", "doc", "tags", "state", "code", "pad",
     ];
-    let row = |id: &str, values: [&str; 8]| {
+    let row = |id: &str, values: [&str; 9]| {
         std::iter::once(Value::from(id))
             .chain(values.iter().map(|v| Value::from(*v)))
             .collect::<Vec<_>>()
@@ -205,6 +205,7 @@ fn update_rows_casts_to_each_columns_type_on_postgres() {
                 "{1,2,3}",
                 "busy",
                 "abc",
+                "ab",
             ],
         ),
         row(
@@ -218,6 +219,7 @@ fn update_rows_casts_to_each_columns_type_on_postgres() {
                 "{}",
                 "calm",
                 "ABCDE",
+                "wxyz12",
             ],
         ),
     ];
@@ -229,7 +231,7 @@ fn update_rows_casts_to_each_columns_type_on_postgres() {
     let read = db
         .query(
             "SELECT flag::text, at = '2026-12-06 10:00:00+00', host(addr), amount::text, doc->>'a', \
-             array_length(tags, 1), state::text, code FROM \"Things\" ORDER BY id",
+             array_length(tags, 1), state::text, code, pad || '|' FROM \"Things\" ORDER BY id",
             &[],
         )
         .unwrap();
@@ -242,8 +244,8 @@ fn update_rows_casts_to_each_columns_type_on_postgres() {
     assert_eq!(
         read.iter().map(text).collect::<Vec<_>>(),
         [
-            r#"Text("false") Int(0) Text("::1") Text("-3.00") Null Null Text("calm") Text("ABCDE")"#,
-            r#"Text("true") Int(1) Text("10.0.0.1") Text("12.50") Text("[1, 2]") Int(3) Text("busy") Text("abc")"#,
+            r#"Text("false") Int(0) Text("::1") Text("-3.00") Null Null Text("calm") Text("ABCDE") Text("wxyz12|")"#,
+            r#"Text("true") Int(1) Text("10.0.0.1") Text("12.50") Text("[1, 2]") Int(3) Text("busy") Text("abc") Text("ab|")"#,
         ]
     );
     // Too long for varchar(5): refused, as setting it would be.

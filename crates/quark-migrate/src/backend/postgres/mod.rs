@@ -349,17 +349,20 @@ impl Postgres<'_> {
 }
 
 impl Postgres<'_> {
-    /// The types of `columns` of `table` as a cast names them (schema-qualified where not on
-    /// the search path, without a type modifier), in their order; remembered until a statement
-    /// that may change a table runs.
+    /// The types of `columns` of `table` as a cast names them (schema-qualified, without a type
+    /// modifier), in their order; remembered until a statement that may change a table runs.
     fn column_types(&mut self, table: &str, columns: &[&str]) -> Result<Vec<String>, BackendError> {
         if !columns.iter().all(|c| {
             self.column_types
                 .contains_key(&(table.to_string(), c.to_string()))
         }) {
+            // The type's own name, schema-qualified: `format_type` would say `character`, which
+            // as a cast means char(1).
             let rows = self.query(
-                "SELECT attname, format_type(atttypid, NULL) FROM pg_catalog.pg_attribute \
-                 WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                "SELECT a.attname, format('%I.%I', n.nspname, t.typname) \
+                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
                 &[Value::Text(self.quote(table))],
             )?;
             for row in rows {
@@ -532,7 +535,12 @@ impl Backend for Postgres<'_> {
         let set: Vec<String> = (1..names.len())
             .map(|i| format!("{} = {}", self.quote(names[i]), as_typed(i)))
             .collect();
-        let params: Vec<String> = (1..=names.len()).map(|n| format!("${n}::text[]")).collect();
+        // Each array behind a sub-select: a planner that saw 5,000 rows coming would hash the
+        // whole table (its statistics are often stale mid-migration) where 5,000 index probes
+        // are far cheaper; unseen, it estimates a few rows and probes the key's index.
+        let params: Vec<String> = (1..=names.len())
+            .map(|n| format!("(SELECT ${n}::text[])"))
+            .collect();
         let aliases: Vec<String> = (0..names.len()).map(|i| format!("c{i}")).collect();
         let sql = format!(
             "UPDATE {quoted} SET {} FROM unnest({}) AS v({}) WHERE {quoted}.{} = {}",
