@@ -172,23 +172,24 @@ impl ConfigFiles {
         self.get(CONNECTION).filter(|(v, _)| !v.is_empty())
     }
 
+    /// The value the files give one of `names`, unless empty (which oslo reads as unset).
+    fn value(&self, names: &[(&'static str, &'static str)]) -> Option<String> {
+        self.get(names).map(|(v, _)| v).filter(|v| !v.is_empty())
+    }
+
     /// The version table the files choose (`[database] version_table`).
     pub fn version_table(&self) -> Option<String> {
-        self.get(VERSION_TABLE)
-            .map(|(v, _)| v)
-            .filter(|v| !v.is_empty())
+        self.value(VERSION_TABLE)
     }
 
     /// The dialect of offline scripts the files name (`[database] engine`).
     pub fn engine(&self) -> Option<String> {
-        self.get(ENGINE).map(|(v, _)| v).filter(|v| !v.is_empty())
+        self.value(ENGINE)
     }
 
     /// The storage engine of new MySQL tables the files name (`[database] mysql_engine`).
     pub fn mysql_engine(&self) -> Option<String> {
-        self.get(MYSQL_ENGINE)
-            .map(|(v, _)| v)
-            .filter(|v| !v.is_empty())
+        self.value(MYSQL_ENGINE)
     }
 }
 

@@ -51,8 +51,6 @@ pub struct Postgres<'c> {
     pooled: Option<bool>,
     /// The statement wait to set in each transaction, behind a transaction pooler.
     local_lock_timeout: Option<Duration>,
-    /// Column types by (table, column), for [`Backend::update_rows`].
-    column_types: std::collections::HashMap<(String, String), String>,
 }
 
 /// How the engine opened a connection.
@@ -214,7 +212,6 @@ impl<'c> Postgres<'c> {
             opened,
             pooled: None,
             local_lock_timeout: None,
-            column_types: Default::default(),
         }
     }
 }
@@ -275,10 +272,6 @@ impl Postgres<'static> {
 impl Postgres<'_> {
     /// Makes `call` on the connection, off any async runtime.
     fn call(&mut self, call: Call) -> Result<Reply, BackendError> {
-        if matches!(call, Call::Batch(_) | Call::Execute(..) | Call::Simple(_)) {
-            // It may change a table (DDL): the column types are read again when next needed.
-            self.column_types.clear();
-        }
         self.client.as_mut().expect("open until dropped").call(call)
     }
 
@@ -350,37 +343,28 @@ impl Postgres<'_> {
 
 impl Postgres<'_> {
     /// The types of `columns` of `table` as a cast names them (schema-qualified, without a type
-    /// modifier), in their order; remembered until a statement that may change a table runs.
+    /// modifier), in their order: read for each call, so a type a statement just changed is
+    /// the one cast to.
     fn column_types(&mut self, table: &str, columns: &[&str]) -> Result<Vec<String>, BackendError> {
-        if !columns.iter().all(|c| {
-            self.column_types
-                .contains_key(&(table.to_string(), c.to_string()))
-        }) {
-            // The type's own name, schema-qualified: `format_type` would say `character`, which
-            // as a cast means char(1).
-            let rows = self.query(
-                "SELECT a.attname, format('%I.%I', n.nspname, t.typname) \
-                 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-                 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
-                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
-                &[Value::Text(self.quote(table))],
-            )?;
-            for row in rows {
-                if let (Some(name), Some(ty)) = (row[0].as_text(), row[1].as_text()) {
-                    self.column_types
-                        .insert((table.to_string(), name.to_string()), ty.to_string());
-                }
-            }
-        }
+        // The type's own name, schema-qualified: `format_type` would say `character`, which as
+        // a cast means char(1).
+        let rows = self.query(
+            "SELECT a.attname, format('%I.%I', n.nspname, t.typname) \
+             FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+            &[Value::Text(self.quote(table))],
+        )?;
+        let types: std::collections::HashMap<&str, &str> = rows
+            .iter()
+            .filter_map(|r| Some((r[0].as_text()?, r[1].as_text()?)))
+            .collect();
         columns
             .iter()
             .map(|c| {
-                self.column_types
-                    .get(&(table.to_string(), c.to_string()))
-                    .cloned()
-                    .ok_or_else(|| {
-                        BackendError::message(format!("table {table} has no column {c}"))
-                    })
+                types.get(c).map(|t| t.to_string()).ok_or_else(|| {
+                    BackendError::message(format!("table {table} has no column {c}"))
+                })
             })
             .collect()
     }
@@ -524,8 +508,8 @@ impl Backend for Postgres<'_> {
         rows: &[Vec<Value>],
     ) -> Result<u64, BackendError> {
         // Each column travels as one `text[]` parameter per batch, unnested and cast to its
-        // column's type (read once from the catalog, without the type modifier, so that a
-        // value too long for a `varchar(n)` fails as it would when set, not truncated).
+        // column's type (from the catalog, without the type modifier, so that a value too long
+        // for a `varchar(n)` fails as it would when set, not truncated).
         let names: Vec<&str> = std::iter::once(key)
             .chain(columns.iter().copied())
             .collect();
