@@ -3,7 +3,7 @@
 //! Revision ID: 2748e48cee3a
 //! Revises: 1284c81cf727
 //! Create Date: 2014-06-27 05:46:09.430767
-//! Earlier Checksums: 78a118ea9d6ca5a74079fe5f25909f0b65a5ff6dc68d737894eb83885c5a3950
+//! Earlier Checksums: 78a118ea9d6ca5a74079fe5f25909f0b65a5ff6dc68d737894eb83885c5a3950, b0f2a0c3d62eda8694c77adcb72c66dd96f86b110c45ac8ee8f5640a91eeabcd, bfd766244c38ec6500c30814365024b3b534903ed5799c987ad3909e0ca7bd31
 
 // An IP policy may hold CIDRs that reach outside the subnet it belongs to. Each such policy's
 // CIDRs are replaced by their intersection with the subnet's CIDR, as the fewest CIDRs that
@@ -17,12 +17,13 @@ use quark_db_manage::backend::{Row, Value};
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    // Policies a chunk at a time in id order, with the subnets and CIDRs of exactly those
-    // policies (their ids lie between the chunk's first and last): memory holds one chunk, and
-    // each chunk's rewrites are written in two batches.
+    // Upstream read every subnet with a policy id joined to that id's CIDRs, whether or not a
+    // quark_ip_policy row has the id (foreign keys are not always enforced). Chunks are of those
+    // ids, the distinct policy ids of subnets in order, each chunk with the joined rows of its
+    // id range: memory holds one chunk, and each chunk's rewrites are written in two batches.
     db.in_chunks(
-        "SELECT id FROM quark_ip_policy",
-        "id",
+        "SELECT DISTINCT ip_policy_id FROM quark_subnets WHERE ip_policy_id IS NOT NULL",
+        "ip_policy_id",
         CHUNK,
         |db, chunk| {
             let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
@@ -77,7 +78,7 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
             .collect();
         let inside = IpNet::aggregate(&inside);
         log::info!(target: "quark.migration", "IP policy {policy}: CIDRs truncated to {inside:?}");
-        deletes.push(vec![Value::from(policy.as_str())]);
+        deletes.push(Value::from(policy.as_str()));
         for net in inside {
             inserts.push(vec![
                 Value::Text(uuid::Uuid::new_v4().to_string()),
@@ -86,10 +87,15 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
             ]);
         }
     }
-    db.execute_many(
-        "DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id = ?",
-        &deletes,
-    )?;
+    // One statement for the chunk, as upstream's `ip_policy_id IN (...)`: the column has no
+    // index on every database, and a statement per policy would read the table once each.
+    if !deletes.is_empty() {
+        let list = vec!["?"; deletes.len()].join(", ");
+        db.execute(
+            &format!("DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id IN ({list})"),
+            &deletes,
+        )?;
+    }
     db.execute_many(
         "INSERT INTO quark_ip_policy_cidrs (id, created_at, ip_policy_id, cidr) \
          VALUES (?, CURRENT_TIMESTAMP, ?, ?)",

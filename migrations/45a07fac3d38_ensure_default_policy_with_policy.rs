@@ -3,7 +3,7 @@
 //! Revision ID: 45a07fac3d38
 //! Revises: 2748e48cee3a
 //! Create Date: 2014-07-05 12:49:51.815631
-//! Earlier Checksums: 8c9c159072477b76f87b6c09f1e711ea24a34c4577d5316c84dc0bed2c92840b
+//! Earlier Checksums: 8c9c159072477b76f87b6c09f1e711ea24a34c4577d5316c84dc0bed2c92840b, ec2ee0c268887d4d58c8dccd63a4eab22dcb1bc01551a7cd08ce9b6a9210ee97, 6310a2d8c5d551377b0728d22c20392eaa707859b608b9a76ab292f30510cb8b
 
 // Every subnet that has an IP policy must exclude its network and broadcast addresses. Where a
 // policy lacks either, the address is added (as a /32 or /128) and the policy's CIDRs are
@@ -17,12 +17,13 @@ use quark_db_manage::backend::{Row, Value};
 use quark_db_manage::code::{CodeError, Db};
 
 pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
-    // Policies a chunk at a time in id order, with the subnets and CIDRs of exactly those
-    // policies (their ids lie between the chunk's first and last): memory holds one chunk, and
-    // each chunk's rewrites are written in two batches.
+    // Upstream read every subnet with a policy id joined to that id's CIDRs, whether or not a
+    // quark_ip_policy row has the id (foreign keys are not always enforced). Chunks are of those
+    // ids, the distinct policy ids of subnets in order, each chunk with the joined rows of its
+    // id range: memory holds one chunk, and each chunk's rewrites are written in two batches.
     db.in_chunks(
-        "SELECT id FROM quark_ip_policy",
-        "id",
+        "SELECT DISTINCT ip_policy_id FROM quark_subnets WHERE ip_policy_id IS NOT NULL",
+        "ip_policy_id",
         CHUNK,
         |db, chunk| {
             let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
@@ -70,7 +71,7 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
         cidrs.extend(missing.into_iter().map(IpNet::from));
         let cidrs = IpNet::aggregate(&cidrs);
         log::info!(target: "quark.migration", "IP policy {policy}: default CIDRs added, now {cidrs:?}");
-        deletes.push(vec![Value::from(policy.as_str())]);
+        deletes.push(Value::from(policy.as_str()));
         for net in cidrs {
             inserts.push(vec![
                 Value::Text(uuid::Uuid::new_v4().to_string()),
@@ -79,10 +80,15 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
             ]);
         }
     }
-    db.execute_many(
-        "DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id = ?",
-        &deletes,
-    )?;
+    // One statement for the chunk, as upstream's `ip_policy_id IN (...)`: the column has no
+    // index on every database, and a statement per policy would read the table once each.
+    if !deletes.is_empty() {
+        let list = vec!["?"; deletes.len()].join(", ");
+        db.execute(
+            &format!("DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id IN ({list})"),
+            &deletes,
+        )?;
+    }
     db.execute_many(
         "INSERT INTO quark_ip_policy_cidrs (id, created_at, ip_policy_id, cidr) \
          VALUES (?, CURRENT_TIMESTAMP, ?, ?)",
