@@ -249,6 +249,89 @@ def rows_table(rows):
         )
 
 
+GROUPED_PARENT = "1284c81cf727"
+GROUPED_REVISION = "45a07fac3d38"  # with 2748e48cee3a before it: the two grouped by policy
+
+
+def seed_policies(backend, n):
+    """SQL giving `n` policies, each with a subnet (a /24) and two CIDRs (the /23 around the
+    subnet and its network address), so that 2748e48cee3a cuts every policy back to its subnet
+    and 45a07fac3d38 adds every broadcast address: both rewrite every policy."""
+    if backend.name == "mariadb":
+        source = f"(SELECT seq AS g FROM seq_1_to_{n}) s"
+        pad = "LPAD(g, 8, '0')"
+        net = "CONCAT('10.', (g DIV 256) % 256, '.', g % 256)"
+
+        def cat(*parts):
+            return "CONCAT(" + ", ".join(parts) + ")"
+    else:
+        if backend.name == "sqlite":
+            source = (
+                "(WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq "
+                f"WHERE g < {n}) SELECT g FROM seq) s"
+            )
+            pad = "printf('%08d', g)"
+        else:
+            source = f"generate_series(1, {n}) g"
+            pad = "lpad(g::text, 8, '0')"
+        net = "'10.' || ((g / 256) % 256) || '.' || (g % 256)"
+
+        def cat(*parts):
+            return " || ".join(parts)
+    s_id, w_id, n_id = cat("'s'", pad), cat("'w'", pad), cat("'n'", pad)
+    net24, net23, net32 = cat(net, "'.0/24'"), cat(net, "'.0/23'"), cat(net, "'.0/32'")
+    policies = f"SELECT {pad}, 't' FROM {source}"
+    subnets = f"SELECT {s_id}, {net24}, 't', {pad} FROM {source}"
+    wide = f"SELECT {w_id}, {pad}, {net23} FROM {source}"
+    network = f"SELECT {n_id}, {pad}, {net32} FROM {source}"
+    cidrs = "INSERT INTO quark_ip_policy_cidrs (id, ip_policy_id, cidr) "
+    return (
+        f"INSERT INTO quark_ip_policy (id, tenant_id) {policies};\n"
+        f"INSERT INTO quark_subnets (id, _cidr, tenant_id, ip_policy_id) {subnets};\n"
+        f"{cidrs}{wide};\n{cidrs}{network};\n"
+    )
+
+
+def grouped_growth(sizes):
+    """quark's grouped data revisions 2748e48cee3a and 45a07fac3d38 over `sizes` policies on
+    each database: wall time and peak memory of the quark-db-manage process."""
+    peers.cargo(["build", "--release", "--locked", "--all-features", "--bin", "quark-db-manage"], ROOT)
+    quark = TARGET / "release" / "quark-db-manage"
+    rows = []
+    for b in BACKENDS:
+        if not b.reachable():
+            print(f"skipping {b.name}: not reachable", file=sys.stderr)
+            continue
+        db = "qdm_grouped"
+        url = b.url(db, "ours")
+        for n in sizes:
+            b.fresh(db)
+            subprocess.run(
+                [str(quark), "--database-connection", url, "-q", "upgrade", GROUPED_PARENT],
+                check=True, capture_output=True,
+            )
+            b.run_sql(db, seed_policies(b, n))
+            took, peak_bytes = peak(
+                [str(quark), "--database-connection", url, "-q", "upgrade", GROUPED_REVISION]
+            )
+            b.drop(db)
+            rows.append((b.name, n, took, peak_bytes))
+    return rows
+
+
+def grouped_table(rows):
+    print(
+        "| 2748e48cee3a + 45a07fac3d38, policies | quark | peak memory | growth for 10x (time, memory) |"
+    )
+    print("|---|---|---|---|")
+    previous = {}
+    for name, n, took, peak_bytes in rows:
+        before = previous.get(name)
+        growth = "-" if before is None else f"{took / before[0]:.1f}x, {peak_bytes / before[1]:.2f}x"
+        previous[name] = (took, peak_bytes)
+        print(f"| {name}, {n:,} | {fmt(took)} | {peak_bytes / 2**20:.1f} MB | {growth} |")
+
+
 REHEARSED = re.compile(r"rehearsed (\d+) revisions on SQLite in memory in ([\d.]+) s")
 
 
@@ -431,8 +514,13 @@ def main():
         help=f"row counts for {ROWS_REVISION} over many rows (empty: skip)",
     )
     parser.add_argument(
+        "--policies",
+        default="10000,100000",
+        help="policy counts for the grouped data revisions (empty: skip)",
+    )
+    parser.add_argument(
         "--only",
-        choices=["growth", "rows"],
+        choices=["growth", "rows", "grouped"],
         action="append",
         help="only these tables (repeatable): how cost grows with the chain, or with the rows",
     )
@@ -449,6 +537,9 @@ def main():
             print()
         if "rows" in args.only:
             rows_table(rows_growth(row_counts))
+            print()
+        if "grouped" in args.only:
+            grouped_table(grouped_growth([int(n) for n in args.policies.split(",") if n]))
         return
     if not args.no_bench:
         # Only this run's results make the table.

@@ -232,25 +232,12 @@ impl<'a> Db<'a> {
         })
     }
 
-    /// `sql` with each `?` outside quotes replaced by the backend's placeholder.
+    /// `sql` with each `?` outside quotes and comments (as [the lexer](crate::lexer) reads the
+    /// backend's dialect) replaced by the backend's placeholder.
     fn numbered(&self, sql: &str) -> String {
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut quote: Option<char> = None;
-        let mut n = 0;
-        for c in sql.chars() {
-            match (quote, c) {
-                (None, '\'' | '"') => quote = Some(c),
-                (Some(q), c) if c == q => quote = None,
-                (None, '?') => {
-                    n += 1;
-                    out.push_str(&self.backend.placeholder(n));
-                    continue;
-                }
-                _ => {}
-            }
-            out.push(c);
-        }
-        out
+        crate::lexer::replace_placeholders(sql, self.backend.dialect(), true, |n, _| {
+            self.backend.placeholder(n)
+        })
     }
 }
 
@@ -264,14 +251,14 @@ mod tests {
         let mut script = Script::new(Dialect::Postgresql, []);
         let mut db = Db::new(&mut script);
         db.execute(
-            "UPDATE t SET a = ?, b = '?' WHERE \"c?\" = ?",
+            "UPDATE t SET a = ?, b = '?' /* ? */ WHERE \"c?\" = ? -- ?",
             &[Value::Int(1), Value::from("it's")],
         )
         .unwrap();
         assert_eq!(db.statements(), 1);
         assert_eq!(
             script.statements(),
-            ["UPDATE t SET a = 1, b = '?' WHERE \"c?\" = 'it''s'"]
+            ["UPDATE t SET a = 1, b = '?' /* ? */ WHERE \"c?\" = 'it''s' -- ?"]
         );
     }
 }

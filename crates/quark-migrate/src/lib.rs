@@ -117,6 +117,7 @@ extern crate self as quark_migrate;
 mod app;
 pub mod build;
 mod checksum;
+mod lexer;
 pub mod revision;
 pub mod source;
 

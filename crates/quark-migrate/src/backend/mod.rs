@@ -26,8 +26,6 @@ use thiserror::Error;
 
 use crate::revision::Dialect;
 pub use crate::url::DatabaseUrl;
-#[cfg(feature = "mysql")]
-pub(crate) use inline::literal;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use inline::{MANY_PER_TRIP, inline_params};
 pub use ops::{ServerFacts, ServerOps, SessionSettings, Tuning};
@@ -46,6 +44,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// This value as a literal of `dialect`, read back as this value whatever the session's
+    /// settings ([`Dialect::string_literal`]).
+    pub(crate) fn literal(&self, dialect: Dialect) -> String {
+        match self {
+            Value::Null => "NULL".to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Text(s) => dialect.string_literal(s),
+        }
+    }
+
     /// The text, if this is a text value.
     pub fn as_text(&self) -> Option<&str> {
         match self {

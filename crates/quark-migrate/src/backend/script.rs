@@ -52,11 +52,7 @@ impl Script {
     }
 
     fn literal(&self, value: &Value) -> String {
-        match value {
-            Value::Null => "NULL".to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Text(s) => self.dialect.string_literal(s),
-        }
+        value.literal(self.dialect)
     }
 }
 
@@ -169,12 +165,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             s.statements(),
-            ["INSERT INTO t VALUES ('it''s a \\\\ path', 7, NULL)"]
+            ["INSERT INTO t VALUES (_utf8mb4 X'697427732061205C2070617468', 7, NULL)"]
         );
         let mut s = Script::new(Dialect::Postgresql, []);
         s.execute(&format!("SELECT {}", s.placeholder(1)), &["a\\b'".into()])
             .unwrap();
-        assert_eq!(s.statements(), ["SELECT 'a\\b'''"]);
+        assert_eq!(s.statements(), ["SELECT E'a\\\\b'''"]);
     }
 
     #[test]

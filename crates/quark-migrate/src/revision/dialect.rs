@@ -47,13 +47,28 @@ impl Dialect {
         }
     }
 
-    /// `value` as a string literal.
+    /// `value` as a string literal that reads back as `value` whatever the session's settings:
+    /// quotes doubled; where the value holds a backslash or NUL, a form no setting changes
+    /// (PostgreSQL `E'...'` with backslashes doubled, whatever `standard_conforming_strings`
+    /// says; MySQL a hex literal of the UTF-8 bytes, whatever `NO_BACKSLASH_ESCAPES` says;
+    /// SQLite a hex blob cast to text for NUL, which ends its SQL text). A NUL, which
+    /// PostgreSQL's text cannot hold, is written `\000` for the server to refuse.
     pub fn string_literal(self, value: &str) -> String {
-        let escaped = value.replace('\'', "''");
+        let plain = !value.contains(['\\', '\0']);
         match self {
-            // MySQL's default SQL mode treats the backslash as an escape character.
-            Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
-            Dialect::Sqlite | Dialect::Postgresql => format!("'{escaped}'"),
+            _ if plain => format!("'{}'", value.replace('\'', "''")),
+            Dialect::Postgresql => format!(
+                "E'{}'",
+                value
+                    .replace('\\', "\\\\")
+                    .replace('\'', "''")
+                    .replace('\0', "\\000")
+            ),
+            Dialect::Mysql => format!("_utf8mb4 X'{}'", hex(value)),
+            Dialect::Sqlite if !value.contains('\0') => {
+                format!("'{}'", value.replace('\'', "''"))
+            }
+            Dialect::Sqlite => format!("CAST(X'{}' AS TEXT)", hex(value)),
         }
     }
 
@@ -103,4 +118,9 @@ impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The bytes of `text` in upper-case hexadecimal.
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02X}")).collect()
 }

@@ -1,7 +1,9 @@
 //! Splitting a section's SQL into statements without breaking quoted text, comments, dollar-quoted
-//! bodies or `BEGIN ... END` blocks of triggers and routines.
+//! bodies (all as [the lexer](crate::lexer) reads them) or `BEGIN ... END` blocks of triggers and
+//! routines.
 
 use super::Dialect;
+use crate::lexer::{Kind, Token, lex};
 
 /// One SQL statement of a section, without its terminating `;`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,22 +23,44 @@ pub fn split_statements(
     dialect: Dialect,
     first_line: usize,
 ) -> Result<Vec<Statement>, (usize, String)> {
-    Splitter {
-        src: sql.as_bytes(),
-        text: sql,
-        dialect,
-        pos: 0,
-        line: first_line,
+    let tokens: Vec<Token> = lex(sql, dialect, first_line)
+        .collect::<Result<_, _>>()
+        .map_err(|u| (u.line, format!("unterminated {}", u.what)))?;
+    let mut out = Vec::new();
+    let mut cur = Current::default();
+    for (i, t) in tokens.iter().enumerate() {
+        let text = &sql[t.start..t.end];
+        match t.kind {
+            Kind::Space | Kind::Comment => continue,
+            Kind::Punct if text == ";" && cur.depth == 0 => {
+                if let Some((start, line)) = cur.start {
+                    out.push(statement(sql, start, t.start, line, &cur.respelled));
+                }
+                cur = Current::default();
+                continue;
+            }
+            _ => {}
+        }
+        if cur.start.is_none() {
+            cur.start = Some((t.start, t.line));
+        }
+        if t.kind == Kind::Word {
+            let word = text.to_ascii_uppercase();
+            if let Some(spelling) = dialect.type_spelling(&word) {
+                cur.respelled.push((t.start, t.end, spelling));
+            }
+            let next = tokens[i + 1..]
+                .iter()
+                .find(|n| !matches!(n.kind, Kind::Space | Kind::Comment))
+                .filter(|n| n.kind == Kind::Word)
+                .map(|n| sql[n.start..n.end].to_ascii_uppercase());
+            cur.word(&word, next.as_deref());
+        }
     }
-    .run()
-}
-
-struct Splitter<'a> {
-    src: &'a [u8],
-    text: &'a str,
-    dialect: Dialect,
-    pos: usize,
-    line: usize,
+    if let Some((start, line)) = cur.start {
+        out.push(statement(sql, start, sql.len(), line, &cur.respelled));
+    }
+    Ok(out)
 }
 
 /// What the splitter knows about the statement it is inside.
@@ -51,239 +75,48 @@ struct Current {
     respelled: Vec<(usize, usize, &'static str)>,
 }
 
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
-}
-
-impl<'a> Splitter<'a> {
-    fn run(mut self) -> Result<Vec<Statement>, (usize, String)> {
-        let mut out = Vec::new();
-        let mut cur = Current::default();
-        while self.pos < self.src.len() {
-            let b = self.src[self.pos];
-            let next = self.src.get(self.pos + 1).copied();
-            match b {
-                b'\n' => {
-                    self.line += 1;
-                    self.pos += 1;
-                }
-                // SQL's white space on all three: vertical tab and form feed too.
-                b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' => self.pos += 1,
-                b'-' if next == Some(b'-') => self.skip_line(),
-                b'#' if self.dialect == Dialect::Mysql => self.skip_line(),
-                b'/' if next == Some(b'*') => self.skip_block_comment()?,
-                b';' if cur.depth == 0 => {
-                    if let Some((start, line)) = cur.start {
-                        out.push(self.statement(start, self.pos, line, &cur.respelled));
-                    }
-                    cur = Current::default();
-                    self.pos += 1;
-                }
-                _ => {
-                    if cur.start.is_none() {
-                        cur.start = Some((self.pos, self.line));
-                    }
-                    self.token(&mut cur)?;
-                }
-            }
+impl Current {
+    /// Tracks `BEGIN`/`CASE` ... `END` nesting inside `CREATE TRIGGER/FUNCTION/PROCEDURE/EVENT`;
+    /// `next` is the word after this one, if a word follows.
+    fn word(&mut self, word: &str, next: Option<&str>) {
+        self.words += 1;
+        if self.words == 1 {
+            self.creates = word == "CREATE";
+        } else if self.creates && self.words <= 8 && !self.compound {
+            self.compound = matches!(word, "TRIGGER" | "FUNCTION" | "PROCEDURE" | "EVENT");
         }
-        if let Some((start, line)) = cur.start {
-            out.push(self.statement(start, self.src.len(), line, &cur.respelled));
-        }
-        Ok(out)
-    }
-
-    fn statement(
-        &self,
-        start: usize,
-        end: usize,
-        line: usize,
-        respelled: &[(usize, usize, &str)],
-    ) -> Statement {
-        let mut sql = String::with_capacity(end - start);
-        let mut at = start;
-        for &(from, to, spelling) in respelled {
-            sql.push_str(&self.text[at..from]);
-            sql.push_str(spelling);
-            at = to;
-        }
-        sql.push_str(&self.text[at..end]);
-        Statement {
-            sql: sql.trim_end().to_string(),
-            line,
-        }
-    }
-
-    /// Consumes one token that is part of a statement: a quoted item, a word or one byte.
-    fn token(&mut self, cur: &mut Current) -> Result<(), (usize, String)> {
-        let b = self.src[self.pos];
-        let prev_ident = self.pos > 0 && is_ident(self.src[self.pos - 1]);
-        match b {
-            b'\'' => {
-                let backslash = self.dialect == Dialect::Mysql || self.is_escape_string();
-                self.skip_quoted(b'\'', backslash, "string")
-            }
-            b'"' => self.skip_quoted(b'"', self.dialect == Dialect::Mysql, "quoted identifier"),
-            b'`' => self.skip_quoted(b'`', false, "backquoted identifier"),
-            b'[' if self.dialect == Dialect::Sqlite => {
-                self.skip_quoted(b']', false, "[identifier]")
-            }
-            b'$' if self.dialect == Dialect::Postgresql && !prev_ident => self.skip_dollar(),
-            _ if (b.is_ascii_alphabetic() || b == b'_') && !prev_ident => {
-                let start = self.pos;
-                while self.pos < self.src.len() && is_ident(self.src[self.pos]) {
-                    self.pos += 1;
-                }
-                let word = self.text[start..self.pos].to_ascii_uppercase();
-                if let Some(spelling) = self.dialect.type_spelling(&word) {
-                    cur.respelled.push((start, self.pos, spelling));
-                }
-                self.word(cur, &word);
-                Ok(())
-            }
-            _ => {
-                self.pos += 1;
-                Ok(())
-            }
-        }
-    }
-
-    /// Tracks `BEGIN`/`CASE` ... `END` nesting inside `CREATE TRIGGER/FUNCTION/PROCEDURE/EVENT`.
-    fn word(&mut self, cur: &mut Current, word: &str) {
-        cur.words += 1;
-        if cur.words == 1 {
-            cur.creates = word == "CREATE";
-        } else if cur.creates && cur.words <= 8 && !cur.compound {
-            cur.compound = matches!(word, "TRIGGER" | "FUNCTION" | "PROCEDURE" | "EVENT");
-        }
-        if !cur.compound {
+        if !self.compound {
             return;
         }
         match word {
-            "BEGIN" | "CASE" => cur.depth += 1,
-            "END" => {
-                let closes_other = matches!(
-                    self.peek_word().as_deref(),
-                    Some("IF" | "LOOP" | "WHILE" | "REPEAT")
-                );
-                if !closes_other {
-                    cur.depth = cur.depth.saturating_sub(1);
-                }
+            "BEGIN" | "CASE" => self.depth += 1,
+            "END" if !matches!(next, Some("IF" | "LOOP" | "WHILE" | "REPEAT")) => {
+                self.depth = self.depth.saturating_sub(1);
             }
             _ => {}
         }
     }
+}
 
-    fn peek_word(&self) -> Option<String> {
-        let rest = &self.text[self.pos..];
-        let rest = rest.trim_start();
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        (end > 0).then(|| rest[..end].to_ascii_uppercase())
+/// The statement between `start` and `end` of `text`, its respelled words replaced.
+fn statement(
+    text: &str,
+    start: usize,
+    end: usize,
+    line: usize,
+    respelled: &[(usize, usize, &str)],
+) -> Statement {
+    let mut sql = String::with_capacity(end - start);
+    let mut at = start;
+    for &(from, to, spelling) in respelled {
+        sql.push_str(&text[at..from]);
+        sql.push_str(spelling);
+        at = to;
     }
-
-    /// A PostgreSQL `E'...'` string, in which backslash escapes the next character.
-    fn is_escape_string(&self) -> bool {
-        self.dialect == Dialect::Postgresql
-            && self.pos >= 1
-            && matches!(self.src[self.pos - 1], b'E' | b'e')
-            && (self.pos < 2 || !is_ident(self.src[self.pos - 2]))
-    }
-
-    fn skip_line(&mut self) {
-        while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
-            self.pos += 1;
-        }
-    }
-
-    fn skip_block_comment(&mut self) -> Result<(), (usize, String)> {
-        let start_line = self.line;
-        let nests = self.dialect == Dialect::Postgresql;
-        let mut depth = 0usize;
-        while self.pos < self.src.len() {
-            match (self.src[self.pos], self.src.get(self.pos + 1).copied()) {
-                (b'/', Some(b'*')) if depth == 0 || nests => {
-                    depth += 1;
-                    self.pos += 2;
-                }
-                (b'*', Some(b'/')) => {
-                    depth -= 1;
-                    self.pos += 2;
-                    if depth == 0 {
-                        return Ok(());
-                    }
-                }
-                (b'\n', _) => {
-                    self.line += 1;
-                    self.pos += 1;
-                }
-                _ => self.pos += 1,
-            }
-        }
-        Err((start_line, "unterminated /* comment".to_string()))
-    }
-
-    /// Skips a quoted item closed by `close`, where a doubled `close` is a literal one.
-    fn skip_quoted(
-        &mut self,
-        close: u8,
-        backslash: bool,
-        what: &str,
-    ) -> Result<(), (usize, String)> {
-        let start_line = self.line;
-        self.pos += 1;
-        while self.pos < self.src.len() {
-            let b = self.src[self.pos];
-            if b == b'\n' {
-                self.line += 1;
-            }
-            if backslash && b == b'\\' {
-                if self.src.get(self.pos + 1) == Some(&b'\n') {
-                    self.line += 1;
-                }
-                self.pos += 2;
-                continue;
-            }
-            self.pos += 1;
-            if b == close {
-                if close != b']' && self.src.get(self.pos) == Some(&close) {
-                    self.pos += 1;
-                    continue;
-                }
-                return Ok(());
-            }
-        }
-        Err((start_line, format!("unterminated {what}")))
-    }
-
-    /// Skips a PostgreSQL dollar-quoted body such as `$$ ... $$` or `$fn$ ... $fn$`.
-    fn skip_dollar(&mut self) -> Result<(), (usize, String)> {
-        let rest = &self.text[self.pos + 1..];
-        let tag_len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        let tag = &rest[..tag_len];
-        let is_quote =
-            rest[tag_len..].starts_with('$') && !tag.starts_with(|c: char| c.is_ascii_digit());
-        if !is_quote {
-            self.pos += 1;
-            return Ok(());
-        }
-        let delimiter = format!("${tag}$");
-        let body_start = self.pos + delimiter.len();
-        match self.text[body_start..].find(&delimiter) {
-            Some(offset) => {
-                let end = body_start + offset + delimiter.len();
-                self.line += self.text[self.pos..end].matches('\n').count();
-                self.pos = end;
-                Ok(())
-            }
-            None => Err((
-                self.line,
-                format!("unterminated dollar-quoted body {delimiter}"),
-            )),
-        }
+    sql.push_str(&text[at..end]);
+    Statement {
+        sql: sql.trim_end().to_string(),
+        line,
     }
 }
 

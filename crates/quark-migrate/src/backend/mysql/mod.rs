@@ -27,9 +27,15 @@ const UPDATE_ROWS_PER_STATEMENT: usize = 1_000;
 const UPDATE_STATEMENTS_PER_TRIP: usize = 8;
 
 /// A session's own settings, put back after a migration: `lock_wait_timeout`,
-/// `innodb_lock_wait_timeout`, `default_storage_engine`.
+/// `innodb_lock_wait_timeout`, `default_storage_engine`, `sql_mode`.
 #[derive(Debug, Clone)]
-struct Saved(i64, i64, String);
+struct Saved(i64, i64, String, String);
+
+/// The session's `sql_mode` without the modes that change how string literals and double
+/// quotes read (`NO_BACKSLASH_ESCAPES`, `ANSI_QUOTES`, and `ANSI`, which implies the latter):
+/// during a migration they read as the lexer reads them.
+const PINNED_SQL_MODE: &str = "TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
+     ',NO_BACKSLASH_ESCAPES,', ','), ',ANSI_QUOTES,', ','), ',ANSI,', ','))";
 
 /// A MySQL or MariaDB database.
 pub struct Mysql<'c> {
@@ -414,7 +420,7 @@ impl Backend for Mysql<'_> {
                         .enumerate()
                         .map(|(n, row)| {
                             let values = row.iter().enumerate().map(|(i, v)| {
-                                let literal = super::literal(v, Dialect::Mysql);
+                                let literal = v.literal(Dialect::Mysql);
                                 match (n, i) {
                                     (0, 0) => format!("{literal} AS {key}"),
                                     (0, i) => format!("{literal} AS {}", columns[i - 1]),
@@ -538,12 +544,13 @@ impl ServerOps for Mysql<'_> {
                 if self.saved.is_none() {
                     let was = self.query(
                         "SELECT @@SESSION.lock_wait_timeout, @@SESSION.innodb_lock_wait_timeout, \
-                         @@SESSION.default_storage_engine",
+                         @@SESSION.default_storage_engine, @@SESSION.sql_mode",
                         &[],
                     )?;
                     self.saved = was.into_iter().next().and_then(|r| {
                         let engine = r[2].as_text()?.to_string();
-                        Some(Saved(r[0].as_int()?, r[1].as_int()?, engine))
+                        let mode = r[3].as_text().unwrap_or_default().to_string();
+                        Some(Saved(r[0].as_int()?, r[1].as_int()?, engine, mode))
                     });
                 }
                 // Whole seconds, at least one: what the server accepts.
@@ -551,6 +558,7 @@ impl ServerOps for Mysql<'_> {
                 let mut set = vec![
                     format!("lock_wait_timeout = {secs}"),
                     format!("innodb_lock_wait_timeout = {secs}"),
+                    format!("sql_mode = {PINNED_SQL_MODE}"),
                 ];
                 if let Some(engine) = &settings.table_engine {
                     let engine = self.usable_engine(engine)?;
@@ -559,13 +567,14 @@ impl ServerOps for Mysql<'_> {
                 set
             }
             None => {
-                let Some(Saved(metadata, row, engine)) = self.saved.take() else {
+                let Some(Saved(metadata, row, engine, mode)) = self.saved.take() else {
                     return Ok(());
                 };
                 vec![
                     format!("lock_wait_timeout = {metadata}"),
                     format!("innodb_lock_wait_timeout = {row}"),
                     format!("default_storage_engine = {}", literal(&engine)),
+                    format!("sql_mode = {}", literal(&mode)),
                 ]
             }
         };

@@ -42,7 +42,9 @@ pub struct Postgres<'c> {
     database: String,
     lock: Option<i64>,
     /// The session's `lock_timeout` before the migration limited it.
-    saved_lock_timeout: Option<String>,
+    /// The session's own `lock_timeout` and `standard_conforming_strings`, while a migration
+    /// has them (see `ServerOps::migration_session`).
+    saved_settings: Option<(String, String)>,
     /// How this connection was opened, for a second one and to tell a pooler in between (none
     /// for a lent client).
     opened: Option<Opened>,
@@ -208,7 +210,7 @@ impl<'c> Postgres<'c> {
             target,
             database,
             lock: None,
-            saved_lock_timeout: None,
+            saved_settings: None,
             opened,
             pooled: None,
             local_lock_timeout: None,
@@ -312,7 +314,7 @@ impl Postgres<'_> {
     fn local_settings(&self) -> Option<String> {
         let timeout = self.local_lock_timeout?;
         Some(format!(
-            "SET LOCAL lock_timeout = '{}ms'",
+            "SET LOCAL lock_timeout = '{}ms';\nSET LOCAL standard_conforming_strings = on",
             timeout.as_millis().max(1)
         ))
     }

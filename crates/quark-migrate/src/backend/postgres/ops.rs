@@ -86,20 +86,32 @@ impl ServerOps for Postgres<'_> {
             self.local_lock_timeout = timeout;
             return Ok(());
         }
+        // The migration's strings are read as the lexer reads them: backslashes are literal.
         match timeout {
             Some(t) => {
-                if self.saved_lock_timeout.is_none() {
-                    let rows = self.query("SHOW lock_timeout", &[])?;
-                    let was = rows.first().and_then(|r| r[0].as_text()).unwrap_or("0");
-                    let was = was.to_string();
-                    self.saved_lock_timeout = Some(was);
+                if self.saved_settings.is_none() {
+                    let rows = self.query(
+                        "SELECT current_setting('lock_timeout'), current_setting('standard_conforming_strings')",
+                        &[],
+                    )?;
+                    let setting = |i: usize, default: &str| {
+                        rows.first()
+                            .and_then(|r| r[i].as_text())
+                            .unwrap_or(default)
+                            .to_string()
+                    };
+                    self.saved_settings = Some((setting(0, "0"), setting(1, "on")));
                 }
-                self.run(&format!("SET lock_timeout = '{}ms'", t.as_millis().max(1)))
+                self.run(&format!(
+                    "SET lock_timeout = '{}ms'; SET standard_conforming_strings = on",
+                    t.as_millis().max(1)
+                ))
             }
-            None => match self.saved_lock_timeout.take() {
-                Some(was) => self.run(&format!(
-                    "SET lock_timeout = {}",
-                    Dialect::Postgresql.string_literal(&was)
+            None => match self.saved_settings.take() {
+                Some((timeout, strings)) => self.run(&format!(
+                    "SET lock_timeout = {}; SET standard_conforming_strings = {}",
+                    Dialect::Postgresql.string_literal(&timeout),
+                    Dialect::Postgresql.string_literal(&strings)
                 )),
                 None => Ok(()),
             },

@@ -2,6 +2,7 @@
 //! cursor over them.
 
 use super::Online;
+use crate::lexer::{self, lex};
 use crate::revision::Dialect;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,178 +27,55 @@ pub(super) struct Tok {
     pub(super) end: usize,
 }
 
-pub(super) fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
-}
-
 /// The tokens of `sql`, and whether it is well formed: every quote, comment and parenthesis
 /// closed. Token boundaries always fall on ASCII bytes, so slicing `sql` by them cannot panic.
 pub(super) fn tokenize(sql: &str, dialect: Dialect) -> (Vec<Tok>, bool) {
-    let b = sql.as_bytes();
     let mut toks = Vec::new();
-    let (mut i, mut depth, mut ok) = (0usize, 0usize, true);
-    while i < b.len() {
-        let c = b[i];
-        let next = b.get(i + 1).copied();
-        let start = i;
-        let kind = match c {
-            _ if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            b'-' if next == Some(b'-') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                continue;
-            }
-            b'#' if dialect == Dialect::Mysql => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                continue;
-            }
-            b'/' if next == Some(b'*') => {
-                match comment_end(b, i, dialect == Dialect::Postgresql) {
-                    Some(end) => i = end,
-                    None => return (toks, false),
+    let (mut depth, mut ok) = (0usize, true);
+    for token in lex(sql, dialect, 1) {
+        let Ok(t) = token else {
+            return (toks, false);
+        };
+        let text = &sql[t.start..t.end];
+        let kind = match t.kind {
+            lexer::Kind::Space | lexer::Kind::Comment => continue,
+            lexer::Kind::Str | lexer::Kind::Dollar => Kind::Str,
+            lexer::Kind::Ident => Kind::Quoted(unquoted(text)),
+            lexer::Kind::Word | lexer::Kind::Param => Kind::Word,
+            lexer::Kind::Punct => match text.as_bytes()[0] {
+                b'(' => {
+                    depth += 1;
+                    Kind::Open
                 }
-                continue;
-            }
-            b'\'' | b'"' | b'`' => {
-                let escape_string = dialect == Dialect::Postgresql
-                    && i >= 1
-                    && matches!(b[i - 1], b'E' | b'e')
-                    && (i < 2 || !is_word_byte(b[i - 2]));
-                let backslash = (dialect == Dialect::Mysql && c != b'`') || escape_string;
-                let (end, closed) = quoted_end(b, i, c, backslash);
-                ok &= closed;
-                i = end;
-                if c == b'\'' {
-                    Kind::Str
-                } else {
-                    let inner = sql.get(start + 1..end - usize::from(closed)).unwrap_or("");
-                    let q = char::from(c).to_string();
-                    Kind::Quoted(inner.replace(&q.repeat(2), &q))
+                b')' => {
+                    ok &= depth > 0;
+                    depth = depth.saturating_sub(1);
+                    Kind::Close
                 }
-            }
-            b'[' if dialect == Dialect::Sqlite => {
-                let close = b[i..].iter().position(|&x| x == b']');
-                ok &= close.is_some();
-                i = close.map_or(b.len(), |p| i + p + 1);
-                Kind::Quoted(
-                    sql.get(start + 1..i - usize::from(close.is_some()))
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            }
-            b'$' if dialect == Dialect::Postgresql && dollar_tag(b, i).is_some() => {
-                let tag_len = dollar_tag(b, i).unwrap_or(0);
-                let delim = &b[i..i + tag_len];
-                let body = i + tag_len;
-                match b[body..].windows(tag_len).position(|w| w == delim) {
-                    Some(p) => i = body + p + tag_len,
-                    None => {
-                        ok = false;
-                        i = b.len();
-                    }
-                }
-                Kind::Str
-            }
-            b'(' => {
-                depth += 1;
-                i += 1;
-                Kind::Open
-            }
-            b')' => {
-                ok &= depth > 0;
-                depth = depth.saturating_sub(1);
-                i += 1;
-                Kind::Close
-            }
-            b',' => {
-                i += 1;
-                Kind::Comma
-            }
-            b'.' => {
-                i += 1;
-                Kind::Dot
-            }
-            _ if is_word_byte(c) && c != b'$' => {
-                while i < b.len() && is_word_byte(b[i]) {
-                    i += 1;
-                }
-                Kind::Word
-            }
-            _ => {
-                i += 1;
-                Kind::Punct(c)
-            }
+                b',' => Kind::Comma,
+                b'.' => Kind::Dot,
+                c => Kind::Punct(c),
+            },
         };
         toks.push(Tok {
             kind,
-            start,
-            end: i,
+            start: t.start,
+            end: t.end,
         });
     }
     (toks, ok && depth == 0)
 }
 
-/// The end of the `/* */` comment at `i`, `None` when unterminated.
-pub(super) fn comment_end(b: &[u8], mut i: usize, nests: bool) -> Option<usize> {
-    let mut depth = 0usize;
-    while i + 1 < b.len() {
-        match (b[i], b[i + 1]) {
-            (b'/', b'*') if depth == 0 || nests => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => i += 1,
+/// A quoted identifier's name: its quotes taken off, a doubled quote made single.
+fn unquoted(quoted: &str) -> String {
+    let inner = &quoted[1..quoted.len() - 1];
+    match quoted.as_bytes()[0] {
+        b'[' => inner.to_string(),
+        q => {
+            let q = char::from(q).to_string();
+            inner.replace(&q.repeat(2), &q)
         }
     }
-    None
-}
-
-/// The end of the item quoted by `q` at `i` (a doubled `q` is literal), and whether it closes.
-pub(super) fn quoted_end(b: &[u8], mut i: usize, q: u8, backslash: bool) -> (usize, bool) {
-    i += 1;
-    while i < b.len() {
-        if backslash && b[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        i += 1;
-        if b[i - 1] == q {
-            if b.get(i) == Some(&q) {
-                i += 1;
-                continue;
-            }
-            return (i, true);
-        }
-    }
-    (b.len(), false)
-}
-
-/// The length of the `$tag$` opening a PostgreSQL dollar-quoted body at `i`, if it is one.
-pub(super) fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
-    if i > 0 && is_word_byte(b[i - 1]) {
-        return None;
-    }
-    let tag = b[i + 1..]
-        .iter()
-        .take_while(|&&x| x.is_ascii_alphanumeric() || x == b'_')
-        .count();
-    let starts_digit = b.get(i + 1).is_some_and(u8::is_ascii_digit);
-    (b.get(i + 1 + tag) == Some(&b'$') && !starts_digit).then_some(tag + 2)
 }
 
 /// A cursor over tokens.
