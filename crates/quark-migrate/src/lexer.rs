@@ -125,8 +125,8 @@ impl Lexer<'_> {
                 }
                 Kind::Space
             }
-            b'-' if next == Some(b'-') && self.dash_comment() => self.to_line_end(),
-            b'#' if d == Dialect::Mysql => self.to_line_end(),
+            b'-' if next == Some(b'-') && self.dash_comment() => self.line_comment(),
+            b'#' if d == Dialect::Mysql => self.line_comment(),
             b'/' if next == Some(b'*') => self.block_comment()?,
             b'\'' => self.quoted(b'\'', d == Dialect::Mysql, "string", Kind::Str)?,
             b'"' => self.quoted(b'"', d == Dialect::Mysql, "quoted identifier", Kind::Ident)?,
@@ -177,7 +177,7 @@ impl Lexer<'_> {
                 .is_none_or(|&c| c <= b' ' || c == 0x7f)
     }
 
-    fn to_line_end(&mut self) -> Kind {
+    fn line_comment(&mut self) -> Kind {
         while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
             self.pos += 1;
         }
