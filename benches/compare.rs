@@ -81,6 +81,8 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                     head: map.is_head(&rev.id),
                     checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
                     earlier: &[],
+                    signatures: [None; 3],
+                    trusted_keys: &[],
                 }),
                 code: None,
             }

@@ -141,3 +141,45 @@ fn backups_are_kept_as_configured_and_can_be_turned_off() {
     ok(&url, &["--backup", "never", "upgrade", "head"]);
     assert_eq!(backups_of(&db).len(), 2);
 }
+
+#[test]
+fn restore_refuses_a_file_that_is_no_backup_and_keeps_the_file_it_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("quark.db");
+    let url = format!("sqlite:///{}", db.display());
+    ok(&url, &["upgrade", BEFORE]);
+    let before = std::fs::read(&db).unwrap();
+    ok(&url, &["upgrade", "head"]);
+    let replaced = std::fs::read(&db).unwrap();
+
+    // A text file: refused, named, with a failing exit status; the database untouched.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "meeting notes, not a database\n").unwrap();
+    let out = cli(&url, &["restore", "--from", &notes.display().to_string()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&notes.display().to_string())
+            && said.contains("not a SQLite database")
+            && said.contains("nothing was replaced"),
+        "{said}"
+    );
+    assert!(std::fs::read(&db).unwrap() == replaced);
+
+    // The backup: restored, and the file it replaced kept beside it.
+    let said = ok(&url, &["restore"]);
+    assert!(said.contains("kept as"), "{said}");
+    assert!(std::fs::read(&db).unwrap() == before);
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("quark.db.before-restore.")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{said}");
+    assert!(std::fs::read(&kept[0]).unwrap() == replaced);
+}

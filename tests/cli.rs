@@ -134,7 +134,8 @@ fn upgrade_current_and_downgrade_with_the_seed_output() {
         [
             "alembic_version",
             "alembic_version_history",
-            "alembic_version_revisions"
+            "alembic_version_revisions",
+            "alembic_version_signatures"
         ]
     );
     assert_eq!(
@@ -491,7 +492,8 @@ fn passwords_are_masked_and_bad_urls_exit_non_zero() {
     .fails()
     .stderr();
     assert!(
-        e.contains("oracle://scott:***@db/orcl") && !e.contains("tiger"),
+        // A URL that does not parse is masked from its scheme to its last `@`.
+        e.contains("oracle://***@db/orcl") && !e.contains("tiger"),
         "{e}"
     );
     let e = run_in(
@@ -645,7 +647,8 @@ fn lock_timeout_and_no_lock() {
     let url = quark_migrate::backend::DatabaseUrl::parse(&db.url()).unwrap();
     let mut holder = backend::connect(&url, &ConnectOptions::default()).unwrap();
     holder
-        .lock("alembic_version", std::time::Duration::from_secs(1))
+        .try_lock("alembic_version")
+        .map(|taken| assert!(taken, "the migration lock is free"))
         .unwrap();
     let e = db
         .run(&["--lock-timeout", "1", "upgrade", "head"])
@@ -947,4 +950,54 @@ fn single_transaction_script_has_one_transaction_for_all_revisions() {
     let live = Db::new();
     live.run(&["upgrade", "head", "--single-transaction"]).ok();
     assert_eq!(live.schema(), db.schema());
+}
+
+/// A record of a revision this binary does not embed, planted by someone who can write the
+/// engine's tables: `verify` says nobody vouches for it, `downgrade` refuses to run it and
+/// points at the dry run, which shows it, and the operator's `--trust-remembered` runs it.
+#[test]
+fn remembered_sql_nobody_vouched_for_runs_only_when_the_operator_does() {
+    let db = Db::new();
+    db.run(&["upgrade", "head"]).ok();
+    let sql = "CREATE TABLE operator_read_it (x INT)\n;\n";
+    let sum: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(sql.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let conn = db.conn();
+    conn.execute(
+        "INSERT INTO alembic_version_revisions (revision, parents, depends_on, branch_labels, message, breaking, transactional, downgrade, downgrade_checksum, no_downgrade, recorded_at) VALUES ('zz9', 'c07cd8303997', '', '', 'planted', NULL, 1, ?1, ?2, NULL, 'now')",
+        rusqlite::params![sql, sum],
+    )
+    .unwrap();
+    conn.execute("UPDATE alembic_version SET version_num = 'zz9'", [])
+        .unwrap();
+    let verify = db.run(&["verify"]).ok().stdout();
+    assert!(
+        verify.contains("the record of zz9: NOT vouched for (it is not signed): its downgrade runs only with --trust-remembered"),
+        "{verify}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&db.run(&["--format", "json", "verify"]).ok().stdout()).unwrap();
+    assert_eq!(json["remembered"][0]["revision"], "zz9");
+    assert_eq!(json["remembered"][0]["vouched"], false);
+    let refused = db.run(&["downgrade", "-1"]).fails().stderr();
+    assert!(
+        refused.contains("zz9 (it is not signed)") && refused.contains("--dry-run"),
+        "{refused}"
+    );
+    assert!(!db.tables().contains(&"operator_read_it".to_string()));
+    let shown = db.run(&["downgrade", "-1", "--dry-run"]).ok().stdout();
+    assert!(
+        shown.contains("zz9: remembered by the database, NOT vouched for")
+            && shown.contains("CREATE TABLE operator_read_it"),
+        "{shown}"
+    );
+    assert!(!db.tables().contains(&"operator_read_it".to_string()));
+    db.run(&["downgrade", "-1", "--trust-remembered"]).ok();
+    assert!(db.tables().contains(&"operator_read_it".to_string()));
+    assert_eq!(db.versions(), ["c07cd8303997"]);
 }

@@ -31,6 +31,11 @@ pub struct Summary {
     pub checksums: [Option<&'static str>; 3],
     /// Checksums of earlier texts of the revision, accepted as its own (`Earlier Checksums:`).
     pub earlier: &'static [&'static str],
+    /// The release's signature of the revision's record per dialect, in
+    /// [`crate::revision::Dialect::ALL`] order, when the build had a signing key.
+    pub signatures: [Option<&'static str>; 3],
+    /// The public keys (hex) the release trusts to have signed remembered records.
+    pub trusted_keys: &'static [&'static str],
 }
 
 /// One file of the declared schema (`migrations/schema/*.sql`) embedded at build time.

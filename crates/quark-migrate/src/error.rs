@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-pub use crate::backend::{BackendError, Cause};
+pub use crate::backend::{BackendError, Cause, NotRestorable, SqliteFileError};
 pub use crate::code::CodeError;
 pub use crate::plan::PlanError;
 pub use crate::revision::{FileError, GraphError, TargetError};
@@ -170,6 +170,20 @@ pub enum Error {
         /// Every revision this binary does not embed.
         newer: Vec<String>,
     },
+    /// Remembered SQL that no key this binary trusts signed would have run; nothing ran.
+    #[error(
+        "{} remembered by the database {} not vouched for: {}; nothing was run. The database's records of revisions this binary does not embed can be written by anyone with write access to them. {}",
+        if revisions.len() == 1 { "the revision" } else { "revisions" },
+        if revisions.len() == 1 { "is" } else { "are" },
+        revisions.iter().map(|(r, why)| format!("{r} ({why})")).collect::<Vec<_>>().join(", "),
+        hint
+    )]
+    Unvouched {
+        /// Each revision not vouched for, and why.
+        revisions: Vec<(String, String)>,
+        /// What the operator can do.
+        hint: String,
+    },
     /// The server takes no writes (a standby, a read-only replica); nothing was tried.
     #[error("{node} takes no writes: {reason}")]
     ReadOnly {
@@ -243,7 +257,7 @@ pub enum Error {
     #[error(
         "{} changed since applied: {}; restore the applied SQL (write a new revision for new changes), or pass --ignore-drift to go on anyway",
         if .0.len() == 1 { "revision" } else { "revisions" },
-        .0.iter().map(|d| format!("{} ({}: recorded checksum {}, embedded {})", d.revision, d.path, &d.recorded[..12.min(d.recorded.len())], &d.embedded[..12])).collect::<Vec<_>>().join(", ")
+        .0.iter().map(|d| format!("{} ({}: recorded checksum {}, embedded {})", d.revision, d.path, d.recorded.chars().take(12).collect::<String>(), d.embedded.chars().take(12).collect::<String>())).collect::<Vec<_>>().join(", ")
     )]
     Drift(Vec<Drift>),
     /// A revision failed.

@@ -8,13 +8,15 @@ use crate::revision::{self, Dialect, Direction, Range, Target};
 pub type Entry = fn(&[u8]);
 
 /// Every target by name, as `fuzz/fuzz_targets` names them.
-pub const TARGETS: [(&str, Entry); 6] = [
+pub const TARGETS: &[(&str, Entry)] = &[
     ("revision_file", revision_file),
     ("split", split),
     ("markers", markers),
     ("url", url),
     ("config", config),
     ("target", target),
+    #[cfg(feature = "cli")]
+    ("cli_args", cli_args),
 ];
 
 const DIALECTS: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgresql, Dialect::Mysql];
@@ -84,9 +86,16 @@ pub fn markers(data: &[u8]) {
 }
 
 /// Database URLs: the masked form hides exactly what the parser takes for the password (and
-/// `password=` options), and reads back as the same URL otherwise.
+/// the values of secret query options), and reads back as the same URL otherwise; nothing shown
+/// of a URL holds its password. The input is read twice: as a URL as written, and as the parts
+/// of a URL to compose (lines: the form, user, password, host, database, query options), whose
+/// password is known.
 pub fn url(data: &[u8]) {
-    let raw = text(data).trim();
+    url_as_written(text(data).trim());
+    url_composed(text(data));
+}
+
+fn url_as_written(raw: &str) {
     let masked = crate::url::mask_password(raw);
     assert_eq!(
         crate::url::mask_password(&masked),
@@ -97,6 +106,8 @@ pub fn url(data: &[u8]) {
         return;
     };
     assert_eq!(url.masked(), masked);
+    assert_eq!(url.to_string(), masked);
+    assert_eq!(format!("{url:?}"), format!("DatabaseUrl({masked})"));
     let again = crate::url::DatabaseUrl::parse(&masked).expect("the masked URL parses");
     let hidden = url.password.as_ref().map(|_| "***".to_string());
     if url.dialect != Dialect::Sqlite {
@@ -107,15 +118,111 @@ pub fn url(data: &[u8]) {
         (&url.username, &url.host, url.port, &url.database),
         "{masked}"
     );
+    assert_eq!(url.query.len(), again.query.len(), "{masked}");
     for ((key, value), (_, shown)) in url.query.iter().zip(&again.query) {
-        if matches!(
-            key.to_ascii_lowercase().as_str(),
-            "password" | "pass" | "passwd"
-        ) {
+        if crate::url::is_secret_option(key) {
+            // A bare `key` with no `=` has no value to hide.
             assert!(
-                value.is_empty() || shown != value || value == "***",
+                shown == "***" || value.is_empty() && shown.is_empty(),
                 "{masked}"
             );
+        }
+    }
+    // The password as written, when finding it in the masked URL proves it leaked: the masked
+    // URL is pieces of the URL around it and `***`.
+    if url.dialect == Dialect::Sqlite {
+        return;
+    }
+    let (_, after_scheme) = crate::url::split_scheme(raw);
+    if let (Some((_, Some(written))), _) = crate::url::split_userinfo(after_scheme) {
+        let start = written.as_ptr() as usize - raw.as_ptr() as usize;
+        let rest = format!("{}{}", &raw[..start], &raw[start + written.len()..]);
+        if written.chars().count() >= 4 && !written.contains('*') && !rest.contains(written) {
+            assert!(!masked.contains(written), "{raw:?} shown as {masked:?}");
+        }
+    }
+}
+
+/// The marker in every composed password: no text of the engine holds it, nor (the composer
+/// takes it out) any other part of the URL, so a password found in a message came from the
+/// password.
+const MARK: char = '§';
+
+fn url_composed(text: &str) {
+    let mut lines = text.split('\n');
+    let mut field = |drop: &[char]| {
+        lines
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| *c != MARK && !drop.contains(c) && !c.is_whitespace())
+            .collect::<String>()
+    };
+    let form = field(&[])
+        .bytes()
+        .fold(0usize, |a, b| a.wrapping_add(b.into()));
+    let user = field(&[':', '/', '?', '@', '#']);
+    let password = format!("{MARK}{}", field(&['*']));
+    let host = field(&['@', '/', '?', ':', '[', ']', '&', '#']);
+    let database = field(&['@', '?']);
+    let options = field(&['@']);
+    let scheme = ["mysql", "postgresql+psycopg2", "mariadb"][form / 8 % 3];
+    let key = [
+        "password",
+        "sslpassword",
+        "pwd",
+        "PASSWORD",
+        "passwd",
+        "pass",
+    ][form / 24 % 6];
+    // In a query option, `&` and `@` are percent-encoded; in the user information, the
+    // password is written as it is, or percent-encoded.
+    let in_query = password
+        .replace('%', "%25")
+        .replace('&', "%26")
+        .replace('@', "%40");
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(&password, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    let written = match form % 8 {
+        1 => &encoded,
+        2 => &in_query,
+        _ => &password,
+    };
+    let url = match form % 8 {
+        0 => format!("{scheme}://{user}:{written}@{host}/{database}?{options}"),
+        1 => format!("{scheme}://{user}:{written}@{host}:5432/{database}"),
+        2 => format!("{scheme}://{user}@{host}/{database}?{options}&{key}={written}"),
+        3 => format!("{user}:{written}@{host}/{database}"),
+        4 => format!("oracle://{user}:{written}@{host}/{database}"),
+        5 => format!("{scheme}://{user}:{written}@{host}:port/{database}"),
+        6 => format!("sqlite://{user}:{written}@{host}/{database}"),
+        _ => format!("{scheme}://{user}:{written}@[{host}/{database}"),
+    };
+    let mut shown = vec![crate::url::mask_password(&url)];
+    let parsed = crate::url::DatabaseUrl::parse(&url);
+    match &parsed {
+        Ok(u) => shown.extend([u.masked(), u.to_string(), format!("{u:?}")]),
+        Err(e) => shown.extend([e.to_string(), format!("{e:?}")]),
+    }
+    if form % 8 <= 1 {
+        let parsed = parsed.as_ref().expect("a well-formed URL parses");
+        let decoded = percent_encoding::percent_decode_str(written).decode_utf8_lossy();
+        assert_eq!(parsed.password.as_deref(), Some(&*decoded), "{url:?}");
+    }
+    let start = url
+        .find(written.as_str())
+        .expect("the password is in the URL");
+    let rest = format!("{}{}", &url[..start], &url[start + written.len()..]);
+    // Finding a password in what is shown proves it leaked when it holds MARK, which nothing
+    // else holds; or, for a URL that parses, when it holds no `*` and is nowhere else in the
+    // URL: the masked URL is pieces of the URL around the password, and `***`.
+    for secret in [written.as_str(), password.as_str()] {
+        let proof = secret.contains(MARK) || (parsed.is_ok() && !secret.contains('*'));
+        if proof && secret.chars().count() >= 4 && !rest.contains(secret) {
+            for s in &shown {
+                assert!(!s.contains(secret), "{url:?} shown as {s:?}");
+            }
         }
     }
 }
@@ -155,6 +262,18 @@ pub fn target(data: &[u8]) {
     let _ = text.parse::<Range>();
 }
 
+/// Command lines, one argument a line: parsed as the command line parses them, and run when
+/// they need no database and write no file (`heads`, `branches`, `show`, `upgrade`/`downgrade
+/// --sql`), options and their values checked as for any run. Whatever the arguments, no panic:
+/// clap refuses them, or the run succeeds or fails with a message.
+#[cfg(feature = "cli")]
+pub fn cli_args(data: &[u8]) {
+    let args = std::iter::once("quark-migrate").chain(text(data).split('\n'));
+    if let Some(Err(failure)) = crate::cli::run_offline(args) {
+        assert!(!failure.to_string().is_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -173,8 +292,7 @@ mod tests {
 
     #[test]
     fn the_kept_corpus_and_regressions_pass() {
-        let targets = super::TARGETS;
-        for (name, run) in targets {
+        for &(name, run) in super::TARGETS {
             let files = kept(name);
             assert!(!files.is_empty(), "no corpus kept for {name}");
             for file in files {

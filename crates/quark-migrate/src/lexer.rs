@@ -277,6 +277,7 @@ impl Lexer<'_> {
 /// `sql` with each placeholder token replaced by `with(n, token text)`, where `n` counts the
 /// placeholders from 1: `?` on every dialect when `question_marks`, else `?` on MySQL and
 /// SQLite and `$n` on PostgreSQL. Text the lexer cannot finish is copied as it is.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 pub(crate) fn replace_placeholders(
     sql: &str,
     dialect: Dialect,

@@ -118,6 +118,7 @@ mod app;
 pub mod build;
 mod checksum;
 mod lexer;
+pub mod remembered;
 pub mod revision;
 pub mod source;
 

@@ -27,7 +27,8 @@ use crate::migrator::{
     Backups, HistoryEntry, LockWait, Migrator, Observer, Report, Standing, Watch,
 };
 use crate::plan;
-use crate::revision::{RevisionMap, Target};
+use crate::remembered::{TrustedKey, Vouching};
+use crate::revision::{Dialect, RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
 use crate::store::Store;
 use crate::url::DatabaseUrl;
@@ -53,6 +54,7 @@ pub struct Migrations {
     lock_wait: LockWait,
     app: App,
     table_engine: Option<String>,
+    vouching: Option<Vouching>,
 }
 
 /// Where a database stands against the embedded migrations.
@@ -115,6 +117,7 @@ impl Migrations {
             lock_wait: LockWait::default(),
             app: App::ENGINE,
             table_engine: None,
+            vouching: None,
         }
     }
 
@@ -139,6 +142,7 @@ impl Migrations {
     }
 
     /// How long to wait for another migrator's lock, and for a busy SQLite file (default 60 s).
+    /// Any duration is taken: SQLite waits at most 2^31 - 1 ms (24.8 days) for a busy file.
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrations {
         self.lock_timeout = timeout;
         self
@@ -174,13 +178,29 @@ impl Migrations {
     }
 
     /// Puts back the SQLite database file `url` names as the backup `from` holds it (the newest
-    /// backup beside it when `None`), under the migration lock; the backup restored.
+    /// backup beside it when `None`), under the migration lock; the backup restored. See
+    /// [`Migrations::restore_backup`], which this is, for what is checked and kept.
     #[cfg(feature = "sqlite")]
     pub fn restore(
         &self,
         url: &str,
         from: Option<&std::path::Path>,
     ) -> Result<std::path::PathBuf, Error> {
+        self.restore_backup(url, from).map(|r| r.from)
+    }
+
+    /// Puts back the SQLite database file `url` names as the backup `from` holds it (the newest
+    /// backup beside it when `None`), under the migration lock. Refused, with nothing replaced,
+    /// when `from` is no sound SQLite database (its header, `PRAGMA quick_check`), has no version
+    /// table at a revision this binary embeds, or when another connection holds the database. The
+    /// file replaced is kept as `<db>.before-restore.<time>`; a symlinked database path restores
+    /// the real file.
+    #[cfg(feature = "sqlite")]
+    pub fn restore_backup(
+        &self,
+        url: &str,
+        from: Option<&std::path::Path>,
+    ) -> Result<backend::Restored, Error> {
         let _app = self.app.scope();
         let parsed = DatabaseUrl::parse(url)?;
         let db = match (&parsed.dialect, &parsed.database) {
@@ -192,7 +212,38 @@ impl Migrations {
                 ))));
             }
         };
-        Ok(backend::restore(&db, from, self.lock_timeout)?)
+        let map = self.map()?;
+        let table = self.store.version_table();
+        let mut check = |db: &mut dyn Backend| -> Result<(), backend::NotRestorable> {
+            let unreadable =
+                |e: backend::BackendError| backend::NotRestorable::Unreadable(e.to_string());
+            if !db.table_exists(table).map_err(unreadable)? {
+                return Err(backend::NotRestorable::NoVersionTable {
+                    table: table.to_string(),
+                });
+            }
+            let unknown: Vec<String> = self
+                .store
+                .read_heads(db)
+                .map_err(unreadable)?
+                .into_iter()
+                .filter(|head| map.get(head).is_none())
+                .collect();
+            if unknown.is_empty() {
+                Ok(())
+            } else {
+                Err(backend::NotRestorable::UnknownRevisions {
+                    table: table.to_string(),
+                    revisions: unknown,
+                })
+            }
+        };
+        Ok(backend::restore_checked(
+            &db,
+            from,
+            self.lock_timeout,
+            &mut check,
+        )?)
     }
 
     /// How long to wait for a server to accept the connection (default 10 s).
@@ -260,6 +311,38 @@ impl Migrations {
         all.then(|| self.files.iter().filter_map(|f| f.summary.as_ref()))
     }
 
+    /// Vouches with `vouching` (the keys trusted, the signatures of this release's own records)
+    /// instead of what the build embedded: for revisions embedded by hand, and tests.
+    pub fn vouching(mut self, vouching: Vouching) -> Migrations {
+        self.vouching = Some(vouching);
+        self
+    }
+
+    /// What the build embedded to vouch with: the keys it trusts and its signatures of its own
+    /// revisions' records (unless [`Migrations::vouching`] gave another).
+    fn embedded_vouching(&self) -> Vouching {
+        if let Some(vouching) = &self.vouching {
+            return vouching.clone();
+        }
+        let summaries = self.files.iter().filter_map(|f| f.summary.as_ref());
+        let keys = summaries
+            .clone()
+            .flat_map(|s| s.trusted_keys.iter())
+            .filter_map(|k| TrustedKey::from_hex(k));
+        let mut vouching = Vouching::default();
+        for key in keys {
+            vouching = vouching.with_trusted(key);
+        }
+        for summary in summaries {
+            for (dialect, signature) in Dialect::ALL.iter().zip(summary.signatures) {
+                if let Some(signature) = signature {
+                    vouching = vouching.with_signature(summary.id, *dialect, signature);
+                }
+            }
+        }
+        vouching
+    }
+
     /// A migrator with these settings, for every other command (downgrade, stamp, ...).
     pub fn migrator(&self) -> Result<Migrator<'_>, Error> {
         let map = self.map()?;
@@ -279,7 +362,8 @@ impl Migrations {
             .watched(self.watch.clone())
             .use_lock(self.use_lock)
             .single_transaction(self.single_transaction)
-            .lock_wait(self.lock_wait);
+            .lock_wait(self.lock_wait)
+            .vouching(self.embedded_vouching());
         match &self.table_engine {
             Some(engine) => migrator.mysql_engine(engine),
             None => Ok(migrator),
@@ -585,7 +669,7 @@ async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::revision::{Dialect, Direction};
+    use crate::revision::Direction;
     use crate::source::{SourceFile, build_map};
 
     fn leak(s: String) -> &'static str {
@@ -616,6 +700,8 @@ mod tests {
                     head: map.is_head(&rev.id),
                     checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
                     earlier: &[],
+                    signatures: [None; 3],
+                    trusted_keys: &[],
                 }),
                 code: None,
             })

@@ -1,4 +1,11 @@
 //! Database URLs as SQLAlchemy and neutron.conf write them, and masking their passwords.
+//!
+//! A password may hold any character unencoded, `/`, `?`, `#`, `:` and `@` included: it runs to
+//! the last `@` of the URL, so an `@` after the password (in a query option or the database
+//! name) must be percent-encoded (`%40`), as must an `&` in a query option's value. Whatever is shown
+//! of a URL — its `Display` and `Debug`, [`DatabaseUrl::masked`], errors — hides the password and
+//! the values of the query options that hold secrets ([`is_secret_option`]); a text that does not
+//! parse as a URL is hidden from its scheme to its last `@`.
 
 use std::fmt;
 
@@ -10,7 +17,7 @@ use crate::revision::Dialect;
 /// A parsed database URL such as `sqlite:////var/lib/quark.db` or
 /// `mysql+pymysql://quark:secret@db:3306/quark?charset=utf8mb4`.
 ///
-/// Its `Display` masks the password.
+/// Its `Display` and `Debug` mask the password and the values of secret query options.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The SQL dialect named by the scheme.
@@ -36,7 +43,7 @@ pub struct DatabaseUrl {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("invalid database URL '{url}': {reason}")]
 pub struct UrlError {
-    /// The URL with its password masked.
+    /// The URL masked from its scheme to its last `@` (and its secret query options).
     pub url: String,
     /// What is wrong.
     pub reason: String,
@@ -58,17 +65,75 @@ fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
+/// Whether `s` is a URL scheme, `<dialect>[+<driver>]` (letters, digits, `+`, `-`, `.`, `_`).
+fn is_scheme(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'_'))
+}
+
+/// The scheme of `text` (before its first `://`, when that is a scheme) and what follows it.
+pub(crate) fn split_scheme(text: &str) -> (Option<&str>, &str) {
+    match text.split_once("://") {
+        Some((scheme, rest)) if is_scheme(scheme) => (Some(scheme), rest),
+        _ => (None, text),
+    }
+}
+
+/// The user information of a server URL's `rest` (after `://`): a user name (up to the first
+/// `:`, `/`, `?` or `@`) and `@`, or a user name, `:`, a password that runs to the last `@`,
+/// and `@`. Returns the user name, the password as written, and what follows the `@`.
+pub(crate) fn split_userinfo(rest: &str) -> (Option<(&str, Option<&str>)>, &str) {
+    let user_end = rest.find([':', '/', '?', '@']).unwrap_or(rest.len());
+    let user = &rest[..user_end];
+    match rest[user_end..].chars().next() {
+        Some('@') => (Some((user, None)), &rest[user_end + 1..]),
+        Some(':') => match rest.rfind('@') {
+            Some(at) if at > user_end => {
+                (Some((user, Some(&rest[user_end + 1..at]))), &rest[at + 1..])
+            }
+            _ => (None, rest),
+        },
+        _ => (None, rest),
+    }
+}
+
+/// Whether the value of query option `key` (percent-decoded) is a secret, hidden wherever a URL
+/// is shown: any key that, in lower case and without punctuation, contains `password`,
+/// `passwd`, `passphrase`, `secret`, `token`, `credential`, `apikey`, `privatekey` or `sslkey`,
+/// or ends in `pass`, `pwd` or `pw` (`password`, `sslpassword`, `PWD`, `pass`, `ssl_key`,
+/// `client_secret`, ...).
+pub(crate) fn is_secret_option(key: &str) -> bool {
+    let key: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    const WORDS: [&str; 9] = [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "credential",
+        "apikey",
+        "privatekey",
+        "sslkey",
+    ];
+    WORDS.iter().any(|w| key.contains(w))
+        || ["pass", "pwd", "pw"].iter().any(|end| key.ends_with(end))
+}
+
 impl DatabaseUrl {
     /// Parses a URL; the `+driver` part of the scheme is accepted and ignored.
     pub fn parse(raw: &str) -> Result<DatabaseUrl, UrlError> {
         let raw = raw.trim();
         let fail = |reason: &str| UrlError {
-            url: mask_password(raw),
+            url: mask_unparsed(raw),
             reason: reason.to_string(),
         };
-        let (scheme, rest) = raw
-            .split_once("://")
-            .ok_or_else(|| fail("expected <dialect>://..."))?;
+        let (scheme, rest) = split_scheme(raw);
+        let scheme = scheme.ok_or_else(|| fail("expected <dialect>://..."))?;
         let (name, driver) = match scheme.split_once('+') {
             Some((n, d)) => (n, Some(d.to_string())),
             None => (scheme, None),
@@ -78,10 +143,6 @@ impl DatabaseUrl {
                 "unknown database '{name}'; use sqlite, postgresql or mysql"
             ))
         })?;
-        let (rest, query) = match rest.split_once('?') {
-            Some((r, q)) => (r, parse_query(q)),
-            None => (rest, Vec::new()),
-        };
         let mut url = DatabaseUrl {
             dialect,
             driver,
@@ -90,34 +151,31 @@ impl DatabaseUrl {
             host: None,
             port: None,
             database: None,
-            query,
+            query: Vec::new(),
             raw: raw.to_string(),
         };
         if dialect == Dialect::Sqlite {
+            let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
             let path = rest.strip_prefix('/');
             if path.is_none() && !rest.is_empty() {
                 return Err(fail(
                     "a SQLite URL is sqlite:////absolute/path, sqlite:///relative/path or sqlite://",
                 ));
             }
+            url.query = parse_query(query);
             url.database = path
                 .filter(|p| !p.is_empty() && *p != ":memory:")
                 .map(decode);
             return Ok(url);
         }
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let hostport = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => {
-                let (user, pass) = match userinfo.split_once(':') {
-                    Some((u, p)) => (u, Some(decode(p))),
-                    None => (userinfo, None),
-                };
-                url.username = Some(decode(user)).filter(|u| !u.is_empty());
-                url.password = pass;
-                hostport
-            }
-            None => authority,
-        };
+        let (userinfo, rest) = split_userinfo(rest);
+        if let Some((user, pass)) = userinfo {
+            url.username = Some(decode(user)).filter(|u| !u.is_empty());
+            url.password = pass.map(decode);
+        }
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        url.query = parse_query(query);
+        let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
             let (h, after) = v6
                 .split_once(']')
@@ -140,9 +198,25 @@ impl DatabaseUrl {
         Ok(url)
     }
 
-    /// The URL as given, with the password replaced by `***`.
+    /// The URL as given, with the password and the values of secret query options replaced by
+    /// `***`.
     pub fn masked(&self) -> String {
-        mask_password(&self.raw)
+        let (scheme, rest) = split_scheme(&self.raw);
+        let mut out = format!("{}://", scheme.unwrap_or_default());
+        if self.dialect == Dialect::Sqlite {
+            out.push_str(&mask_query(rest));
+            return out;
+        }
+        let (userinfo, rest) = split_userinfo(rest);
+        if let Some((user, pass)) = userinfo {
+            out.push_str(user);
+            if pass.is_some() {
+                out.push_str(":***");
+            }
+            out.push('@');
+        }
+        out.push_str(&mask_query(rest));
+        out
     }
 
     /// The value of query option `key`, if given.
@@ -154,60 +228,79 @@ impl DatabaseUrl {
     }
 }
 
+/// The query options `a=1&b=2`, percent-decoded. Empty pairs are skipped; a pair without `=`
+/// after a secret option is taken for the rest of its value, which held an unencoded `&`.
 fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
-        })
-        .collect()
+    let mut options: Vec<(String, String)> = Vec::new();
+    let mut secret = false;
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((k, v)) => {
+                let key = decode(k);
+                secret = is_secret_option(&key);
+                options.push((key, decode(v)));
+            }
+            None if secret => {
+                if let Some((_, value)) = options.last_mut() {
+                    value.push('&');
+                    value.push_str(&decode(pair));
+                }
+            }
+            None => options.push((decode(pair), String::new())),
+        }
+    }
+    options
 }
 
-/// Replaces the password in any URL-like text (`user:pw@`, `password=` options) with `***`.
-pub fn mask_password(text: &str) -> String {
-    let Some(scheme_end) = text.find("://").map(|i| i + 3) else {
-        return text.to_string();
+/// `rest` with the values of its query's secret options replaced by `***` (and dropped: the
+/// pairs without `=` that follow one, read as the rest of its value).
+fn mask_query(rest: &str) -> String {
+    let Some((before, query)) = rest.split_once('?') else {
+        return rest.to_string();
     };
-    let rest = &text[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let mut out = text[..scheme_end].to_string();
-    match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => {
-            match userinfo.split_once(':') {
-                Some((user, _)) => out.push_str(&format!("{user}:***")),
-                None => out.push_str(userinfo),
+    let mut pairs: Vec<String> = Vec::new();
+    let mut secret = false;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            _ if pair.is_empty() => pairs.push(String::new()),
+            Some((k, _)) if is_secret_option(&decode(k)) => {
+                secret = true;
+                pairs.push(format!("{k}=***"));
             }
-            out.push('@');
-            out.push_str(hostport);
-        }
-        None => out.push_str(authority),
-    }
-    let tail = &rest[authority_end..];
-    match tail.split_once('?') {
-        None => out.push_str(tail),
-        Some((path, query)) => {
-            out.push_str(path);
-            out.push('?');
-            let masked: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((k, _))
-                        if matches!(
-                            k.to_ascii_lowercase().as_str(),
-                            "password" | "pass" | "passwd"
-                        ) =>
-                    {
-                        format!("{k}=***")
-                    }
-                    _ => pair.to_string(),
-                })
-                .collect();
-            out.push_str(&masked.join("&"));
+            None if secret => {}
+            _ => {
+                secret = false;
+                pairs.push(pair.to_string());
+            }
         }
     }
+    format!("{before}?{}", pairs.join("&"))
+}
+
+/// A text that does not parse as a URL, hidden from its scheme (or its start) to its last `@`,
+/// with the values of secret query options hidden after that.
+fn mask_unparsed(text: &str) -> String {
+    let (scheme, rest) = split_scheme(text);
+    let mut out = scheme.map(|s| format!("{s}://")).unwrap_or_default();
+    let rest = match rest.rsplit_once('@') {
+        Some((_, after)) => {
+            out.push_str("***@");
+            after
+        }
+        None => rest,
+    };
+    out.push_str(&mask_query(rest));
     out
+}
+
+/// Replaces the password in any URL-like text with `***`: a URL's password and the values of
+/// its secret query options ([`is_secret_option`]) when it parses; otherwise everything from the
+/// scheme (or the start) to the last `@`, and the secret options after it.
+pub fn mask_password(text: &str) -> String {
+    match DatabaseUrl::parse(text) {
+        Ok(url) => url.masked(),
+        Err(_) => mask_unparsed(text),
+    }
 }
 
 #[cfg(test)]
@@ -291,5 +384,140 @@ mod tests {
         assert_eq!(mask_password("sqlite:////tmp/q.db"), "sqlite:////tmp/q.db");
         let u = DatabaseUrl::parse("postgresql://u:topsecret@h/db").unwrap();
         assert!(!format!("{u} {u:?}").contains("topsecret"));
+    }
+
+    /// Every way a URL is shown: masked, `Display`, `Debug`, or the error's `Display` and `Debug`.
+    fn shown(raw: &str) -> String {
+        let parsed = match DatabaseUrl::parse(raw) {
+            Ok(u) => format!("{} | {u} | {u:?}", u.masked()),
+            Err(e) => format!("{e} | {e:?}"),
+        };
+        format!("{} | {parsed}", mask_password(raw))
+    }
+
+    #[test]
+    fn passwords_with_unencoded_special_characters_are_parsed_and_hidden() {
+        for (raw, password, masked) in [
+            ("mysql://u:pa/ss@h/db", "pa/ss", "mysql://u:***@h/db"),
+            ("mysql://u:12/ss@h/db", "12/ss", "mysql://u:***@h/db"),
+            (
+                "mysql://u:p?ss@h/db?charset=utf8",
+                "p?ss",
+                "mysql://u:***@h/db?charset=utf8",
+            ),
+            (
+                "postgresql://u:a@b@h:5432/db",
+                "a@b",
+                "postgresql://u:***@h:5432/db",
+            ),
+            ("mysql://u:p#w;x@h/db", "p#w;x", "mysql://u:***@h/db"),
+            ("mysql://u:a:b:c@h/db", "a:b:c", "mysql://u:***@h/db"),
+            (
+                "mysql://u:%2F/?@#:x@[::1]:3306/db",
+                "//?@#:x",
+                "mysql://u:***@[::1]:3306/db",
+            ),
+            ("mysql://:sec/ret@h/db", "sec/ret", "mysql://:***@h/db"),
+        ] {
+            let u = DatabaseUrl::parse(raw).unwrap();
+            assert_eq!(u.password.as_deref(), Some(password), "{raw}");
+            assert_eq!(u.host.as_deref().map(|h| h.len() <= 3), Some(true), "{raw}");
+            assert_eq!(u.masked(), masked);
+            assert_eq!(mask_password(raw), masked);
+            let shown = shown(raw);
+            let written = &raw[raw.find(':').unwrap() + 3..raw.rfind('@').unwrap()];
+            let written = &written[written.find(':').unwrap() + 1..];
+            assert!(!shown.contains(written), "{shown}");
+        }
+        // An `@` in a query option is read after the user information when no password is given.
+        let u = DatabaseUrl::parse("mysql://u@h/db?init=a@b").unwrap();
+        assert_eq!(
+            (u.username.as_deref(), u.host.as_deref(), u.option("init")),
+            (Some("u"), Some("h"), Some("a@b"))
+        );
+        let u = DatabaseUrl::parse("mysql://h/db?x=a@b").unwrap();
+        assert_eq!((u.username, u.host.as_deref()), (None, Some("h")));
+    }
+
+    #[test]
+    fn urls_that_do_not_parse_are_hidden_to_their_last_at() {
+        for (raw, masked) in [
+            ("mysql://u:pa/ss@h:port/db", "mysql://***@h:port/db"),
+            ("mysql://u:p?ss@h:x/db", "mysql://***@h:x/db"),
+            ("oracle://u:s/e?c@r@h/db", "oracle://***@h/db"),
+            ("sqlite://u:secret@h/x.db", "sqlite://***@h/x.db"),
+            ("u:secret@host/db", "***@host/db"),
+            ("mysql:u:s3cr/t@host/db", "***@host/db"),
+            ("u:p://x@mysql://h/db", "***@mysql://h/db"),
+            ("mysql://u:secret@[::1/db", "mysql://***@[::1/db"),
+            ("quark.db", "quark.db"),
+            ("host/db?password=hunter22&x=1", "host/db?password=***&x=1"),
+        ] {
+            assert!(DatabaseUrl::parse(raw).is_err(), "{raw}");
+            assert_eq!(mask_password(raw), masked, "{raw}");
+            for secret in ["pa/ss", "p?ss", "s/e?c@r", "secret", "s3cr/t", "hunter22"] {
+                assert!(!shown(raw).contains(secret), "{}", shown(raw));
+            }
+        }
+    }
+
+    #[test]
+    fn secret_query_options_are_hidden_in_any_case() {
+        let raw = "postgresql://u@h/db?sslmode=require&PassWord=pw1x&sslpassword=pw2x&pwd=pw3x\
+                   &passwd=pw4x&pass=pw5x&client_secret=pw6x&ssl_key=pw7x&Pass%77ord=pw8x\
+                   &application_name=app";
+        let u = DatabaseUrl::parse(raw).unwrap();
+        assert_eq!(
+            u.masked(),
+            "postgresql://u@h/db?sslmode=require&PassWord=***&sslpassword=***&pwd=***\
+             &passwd=***&pass=***&client_secret=***&ssl_key=***&Pass%77ord=***\
+             &application_name=app"
+        );
+        assert_eq!(u.option("sslpassword"), Some("pw2x"));
+        let shown = shown(raw);
+        for i in 1..=8 {
+            assert!(!shown.contains(&format!("pw{i}x")), "{shown}");
+        }
+        // An unencoded `&` in a secret value: the pairs without `=` after it belong to it.
+        let u = DatabaseUrl::parse("mysql://h/db?password=a&b&c&charset=utf8").unwrap();
+        assert_eq!(u.option("password"), Some("a&b&c"));
+        assert_eq!(u.option("charset"), Some("utf8"));
+        assert_eq!(u.masked(), "mysql://h/db?password=***&charset=utf8");
+        // In an SQLite URL too, and in one that does not parse.
+        assert_eq!(
+            mask_password("sqlite:////tmp/q.db?key=1&password=x"),
+            "sqlite:////tmp/q.db?key=1&password=***"
+        );
+        assert_eq!(
+            mask_password("mysql://h:bad/db?pwd=x"),
+            "mysql://h:bad/db?pwd=***"
+        );
+        assert!(!is_secret_option("sslmode") && !is_secret_option("host"));
+        assert!(!is_secret_option("charset") && !is_secret_option("unix_socket"));
+    }
+
+    #[test]
+    fn masking_is_idempotent_and_the_masked_url_parses_alike() {
+        for raw in [
+            "mysql://u:pa/ss@h/db?password=x&y",
+            "postgresql://u:a@b@h:5432/db",
+            "mysql://u:pa/ss@h:port/db",
+            "u:secret@host/db",
+            "sqlite:////tmp/a@b.db",
+        ] {
+            let once = mask_password(raw);
+            assert_eq!(mask_password(&once), once, "{raw}");
+            if let Ok(u) = DatabaseUrl::parse(raw) {
+                let again = DatabaseUrl::parse(&once).unwrap();
+                assert_eq!((&again.host, &again.database), (&u.host, &u.database));
+            }
+        }
+        // SQLite paths are paths: an `@` in one is no user information.
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:////tmp/a@b.db")
+                .unwrap()
+                .masked(),
+            "sqlite:////tmp/a@b.db"
+        );
     }
 }

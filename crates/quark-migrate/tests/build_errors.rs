@@ -482,3 +482,72 @@ fn a_server_named_at_build_time_is_rehearsed_too() {
         0
     );
 }
+
+/// A release built with `QUARK_MIGRATE_SIGNING_KEY` (a key as `openssl genpkey -algorithm
+/// ed25519` writes it) embeds its signature of every revision's record on every dialect and
+/// trusts the key; a file that is no such key fails the build, naming it.
+#[test]
+fn a_signing_key_signs_every_record_and_a_bad_key_fails_the_build() {
+    use quark_migrate::remembered::{ReleaseKey, TrustedKey, Vouching};
+    use quark_migrate::revision::Dialect;
+    let scratch = Scratch::new("scratch_signed");
+    scratch
+        .write("a1_x.sql", good("a1", "None"))
+        .write("b2_x.sql", good("b2", "a1"));
+    let key = scratch.dir.path().join("release-key.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(&key)
+        .output()
+        .expect("openssl, to make a key as the docs say");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    std::fs::write(
+        scratch.dir.path().join("src/main.rs"),
+        "static FILES: &[quark_migrate::EmbeddedFile] = quark_migrate::embed_migrations!();\n\
+         fn main() { for f in FILES { let s = f.summary.unwrap(); println!(\"{} {:?} {:?}\", s.id, s.signatures, s.trusted_keys); } }\n",
+    )
+    .unwrap();
+    let out = scratch.cargo_with(
+        "run",
+        &[("QUARK_MIGRATE_SIGNING_KEY", key.to_str().unwrap())],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let release = ReleaseKey::from_pem_file(&key).unwrap();
+    let map = quark_migrate::source::build_map(
+        &quark_migrate::source::read_dir(&scratch.dir.path().join("migrations"), "migrations")
+            .unwrap(),
+    )
+    .unwrap();
+    let expected = Vouching::signed(&map, &release, &Dialect::ALL);
+    for (line, rev) in printed.lines().zip(map.iter()) {
+        for dialect in Dialect::ALL {
+            let signature = expected.record(rev, dialect).signature.unwrap();
+            assert!(line.contains(&format!("{signature:?}")), "{line}");
+        }
+        assert!(
+            line.contains(&release.public().to_hex()),
+            "the key trusted: {line}"
+        );
+        assert!(TrustedKey::from_hex(&release.public().to_hex()).is_some());
+    }
+    assert_eq!(printed.lines().count(), 2);
+    std::fs::write(&key, "not a key").unwrap();
+    let out = scratch.cargo_with(
+        "build",
+        &[("QUARK_MIGRATE_SIGNING_KEY", key.to_str().unwrap())],
+    );
+    assert!(!out.status.success());
+    assert_has(
+        &String::from_utf8_lossy(&out.stderr),
+        "release-key.pem: not an Ed25519 private key in PKCS#8 PEM",
+    );
+}

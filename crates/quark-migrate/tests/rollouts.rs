@@ -13,6 +13,7 @@ mod servers;
 
 use quark_migrate::backend::Backend;
 use quark_migrate::migrator::Standing;
+use quark_migrate::remembered::{ReleaseKey, Vouching};
 use quark_migrate::revision::{Dialect, Target};
 use quark_migrate::{EmbeddedFile, Error, Migrations};
 use servers::{Kind, TestDb, catalog};
@@ -33,8 +34,13 @@ fn file(id: &str, revises: &str, header: &str, up: &str, down: &str) -> Embedded
     }
 }
 
+/// A release built with the application's signing key: its records are signed, and it trusts
+/// the records its other releases signed (see tests/remembered.rs for records it must not).
 fn release(files: Vec<EmbeddedFile>) -> Migrations {
-    Migrations::new(Box::leak(files.into_boxed_slice())).unwrap()
+    let m = Migrations::new(Box::leak(files.into_boxed_slice())).unwrap();
+    let key = ReleaseKey::from_seed([42; 32]);
+    let vouching = Vouching::signed(m.map().unwrap(), &key, &Dialect::ALL);
+    m.vouching(vouching)
 }
 
 /// Release N: two revisions.

@@ -11,7 +11,9 @@ pub(crate) mod script;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{backups, restore};
+pub use sqlite::{Restored, backups, restore, restore_checked};
+mod file_error;
+pub use file_error::{NotRestorable, SqliteFileError};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod inline;
 mod ops;
@@ -19,6 +21,7 @@ mod ops;
 mod served;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod tls;
+pub(crate) mod waiting;
 
 use std::time::Duration;
 
@@ -145,6 +148,17 @@ pub enum BackendError {
         /// The session holding the lock and what it runs, when the server says.
         holder: Option<String>,
     },
+    /// The migration lock kept in a table was lost (taken over, or not renewed in time): this
+    /// migrator stopped before its next statement, and a commit it tried was rolled back.
+    #[error(
+        "the migration lock in {table} was lost ({why}): this migrator stopped before its next statement and recorded nothing more; another migrator holds the lock now. A statement already sent may still run on the server until it ends; the next run settles the revision from what the database holds"
+    )]
+    LeaseLost {
+        /// The lock table.
+        table: String,
+        /// How it was lost.
+        why: String,
+    },
     /// A statement waited longer than allowed for a lock another session holds on what it
     /// changes (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`); it did not take effect.
     #[error("{message}")]
@@ -168,6 +182,9 @@ pub enum BackendError {
     /// The URL names a backend this build does not include.
     #[error("this build has no {0} driver; enable the '{0}' Cargo feature")]
     NotCompiled(&'static str),
+    /// A file beside a SQLite database (its lock file, a backup, a restore) refused or failed.
+    #[error(transparent)]
+    File(#[from] SqliteFileError),
 }
 
 impl BackendError {
@@ -254,8 +271,14 @@ pub trait Backend: Send {
     fn dialect(&self) -> Dialect;
 
     /// Takes the migration lock named `name` (the version table) for this database, which
-    /// serialises concurrent migrators, waiting at most `timeout`.
-    fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), BackendError>;
+    /// serialises concurrent migrators, if no other holds it now; whether it was taken (the
+    /// engine waits for it, see `waiting`). Taking it again while held is harmless.
+    fn try_lock(&mut self, name: &str) -> Result<bool, BackendError>;
+
+    /// Who holds the migration lock `name`, described for a message, when the database says.
+    fn lock_holder(&mut self, _name: &str) -> Option<String> {
+        None
+    }
 
     /// Releases the migration lock; harmless when it is not held.
     fn unlock(&mut self) -> Result<(), BackendError>;

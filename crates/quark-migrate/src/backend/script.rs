@@ -2,7 +2,6 @@
 //! (`--dry-run`) modes drive the same engine into a script.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use super::{Backend, BackendError, Row, ServerOps, SessionSettings, Value};
 use crate::revision::Dialect;
@@ -66,8 +65,8 @@ impl Backend for Script {
         self.dialect
     }
 
-    fn lock(&mut self, _name: &str, _timeout: Duration) -> Result<(), BackendError> {
-        Ok(())
+    fn try_lock(&mut self, _name: &str) -> Result<bool, BackendError> {
+        Ok(true)
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {

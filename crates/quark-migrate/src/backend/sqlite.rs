@@ -1,16 +1,22 @@
 //! SQLite through rusqlite (bundled), on a file the engine opens or on an application's own
 //! `rusqlite::Connection`. The migration lock is an exclusive `flock` on a `.lock` file beside
-//! the database file (none for an in-memory database, which no other connection can see).
+//! the database file, named after its canonical path (none for an in-memory database, which no
+//! other connection can see). Backups and `restore` write only files created new beside it
+//! ([`files`]).
 
-use std::fs::{File, OpenOptions, TryLockError};
+mod files;
+mod restore;
+
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 
 use super::{
-    Backend, BackendError, Conn, ConnectOptions, Database, Row, ServerOps, Session, Tuning, Value,
+    Backend, BackendError, Conn, ConnectOptions, Database, Row, ServerFacts, ServerOps, Session,
+    SqliteFileError, Tuning, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -18,7 +24,8 @@ use crate::url::DatabaseUrl;
 /// A SQLite database file, or an in-memory database.
 pub struct Sqlite<'c> {
     conn: Conn<'c, Connection>,
-    lock_path: Option<PathBuf>,
+    /// The database file by its canonical path, whose `.lock` file holds the migration lock.
+    file: Option<PathBuf>,
     lock: Option<File>,
     /// Foreign-key enforcement to turn back on when done (a lent connection had it on).
     restore_foreign_keys: bool,
@@ -31,12 +38,9 @@ fn db_err(e: rusqlite::Error) -> BackendError {
 impl Sqlite<'static> {
     /// Opens (creating if needed) the database file `url` names.
     pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
-        let (conn, lock_path) = match &url.database {
+        let (conn, file) = match &url.database {
             None => (Connection::open_in_memory(), None),
-            Some(path) => (
-                Connection::open(path),
-                Some(PathBuf::from(format!("{path}.lock"))),
-            ),
+            Some(path) => (Connection::open(path), Some(canonical_or_as_is(path))),
         };
         let conn = conn.map_err(|e| {
             let target = format!(
@@ -45,11 +49,16 @@ impl Sqlite<'static> {
             );
             BackendError::connect(target, e.to_string(), Some(Box::new(e)))
         })?;
-        conn.busy_timeout(options.busy_timeout).map_err(db_err)?;
+        // SQLite takes at most 2^31 - 1 milliseconds (rusqlite panics past it): a longer wait
+        // is that long, 24.8 days.
+        let busy = options
+            .busy_timeout
+            .min(Duration::from_millis(i32::MAX as u64));
+        conn.busy_timeout(busy).map_err(db_err)?;
         foreign_keys_off(&conn)?;
         Ok(Sqlite {
             conn: Conn::Owned(conn),
-            lock_path,
+            file,
             lock: None,
             restore_foreign_keys: false,
         })
@@ -69,18 +78,24 @@ impl<'c> Sqlite<'c> {
         let enforced: i64 = conn
             .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
             .map_err(db_err)?;
-        let lock_path = conn
+        let file = conn
             .path()
             .filter(|path| !path.is_empty())
-            .map(|path| PathBuf::from(format!("{path}.lock")));
+            .map(canonical_or_as_is);
         foreign_keys_off(conn)?;
         Ok(Sqlite {
             conn: Conn::Lent(conn),
-            lock_path,
+            file,
             lock: None,
             restore_foreign_keys: enforced == 1,
         })
     }
+}
+
+/// The database file `path` names by its canonical path (one lock file however it is spelled),
+/// or as written when it cannot be resolved.
+fn canonical_or_as_is(path: &str) -> PathBuf {
+    files::canonical(Path::new(path)).unwrap_or_else(|_| PathBuf::from(path))
 }
 
 /// SQLite's own default, which the bundled build turns on: a table rebuild drops the old table,
@@ -111,47 +126,26 @@ impl Backend for Sqlite<'_> {
         Dialect::Sqlite
     }
 
-    fn lock(&mut self, _name: &str, timeout: Duration) -> Result<(), BackendError> {
-        let Some(path) = &self.lock_path else {
-            return Ok(());
+    fn try_lock(&mut self, _name: &str) -> Result<bool, BackendError> {
+        let Some(db) = &self.file else {
+            return Ok(true);
         };
         if self.lock.is_some() {
-            return Ok(());
+            return Ok(true);
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| {
-                BackendError::message(format!("cannot open lock file {}: {e}", path.display()))
-            })?;
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) if start.elapsed() < timeout => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(200));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    return Err(BackendError::LockTimeout {
-                        target: path.display().to_string(),
-                        waited: start.elapsed(),
-                        holder: None,
-                    });
-                }
-                Err(TryLockError::Error(e)) => {
-                    return Err(BackendError::message(format!(
-                        "cannot lock {}: {e}",
-                        path.display()
-                    )));
-                }
+        let path = &files::lock_path(db);
+        let file = files::open_lock_file(path, files::regular_metadata(db).as_ref())?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.lock = Some(file);
+                Ok(true)
             }
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(e)) => Err(BackendError::message(format!(
+                "cannot lock {}: {e}",
+                path.display()
+            ))),
         }
-        self.lock = Some(file);
-        Ok(())
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {
@@ -239,6 +233,17 @@ impl Backend for Sqlite<'_> {
 }
 
 impl ServerOps for Sqlite<'_> {
+    fn facts(&mut self) -> Result<ServerFacts, BackendError> {
+        let node = match &self.file {
+            Some(db) => files::lock_path(db).display().to_string(),
+            None => "SQLite in memory".to_string(),
+        };
+        Ok(ServerFacts {
+            node,
+            ..ServerFacts::default()
+        })
+    }
+
     fn back_up(&mut self, label: &str, keep: usize) -> Result<Option<PathBuf>, BackendError> {
         let Some(path) = self
             .conn
@@ -248,37 +253,30 @@ impl ServerOps for Sqlite<'_> {
         else {
             return Ok(None);
         };
-        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+        let Some(meta) = files::regular_metadata(&path).filter(|m| m.len() > 0) else {
             return Ok(None);
-        }
-        let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
-            .to_string()
-            .replace([':', '-'], "");
-        let copy = PathBuf::from(format!("{}{BACKUP}{stamp}.{label}", path.display()));
+        };
+        let dir = files::dir_of(&path);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let copy = dir.join(format!("{name}{BACKUP}{}.{label}", stamp()));
         // The write-ahead log folded into the file, then the file copied while this connection
         // holds the write lock: nobody changes it under the copy, and the copy is byte for byte
         // the database.
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(db_err)?;
-        // Written beside its name and renamed once complete: a run killed during the copy
-        // leaves no backup that `restore` would take for a whole one.
-        let partial = PathBuf::from(format!("{}.partial-backup", path.display()));
+        // Written to a file created new beside it (never through a link planted there) and
+        // renamed once complete: a run killed during the copy leaves no backup that `restore`
+        // would take for a whole one.
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        let copied =
-            std::fs::copy(&path, &partial).and_then(|_| std::fs::File::open(&partial)?.sync_all());
+        let copied = copy_aside(&path, dir, &format!(".{name}.partial-backup."), &meta);
         self.conn.execute_batch("COMMIT").map_err(db_err)?;
-        copied
-            .and_then(|()| std::fs::rename(&partial, &copy))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&partial);
-                BackendError::message(format!(
-                    "cannot back {} up to {}: {e}",
-                    path.display(),
-                    copy.display()
-                ))
-            })?;
-        let all = backups(&path).map_err(|e| BackendError::message(e.to_string()))?;
+        files::put_in_place(copied?, &copy, false)?;
+        let all =
+            backups(&path).map_err(|e| SqliteFileError::io("list the backups of", &path, e))?;
         for old in all.iter().rev().skip(keep.max(1)) {
             let _ = std::fs::remove_file(old);
         }
@@ -289,12 +287,34 @@ impl ServerOps for Sqlite<'_> {
 /// What a backup's name adds to the database file's.
 const BACKUP: &str = ".backup.";
 
-/// The backups of the SQLite database file `db` beside it, oldest first.
+/// The time now as backup names carry it, sortable: `20261206T101530.123Z`.
+fn stamp() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "")
+}
+
+/// A copy of the database file `db` (described by `meta`) in a file created new in `dir`, named
+/// `prefix` and random characters, with the database file's owner and mode, synced.
+fn copy_aside(
+    db: &Path,
+    dir: &Path,
+    prefix: &str,
+    meta: &std::fs::Metadata,
+) -> Result<tempfile::NamedTempFile, SqliteFileError> {
+    let mut source = files::open_to_read(db, false)?;
+    let mut copy = files::create_in(dir, prefix)?;
+    std::io::copy(&mut source, copy.as_file_mut())
+        .map_err(|e| SqliteFileError::io("copy", db, e))?;
+    let path = copy.path().to_path_buf();
+    files::finish(copy.as_file(), &path, Some(meta))?;
+    Ok(copy)
+}
+
+/// The backups of the SQLite database file `db` beside it (by its canonical path), oldest first.
 pub fn backups(db: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let dir = match db.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let db = files::canonical(db).unwrap_or_else(|_| db.to_path_buf());
+    let dir = files::dir_of(&db);
     let prefix = format!(
         "{}{BACKUP}",
         db.file_name()
@@ -314,44 +334,7 @@ pub fn backups(db: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Puts the backup `from` (the newest when `None`) back as the SQLite database file `db`, under
-/// the migration lock, its journal and write-ahead log removed; the backup restored.
-pub fn restore(db: &Path, from: Option<&Path>, timeout: Duration) -> Result<PathBuf, BackendError> {
-    let from = match from {
-        Some(from) => from.to_path_buf(),
-        None => backups(db)
-            .map_err(|e| {
-                BackendError::message(format!("cannot list the backups of {}: {e}", db.display()))
-            })?
-            .pop()
-            .ok_or_else(|| {
-                BackendError::message(format!("{} has no backup beside it", db.display()))
-            })?,
-    };
-    let mut holder = Sqlite {
-        conn: Conn::Owned(Connection::open_in_memory().map_err(db_err)?),
-        lock_path: Some(PathBuf::from(format!("{}.lock", db.display()))),
-        lock: None,
-        restore_foreign_keys: false,
-    };
-    holder.lock("", timeout)?;
-    let fail = |what: &str, e: std::io::Error| {
-        BackendError::message(format!(
-            "cannot restore {} from {}: {what}: {e}",
-            db.display(),
-            from.display()
-        ))
-    };
-    // Copied beside it first, then renamed over it: the database is whole at every moment.
-    let partial = PathBuf::from(format!("{}.restoring", db.display()));
-    std::fs::copy(&from, &partial).map_err(|e| fail("copying", e))?;
-    for suffix in ["-wal", "-shm", "-journal"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
-    std::fs::rename(&partial, db).map_err(|e| fail("renaming", e))?;
-    holder.unlock()?;
-    Ok(from)
-}
+pub use restore::{Restored, restore, restore_checked};
 
 fn to_sql(v: &Value) -> ToSqlOutput<'_> {
     match v {

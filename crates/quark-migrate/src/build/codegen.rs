@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::remembered::Vouching;
 use crate::revision::{Dialect, Direction, RevisionMap};
 use crate::source::{SourceFile, file_names, is_schema_file};
 
@@ -38,9 +39,15 @@ pub(super) fn generate_schema(abs: &Path, shown: &str) -> Result<String, String>
 /// The Rust expression (a `&[EmbeddedFile]` slice) that embeds every valid revision of `abs`;
 /// revisions written in Rust become modules of the block it opens, so the compiler checks them
 /// and names their files in its errors.
-pub(super) fn generate_from(abs: &Path, files: &[SourceFile], map: &RevisionMap) -> String {
+pub(super) fn generate_from(
+    abs: &Path,
+    files: &[SourceFile],
+    map: &RevisionMap,
+    vouching: &Vouching,
+) -> String {
     let mut modules = String::new();
     let mut entries = String::new();
+    let trusted: Vec<String> = vouching.trusted().iter().map(|k| k.to_hex()).collect();
     for rev in map.iter() {
         let file = files
             .iter()
@@ -75,16 +82,24 @@ pub(super) fn generate_from(abs: &Path, files: &[SourceFile], map: &RevisionMap)
                 id = rev.id
             ),
         };
+        let signatures: Vec<String> = Dialect::ALL
+            .iter()
+            .map(|d| match vouching.record(rev, *d).signature {
+                Some(signature) => format!("Some({signature:?})"),
+                None => "None".to_string(),
+            })
+            .collect();
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?} }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?}, signatures: [{}], trusted_keys: TRUSTED_KEYS }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,
             map.is_head(&rev.id),
             checksums.join(", "),
-            rev.earlier_checksums
+            rev.earlier_checksums,
+            signatures.join(", ")
         );
     }
-    format!("{{\n{modules}&[\n{entries}]}}")
+    format!("{{\n{modules}    const TRUSTED_KEYS: &[&str] = &{trusted:?};\n&[\n{entries}]}}")
 }

@@ -49,6 +49,8 @@ pub struct Options {
     destructive_check: bool,
     lock_risks: LockRisks,
     applied_history: Option<String>,
+    signing_key: Option<PathBuf>,
+    trusted_keys: Vec<PathBuf>,
 }
 
 /// What the build does with a statement that locks, rewrites or scans a table (see
@@ -71,6 +73,8 @@ impl Default for Options {
             destructive_check: true,
             lock_risks: LockRisks::Warn,
             applied_history: None,
+            signing_key: None,
+            trusted_keys: Vec::new(),
         }
     }
 }
@@ -109,6 +113,24 @@ impl Options {
     /// everywhere: their lock risks are not judged again.
     pub fn applied_history(mut self, revision: &str) -> Options {
         self.applied_history = Some(revision.to_string());
+        self
+    }
+
+    /// Signs each revision's record with the Ed25519 private key in this PKCS#8 PEM file (relative
+    /// to the crate being built; `openssl genpkey -algorithm ed25519` writes one): the database
+    /// keeps the signature beside the record, and a release that trusts the key's public half
+    /// runs a remembered downgrade only when its signature holds (see [`crate::remembered`]).
+    /// `QUARK_MIGRATE_SIGNING_KEY` overrides it. The key's public half is trusted.
+    pub fn signing_key(mut self, path: impl Into<PathBuf>) -> Options {
+        self.signing_key = Some(path.into());
+        self
+    }
+
+    /// Trusts the Ed25519 public key in this PEM file too (`openssl pkey -pubout` writes one):
+    /// the key of another release, during a key change. `QUARK_MIGRATE_TRUSTED_KEYS` (files
+    /// separated as `PATH` separates them) adds more.
+    pub fn trusted_key(mut self, path: impl Into<PathBuf>) -> Options {
+        self.trusted_keys.push(path.into());
         self
     }
 
@@ -179,6 +201,50 @@ fn judge_lock_risks(
     Ok(())
 }
 
+/// The settings naming the signing key and the keys to trust beside it.
+const SIGNING_KEY: &str = "QUARK_MIGRATE_SIGNING_KEY";
+const TRUSTED_KEYS: &str = "QUARK_MIGRATE_TRUSTED_KEYS";
+
+/// The keys the release trusts and its signatures of its revisions' records, from the signing
+/// key (`QUARK_MIGRATE_SIGNING_KEY` or [`Options::signing_key`]) and the keys trusted beside it.
+fn vouching(
+    map: &crate::revision::RevisionMap,
+    manifest: &std::path::Path,
+    options: &Options,
+) -> Result<crate::remembered::Vouching, String> {
+    use crate::remembered::{ReleaseKey, TrustedKey, Vouching};
+    println!("cargo:rerun-if-env-changed={SIGNING_KEY}");
+    println!("cargo:rerun-if-env-changed={TRUSTED_KEYS}");
+    let signing = std::env::var_os(SIGNING_KEY)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| options.signing_key.clone());
+    let mut vouching = match signing {
+        Some(path) => {
+            let path = manifest.join(path);
+            println!("cargo:rerun-if-changed={}", path.display());
+            let key = ReleaseKey::from_pem_file(&path)
+                .map_err(|e| format!("{SIGNING_KEY} or build::Options::signing_key: {e}"))?;
+            Vouching::signed(map, &key, &options.dialects)
+        }
+        None => Vouching::default(),
+    };
+    let extra = std::env::var_os(TRUSTED_KEYS)
+        .map(|v| std::env::split_paths(&v).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for path in options.trusted_keys.iter().cloned().chain(extra) {
+        if path.as_os_str().is_empty() {
+            continue;
+        }
+        let path = manifest.join(path);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let key = TrustedKey::from_pem_file(&path)
+            .map_err(|e| format!("{TRUSTED_KEYS} or build::Options::trusted_key: {e}"))?;
+        vouching = vouching.with_trusted(key);
+    }
+    Ok(vouching)
+}
+
 /// The package whose build script runs, as Cargo names it (the engine's own identity outside a
 /// build script).
 fn package() -> crate::App {
@@ -207,7 +273,8 @@ pub fn embed_migrations_with(dir: &str, options: &Options) -> Result<(), String>
     let _app = package().scope();
     let files = read_dir(&abs, dir).map_err(|e| e.to_string())?;
     let map = build_map(&files).map_err(|e| e.to_string())?;
-    let code = codegen::generate_from(&abs, &files, &map);
+    let vouching = vouching(&map, &manifest, options)?;
+    let code = codegen::generate_from(&abs, &files, &map, &vouching);
     std::fs::write(out_dir.join(GENERATED_FILE), code)
         .map_err(|e| format!("cannot write {GENERATED_FILE}: {e}"))?;
     let schema = codegen::generate_schema(&abs.join("schema"), &format!("{dir}/schema"))?;

@@ -60,12 +60,19 @@ pub struct DbArgs {
     /// `upgrade` migrates each of them (see --jobs).
     #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
     pub database_connection: Vec<String>,
-    /// A file of database URLs, one a line (`#` starts a comment): `upgrade` migrates each.
+    /// A file of database URLs, one a line (`#` at the start of a line or after a space starts a
+    /// comment): `upgrade` migrates each. A regular file of at most 64 MiB.
     #[arg(long, global = true, value_name = "FILE")]
     pub databases: Option<PathBuf>,
     /// Seconds between progress lines of a long step when stderr is no terminal (on a terminal
     /// a live line shows it).
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 2.0)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 2.0,
+        value_parser = parse_seconds
+    )]
     pub progress_interval: f64,
     /// How many databases `upgrade` migrates at once when given several.
     #[arg(long, global = true, value_name = "N", default_value_t = 4)]
@@ -73,7 +80,7 @@ pub struct DbArgs {
     /// Configuration file (neutron.conf style, as oslo.config reads it) whose [database] section
     /// has `connection = URL`; may be repeated, later files overriding earlier ones. Without
     /// --config-file or --config-dir, <program>.conf (and <program>.conf.d/) is looked for in ~
-    /// and /etc.
+    /// and /etc. Each a regular file of at most 16 MiB.
     #[arg(long, global = true, value_name = "FILE")]
     pub config_file: Vec<PathBuf>,
     /// Directory whose *.conf files are read, in name order, after the --config-file files.
@@ -88,16 +95,34 @@ pub struct DbArgs {
         env = "QUARK_DB_MANAGE_VERSION_TABLE"
     )]
     pub version_table: Option<String>,
-    /// Seconds to wait for another migration's lock (and for a busy database).
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    /// Seconds to wait for another migration's lock (and for a busy database), at most 2147483.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS)
+    )]
     pub lock_timeout: u64,
-    /// Seconds to wait for a database server to accept the connection.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    /// Seconds to wait for a database server to accept the connection, at most 2147483.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS)
+    )]
     pub connect_timeout: u64,
     /// Seconds each statement may wait for a lock another session holds before its revision is
     /// rolled back (on MySQL: the statement given up) and tried again; the application's queries
     /// never queue behind a migration for longer.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 5.0,
+        value_parser = parse_seconds
+    )]
     pub ddl_lock_timeout: f64,
     /// How many times a revision that gave up waiting for a lock is tried again, after a pause
     /// that doubles each time, before it fails naming the sessions that held the lock.
@@ -116,7 +141,13 @@ pub struct DbArgs {
     pub refuse_newer_schema: bool,
     /// Seconds a migration lock kept in a table (on a Galera cluster, behind a transaction
     /// pooler) stays with a migrator that stopped renewing it before a waiter takes it over.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 15.0)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 15.0,
+        value_parser = parse_seconds
+    )]
     pub lock_lease: f64,
     /// Take no migration lock (for servers without advisory locks such as CockroachDB); only
     /// one migrator may then run at a time.
@@ -149,6 +180,31 @@ pub struct DbArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The longest wait an option may ask for, in seconds: 2147483 (24.8 days), the most that
+/// SQLite's busy timeout and PostgreSQL's `lock_timeout` take (2^31 - 1 milliseconds).
+pub const MAX_SECONDS: u64 = 2_147_483;
+
+/// A number of seconds from 0 to [`MAX_SECONDS`], fractions allowed (`--lock-lease`,
+/// `--ddl-lock-timeout`, `--progress-interval`).
+pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse()
+        .ok()
+        .and_then(|value| check_seconds(value).ok())
+        .ok_or_else(|| format!("'{text}' is not a number of seconds from 0 to {MAX_SECONDS}"))
+}
+
+/// `value` when it is a number of seconds from 0 to [`MAX_SECONDS`].
+pub(crate) fn check_seconds(value: f64) -> Result<f64, String> {
+    if (0.0..=MAX_SECONDS as f64).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{value:?} is not a number of seconds from 0 to {MAX_SECONDS}"
+        ))
+    }
 }
 
 fn parse_dialect(name: &str) -> Result<Dialect, String> {
@@ -224,6 +280,11 @@ pub enum Command {
         /// Downgrade N revisions from the current ones: the same as -N.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         delta: Option<u32>,
+        /// Run the downgrades the database remembers for revisions this binary does not embed
+        /// even when no key this binary trusts signed them: you read them (--dry-run) and
+        /// vouch for them.
+        #[arg(long)]
+        trust_remembered: bool,
         /// How to run it.
         #[command(flatten)]
         mode: RunMode,

@@ -8,12 +8,16 @@
 //! lines, `key: value`, quotes, no inline comments). Section names are matched in any case
 //! (`[DATABASE]`), except `[DEFAULT]`; a deprecated option name is read where oslo reads it
 //! (`sql_connection`, in `[database]` or `[DEFAULT]`).
+//!
+//! A configuration file is read only when it is a regular file of at most 16 MiB
+//! ([`super::files::CONFIG_FILE_LIMIT`]): a FIFO, a device or a directory is refused by name.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::files::{self, CONFIG_FILE_LIMIT, InputFileError};
 use crate::oslo_ini::{self, OsloIni};
 
 /// The names oslo reads the database URL under, the current one first.
@@ -70,8 +74,9 @@ pub enum ConfigError {
         "no database given: pass --database-connection URL, or --config-file FILE with 'connection = URL' under [database], or set DATABASE_URL"
     )]
     NoConnection,
-    /// A configuration file or directory cannot be read.
-    #[error("cannot read config file {}: {source}", path.display())]
+    /// A configuration file or directory cannot be read (or is no regular file, or too large:
+    /// an [`InputFileError`] is then the source).
+    #[error("{}", unreadable(path, source))]
     Unreadable {
         /// The file or directory.
         path: PathBuf,
@@ -114,12 +119,14 @@ impl ConfigFiles {
     pub fn load(files: &[PathBuf], dirs: &[PathBuf], program: &str) -> Result<Self, ConfigError> {
         let named = !files.is_empty() || !dirs.is_empty();
         let search = default_dirs();
-        let files: Vec<PathBuf> = if files.is_empty() {
+        // Each file with the option that names it.
+        let files: Vec<(PathBuf, &'static str)> = if files.is_empty() {
             first_existing(&search, &format!("{program}.conf"), Path::is_file)
+                .map(|p| (p, "configuration file"))
                 .into_iter()
                 .collect()
         } else {
-            files.to_vec()
+            files.iter().map(|p| (p.clone(), "--config-file")).collect()
         };
         let dirs: Vec<PathBuf> = if dirs.is_empty() {
             first_existing(&search, &format!("{program}.conf.d"), Path::is_dir)
@@ -140,11 +147,11 @@ impl ConfigFiles {
                 .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "conf"))
                 .collect();
             found.sort();
-            paths.extend(found);
+            paths.extend(found.into_iter().map(|p| (p, "--config-dir")));
         }
         let files = paths
             .into_iter()
-            .map(|path| parse(&path).map(|ini| (path, ini)))
+            .map(|(path, option)| parse(&path, option).map(|ini| (path, ini)))
             .collect::<Result<_, _>>()?;
         Ok(ConfigFiles { files, named })
     }
@@ -216,11 +223,33 @@ fn first_existing(dirs: &[PathBuf], name: &str, exists: fn(&Path) -> bool) -> Op
     dirs.iter().map(|d| d.join(name)).find(|p| exists(p))
 }
 
-/// Reads one file as oslo.config does, naming the line of any problem.
-fn parse(path: &Path) -> Result<OsloIni, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
-        path: path.to_path_buf(),
-        source,
+/// The message of [`ConfigError::Unreadable`]: the file, the option that names it when its
+/// source is an [`InputFileError`], and why.
+fn unreadable(path: &Path, source: &std::io::Error) -> String {
+    match source
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<InputFileError>())
+    {
+        Some(InputFileError::Unreadable { option, source, .. }) => format!(
+            "cannot read config file {} ({option}): {source}",
+            path.display()
+        ),
+        Some(e) => e.to_string(),
+        None => format!("cannot read config file {}: {source}", path.display()),
+    }
+}
+
+/// Reads one file that `option` names as oslo.config does, naming the line of any problem.
+fn parse(path: &Path, option: &'static str) -> Result<OsloIni, ConfigError> {
+    let text = files::read_text(path, option, CONFIG_FILE_LIMIT).map_err(|e| {
+        let kind = match &e {
+            InputFileError::Unreadable { source, .. } => source.kind(),
+            _ => std::io::ErrorKind::InvalidInput,
+        };
+        ConfigError::Unreadable {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(kind, e),
+        }
     })?;
     oslo_ini::parse(&text).map_err(|e| ConfigError::Syntax {
         path: path.to_path_buf(),
@@ -412,5 +441,56 @@ mod tests {
             resolve_connection(None, &none, None),
             Err(ConfigError::NoConnection)
         ));
+    }
+
+    #[test]
+    fn devices_fifos_and_directories_are_refused_naming_option_and_file() {
+        let d = tempfile::tempdir().unwrap();
+        let e = url(&[d.path().to_path_buf()], &[]).unwrap_err();
+        assert!(matches!(&e, ConfigError::Unreadable { .. }));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--config-file {}: a directory, not a regular file; name a regular file (of at most 16 MiB)",
+                d.path().display()
+            )
+        );
+        #[cfg(unix)]
+        {
+            let e = url(&[PathBuf::from("/dev/zero")], &[])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("--config-file /dev/zero: a character device"),
+                "{e}"
+            );
+            let fifo = d.path().join("fifo.conf");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                let e = url(std::slice::from_ref(&fifo), &[])
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    e.starts_with(&format!("--config-file {}: a FIFO", fifo.display())),
+                    "{e}"
+                );
+                // A FIFO among a --config-dir's files is no file of it.
+                let found = url(&[], &[d.path().to_path_buf()]).unwrap_err().to_string();
+                assert!(found.contains("has no 'connection' setting"), "{found}");
+            }
+        }
+        let big = d.path().join("big.conf");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(CONFIG_FILE_LIMIT + 1).unwrap();
+        let e = url(std::slice::from_ref(&big), &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "--config-file {}: larger than 16 MiB, the most it may hold",
+                big.display()
+            )
+        );
     }
 }

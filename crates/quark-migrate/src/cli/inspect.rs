@@ -45,7 +45,11 @@ pub(super) fn verify(ctx: &Context<'_>) -> Result<(), Failure> {
     let standing = migrator.standing(db.as_mut())?;
     let (map, current, newer) = seen(ctx, &standing);
     let drift = migrator.on_map(map).verify(db.as_mut())?;
-    output::verify(ctx.format(), &url, current, &drift, newer);
+    let vouched = match &standing {
+        Standing::Ahead(ahead) => &ahead.vouched[..],
+        Standing::Known(_) => &[],
+    };
+    output::verify(ctx.format(), &url, current, &drift, newer, vouched);
     if drift.is_empty() {
         Ok(())
     } else {

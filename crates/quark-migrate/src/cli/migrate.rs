@@ -45,9 +45,15 @@ pub(super) fn upgrade_all(ctx: &Context<'_>, urls: &[String]) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// `downgrade TARGET`.
-pub(super) fn downgrade(ctx: &Context<'_>, target: &str, mode: &RunMode) -> Result<(), Failure> {
-    migrate(ctx, &ctx.migrator()?, target, Direction::Downgrade, mode)
+/// `downgrade TARGET [--trust-remembered]`.
+pub(super) fn downgrade(
+    ctx: &Context<'_>,
+    target: &str,
+    trust_remembered: bool,
+    mode: &RunMode,
+) -> Result<(), Failure> {
+    let migrator = ctx.migrator()?.trust_unvouched(trust_remembered);
+    migrate(ctx, &migrator, target, Direction::Downgrade, mode)
 }
 
 /// `stamp TARGET [--purge]`.
@@ -86,7 +92,7 @@ pub(super) fn restore(ctx: &Context<'_>, from: Option<&Path>, list: bool) -> Res
         output::backups(&url, &backups);
         return Ok(());
     }
-    let restored = ctx.migrations.restore(&raw, from)?;
+    let restored = ctx.migrations.restore_backup(&raw, from)?;
     output::restored(&url, &restored);
     Ok(())
 }

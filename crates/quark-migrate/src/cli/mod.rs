@@ -7,9 +7,11 @@
 mod args;
 mod author;
 mod config;
+mod files;
 mod inspect;
 mod migrate;
 mod output;
+mod shown;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -18,8 +20,9 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches};
 use thiserror::Error;
 
-pub use args::{Backup, Cli, Command, DbArgs, Format, RunMode};
+pub use args::{Backup, Cli, Command, DbArgs, Format, MAX_SECONDS, RunMode};
 pub use config::{ConfigError, ConfigFiles, UrlSource};
+pub use files::{CONFIG_FILE_LIMIT, DATABASES_FILE_LIMIT, InputFileError};
 
 use crate::app::log_target;
 use crate::backend::Backend;
@@ -130,7 +133,7 @@ impl DbArgs {
             Ok(code) => code,
             Err(e) => {
                 let _ = std::io::stdout().flush();
-                eprintln!("FAILED: {e}");
+                eprintln!("FAILED: {}", shown::shown(&e.to_string(), shown::MESSAGE));
                 ExitCode::FAILURE
             }
         }
@@ -146,12 +149,14 @@ fn init_logger(cli: &DbArgs) {
     let _ = env_logger::Builder::new()
         .filter_level(level)
         .format(|buf, record| {
+            // A line may quote what a database holds: shown escaped and cut.
+            let message = record.args().to_string();
             writeln!(
                 buf,
                 "{:<5} [{}] {}",
                 record.level(),
                 record.target(),
-                record.args()
+                shown::shown(&message, shown::MESSAGE)
             )
         })
         .try_init();
@@ -181,8 +186,8 @@ fn run(
     let migrations = migrations
         .app(app)
         .version_table(&version_table)?
-        .lock_timeout(Duration::from_secs(cli.lock_timeout))
-        .connect_timeout(Duration::from_secs(cli.connect_timeout))
+        .lock_timeout(whole_seconds("--lock-timeout", cli.lock_timeout)?)
+        .connect_timeout(whole_seconds("--connect-timeout", cli.connect_timeout)?)
         .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
         .refuse_newer_schema(cli.refuse_newer_schema)
         .observe(output::ProgressLine::new(
@@ -247,10 +252,11 @@ fn run(
         Command::Downgrade {
             target,
             delta,
+            trust_remembered,
             mode,
         } => {
             let target = relative(target.as_deref(), *delta, '-')?;
-            migrate::downgrade(&ctx, &target, mode)?
+            migrate::downgrade(&ctx, &target, *trust_remembered, mode)?
         }
         Command::SplitVersionTable {
             from,
@@ -294,22 +300,15 @@ fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The target of `upgrade`/`downgrade` with upstream's `--delta N`: `+N` (`-N`) from the
-/// current revisions, or from the target given; `head` when neither is given.
 /// The databases a run over many names: every --database-connection, then the lines of
-/// --databases (blank lines and `#` comments skipped).
+/// --databases (a regular file of at most [`DATABASES_FILE_LIMIT`] bytes; blank lines and
+/// comments skipped).
 fn fleet_urls(cli: &DbArgs) -> Result<Vec<String>, Failure> {
     let mut urls = cli.database_connection.clone();
     if let Some(file) = &cli.databases {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            Failure::Usage(format!("cannot read --databases {}: {e}", file.display()))
-        })?;
-        urls.extend(
-            text.lines()
-                .map(|l| l.split_once('#').map_or(l, |(url, _)| url).trim())
-                .filter(|l| !l.is_empty())
-                .map(str::to_string),
-        );
+        let text = files::read_text(file, "--databases", DATABASES_FILE_LIMIT)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        urls.extend(database_lines(&text));
         if urls.is_empty() {
             return Err(Failure::Usage(format!(
                 "--databases {} names no database",
@@ -320,12 +319,56 @@ fn fleet_urls(cli: &DbArgs) -> Result<Vec<String>, Failure> {
     Ok(urls)
 }
 
-/// A duration given in seconds on the command line.
-fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| Failure::Usage(format!("{flag} {value} is not a number of seconds")))
+/// The URLs of a `--databases` file, one a line. `#` starts a comment at the start of a line or
+/// after white space only: a `#` inside a URL (in a password) belongs to it.
+fn database_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let comment = line
+                .char_indices()
+                .find(|&(i, c)| {
+                    c == '#'
+                        && line[..i]
+                            .chars()
+                            .next_back()
+                            .is_none_or(char::is_whitespace)
+                })
+                .map_or(line.len(), |(i, _)| i);
+            line[..comment].trim()
+        })
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
+/// A duration given in seconds on the command line: from 0 to [`args::MAX_SECONDS`], the
+/// longest wait every database accepts (clap checks it; a [`DbArgs`] built by hand is checked
+/// here).
+fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
+    args::check_seconds(value)
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "{flag} {value:?} is not a number of seconds from 0 to {}",
+                args::MAX_SECONDS
+            ))
+        })
+}
+
+/// [`seconds`] for a whole number of seconds.
+fn whole_seconds(flag: &str, value: u64) -> Result<Duration, Failure> {
+    if value > args::MAX_SECONDS {
+        return Err(Failure::Usage(format!(
+            "{flag} {value} is more than {} seconds, the longest wait the databases accept",
+            args::MAX_SECONDS
+        )));
+    }
+    Ok(Duration::from_secs(value))
+}
+
+/// The target of `upgrade`/`downgrade` with upstream's `--delta N`: `+N` (`-N`) from the
+/// current revisions, or from the target given; `head` when neither is given.
 fn relative(target: Option<&str>, delta: Option<u32>, sign: char) -> Result<String, Failure> {
     match (target, delta) {
         (None, None) => Ok("head".to_string()),
@@ -414,6 +457,44 @@ impl Context<'_> {
     }
 }
 
+/// Two revisions for the command-line fuzz target: a root, and a child with a branch label.
+#[cfg(any(fuzzing, test))]
+const FUZZ_MIGRATIONS: &[EmbeddedFile] = &[
+    EmbeddedFile {
+        path: "migrations/a1_first.sql",
+        source: "-- first\n--\n-- Revision ID: a1\n-- Revises: None\n\n-- +upgrade\nCREATE TABLE t (id INTEGER PRIMARY KEY);\n\n-- +downgrade\nDROP TABLE t;\n",
+        summary: None,
+        code: None,
+    },
+    EmbeddedFile {
+        path: "migrations/b2_second.sql",
+        source: "-- second\n--\n-- Revision ID: b2\n-- Revises: a1\n-- Branch Labels: tools\n\n-- +upgrade\nALTER TABLE t ADD COLUMN n INTEGER;\n\n-- +downgrade\nALTER TABLE t DROP COLUMN n;\n",
+        summary: None,
+        code: None,
+    },
+];
+
+/// The command-line fuzz target's run ([`crate::fuzz::cli_args`]): `args` parsed as the command
+/// line parses them, then, when the command neither connects nor writes a file (`heads`,
+/// `branches`, `show`, `upgrade`/`downgrade --sql`), run as [`DbArgs::run_as`] runs it, on two
+/// embedded revisions. `None` when clap refuses the arguments or the command is not run.
+#[cfg(any(fuzzing, test))]
+pub(crate) fn run_offline<I: Into<std::ffi::OsString> + Clone>(
+    args: impl IntoIterator<Item = I>,
+) -> Option<Result<ExitCode, Failure>> {
+    let matches = command(App::ENGINE, FUZZ_MIGRATIONS)
+        .try_get_matches_from(args)
+        .ok()?;
+    let cli = Cli::from_arg_matches(&matches).ok()?;
+    let offline = match &cli.db.command {
+        Command::Heads | Command::Branches | Command::Show { .. } => true,
+        Command::Upgrade { mode, .. } | Command::Downgrade { mode, .. } => mode.sql,
+        _ => false,
+    };
+    // Over several databases these are refused before any connects.
+    offline.then(|| run(&cli.db, App::ENGINE, FUZZ_MIGRATIONS, &[]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,5 +528,82 @@ mod tests {
         // Without an identity, the engine's own name.
         let plain = super::command(App::ENGINE, &[]).render_version();
         assert!(plain.starts_with("quark-migrate "), "{plain}");
+    }
+
+    #[test]
+    fn a_hash_in_a_databases_file_starts_a_comment_only_after_white_space() {
+        let text = "# the fleet\n\
+                    mysql://u:p#w@db1/quark   # the first\n\
+                    \n\
+                    \t# indented comment\n\
+                    postgresql://u:a#b#c@db2/quark#not-a-comment\n\
+                    mysql://u@db3/quark\t#tabbed\n";
+        assert_eq!(
+            database_lines(text),
+            [
+                "mysql://u:p#w@db1/quark",
+                "postgresql://u:a#b#c@db2/quark#not-a-comment",
+                "mysql://u@db3/quark"
+            ]
+        );
+        assert!(database_lines("  # only comments\n\n").is_empty());
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_not_panicked_on() {
+        for value in [-1.0, f64::NAN, f64::INFINITY, 2_147_484.0, 1e300] {
+            let e = seconds("--lock-lease", value).unwrap_err().to_string();
+            assert!(e.starts_with("--lock-lease "), "{e}");
+        }
+        assert_eq!(
+            seconds("--lock-lease", 2_147_483.0).unwrap(),
+            Duration::from_secs(2_147_483)
+        );
+        assert_eq!(
+            seconds("--lock-lease", 0.25).unwrap(),
+            Duration::from_millis(250)
+        );
+        let e = whole_seconds("--lock-timeout", 2_147_484)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--lock-timeout 2147484 is more than 2147483 seconds"),
+            "{e}"
+        );
+        assert!(whole_seconds("--lock-timeout", u64::MAX).is_err());
+        // clap refuses them first, naming the option.
+        for (option, value) in [
+            ("--lock-timeout", "2147484"),
+            ("--connect-timeout", "18446744073709551615"),
+            ("--lock-lease", "1e300"),
+            ("--ddl-lock-timeout", "-1"),
+            ("--progress-interval", "NaN"),
+        ] {
+            let e = command(App::ENGINE, &[])
+                .try_get_matches_from(["quark-migrate", &format!("{option}={value}"), "heads"])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(option), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_library_takes_any_duration_without_panicking() {
+        // SQLite's busy timeout holds at most 2^31 - 1 ms: a longer one is cut to that.
+        let migrations = Migrations::new(&[])
+            .unwrap()
+            .lock_timeout(Duration::MAX)
+            .connect_timeout(Duration::MAX)
+            .lock_lease(Duration::MAX);
+        migrations.migrate("sqlite://").unwrap();
+        // A server that refuses at once: the longest connect timeout is set up, and fails cleanly.
+        for url in [
+            #[cfg(feature = "postgres")]
+            "postgresql://quark@127.0.0.1:1/quark",
+            #[cfg(feature = "mysql")]
+            "mysql://quark@127.0.0.1:1/quark",
+        ] {
+            assert!(migrations.migrate(url).is_err(), "{url}");
+        }
     }
 }

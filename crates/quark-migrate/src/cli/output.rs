@@ -6,9 +6,11 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::Format;
+use super::shown::{CELL, ERROR, ID, JSON, SQL, shown, shown_ids};
 use crate::error::Drift;
 use crate::migrator::{Event, HistoryEntry, Observer, Outcome, Report, Split, is_remembered};
 use crate::plan::describe;
+use crate::remembered::Vouched;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 use crate::schema::Change;
 use crate::url::DatabaseUrl;
@@ -42,13 +44,13 @@ pub fn current(
         let current: Vec<_> = revs.iter().map(|r| revision_json(map, r)).collect();
         let interrupted = interrupted.map(|e| {
             json!({
-                "revision": e.revision,
+                "revision": cut(&e.revision),
                 "direction": e.operation.name(),
                 "outcome": e.outcome.name(),
                 "statements": e.statements,
                 "statements_done": e.statements_done,
-                "error": e.error,
-                "started_at": e.applied_at,
+                "error": e.error.as_deref().map(cut),
+                "started_at": cut(&e.applied_at),
             })
         });
         println!(
@@ -79,15 +81,16 @@ fn interrupted_line(e: &HistoryEntry) -> String {
         1 => "statement 1 took effect".to_string(),
         n => format!("statements 1-{n} took effect"),
     };
-    let next = e.statements_done + 1;
+    let next = e.statements_done.saturating_add(1);
+    let revision = shown(&e.revision, ID);
     match e.outcome {
         Outcome::InProgress => format!(
-            "{} partly applied ({} of {} statements, interrupted): {done}; the next upgrade reads from the database whether statement {next} did, and goes on from there",
-            e.revision, e.operation, e.statements
+            "{revision} partly applied ({} of {} statements, interrupted): {done}; the next upgrade reads from the database whether statement {next} did, and goes on from there",
+            e.operation, e.statements
         ),
         _ => format!(
-            "{} partly applied ({} failed at statement {next} of {}): {done}; repair the database, then `upgrade --resume` goes on at statement {next}",
-            e.revision, e.operation, e.statements
+            "{revision} partly applied ({} failed at statement {next} of {}): {done}; repair the database, then `upgrade --resume` goes on at statement {next}",
+            e.operation, e.statements
         ),
     }
 }
@@ -100,28 +103,50 @@ pub fn verify(
     current: &[String],
     drift: &[Drift],
     newer: &[String],
+    vouched: &[(String, Vouched)],
 ) {
+    let vouch = |v: &Vouched| match v {
+        Vouched::By(key) => (true, format!("signed by trusted key {}", shown(key, CELL))),
+        Vouched::Not(why) => (false, shown(why, CELL).into_owned()),
+    };
     if format == Format::Json {
+        let remembered: Vec<_> = vouched
+            .iter()
+            .map(|(id, v)| {
+                let (ok, said) = vouch(v);
+                json!({"revision": cut(id), "vouched": ok, "why": said})
+            })
+            .collect();
         println!(
             "{}",
             json!({
                 "database": url.masked(),
-                "current": current,
+                "current": cut_all(current),
                 "ok": drift.is_empty(),
                 "drift": drift_json(drift),
-                "newer_than_binary": newer,
+                "newer_than_binary": cut_all(newer),
+                "remembered": remembered,
             })
         );
     } else if drift.is_empty() {
         println!(
             "{url}: applied revisions match the embedded SQL (current: {})",
-            describe(current)
+            described(current)
         );
         if !newer.is_empty() {
             println!(
                 "{url}: {} applied by a newer release; their remembered downgrades match their checksums",
-                newer.join(", ")
+                shown_ids(newer).join(", ")
             );
+        }
+        for (id, v) in vouched {
+            let (ok, said) = vouch(v);
+            let verdict = if ok {
+                format!("vouched for: {said}")
+            } else {
+                format!("NOT vouched for ({said}): its downgrade runs only with --trust-remembered")
+            };
+            println!("{url}: the record of {}: {verdict}", shown(id, ID));
         }
     }
 }
@@ -133,20 +158,20 @@ pub fn fleet(format: Format, results: &[crate::FleetResult]) {
         .iter()
         .map(|r| match &r.outcome {
             Ok(report) => [
-                r.database.clone(),
-                describe(&report.before),
-                describe(&report.after),
+                shown(&r.database, CELL).into_owned(),
+                described(&report.before),
+                described(&report.after),
                 report.steps.len().to_string(),
                 format!("{:.2}s", r.duration.as_secs_f64()),
                 "ok".to_string(),
             ],
             Err(e) => [
-                r.database.clone(),
+                shown(&r.database, CELL).into_owned(),
                 String::new(),
                 String::new(),
                 String::new(),
                 format!("{:.2}s", r.duration.as_secs_f64()),
-                format!("failed: {e}"),
+                format!("failed: {}", shown(&e.to_string(), CELL)),
             ],
         })
         .collect();
@@ -162,10 +187,10 @@ pub fn fleet(format: Format, results: &[crate::FleetResult]) {
                     doc
                 }
                 Err(e) => json!({
-                    "database": r.database,
+                    "database": cut(&r.database),
                     "duration_ms": r.duration.as_secs_f64() * 1000.0,
                     "outcome": "failed",
-                    "error": e.to_string(),
+                    "error": cut(&e.to_string()),
                 }),
             })
             .collect();
@@ -228,7 +253,8 @@ pub fn progress_text(event: &Event) -> Option<String> {
     };
     let done = match rows {
         Some((done, Some(total))) if *total > 0 => {
-            format!("{done} of {total} rows ({}%)", done * 100 / total)
+            let percent = u128::from(*done) * 100 / u128::from(*total);
+            format!("{done} of {total} rows ({percent}%)")
         }
         Some((done, _)) => format!("{done} rows"),
         None => format!("statement {statements_done} of {statements}"),
@@ -238,7 +264,8 @@ pub fn progress_text(event: &Event) -> Option<String> {
         .map(|r| format!(", about {:.0}s left", r.as_secs_f64().ceil()))
         .unwrap_or_default();
     Some(format!(
-        "{revision}: {done}, {:.1}s{left}",
+        "{}: {done}, {:.1}s{left}",
+        shown(revision, ID),
         elapsed.as_secs_f64()
     ))
 }
@@ -295,10 +322,13 @@ pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {
     }
 }
 
-/// `restore`: which backup was put back.
+/// `restore`: which backup was put back, and where the file it replaced is kept.
 #[cfg(feature = "sqlite")]
-pub fn restored(url: &DatabaseUrl, from: &Path) {
-    println!("Restored {url} from {}", from.display());
+pub fn restored(url: &DatabaseUrl, restored: &crate::backend::Restored) {
+    println!("Restored {url} from {}", restored.from.display());
+    if let Some(kept) = &restored.kept {
+        println!("The file it replaced is kept as {}", kept.display());
+    }
 }
 
 /// `branches`: each branch point, then the revisions it branches into.
@@ -308,9 +338,9 @@ pub fn branches(map: &RevisionMap, points: &[&Revision]) {
         for child in map.children(&rev.id) {
             println!(
                 "    -> {}{}, {}",
-                child.id,
+                shown(&child.id, ID),
                 flags(map, child),
-                child.message
+                shown(&child.message, ID)
             );
         }
     }
@@ -348,18 +378,19 @@ pub fn dry_run(
     } else if report.steps.is_empty() {
         println!(
             "-- dry run on {url}: at {}, nothing to {}",
-            describe(&report.before),
+            described(&report.before),
             direction.name()
         );
     } else {
         println!(
             "-- dry run on {url}: {} {} -> {}, {} revision(s); nothing was changed\n",
             direction.name(),
-            describe(&report.before),
-            describe(&report.after),
+            described(&report.before),
+            described(&report.after),
             report.steps.len()
         );
-        print!("{sql}");
+        // A downgrade a newer release recorded comes from the database.
+        print!("{}", shown(sql, SQL));
     }
 }
 
@@ -383,7 +414,7 @@ pub fn check(format: Format, url: Option<&DatabaseUrl>, head: &str, changes: &[C
         _ => "SQLite in memory".to_string(),
     };
     if format == Format::Json {
-        let list: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        let list: Vec<String> = changes.iter().map(|c| cut(&c.to_string())).collect();
         println!(
             "{}",
             json!({"ok": changes.is_empty(), "checked_on": place, "changes": list})
@@ -393,7 +424,7 @@ pub fn check(format: Format, url: Option<&DatabaseUrl>, head: &str, changes: &[C
     } else {
         println!("The migrations at head differ from the declared schema ({place}):");
         for c in changes {
-            println!("  - {c}");
+            println!("  - {}", shown(&c.to_string(), ERROR));
         }
         println!(
             "Write the revision they need: {} revision --autogenerate -m \"<message>\"",
@@ -411,9 +442,9 @@ pub fn split(url: &DatabaseUrl, split: &Split, dry_run: bool) {
     };
     println!(
         "{url}: {verb} {} from {} to {}",
-        describe(&split.moved),
-        split.from,
-        split.to
+        described(&split.moved),
+        shown(&split.from, ID),
+        shown(&split.to, ID)
     );
     println!(
         "  {} {} left with {}",
@@ -422,17 +453,19 @@ pub fn split(url: &DatabaseUrl, split: &Split, dry_run: bool) {
         if split.kept.is_empty() && split.restored.is_none() {
             "no rows".to_string()
         } else {
-            split
-                .kept
-                .iter()
-                .chain(&split.restored)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            shown_ids(
+                &split
+                    .kept
+                    .iter()
+                    .chain(&split.restored)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+            .join(", ")
         }
     );
     if let Some(r) = &split.restored {
-        println!("  {r} {moved} put back in {}", split.from);
+        println!("  {} {moved} put back in {}", shown(r, ID), split.from);
     }
     if split.history_copied > 0 {
         println!(
@@ -455,7 +488,7 @@ pub fn completions(shell: clap_complete::Shell, mut command: clap::Command) {
 pub fn no_schema_changes(url: &DatabaseUrl, current: &[String], schema_dir: &Path) {
     println!(
         "No changes in schema detected: {url} at {} matches {}; no revision written.",
-        describe(current),
+        described(current),
         schema_dir.display()
     );
 }
@@ -478,29 +511,49 @@ pub fn revision_written(autogenerated: bool) {
     }
 }
 
+/// Revision ids as one line shows them: [`describe`] of each [`shown`].
+fn described(ids: &[String]) -> String {
+    describe(&shown_ids(ids))
+}
+
+/// A text as a JSON document holds it: whole, unless huge ([`JSON`]).
+fn cut(text: &str) -> String {
+    shown(text, JSON).into_owned()
+}
+
+/// Each of `texts` [`cut`].
+fn cut_all(texts: &[String]) -> Vec<String> {
+    texts.iter().map(|t| cut(t)).collect()
+}
+
 /// `4358d1b8cc75 -> 1284c81cf727 (head), create lswitch ...`: one revision on one line, as
-/// Alembic's history writes it (dependencies in parentheses after the parents).
+/// Alembic's history writes it (dependencies in parentheses after the parents). A revision a
+/// newer release applied comes from the database: every part is [`shown`].
 fn entry(map: &RevisionMap, rev: &Revision) -> String {
-    let mut parents = rev.parents_label();
-    let deps: Vec<&str> = map
+    let mut parents = shown(&rev.parents_label(), ID).into_owned();
+    let deps: Vec<String> = map
         .dependencies(&rev.id)
         .iter()
-        .map(|d| d.id.as_str())
+        .map(|d| shown(&d.id, ID).into_owned())
         .collect();
     if !deps.is_empty() {
         parents = format!("{parents} ({})", deps.join(", "));
     }
     format!(
         "{parents} -> {}{}, {}",
-        rev.id,
+        shown(&rev.id, ID),
         flags(map, rev),
-        rev.message
+        shown(&rev.message, ID)
     )
 }
 
 fn flags(map: &RevisionMap, rev: &Revision) -> String {
     let mut out = String::new();
-    let labels: Vec<&str> = map.shown_labels(&rev.id).into_iter().collect();
+    let labels: Vec<String> = map
+        .shown_labels(&rev.id)
+        .into_iter()
+        .map(|l| shown(l, ID).into_owned())
+        .collect();
     if !labels.is_empty() {
         out.push_str(&format!(" ({})", labels.join(", ")));
     }
@@ -521,13 +574,18 @@ fn flags(map: &RevisionMap, rev: &Revision) -> String {
 
 /// Every detail of a revision, as `show` and `--verbose` print it.
 fn verbose(map: &RevisionMap, rev: &Revision) -> String {
-    let mut out = format!("Rev: {}{}\n", rev.id, flags(map, rev));
-    let parents = rev.parents_label();
+    let id = shown(&rev.id, ID);
+    let mut out = format!("Rev: {id}{}\n", flags(map, rev));
+    let parents = shown(&rev.parents_label(), ID).into_owned();
     out.push_str(&format!(
         "{}: {parents}\n",
         if rev.is_merge() { "Merges" } else { "Parent" }
     ));
-    let children: Vec<String> = map.children(&rev.id).iter().map(|c| c.id.clone()).collect();
+    let children: Vec<String> = map
+        .children(&rev.id)
+        .iter()
+        .map(|c| shown(&c.id, ID).into_owned())
+        .collect();
     if !children.is_empty() {
         out.push_str(&format!(
             "{}: {}\n",
@@ -539,11 +597,15 @@ fn verbose(map: &RevisionMap, rev: &Revision) -> String {
             children.join(", ")
         ));
     }
-    let labels: Vec<&str> = map.shown_labels(&rev.id).into_iter().collect();
+    let labels: Vec<String> = map
+        .shown_labels(&rev.id)
+        .into_iter()
+        .map(|l| shown(l, ID).into_owned())
+        .collect();
     if !labels.is_empty() {
         out.push_str(&format!("Branch names: {}\n", labels.join(", ")));
     }
-    out.push_str(&format!("Path: {}\n", rev.path));
+    out.push_str(&format!("Path: {}\n", shown(&rev.path, ID)));
     out.push_str(&format!(
         "Transactional: {}\n",
         if rev.transactional { "yes" } else { "no" }
@@ -560,14 +622,11 @@ fn verbose(map: &RevisionMap, rev: &Revision) -> String {
     };
     out.push_str(&format!(
         "Downgrade: {downgrade}\n\n    {}\n\n",
-        rev.message
+        shown(&rev.message, ID)
     ));
-    out.push_str(&format!(
-        "    Revision ID: {}\n    Revises: {parents}\n",
-        rev.id
-    ));
+    out.push_str(&format!("    Revision ID: {id}\n    Revises: {parents}\n"));
     if let Some(date) = &rev.create_date {
-        out.push_str(&format!("    Create Date: {date}\n"));
+        out.push_str(&format!("    Create Date: {}\n", shown(date, ID)));
     }
     out
 }
@@ -575,12 +634,12 @@ fn verbose(map: &RevisionMap, rev: &Revision) -> String {
 /// A revision as a JSON object, for `--format json`.
 fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
     json!({
-        "revision": rev.id,
-        "down_revisions": rev.down_revisions,
-        "message": rev.message,
-        "branch_labels": rev.branch_labels,
-        "create_date": rev.create_date,
-        "path": rev.path,
+        "revision": cut(&rev.id),
+        "down_revisions": cut_all(&rev.down_revisions),
+        "message": cut(&rev.message),
+        "branch_labels": cut_all(&rev.branch_labels),
+        "create_date": rev.create_date.as_deref().map(cut),
+        "path": cut(&rev.path),
         "transactional": rev.transactional,
         "is_head": map.is_head(&rev.id),
         "is_branch_point": map.is_branch_point(&rev.id),
@@ -593,10 +652,10 @@ fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
 fn report_json(database: &str, report: &Report) -> Value {
     json!({
         "database": database,
-        "before": report.before,
-        "after": report.after,
+        "before": cut_all(&report.before),
+        "after": cut_all(&report.after),
         "steps": report.steps.iter().map(|s| json!({
-            "revision": s.revision,
+            "revision": cut(&s.revision),
             "direction": s.direction.name(),
             "statements": s.statements,
             "duration_ms": s.duration.as_secs_f64() * 1000.0,
@@ -610,9 +669,9 @@ fn drift_json(drift: &[Drift]) -> Value {
         .iter()
         .map(|d| {
             json!({
-                "revision": d.revision,
+                "revision": cut(&d.revision),
                 "path": d.path,
-                "recorded_checksum": d.recorded,
+                "recorded_checksum": cut(&d.recorded),
                 "embedded_checksum": d.embedded,
             })
         })
@@ -692,5 +751,49 @@ mod tests {
             revision_json(&m, m.get("x1").unwrap())["newer_than_binary"],
             false
         );
+    }
+
+    #[test]
+    fn text_from_the_database_is_escaped_and_cut() {
+        // As a newer release's revision is read back from the records table.
+        let mut newer = rev("n2", "x1", "");
+        newer.id = "n2\x1b[2J".into();
+        newer.message = format!("wiped\r\x1b]0;title\x07{}", "m".repeat(10_000));
+        newer.path = "<remembered in alembic_version_revisions>".into();
+        let m = RevisionMap::new(vec![rev("x1", "", ""), newer]).unwrap();
+        let n2 = m.get("n2\x1b[2J").unwrap();
+        for text in [entry(&m, n2), verbose(&m, n2)] {
+            assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+            assert!(text.contains("n2\\x1b[2J"), "{text}");
+            assert!(text.contains("wiped\\r\\x1b]0;title\\x07mmm"), "{text}");
+            assert!(text.contains("... [9816 more characters]"), "{text}");
+            assert!(text.len() < 1000, "{text}");
+        }
+        // JSON keeps the characters (JSON escapes them) and cuts only huge values.
+        let json = revision_json(&m, n2);
+        assert_eq!(json["revision"], "n2\x1b[2J");
+        assert_eq!(json["message"].as_str().unwrap().chars().count(), 10_016);
+        let entry = HistoryEntry {
+            revision: "r\x1b".into(),
+            operation: crate::store::Operation::Upgrade,
+            checksum: None,
+            applied_at: String::new(),
+            duration: std::time::Duration::ZERO,
+            outcome: Outcome::Failed,
+            statements: 3,
+            statements_done: usize::MAX,
+            error: None,
+        };
+        let line = interrupted_line(&entry);
+        assert!(line.starts_with("r\\x1b partly applied"), "{line}");
+        assert_eq!(described(&["a\nb".into()]), "a\\nb");
+        let progress = Event::Progress {
+            revision: "r1".into(),
+            statements_done: 0,
+            statements: 1,
+            rows: Some((u64::MAX, Some(u64::MAX))),
+            elapsed: std::time::Duration::from_secs(1),
+        };
+        assert!(progress_text(&progress).unwrap().contains("(100%)"));
     }
 }

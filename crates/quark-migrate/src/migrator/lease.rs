@@ -5,21 +5,28 @@
 //! The lock is one row of `<version table>_lock`, inserted by the migrator that gets it (a
 //! second insert fails on the key, or on Galera fails certification) and deleted when it is done.
 //! While it runs, a thread on a second connection renews it (a counter, `beat`) every quarter of
-//! the lease. A waiter takes the row over only on evidence that its holder is gone: the counter
-//! did not move for a whole lease by the waiter's own clock (no clocks compared across
-//! machines), or, on Galera, the holder's node has left the cluster. The takeover is an update
+//! the lease; the row carries the lease's length. A waiter takes the row over only on evidence
+//! that its holder is gone: the counter did not move for the longer of the waiter's lease and
+//! the holder's, by the waiter's own clock (no clocks compared across machines), or, on Galera,
+//! the holder's node has left the cluster.
+//!
+//! A holder that lost the row is fenced ([`Fence`]): it stops before its next statement once the
+//! row was taken over or not renewed for half its lease (a paused process, a partition), and
+//! every commit of its run moves the row's `fence` counter where the token is still its own, in
+//! the same transaction: no row, no commit. The takeover is an update
 //! conditioned on the counter it saw, so a renewal that lands first makes it fail: on Galera the
 //! renewal queued behind a long DDL statement is ordered before it, and the takeover's own commit
 //! waits behind that statement, so a new holder never runs beside the old one's last statement.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use log::{debug, warn};
 
 use crate::app::log_target;
+use crate::backend::waiting::{Try, wait_for_lock};
 use crate::backend::{Backend, BackendError, ServerFacts, Value};
 
 /// The key of the lock's one row.
@@ -27,9 +34,74 @@ const ROW: &str = "migration";
 
 /// A migration lock held in a table.
 pub(super) struct Lease {
+    fence: Arc<Fence>,
+    renewer: Option<Renewer>,
+}
+
+/// What the holder of a lease and its renewer share: whether the lease still holds, and the
+/// turn to write the lock row.
+pub(super) struct Fence {
     table: String,
     token: String,
-    renewer: Option<Renewer>,
+    lease: Duration,
+    /// When a renewal last went through (none without a renewer: nothing expires it then).
+    renewed: Option<Mutex<Instant>>,
+    /// Why the lease was lost, once it was.
+    lost: Mutex<Option<String>>,
+    /// Held while this process writes the lock row: by the renewer, and by a commit.
+    writing: Mutex<()>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Fence {
+    fn lost(&self, why: String) -> BackendError {
+        let mut lost = locked(&self.lost);
+        let why = lost.get_or_insert(why).clone();
+        BackendError::LeaseLost {
+            table: self.table.clone(),
+            why,
+        }
+    }
+
+    /// An error when the lease may be lost: taken over, or not renewed for half of it.
+    pub(super) fn check(&self) -> Result<(), BackendError> {
+        let lost = locked(&self.lost).clone();
+        if let Some(why) = lost {
+            return Err(self.lost(why));
+        }
+        if let Some(renewed) = &self.renewed {
+            let since = locked(renewed).elapsed();
+            if since >= self.lease / 2 {
+                return Err(self.lost(format!(
+                    "not renewed for {} ms, half its lease of {} ms: a waiter may take it over",
+                    since.as_millis(),
+                    self.lease.as_millis()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits `db`'s transaction only while the lease is this migrator's: in the same
+    /// transaction the lock row's `fence` counter moves where the token is still its own, so a
+    /// holder whose row was taken over cannot commit anything.
+    pub(super) fn commit(&self, db: &mut dyn Backend) -> Result<(), BackendError> {
+        self.check()?;
+        let _turn = locked(&self.writing);
+        let sql = format!(
+            "UPDATE {} SET fence = fence + 1 WHERE name = '{ROW}' AND holder = {}",
+            db.quote(&self.table),
+            db.placeholder(1)
+        );
+        if db.execute(&sql, &[Value::Text(self.token.clone())])? == 1 {
+            return db.commit();
+        }
+        let _ = db.rollback();
+        Err(self.lost("another migrator took it over".to_string()))
+    }
 }
 
 /// The thread renewing a lease on a connection of its own.
@@ -48,6 +120,8 @@ struct Holder {
     address: String,
     beat: i64,
     since: String,
+    /// The holder's lease (zero from a release that did not say).
+    lease: Duration,
 }
 
 /// Why `holder` is gone by the cluster's own word: its node is not among the members now.
@@ -106,6 +180,11 @@ fn token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A duration in whole milliseconds, as the lock row keeps it.
+fn millis(d: Duration) -> Value {
+    Value::Int(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -121,17 +200,16 @@ impl Lease {
         lease: Duration,
     ) -> Result<Lease, BackendError> {
         ensure_table(db, table)?;
+        ensure_columns(db, table)?;
         let token = token();
         let owner = owner();
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(10);
         // The holder seen, and since when it has not renewed (by our clock).
         let mut seen: Option<(Holder, Instant)> = None;
-        let mut warned = false;
-        loop {
+        let place = format!("{} (lock table {table})", facts.node);
+        wait_for_lock(&place, timeout, |_| {
             let holder = read(db, table)?;
             let taken = match &holder {
-                None => insert(db, table, &token, &owner, facts),
+                None => insert(db, table, &token, &owner, facts, lease),
                 Some(h) => {
                     let stalled = match &seen {
                         Some((s, at)) if s == h => at.elapsed(),
@@ -141,55 +219,53 @@ impl Lease {
                         }
                     };
                     let gone = node_gone(facts, h);
-                    // A holder that cannot renew (beat -1) is waited for, never timed out.
-                    let expired = stalled >= lease && h.beat >= 0;
-                    if expired || gone.is_some() {
+                    // A holder that cannot renew (beat -1) is waited for, never timed out; one
+                    // with a longer lease than ours, for that long.
+                    let expired = stalled >= lease.max(h.lease) && h.beat >= 0;
+                    let took = (expired || gone.is_some())
+                        && take_over(db, table, h, &token, &owner, facts, lease);
+                    if took {
                         let why = gone.unwrap_or_else(|| {
                             format!("it has not renewed it for {}s", stalled.as_secs())
                         });
-                        let took = take_over(db, table, h, &token, &owner, facts);
-                        if took {
-                            warn!(target: log_target(), "Took over the migration lock from {}: {why}", h.describe(stalled));
-                        }
-                        took
-                    } else {
-                        if !warned {
-                            warned = true;
-                            warn!(target: log_target(), "Waiting up to {}s for the migration lock held by {}", timeout.as_secs(), h.describe(stalled));
-                        }
-                        false
+                        warn!(target: log_target(), "Took over the migration lock from {}: {why}", h.describe(stalled));
                     }
+                    took
                 }
             };
-            if taken {
-                let renewer = Renewer::start(db, table, &token, lease)?;
-                if renewer.is_none() {
-                    // Nothing can renew it: marked so that no waiter takes it over by the clock.
-                    mark_unrenewed(db, table, &token)?;
-                    warn!(target: log_target(), "The migration lock in {table} cannot be renewed on the application's own connection: other migrators wait for it until it is released or this node leaves the cluster");
-                }
-                debug!(target: log_target(), "Holding the migration lock in {table} as {owner}");
-                return Ok(Lease {
-                    table: table.to_string(),
-                    token,
-                    renewer,
-                });
-            }
-            if start.elapsed() >= timeout {
-                let holder = read(db, table)?;
-                let stalled = seen.as_ref().map_or(Duration::ZERO, |(_, at)| at.elapsed());
-                return Err(BackendError::LockTimeout {
-                    target: format!("{} (lock table {table})", facts.node),
-                    waited: start.elapsed(),
-                    holder: holder.map(|h| h.describe(stalled)),
-                });
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(250));
+            Ok(match (taken, holder) {
+                (true, _) => Try::Got(()),
+                (false, holder) => Try::Held(holder.map(|h| {
+                    let stalled = seen.as_ref().map_or(Duration::ZERO, |(_, at)| at.elapsed());
+                    h.describe(stalled)
+                })),
+            })
+        })?;
+        let second = db.second_connection()?;
+        let fence = Arc::new(Fence {
+            table: table.to_string(),
+            token: token.clone(),
+            lease,
+            renewed: second.as_ref().map(|_| Mutex::new(Instant::now())),
+            lost: Mutex::new(None),
+            writing: Mutex::new(()),
+        });
+        let renewer = second.map(|conn| Renewer::start(conn, fence.clone()));
+        if renewer.is_none() {
+            // Nothing can renew it: marked so that no waiter takes it over by the clock.
+            mark_unrenewed(db, table, &token)?;
+            warn!(target: log_target(), "The migration lock in {table} cannot be renewed on the application's own connection: other migrators wait for it until it is released or this node leaves the cluster");
         }
+        debug!(target: log_target(), "Holding the migration lock in {table} as {owner}");
+        Ok(Lease { fence, renewer })
     }
 
-    /// Stops renewing and deletes the lock row.
+    /// What the run holding this lease checks before each statement and commits through.
+    pub(super) fn fence(&self) -> Arc<Fence> {
+        self.fence.clone()
+    }
+
+    /// Stops renewing and deletes the lock row (if it is still ours).
     pub(super) fn release(mut self, db: &mut dyn Backend) -> Result<(), BackendError> {
         if let Some(renewer) = self.renewer.take() {
             renewer.stop.store(true, Ordering::Relaxed);
@@ -197,30 +273,24 @@ impl Lease {
         }
         let sql = format!(
             "DELETE FROM {} WHERE name = '{ROW}' AND holder = {}",
-            db.quote(&self.table),
+            db.quote(&self.fence.table),
             db.placeholder(1)
         );
-        db.execute(&sql, &[Value::Text(self.token.clone())])
+        db.execute(&sql, &[Value::Text(self.fence.token.clone())])
             .map(|_| ())
     }
 }
 
 impl Renewer {
-    /// A thread renewing the lease every quarter of it on a second connection, when the
-    /// driver can open one.
-    fn start(
-        db: &mut dyn Backend,
-        table: &str,
-        token: &str,
-        lease: Duration,
-    ) -> Result<Option<Renewer>, BackendError> {
-        let Some(mut conn) = db.second_connection()? else {
-            return Ok(None);
-        };
+    /// A thread renewing the lease every quarter of it on the connection `conn`, opening
+    /// another when that one fails; it marks the lease lost when it finds the row taken over.
+    fn start(mut conn: Box<dyn Backend>, fence: Arc<Fence>) -> Renewer {
         let stop = Arc::new(AtomicBool::new(false));
-        let (table, token, flag) = (table.to_string(), token.to_string(), stop.clone());
-        let every = (lease / 4).max(Duration::from_millis(50));
+        let flag = stop.clone();
+        let every = (fence.lease / 4).max(Duration::from_millis(50));
+        let target = crate::app::current();
         let thread = std::thread::spawn(move || {
+            let _app = target.scope();
             let mut last = Instant::now();
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(20).min(every));
@@ -228,19 +298,35 @@ impl Renewer {
                     continue;
                 }
                 last = Instant::now();
-                match renew(conn.as_mut(), &table, &token) {
-                    Ok(true) => {}
+                let renewed = {
+                    let _turn = locked(&fence.writing);
+                    renew(conn.as_mut(), &fence.table, &fence.token)
+                };
+                match renewed {
+                    Ok(true) => {
+                        if let Some(at) = &fence.renewed {
+                            *locked(at) = Instant::now();
+                        }
+                    }
                     Ok(false) => {
-                        warn!(target: log_target(), "The migration lock in {table} was taken over by another migrator: this one stopped renewing it for longer than the lease");
+                        let _ = fence.lost("another migrator took it over".to_string());
+                        warn!(target: log_target(), "The migration lock in {} was taken over by another migrator: this one stops before its next statement", fence.table);
                         return;
                     }
                     Err(e) => {
-                        warn!(target: log_target(), "could not renew the migration lock: {e}")
+                        warn!(target: log_target(), "could not renew the migration lock in {}: {e}; opening another connection", fence.table);
+                        match conn.second_connection() {
+                            Ok(Some(fresh)) => conn = fresh,
+                            Ok(None) => {}
+                            Err(e) => {
+                                warn!(target: log_target(), "could not reconnect to renew the migration lock: {e}")
+                            }
+                        }
                     }
                 }
             }
         });
-        Ok(Some(Renewer { stop, thread }))
+        Renewer { stop, thread }
     }
 }
 
@@ -255,7 +341,7 @@ fn ensure_table(db: &mut dyn Backend, table: &str) -> Result<(), BackendError> {
     let created = db.run(&format!(
         "CREATE TABLE IF NOT EXISTS {} (name VARCHAR(32) NOT NULL PRIMARY KEY, holder VARCHAR(64) NOT NULL, \
          owner VARCHAR(255) NOT NULL, node VARCHAR(255) NOT NULL, address VARCHAR(255) NOT NULL, beat BIGINT NOT NULL, \
-         acquired_at VARCHAR(40) NOT NULL){}",
+         acquired_at VARCHAR(40) NOT NULL, lease_ms BIGINT NOT NULL DEFAULT 0, fence BIGINT NOT NULL DEFAULT 0){}",
         db.quote(table),
         db.dialect().own_table_options()
     ));
@@ -265,10 +351,30 @@ fn ensure_table(db: &mut dyn Backend, table: &str) -> Result<(), BackendError> {
     }
 }
 
+/// Adds the lease's length and the fence counter to a lock table an earlier release made
+/// (asked outside any transaction: a failed read leaves nothing behind). Migrators upgrading it
+/// together may both try; the column is there afterwards either way.
+fn ensure_columns(db: &mut dyn Backend, table: &str) -> Result<(), BackendError> {
+    let probe = format!(
+        "SELECT lease_ms, fence FROM {} WHERE 1 = 0",
+        db.quote(table)
+    );
+    if db.query(&probe, &[]).is_ok() {
+        return Ok(());
+    }
+    for column in ["lease_ms", "fence"] {
+        let _ = db.run(&format!(
+            "ALTER TABLE {} ADD COLUMN {column} BIGINT NOT NULL DEFAULT 0",
+            db.quote(table)
+        ));
+    }
+    db.query(&probe, &[]).map(|_| ())
+}
+
 /// The lock row, if someone holds the lock.
 fn read(db: &mut dyn Backend, table: &str) -> Result<Option<Holder>, BackendError> {
     let sql = format!(
-        "SELECT holder, owner, node, address, beat, acquired_at FROM {} WHERE name = '{ROW}'",
+        "SELECT holder, owner, node, address, beat, acquired_at, lease_ms FROM {} WHERE name = '{ROW}'",
         db.quote(table)
     );
     let rows = db.query(&sql, &[])?;
@@ -281,6 +387,12 @@ fn read(db: &mut dyn Backend, table: &str) -> Result<Option<Holder>, BackendErro
             address: text(3),
             beat: r[4].as_int().unwrap_or(0),
             since: text(5),
+            lease: Duration::from_millis(
+                r[6].as_int()
+                    .or_else(|| r[6].as_text()?.trim().parse().ok())
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .unwrap_or(0),
+            ),
         }
     }))
 }
@@ -293,16 +405,18 @@ fn insert(
     token: &str,
     owner: &str,
     facts: &ServerFacts,
+    lease: Duration,
 ) -> bool {
-    let p: Vec<String> = (1..=5).map(|n| db.placeholder(n)).collect();
+    let p: Vec<String> = (1..=6).map(|n| db.placeholder(n)).collect();
     let sql = format!(
-        "INSERT INTO {} (name, holder, owner, node, address, beat, acquired_at) VALUES ('{ROW}', {}, {}, {}, {}, 0, {})",
+        "INSERT INTO {} (name, holder, owner, node, address, beat, acquired_at, lease_ms) VALUES ('{ROW}', {}, {}, {}, {}, 0, {}, {})",
         db.quote(table),
         p[0],
         p[1],
         p[2],
         p[3],
-        p[4]
+        p[4],
+        p[5]
     );
     let params = [
         token.into(),
@@ -310,6 +424,7 @@ fn insert(
         facts.node.as_str().into(),
         facts.address.as_deref().unwrap_or_default().into(),
         now().as_str().into(),
+        millis(lease),
     ];
     match db.execute(&sql, &params) {
         Ok(n) => n == 1,
@@ -328,10 +443,11 @@ fn take_over(
     token: &str,
     owner: &str,
     facts: &ServerFacts,
+    lease: Duration,
 ) -> bool {
-    let p: Vec<String> = (1..=7).map(|n| db.placeholder(n)).collect();
+    let p: Vec<String> = (1..=8).map(|n| db.placeholder(n)).collect();
     let sql = format!(
-        "UPDATE {} SET holder = {}, owner = {}, node = {}, address = {}, beat = 0, acquired_at = {} \
+        "UPDATE {} SET holder = {}, owner = {}, node = {}, address = {}, beat = 0, acquired_at = {}, lease_ms = {} \
          WHERE name = '{ROW}' AND holder = {} AND beat = {}",
         db.quote(table),
         p[0],
@@ -340,7 +456,8 @@ fn take_over(
         p[3],
         p[4],
         p[5],
-        p[6]
+        p[6],
+        p[7]
     );
     let params = [
         token.into(),
@@ -348,6 +465,7 @@ fn take_over(
         facts.node.as_str().into(),
         facts.address.as_deref().unwrap_or_default().into(),
         now().as_str().into(),
+        millis(lease),
         holder.token.as_str().into(),
         Value::Int(holder.beat),
     ];

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use log::info;
 
+use super::fenced::Fenced;
 use super::{Migrator, lease};
 use crate::app::log_target;
 use crate::backend::Backend;
+use crate::backend::waiting::{Try, wait_for_lock};
 use crate::error::Error;
 
 /// How long a migration lock kept in a table stays with a holder that stopped renewing it
@@ -63,7 +65,14 @@ impl Migrator<'_> {
         let guard = LockGuard { db, held };
         guard.db.migration_session(Some(&self.session_settings()))?;
         self.store.ensure(guard.db)?;
-        f(guard.db)
+        match &guard.held {
+            // Under a lease, every statement and commit of the run is fenced by it.
+            Held::Lease(lease) => f(&mut Fenced {
+                fence: lease.fence(),
+                inner: &mut *guard.db,
+            }),
+            _ => f(guard.db),
+        }
     }
 
     /// Takes the migration lock the server allows: its own on the session, or where a session's
@@ -84,7 +93,13 @@ impl Migrator<'_> {
             return Ok(Held::Nothing);
         }
         let Some(why) = &facts.session_lock_unsafe else {
-            db.lock(self.store.version_table(), self.lock_timeout)?;
+            let name = self.store.version_table();
+            wait_for_lock(&facts.node, self.lock_timeout, |shown| {
+                Ok(match db.try_lock(name)? {
+                    true => Try::Got(()),
+                    false => Try::Held(if shown { db.lock_holder(name) } else { None }),
+                })
+            })?;
             return Ok(Held::Session);
         };
         info!(target: log_target(), "Keeping the migration lock in the table {}: {why}", self.store.lock_table());

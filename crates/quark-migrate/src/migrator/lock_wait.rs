@@ -61,8 +61,8 @@ impl Migrator<'_> {
             warn!(target: log_target(), "{what} {why}; giving up after {attempt} attempts");
             return (false, holders);
         }
-        let pause = Duration::from_millis(500 * (1 << (attempt - 1).min(4)));
-        warn!(target: log_target(), "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt + 1, self.lock_wait.retries + 1);
+        let pause = Duration::from_millis(500 * (1 << attempt.saturating_sub(1).min(4)));
+        warn!(target: log_target(), "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt.saturating_add(1), self.lock_wait.retries.saturating_add(1));
         std::thread::sleep(pause);
         (true, holders)
     }

@@ -6,6 +6,7 @@
 
 mod backup;
 mod code_step;
+mod fenced;
 mod lease;
 mod lock;
 mod lock_wait;
@@ -35,6 +36,7 @@ use crate::backend::{Backend, SessionSettings};
 use crate::code::Code;
 use crate::error::{Drift, Error};
 use crate::plan;
+use crate::remembered::Vouching;
 use crate::revision::{Direction, RevisionMap, Target};
 use crate::store::Store;
 use run::Mode;
@@ -95,6 +97,9 @@ pub struct Migrator<'m> {
     table_engine: Option<String>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
+    /// The keys this release trusts, its signatures of its own records, and whether unvouched
+    /// remembered SQL may run.
+    vouching: std::sync::Arc<Vouching>,
 }
 
 /// `engine` when it can be a MySQL storage engine's name: letters, digits and `_`.
@@ -139,6 +144,7 @@ impl<'m> Migrator<'m> {
             code: HashMap::new(),
             table_engine: None,
             scratch: false,
+            vouching: std::sync::Arc::default(),
         }
     }
 
@@ -228,6 +234,22 @@ impl<'m> Migrator<'m> {
 
     pub(crate) fn watched(mut self, watch: Watch) -> Self {
         self.watch = watch;
+        self
+    }
+
+    /// What this release vouches with: the keys it trusts to have signed the records of
+    /// revisions it does not embed, and its own signatures of the records it writes (see
+    /// [`crate::remembered`]).
+    pub fn vouching(mut self, vouching: Vouching) -> Self {
+        self.vouching = std::sync::Arc::new(vouching);
+        self
+    }
+
+    /// Lets a downgrade run remembered SQL that no trusted key signed (the operator read it,
+    /// with a dry run, and vouches for it).
+    pub fn trust_unvouched(mut self, trust: bool) -> Self {
+        let vouching = (*self.vouching).clone().trust_unvouched(trust);
+        self.vouching = std::sync::Arc::new(vouching);
         self
     }
 
@@ -544,7 +566,10 @@ impl<'m> Migrator<'m> {
     pub fn downgrade(&self, db: &mut dyn Backend, target: &Target) -> Result<Report, Error> {
         let heads = match self.standing(db)? {
             Standing::Known(heads) => heads,
-            Standing::Ahead(ahead) => return self.on_map(&ahead.map).downgrade(db, target),
+            Standing::Ahead(ahead) => {
+                self.refuse_unvouched(&ahead, target, db.dialect())?;
+                return self.on_map(&ahead.map).downgrade(db, target);
+            }
         };
         plan::downgrade(self.map, &heads, target, db.dialect())?;
         self.locked(db, |db| {

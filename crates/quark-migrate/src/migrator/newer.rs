@@ -14,7 +14,8 @@ use crate::app::log_target;
 use crate::backend::{Backend, BackendError};
 use crate::error::Error;
 use crate::plan::Step;
-use crate::revision::{Dialect, Direction, Revision, RevisionMap, parse_revision};
+use crate::remembered::Vouched;
+use crate::revision::{Direction, Revision, RevisionMap, Target, parse_revision};
 use crate::store::RevisionRecord;
 
 /// A database ahead of this binary: its rows, and the graph extended with what it remembers.
@@ -30,6 +31,21 @@ pub struct Ahead {
     pub known_heads: Vec<String>,
     /// This binary's graph with the remembered revisions added.
     pub map: RevisionMap,
+    /// Each newer revision, and whether a key this binary trusts signed its record.
+    pub vouched: Vec<(String, Vouched)>,
+}
+
+impl Ahead {
+    /// The newer revisions whose records no trusted key signed, with why.
+    pub fn unvouched(&self) -> Vec<(String, String)> {
+        self.vouched
+            .iter()
+            .filter_map(|(id, v)| match v {
+                Vouched::Not(why) => Some((id.clone(), why.clone())),
+                Vouched::By(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// Where the database stands for this binary.
@@ -49,39 +65,6 @@ pub fn is_remembered(rev: &Revision) -> bool {
     rev.path.starts_with(REMEMBERED)
 }
 
-/// What the database remembers of `rev`, as applied on `dialect`.
-pub(super) fn record_of(rev: &Revision, dialect: Dialect) -> RevisionRecord {
-    let (downgrade, no_downgrade) = if rev.code.is_some() {
-        let none = if rev.can_run(Direction::Downgrade, dialect) {
-            "its downgrade is written in Rust, which only its own binary can run"
-        } else {
-            "it is irreversible"
-        };
-        (None, Some(none.to_string()))
-    } else {
-        match rev.statements(Direction::Downgrade, dialect) {
-            Some(Ok(statements)) => {
-                let script: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
-                (Some(script.join("\n;\n") + "\n;\n"), None)
-            }
-            _ if rev.is_merge() => (Some(String::new()), None),
-            _ => (None, Some("it has no downgrade".to_string())),
-        }
-    };
-    RevisionRecord {
-        revision: rev.id.clone(),
-        parents: rev.down_revisions.clone(),
-        depends_on: rev.depends_on.clone(),
-        branch_labels: rev.branch_labels.clone(),
-        message: rev.message.clone(),
-        breaking: rev.breaking.as_ref().map(|(reason, _)| reason.clone()),
-        transactional: rev.transactional,
-        downgrade_checksum: downgrade.as_deref().map(crate::checksum::checksum),
-        downgrade,
-        no_downgrade,
-    }
-}
-
 /// A revision rebuilt from its record: its downgrade is the recorded one; its upgrade, never
 /// run (the database applied it), a placeholder.
 fn revision_of(record: &RevisionRecord, table: &str) -> Result<Revision, Error> {
@@ -92,12 +75,16 @@ fn revision_of(record: &RevisionRecord, table: &str) -> Result<Revision, Error> 
             record.revision
         )))
     };
-    if let (Some(sql), Some(sum)) = (&record.downgrade, &record.downgrade_checksum)
-        && crate::checksum::checksum(sql) != *sum
-    {
-        return Err(tampered(
-            "was changed after it was recorded (its downgrade's checksum differs)",
-        ));
+    match (&record.downgrade, &record.downgrade_checksum) {
+        (Some(sql), Some(sum)) if crate::checksum::checksum(sql) != *sum => {
+            return Err(tampered(
+                "was changed after it was recorded (its downgrade's checksum differs)",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(tampered("has a downgrade without its checksum"));
+        }
+        _ => {}
     }
     let list = |ids: &[String]| {
         if ids.is_empty() {
@@ -161,6 +148,7 @@ impl Migrator<'_> {
         let records = self.store.records(db)?;
         let table = self.store.records_table();
         let mut extra: Vec<Revision> = Vec::new();
+        let mut vouched = Vec::new();
         let mut stack: Vec<String> = rows.clone();
         let mut seen = std::collections::HashSet::new();
         while let Some(id) = stack.pop() {
@@ -173,6 +161,7 @@ impl Migrator<'_> {
             stack.extend(record.parents.iter().cloned());
             stack.extend(record.depends_on.iter().cloned());
             extra.push(revision_of(record, &table)?);
+            vouched.push((id.clone(), self.vouching.vouch(record, db.dialect())));
         }
         let mut all: Vec<Revision> = self.map.iter().cloned().collect();
         all.extend(extra);
@@ -203,6 +192,7 @@ impl Migrator<'_> {
             breaking,
             known_heads: self.map.heads().iter().map(|r| r.id.clone()).collect(),
             map,
+            vouched,
         })))
     }
 
@@ -210,6 +200,17 @@ impl Migrator<'_> {
     /// naming the newer revisions; refused when one of them is breaking, or when newer schemas
     /// are refused altogether.
     pub(super) fn upgrade_ahead(&self, ahead: &Ahead) -> Result<(), Error> {
+        let unvouched = ahead.unvouched();
+        if !unvouched.is_empty() && !self.vouching.trusts_unvouched() {
+            if !self.vouching.trusted().is_empty() {
+                // This release signs its records: one unsigned or forged is not a newer release's.
+                return Err(Error::Unvouched {
+                    revisions: unvouched,
+                    hint: "They are not a newer release's, or that release was built without the signing key this one trusts (QUARK_MIGRATE_SIGNING_KEY, QUARK_MIGRATE_TRUSTED_KEYS); this release does not run on them.".to_string(),
+                });
+            }
+            log::info!(target: log_target(), "The records of {} are not signed (this binary trusts no signing key): shown, never run", unvouched.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>().join(", "));
+        }
         if let Some((revision, reason)) = ahead.breaking.first() {
             return Err(Error::BreakingNewer {
                 revision: revision.clone(),
@@ -262,7 +263,7 @@ impl Migrator<'_> {
         let dialect = db.dialect();
         db.begin()?;
         for rev in &missing {
-            if let Err(e) = self.store.remember(db, &record_of(rev, dialect)) {
+            if let Err(e) = self.store.remember(db, &self.vouching.record(rev, dialect)) {
                 let _ = db.rollback();
                 return Err(e.into());
             }
@@ -290,6 +291,7 @@ impl Migrator<'_> {
             code: self.code.clone(),
             table_engine: self.table_engine.clone(),
             scratch: self.scratch,
+            vouching: self.vouching.clone(),
         }
     }
 
@@ -301,10 +303,42 @@ impl Migrator<'_> {
     ) -> Result<(), BackendError> {
         match step.direction {
             Direction::Upgrade => {
-                let record = record_of(step.revision, db.dialect());
+                let record = self.vouching.record(step.revision, db.dialect());
                 self.store.remember(db, &record)
             }
             Direction::Downgrade => self.store.forget(db, &step.revision.id),
         }
+    }
+
+    /// Refuses a downgrade to `target` on a database ahead of this binary when a revision it
+    /// would revert with remembered SQL is not vouched for (and the operator did not vouch).
+    pub(super) fn refuse_unvouched(
+        &self,
+        ahead: &Ahead,
+        target: &Target,
+        dialect: crate::revision::Dialect,
+    ) -> Result<(), Error> {
+        if self.vouching.trusts_unvouched() {
+            return Ok(());
+        }
+        let steps = crate::plan::downgrade(&ahead.map, &ahead.rows, target, dialect)?;
+        let unvouched: Vec<(String, String)> = ahead
+            .unvouched()
+            .into_iter()
+            .filter(|(id, _)| {
+                steps
+                    .iter()
+                    .any(|s| s.direction == Direction::Downgrade && s.revision.id == *id)
+            })
+            .collect();
+        if unvouched.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Unvouched {
+            revisions: unvouched,
+            hint: format!(
+                "`downgrade {target} --dry-run` shows the SQL it would run; once you have read it, `downgrade {target} --trust-remembered` runs it."
+            ),
+        })
     }
 }

@@ -65,7 +65,10 @@ impl Event {
             Some((_, None)) => return None,
             None => (*statements_done as f64, *statements as f64),
         };
-        (done > 0.0 && total >= done).then(|| elapsed.mul_f64((total - done) / done))
+        // Not past what a Duration holds, however slow the pace so far.
+        (done > 0.0 && total >= done)
+            .then(|| Duration::try_from_secs_f64(elapsed.as_secs_f64() * ((total - done) / done)))
+            .map(|left| left.unwrap_or(Duration::MAX))
     }
 }
 
@@ -111,5 +114,26 @@ impl Watch {
         if let Some(observer) = &self.0 {
             observer.event(&event());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_saturates_instead_of_overflowing() {
+        let progress = |rows, elapsed| Event::Progress {
+            revision: "r1".into(),
+            statements_done: 0,
+            statements: 1,
+            rows: Some(rows),
+            elapsed,
+        };
+        let slow = progress((1, Some(u64::MAX)), Duration::from_secs(3600));
+        assert_eq!(slow.remaining(), Some(Duration::MAX));
+        let half = progress((50, Some(100)), Duration::from_secs(10));
+        assert_eq!(half.remaining(), Some(Duration::from_secs(10)));
+        assert_eq!(progress((0, Some(100)), Duration::ZERO).remaining(), None);
     }
 }

@@ -7,6 +7,7 @@ use crate::backend::script::Script;
 use crate::backend::{Backend, ServerOps};
 use crate::error::Error;
 use crate::plan;
+use crate::remembered::Vouched;
 use crate::revision::{Dialect, Direction, Target};
 
 impl Migrator<'_> {
@@ -33,6 +34,22 @@ impl Migrator<'_> {
         target: &Target,
         direction: Direction,
     ) -> Result<(Report, String), Error> {
+        if direction == Direction::Downgrade
+            && let super::Standing::Ahead(ahead) = self.standing(db)?
+        {
+            // The revisions a newer release applied go back with the SQL the database remembers.
+            let (report, sql) = self.on_map(&ahead.map).preview(db, target, direction)?;
+            let notes: Vec<String> = ahead
+                .vouched
+                .iter()
+                .filter(|(id, _)| report.steps.iter().any(|s| s.revision == *id))
+                .map(|(id, vouched)| match vouched {
+                    Vouched::By(key) => format!("-- {id}: remembered by the database, signed by trusted key {key}\n"),
+                    Vouched::Not(why) => format!("-- {id}: remembered by the database, NOT vouched for ({why}): read it before --trust-remembered runs it\n"),
+                })
+                .collect();
+            return Ok((report, notes.concat() + &sql));
+        }
         let heads = self.current(db)?;
         if direction == Direction::Upgrade {
             self.refuse_drift(db, &heads)?;
@@ -43,6 +60,7 @@ impl Migrator<'_> {
             self.store.version_table().to_string(),
             self.store.history_table().to_string(),
             self.store.records_table(),
+            self.store.signatures_table(),
         ] {
             if db.table_exists(&table)? {
                 existing.push(table);

@@ -182,15 +182,22 @@ impl Store {
         &self.history_table
     }
 
-    /// Every table the engine keeps its own state in (version, history, revision records, lock):
-    /// never part of an application's schema.
-    pub fn own_tables(&self) -> [String; 4] {
+    /// Every table the engine keeps its own state in (version, history, revision records and
+    /// their signatures, lock): never part of an application's schema.
+    pub fn own_tables(&self) -> [String; 5] {
         [
             self.version_table.clone(),
             self.history_table.clone(),
             self.records_table(),
+            self.signatures_table(),
             self.lock_table(),
         ]
+    }
+
+    /// The name of the table that keeps the release's signature of each record
+    /// (`<version table>_signatures`, see [`crate::remembered`]).
+    pub fn signatures_table(&self) -> String {
+        format!("{}_signatures", self.version_table)
     }
 
     /// The name of the table that remembers each applied revision ([`RevisionRecord`]).
@@ -264,6 +271,15 @@ impl Store {
                  transactional INT NOT NULL, downgrade {text}, downgrade_checksum VARCHAR(64), \
                  no_downgrade VARCHAR(255), recorded_at VARCHAR(40) NOT NULL){}",
                 db.quote(&records),
+                db.dialect().own_table_options()
+            ));
+        }
+        let signatures = self.signatures_table();
+        if !db.table_exists(&signatures)? {
+            create.push(format!(
+                "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(32) NOT NULL PRIMARY KEY, \
+                 signature VARCHAR(200) NOT NULL){}",
+                db.quote(&signatures),
                 db.dialect().own_table_options()
             ));
         }

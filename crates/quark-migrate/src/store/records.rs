@@ -5,38 +5,25 @@ use std::collections::HashMap;
 
 use super::Store;
 use crate::backend::{Backend, BackendError, Value};
-
-/// What the database remembers of an applied revision, written with its step: enough for a
-/// binary that does not embed it to show it and to take it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevisionRecord {
-    /// The revision id.
-    pub revision: String,
-    /// Its parents (`Revises:`).
-    pub parents: Vec<String>,
-    /// What it depends on (`Depends On:`).
-    pub depends_on: Vec<String>,
-    /// Its branch labels.
-    pub branch_labels: Vec<String>,
-    /// Its message.
-    pub message: String,
-    /// Why releases before it cannot run on its schema (`Breaking:`).
-    pub breaking: Option<String>,
-    /// Whether its statements run in a transaction.
-    pub transactional: bool,
-    /// The statements that revert it on this database's dialect, as the applying binary would
-    /// have run them; `None` when it cannot be reverted.
-    pub downgrade: Option<String>,
-    /// SHA-256 of `downgrade`.
-    pub downgrade_checksum: Option<String>,
-    /// Why there is no downgrade (irreversible, or written in Rust).
-    pub no_downgrade: Option<String>,
-}
+pub use crate::remembered::RevisionRecord;
 
 impl Store {
-    /// Records an applied revision, replacing an earlier record of it.
+    /// Records an applied revision, replacing an earlier record of it, with its signature
+    /// where the release signed it.
     pub fn remember(&self, db: &mut dyn Backend, r: &RevisionRecord) -> Result<(), BackendError> {
         self.forget(db, &r.revision)?;
+        if let Some(signature) = &r.signature {
+            let sql = format!(
+                "INSERT INTO {} (revision, signature) VALUES ({}, {})",
+                db.quote(&self.signatures_table()),
+                db.placeholder(1),
+                db.placeholder(2)
+            );
+            db.execute(
+                &sql,
+                &[r.revision.as_str().into(), signature.as_str().into()],
+            )?;
+        }
         let p: Vec<String> = (1..=10).map(|n| db.placeholder(n)).collect();
         let sql = format!(
             "INSERT INTO {} (revision, parents, depends_on, branch_labels, message, breaking, transactional, \
@@ -64,14 +51,17 @@ impl Store {
         db.execute(&sql, &params).map(|_| ())
     }
 
-    /// Deletes the record of a revision that was reverted.
+    /// Deletes the record of a revision that was reverted, and its signature.
     pub fn forget(&self, db: &mut dyn Backend, revision: &str) -> Result<(), BackendError> {
-        let sql = format!(
-            "DELETE FROM {} WHERE revision = {}",
-            db.quote(&self.records_table()),
-            db.placeholder(1)
-        );
-        db.execute(&sql, &[revision.into()]).map(|_| ())
+        for table in [self.records_table(), self.signatures_table()] {
+            let sql = format!(
+                "DELETE FROM {} WHERE revision = {}",
+                db.quote(&table),
+                db.placeholder(1)
+            );
+            db.execute(&sql, &[revision.into()])?;
+        }
+        Ok(())
     }
 
     /// Every revision record, by revision; empty when there is no records table.
@@ -96,6 +86,7 @@ impl Store {
                 .collect::<Vec<_>>()
         };
         let text = |v: &Value| v.as_text().map(str::to_string);
+        let mut signatures = self.signatures(db)?;
         Ok(db
             .query(&sql, &[])?
             .iter()
@@ -110,8 +101,23 @@ impl Store {
                 downgrade: text(&r[7]),
                 downgrade_checksum: text(&r[8]),
                 no_downgrade: text(&r[9]),
+                signature: text(&r[0]).and_then(|id| signatures.remove(&id)),
             })
             .map(|r| (r.revision.clone(), r))
+            .collect())
+    }
+
+    /// The signatures kept beside the records, by revision; empty when there is no table.
+    fn signatures(&self, db: &mut dyn Backend) -> Result<HashMap<String, String>, BackendError> {
+        let table = self.signatures_table();
+        if !db.table_exists(&table)? {
+            return Ok(HashMap::new());
+        }
+        let sql = format!("SELECT revision, signature FROM {}", db.quote(&table));
+        Ok(db
+            .query(&sql, &[])?
+            .into_iter()
+            .filter_map(|r| Some((r[0].as_text()?.to_string(), r[1].as_text()?.to_string())))
             .collect())
     }
 }

@@ -2,8 +2,6 @@
 //! application's own `mysql::Conn` or `mysql::PooledConn`. The migration lock is `GET_LOCK` on
 //! the migrating session, named after the database and version table.
 
-use std::time::Duration;
-
 use mysql::{Conn, Opts, OptsBuilder, PooledConn, SslOpts};
 
 mod client;
@@ -235,7 +233,7 @@ fn lock_name(database: &str, table: &str) -> String {
 impl Mysql<'_> {
     /// The session holding the user lock `lock` and what it runs (a migrator killed
     /// mid-statement keeps it until the server has finished that statement).
-    fn lock_holder(&mut self, lock: &str) -> Option<String> {
+    fn holder_of(&mut self, lock: &str) -> Option<String> {
         let sql = "SELECT p.ID, p.COMMAND, p.TIME, LEFT(COALESCE(p.INFO, ''), 200) \
                    FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)";
         let row = self
@@ -303,37 +301,22 @@ impl Backend for Mysql<'_> {
         Dialect::Mysql
     }
 
-    fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), BackendError> {
+    fn try_lock(&mut self, name: &str) -> Result<bool, BackendError> {
         if self.lock.is_some() {
-            return Ok(());
+            return Ok(true);
         }
         let lock = lock_name(&self.database, name);
-        let mut holder = None;
-        for wait in [0, timeout.as_secs_f64().ceil() as i64] {
-            let got = self.query(
-                "SELECT GET_LOCK(?, ?)",
-                &[Value::Text(lock.clone()), Value::Int(wait)],
-            )?;
-            if got.first().and_then(|r| r[0].as_int()) == Some(1) {
-                self.lock = Some(lock);
-                return Ok(());
-            }
-            if wait == 0 {
-                holder = self.lock_holder(&lock);
-                log::warn!(
-                    target: crate::app::log_target(),
-                    "Waiting up to {}s for the migration lock on {}: {}",
-                    timeout.as_secs(),
-                    self.target,
-                    super::held_by(&holder)
-                );
-            }
+        let got = self.query("SELECT GET_LOCK(?, 0)", &[Value::Text(lock.clone())])?;
+        let taken = got.first().and_then(|r| r[0].as_int()) == Some(1);
+        if taken {
+            self.lock = Some(lock);
         }
-        Err(BackendError::LockTimeout {
-            target: self.target.clone(),
-            waited: timeout,
-            holder: self.lock_holder(&lock).or(holder),
-        })
+        Ok(taken)
+    }
+
+    fn lock_holder(&mut self, name: &str) -> Option<String> {
+        let lock = lock_name(&self.database, name);
+        self.holder_of(&lock)
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {

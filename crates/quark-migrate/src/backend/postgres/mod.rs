@@ -9,7 +9,7 @@
 //! that drives async tasks: there, every call (and closing the connection) runs on a scoped
 //! thread of its own, so the engine works from async code too.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use postgres::config::SslMode;
 use postgres::types::Type;
@@ -321,7 +321,7 @@ impl Postgres<'_> {
 
     /// The session holding the advisory lock `key` and what it runs (a migrator killed
     /// mid-statement keeps it until the server has finished that statement).
-    fn lock_holder(&mut self, key: i64) -> Option<String> {
+    fn holder_of(&mut self, key: i64) -> Option<String> {
         let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \
                    coalesce(extract(epoch FROM now() - a.query_start)::bigint, 0), \
                    left(coalesce(a.query, ''), 200) \
@@ -377,41 +377,21 @@ impl Backend for Postgres<'_> {
         Dialect::Postgresql
     }
 
-    fn lock(&mut self, name: &str, timeout: Duration) -> Result<(), BackendError> {
+    fn try_lock(&mut self, name: &str) -> Result<bool, BackendError> {
         if self.lock.is_some() {
-            return Ok(());
+            return Ok(true);
         }
         let key = lock_key(&self.database, name);
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        let mut holder = None;
-        loop {
-            let rows = self.query("SELECT pg_try_advisory_lock($1)", &[Value::Int(key)])?;
-            if rows.first().and_then(|r| r[0].as_int()) == Some(1) {
-                break;
-            }
-            if holder.is_none() {
-                holder = self.lock_holder(key);
-                log::warn!(
-                    target: crate::app::log_target(),
-                    "Waiting up to {}s for the migration lock on {}: {}",
-                    timeout.as_secs(),
-                    self.target,
-                    crate::backend::held_by(&holder)
-                );
-            }
-            if start.elapsed() >= timeout {
-                return Err(BackendError::LockTimeout {
-                    target: self.target.clone(),
-                    waited: start.elapsed(),
-                    holder: self.lock_holder(key).or(holder),
-                });
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(250));
+        let rows = self.query("SELECT pg_try_advisory_lock($1)", &[Value::Int(key)])?;
+        let taken = rows.first().and_then(|r| r[0].as_int()) == Some(1);
+        if taken {
+            self.lock = Some(key);
         }
-        self.lock = Some(key);
-        Ok(())
+        Ok(taken)
+    }
+
+    fn lock_holder(&mut self, name: &str) -> Option<String> {
+        self.holder_of(lock_key(&self.database, name))
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {
