@@ -11,7 +11,7 @@ pub use crate::backend::{Row, Value};
 use std::time::Instant;
 
 use crate::backend::{Backend, BackendError};
-use crate::migrator::{Event, Watch};
+use crate::progress::{Event, Watch};
 use crate::revision::Dialect;
 
 /// The signature of a Rust revision's `upgrade` and `downgrade` functions.

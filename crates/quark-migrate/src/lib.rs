@@ -142,6 +142,8 @@ pub mod migrator;
 mod oslo_ini;
 #[cfg(feature = "runtime")]
 mod plan;
+#[cfg(feature = "runtime")]
+mod progress;
 // The fuzz targets' entry points: built by `cargo fuzz` (which sets `--cfg fuzzing`, with the
 // `runtime` feature), and replayed over the kept corpus by the unit tests.
 #[cfg(any(fuzzing, all(test, feature = "cli")))]

@@ -16,6 +16,7 @@
 //! }
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -24,13 +25,12 @@ use crate::backend::{self, Backend, ConnectOptions, Database};
 use crate::build::Summary;
 use crate::error::{Drift, Error};
 use crate::migrator::{
-    Backups, HistoryEntry, LockWait, Migrator, Observer, Report, Standing, Watch,
+    HistoryEntry, Migrator, Observer, Report, Settings, Standing, Watch, setting_builders,
 };
 use crate::plan;
 use crate::remembered::{TrustedKey, Vouching};
 use crate::revision::{Dialect, RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
-use crate::store::Store;
 use crate::url::DatabaseUrl;
 use crate::{App, EmbeddedFile, load};
 
@@ -42,20 +42,13 @@ use crate::{App, EmbeddedFile, load};
 pub struct Migrations {
     files: &'static [EmbeddedFile],
     map: OnceLock<RevisionMap>,
-    store: Store,
-    lock_timeout: Duration,
-    lock_lease: Duration,
-    refuse_newer: bool,
-    backups: Backups,
-    watch: Watch,
+    /// The settings every migrator of these migrations borrows.
+    settings: Settings,
     connect_timeout: Duration,
-    use_lock: bool,
-    single_transaction: bool,
-    lock_wait: LockWait,
     app: App,
-    table_engine: Option<String>,
-    vouching: Option<Vouching>,
 }
+
+setting_builders!(Migrations);
 
 /// Where a database stands against the embedded migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,20 +98,17 @@ impl Migrations {
         Migrations {
             files,
             map,
-            store: Store::default(),
-            lock_timeout: Duration::from_secs(60),
-            lock_lease: crate::migrator::DEFAULT_LOCK_LEASE,
-            refuse_newer: false,
-            backups: Backups::default(),
-            watch: Watch::default(),
+            settings: Settings {
+                vouching: std::sync::Arc::new(embedded_vouching(files)),
+                ..Settings::default()
+            },
             connect_timeout: Duration::from_secs(10),
-            use_lock: true,
-            single_transaction: false,
-            lock_wait: LockWait::default(),
             app: App::ENGINE,
-            table_engine: None,
-            vouching: None,
         }
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
     }
 
     /// Runs for `app` (`quark_migrate::app!()`): its name on the database sessions and scratch
@@ -128,52 +118,10 @@ impl Migrations {
         self
     }
 
-    /// Keeps the current revisions in `table` instead of `alembic_version`.
-    pub fn version_table(mut self, table: &str) -> Result<Migrations, Error> {
-        self.store = Store::new(table)?;
-        Ok(self)
-    }
-
-    /// Creates new MySQL tables with the storage engine `engine` where a migration names none
-    /// (upstream's `--mysql-engine`; other databases ignore it): see [`Migrator::mysql_engine`].
-    pub fn mysql_engine(mut self, engine: &str) -> Result<Migrations, Error> {
-        self.table_engine = Some(crate::migrator::storage_engine(engine)?);
-        Ok(self)
-    }
-
-    /// How long to wait for another migrator's lock, and for a busy SQLite file (default 60 s).
-    /// Any duration is taken: SQLite waits at most 2^31 - 1 ms (24.8 days) for a busy file.
-    pub fn lock_timeout(mut self, timeout: Duration) -> Migrations {
-        self.lock_timeout = timeout;
-        self
-    }
-
-    /// How long a migration lock kept in a table (Galera, a transaction pooler) stays with a
-    /// migrator that stopped renewing it (default 15 s).
-    pub fn lock_lease(mut self, lease: Duration) -> Migrations {
-        self.lock_lease = lease;
-        self
-    }
-
-    /// Refuse to start on a database a newer release migrated (default false: a rolling deploy's
-    /// older instances start on it with a warning, unless a newer revision is `Breaking:`).
-    pub fn refuse_newer_schema(mut self, refuse: bool) -> Migrations {
-        self.refuse_newer = refuse;
-        self
-    }
-
     /// Tells `observer` of each step starting, its progress (statements, and rows for a data
     /// revision) and its end, for the application's logs or metrics.
     pub fn observe(mut self, observer: impl Observer + 'static) -> Migrations {
-        self.watch = Watch::new(std::sync::Arc::new(observer));
-        self
-    }
-
-    /// When to copy a SQLite database file aside before a run changes it, and how many copies
-    /// to keep (default: before a revision marked `Breaking:` or one that cannot be reverted;
-    /// the last 3). [`Migrations::restore`] puts a copy back.
-    pub fn backups(mut self, backups: Backups) -> Migrations {
-        self.backups = backups;
+        self.settings.watch = Watch::new(std::sync::Arc::new(observer));
         self
     }
 
@@ -213,7 +161,7 @@ impl Migrations {
             }
         };
         let map = self.map()?;
-        let table = self.store.version_table();
+        let table = self.settings.store.version_table();
         let mut check = |db: &mut dyn Backend| -> Result<(), backend::NotRestorable> {
             let unreadable =
                 |e: backend::BackendError| backend::NotRestorable::Unreadable(e.to_string());
@@ -223,6 +171,7 @@ impl Migrations {
                 });
             }
             let unknown: Vec<String> = self
+                .settings
                 .store
                 .read_heads(db)
                 .map_err(unreadable)?
@@ -241,7 +190,7 @@ impl Migrations {
         Ok(backend::restore_checked(
             &db,
             from,
-            self.lock_timeout,
+            self.settings.lock_timeout,
             &mut check,
         )?)
     }
@@ -249,27 +198,6 @@ impl Migrations {
     /// How long to wait for a server to accept the connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Migrations {
         self.connect_timeout = timeout;
-        self
-    }
-
-    /// Whether to take the migration lock (default true); see `--no-lock`.
-    pub fn use_lock(mut self, lock: bool) -> Migrations {
-        self.use_lock = lock;
-        self
-    }
-
-    /// How long each statement may wait for a lock the application holds before the revision
-    /// is rolled back and tried again, and how often (default 5 s, 5 times): a migration then
-    /// never queues the application's queries behind it for longer than that wait.
-    pub fn lock_wait(mut self, lock_wait: LockWait) -> Migrations {
-        self.lock_wait = lock_wait;
-        self
-    }
-
-    /// Apply everything pending in one transaction, all or nothing, where the database and the
-    /// revisions allow it (default false: one transaction per revision).
-    pub fn single_transaction(mut self, single: bool) -> Migrations {
-        self.single_transaction = single;
         self
     }
 
@@ -311,38 +239,6 @@ impl Migrations {
         all.then(|| self.files.iter().filter_map(|f| f.summary.as_ref()))
     }
 
-    /// Vouches with `vouching` (the keys trusted, the signatures of this release's own records)
-    /// instead of what the build embedded: for revisions embedded by hand, and tests.
-    pub fn vouching(mut self, vouching: Vouching) -> Migrations {
-        self.vouching = Some(vouching);
-        self
-    }
-
-    /// What the build embedded to vouch with: the keys it trusts and its signatures of its own
-    /// revisions' records (unless [`Migrations::vouching`] gave another).
-    fn embedded_vouching(&self) -> Vouching {
-        if let Some(vouching) = &self.vouching {
-            return vouching.clone();
-        }
-        let summaries = self.files.iter().filter_map(|f| f.summary.as_ref());
-        let keys = summaries
-            .clone()
-            .flat_map(|s| s.trusted_keys.iter())
-            .filter_map(|k| TrustedKey::from_hex(k));
-        let mut vouching = Vouching::default();
-        for key in keys {
-            vouching = vouching.with_trusted(key);
-        }
-        for summary in summaries {
-            for (dialect, signature) in Dialect::ALL.iter().zip(summary.signatures) {
-                if let Some(signature) = signature {
-                    vouching = vouching.with_signature(summary.id, *dialect, signature);
-                }
-            }
-        }
-        vouching
-    }
-
     /// A migrator with these settings, for every other command (downgrade, stamp, ...).
     pub fn migrator(&self) -> Result<Migrator<'_>, Error> {
         let map = self.map()?;
@@ -353,21 +249,7 @@ impl Migrations {
             };
             Some((id.to_string(), f.code?))
         });
-        let migrator = Migrator::with_store(map, self.store.clone())
-            .code(code)
-            .lock_timeout(self.lock_timeout)
-            .lock_lease(self.lock_lease)
-            .refuse_newer_schema(self.refuse_newer)
-            .backups(self.backups)
-            .watched(self.watch.clone())
-            .use_lock(self.use_lock)
-            .single_transaction(self.single_transaction)
-            .lock_wait(self.lock_wait)
-            .vouching(self.embedded_vouching());
-        match &self.table_engine {
-            Some(engine) => migrator.mysql_engine(engine),
-            None => Ok(migrator),
-        }
+        Ok(Migrator::with_settings(map, Cow::Borrowed(&self.settings)).code(code))
     }
 
     /// The database's revisions when it is at the embedded heads with no applied revision edited,
@@ -375,21 +257,16 @@ impl Migrations {
     /// the full check must decide.
     fn at_head(&self, db: &mut dyn Backend) -> Option<Vec<String>> {
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
-        let state = self.store.read_state(db).ok()?;
-        if !state.is_at(&self.heads().ok()?, self.files.len()) {
-            return None;
-        }
-        let (heads, recorded) = (state.heads, state.checksums);
         let dialect = db.dialect().index();
-        for (revision, sum) in &recorded {
-            if let Some(summary) = summaries.get(revision.as_str())
-                && summary.checksums[dialect].is_some_and(|embedded| embedded != sum)
-                && !summary.earlier.contains(&sum.as_str())
-            {
-                return None;
-            }
-        }
-        Some(heads)
+        let heads = self.heads().ok()?;
+        self.settings
+            .store
+            .at_heads(db, &heads, self.files.len(), |revision, sum| {
+                summaries.get(revision).is_none_or(|s| {
+                    s.checksums[dialect].is_none_or(|embedded| embedded == sum)
+                        || s.earlier.contains(&sum)
+                })
+            })
     }
 
     /// Opens the database `url` names, with these timeouts.
@@ -405,14 +282,14 @@ impl Migrations {
     fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             connect_timeout: self.connect_timeout,
-            busy_timeout: self.lock_timeout,
+            busy_timeout: self.settings.lock_timeout,
             app: self.app,
         }
     }
 
     /// The tables of `db`, the version and history tables left out.
     pub fn schema_of(&self, db: &mut dyn Backend) -> Result<Schema, Error> {
-        let own = self.store.own_tables();
+        let own = self.settings.store.own_tables();
         let skip: Vec<&str> = own.iter().map(String::as_str).collect();
         Ok(schema::introspect(db, &skip)?)
     }
@@ -664,6 +541,28 @@ async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("the migration's blocking task was cancelled: {e}"),
     }
+}
+
+/// What the build embedded to vouch with: the keys it trusts and its signatures of its own
+/// revisions' records.
+fn embedded_vouching(files: &[EmbeddedFile]) -> Vouching {
+    let summaries = files.iter().filter_map(|f| f.summary.as_ref());
+    let mut vouching = Vouching::default();
+    for key in summaries
+        .clone()
+        .flat_map(|s| s.trusted_keys.iter())
+        .filter_map(|k| TrustedKey::from_hex(k))
+    {
+        vouching = vouching.with_trusted(key);
+    }
+    for summary in summaries {
+        for (dialect, signature) in Dialect::ALL.iter().zip(summary.signatures) {
+            if let Some(signature) = signature {
+                vouching = vouching.with_signature(summary.id, *dialect, signature);
+            }
+        }
+    }
+    vouching
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ impl Migrator<'_> {
         steps: &[Step<'_>],
     ) -> Result<(), Error> {
         let dialect = db.dialect();
-        let why = match self.backups.policy {
+        let why = match self.settings.backups.policy {
             BackupPolicy::Never => None,
             BackupPolicy::EveryChange => steps.first().map(|_| "a schema change".to_string()),
             BackupPolicy::PointOfNoReturn => steps.iter().find_map(|s| {
@@ -72,7 +72,7 @@ impl Migrator<'_> {
             return Ok(());
         };
         let label = format!("{}-to-{}", before.join("+"), last.after.join("+"));
-        if let Some(copy) = db.back_up(&label, self.backups.keep)? {
+        if let Some(copy) = db.back_up(&label, self.settings.backups.keep)? {
             info!(target: log_target(), "Backed the database up to {} before {why} (`restore` puts it back)", copy.display());
         }
         Ok(())

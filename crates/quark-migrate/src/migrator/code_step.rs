@@ -54,12 +54,12 @@ impl Migrator<'_> {
             ));
             Ok(0)
         } else {
-            self.watch.tell(|| Event::StepStarted {
+            self.settings.watch.tell(|| Event::StepStarted {
                 revision: rev.id.clone(),
                 direction: dir,
                 statements: 0,
             });
-            let mut handle = Db::watched(db, &rev.id, &self.watch, started);
+            let mut handle = Db::watched(db, &rev.id, &self.settings.watch, started);
             function(&mut handle).map(|()| handle.statements())
         };
         match outcome {

@@ -64,7 +64,7 @@ impl Migrator<'_> {
         let held = self.lock(db)?;
         let guard = LockGuard { db, held };
         guard.db.migration_session(Some(&self.session_settings()))?;
-        self.store.ensure(guard.db)?;
+        self.settings.store.ensure(guard.db)?;
         match &guard.held {
             // Under a lease, every statement and commit of the run is fenced by it.
             Held::Lease(lease) => f(&mut Fenced {
@@ -89,12 +89,12 @@ impl Migrator<'_> {
                 reason,
             });
         }
-        if !self.use_lock {
+        if !self.settings.use_lock {
             return Ok(Held::Nothing);
         }
         let Some(why) = &facts.session_lock_unsafe else {
-            let name = self.store.version_table();
-            wait_for_lock(&facts.node, self.lock_timeout, |shown| {
+            let name = self.settings.store.version_table();
+            wait_for_lock(&facts.node, self.settings.lock_timeout, |shown| {
                 Ok(match db.try_lock(name)? {
                     true => Try::Got(()),
                     false => Try::Held(if shown { db.lock_holder(name) } else { None }),
@@ -102,13 +102,13 @@ impl Migrator<'_> {
             })?;
             return Ok(Held::Session);
         };
-        info!(target: log_target(), "Keeping the migration lock in the table {}: {why}", self.store.lock_table());
+        info!(target: log_target(), "Keeping the migration lock in the table {}: {why}", self.settings.store.lock_table());
         let lease = lease::Lease::acquire(
             db,
-            &self.store.lock_table(),
+            &self.settings.store.lock_table(),
             &facts,
-            self.lock_timeout,
-            self.lock_lease,
+            self.settings.lock_timeout,
+            self.settings.lock_lease,
         )?;
         Ok(Held::Lease(lease))
     }

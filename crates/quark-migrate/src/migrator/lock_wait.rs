@@ -49,7 +49,7 @@ impl Migrator<'_> {
             };
             let why = format!(
                 "waited {:?} for a lock held by {held}",
-                self.lock_wait.timeout
+                self.settings.lock_wait.timeout
             );
             (why, holders)
         } else {
@@ -57,12 +57,12 @@ impl Migrator<'_> {
             let why = format!("was rolled back by a conflict with another transaction ({error})");
             (why, Vec::new())
         };
-        if attempt > self.lock_wait.retries {
+        if attempt > self.settings.lock_wait.retries {
             warn!(target: log_target(), "{what} {why}; giving up after {attempt} attempts");
             return (false, holders);
         }
         let pause = Duration::from_millis(500 * (1 << attempt.saturating_sub(1).min(4)));
-        warn!(target: log_target(), "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt.saturating_add(1), self.lock_wait.retries.saturating_add(1));
+        warn!(target: log_target(), "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt.saturating_add(1), self.settings.lock_wait.retries.saturating_add(1));
         std::thread::sleep(pause);
         (true, holders)
     }

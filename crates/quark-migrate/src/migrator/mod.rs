@@ -11,24 +11,25 @@ mod lease;
 mod lock;
 mod lock_wait;
 mod newer;
-mod progress;
 mod recover;
 mod run;
 mod script;
+mod settings;
 mod split;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use log::info;
 
+pub(crate) use crate::progress::Watch;
+pub use crate::progress::{Event, Observer};
 pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
 pub use backup::{BackupPolicy, Backups};
 pub use lock::DEFAULT_LOCK_LEASE;
 pub use lock_wait::LockWait;
 pub use newer::{Ahead, Standing, is_remembered};
-pub(crate) use progress::Watch;
-pub use progress::{Event, Observer};
 pub use split::Split;
 
 use crate::app::log_target;
@@ -36,10 +37,10 @@ use crate::backend::{Backend, SessionSettings};
 use crate::code::Code;
 use crate::error::{Drift, Error};
 use crate::plan;
-use crate::remembered::Vouching;
 use crate::revision::{Direction, RevisionMap, Target};
 use crate::store::Store;
 use run::Mode;
+pub(crate) use settings::{Settings, setting_builders};
 
 /// What a command did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,25 +83,14 @@ pub struct StepReport {
 #[derive(Debug, Clone)]
 pub struct Migrator<'m> {
     map: &'m RevisionMap,
-    store: Store,
-    lock_timeout: Duration,
-    lock_lease: Duration,
-    use_lock: bool,
-    lock_wait: LockWait,
-    ignore_drift: bool,
-    resume: bool,
-    single_transaction: bool,
-    refuse_newer: bool,
-    backups: Backups,
-    watch: Watch,
+    /// The run's settings: borrowed from [`crate::Migrations`], copied when changed here.
+    settings: Cow<'m, Settings>,
     code: HashMap<String, Code>,
-    table_engine: Option<String>,
     /// Whether this migrator builds a scratch database (its steps are logged at debug level).
     scratch: bool,
-    /// The keys this release trusts, its signatures of its own records, and whether unvouched
-    /// remembered SQL may run.
-    vouching: std::sync::Arc<Vouching>,
 }
+
+settings::setting_builders!(Migrator<'_>);
 
 /// `engine` when it can be a MySQL storage engine's name: letters, digits and `_`.
 pub(crate) fn storage_engine(engine: &str) -> Result<String, Error> {
@@ -118,49 +108,28 @@ pub(crate) fn storage_engine(engine: &str) -> Result<String, Error> {
 impl<'m> Migrator<'m> {
     /// A migrator for `map` keeping its state in `alembic_version` and its history table.
     pub fn new(map: &'m RevisionMap) -> Migrator<'m> {
-        Migrator::with_store(map, Store::default())
+        Migrator::with_settings(map, Cow::Owned(Settings::default()))
     }
 
-    /// Keeps the current revisions in `table` (and the history in `<table>_history`).
-    pub fn version_table(mut self, table: &str) -> Result<Self, Error> {
-        self.store = Store::new(table)?;
-        Ok(self)
-    }
-
-    pub(crate) fn with_store(map: &'m RevisionMap, store: Store) -> Migrator<'m> {
+    /// A migrator for `map` under `settings`.
+    pub(crate) fn with_settings(map: &'m RevisionMap, settings: Cow<'m, Settings>) -> Migrator<'m> {
         Migrator {
             map,
-            store,
-            lock_timeout: Duration::from_secs(60),
-            lock_lease: DEFAULT_LOCK_LEASE,
-            use_lock: true,
-            lock_wait: LockWait::default(),
-            ignore_drift: false,
-            resume: false,
-            single_transaction: false,
-            refuse_newer: false,
-            backups: Backups::default(),
-            watch: Watch::default(),
+            settings,
             code: HashMap::new(),
-            table_engine: None,
             scratch: false,
-            vouching: std::sync::Arc::default(),
         }
     }
 
-    /// Creates new MySQL tables of the migrations (and the version tables) with the storage
-    /// engine `engine` where they name none, as upstream's `--mysql-engine`; other databases
-    /// ignore it. Refused unless the name is a storage engine's (letters, digits, `_`).
-    pub fn mysql_engine(mut self, engine: &str) -> Result<Self, Error> {
-        self.table_engine = Some(storage_engine(engine)?);
-        Ok(self)
+    fn settings_mut(&mut self) -> &mut Settings {
+        self.settings.to_mut()
     }
 
     /// The session settings this migrator's runs are under.
     fn session_settings(&self) -> SessionSettings {
         SessionSettings {
-            lock_wait: self.lock_wait.timeout,
-            table_engine: self.table_engine.clone(),
+            lock_wait: self.settings.lock_wait.timeout,
+            table_engine: self.settings.table_engine.clone(),
         }
     }
 
@@ -170,92 +139,9 @@ impl<'m> Migrator<'m> {
         self
     }
 
-    /// How long to wait for another migrator's lock (default 60 s).
-    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
-        self
-    }
-
-    /// How long a migration lock kept in a table (on a Galera cluster, behind a transaction
-    /// pooler) stays with a holder that stopped renewing it, before a waiter takes it over
-    /// (default 15 s; the holder renews it every quarter of that).
-    pub fn lock_lease(mut self, lease: Duration) -> Self {
-        self.lock_lease = lease;
-        self
-    }
-
-    /// Whether to take the migration lock (default true); without it, concurrent migrators are
-    /// not serialised.
-    pub fn use_lock(mut self, lock: bool) -> Self {
-        self.use_lock = lock;
-        self
-    }
-
-    /// How long each statement may wait for a lock another session holds, and how often a
-    /// revision that timed out is tried again (default 5 s, 5 times).
-    pub fn lock_wait(mut self, lock_wait: LockWait) -> Self {
-        self.lock_wait = lock_wait;
-        self
-    }
-
-    /// Continue a revision that stopped part-way from its first unfinished statement, instead of
-    /// refusing to run.
-    pub fn resume(mut self, resume: bool) -> Self {
-        self.resume = resume;
-        self
-    }
-
-    /// Run all the revisions of one command in a single transaction, all or nothing, where the
-    /// database and every revision allow it (not on MySQL, not with `Transactional: false`).
-    pub fn single_transaction(mut self, single: bool) -> Self {
-        self.single_transaction = single;
-        self
-    }
-
-    /// Refuse to run on a database a newer release migrated (default false: an upgrade to head
-    /// finds nothing to do and warns, unless a newer revision is marked `Breaking:`).
-    pub fn refuse_newer_schema(mut self, refuse: bool) -> Self {
-        self.refuse_newer = refuse;
-        self
-    }
-
-    /// When to copy a SQLite database file aside before a run changes it, and how many copies
-    /// to keep (default: before a breaking or irreversible revision, the last 3).
-    pub fn backups(mut self, backups: Backups) -> Self {
-        self.backups = backups;
-        self
-    }
-
     /// Tells `observer` of each step starting, its progress and its end (see [`Event`]).
     pub fn observe(mut self, observer: std::sync::Arc<dyn Observer>) -> Self {
-        self.watch = Watch::new(observer);
-        self
-    }
-
-    pub(crate) fn watched(mut self, watch: Watch) -> Self {
-        self.watch = watch;
-        self
-    }
-
-    /// What this release vouches with: the keys it trusts to have signed the records of
-    /// revisions it does not embed, and its own signatures of the records it writes (see
-    /// [`crate::remembered`]).
-    pub fn vouching(mut self, vouching: Vouching) -> Self {
-        self.vouching = std::sync::Arc::new(vouching);
-        self
-    }
-
-    /// Lets a downgrade run remembered SQL that no trusted key signed (the operator read it,
-    /// with a dry run, and vouches for it).
-    pub fn trust_unvouched(mut self, trust: bool) -> Self {
-        let vouching = (*self.vouching).clone().trust_unvouched(trust);
-        self.vouching = std::sync::Arc::new(vouching);
-        self
-    }
-
-    /// Proceed even when applied revisions changed since they were applied.
-    pub fn ignore_drift(mut self, ignore: bool) -> Self {
-        self.ignore_drift = ignore;
+        self.settings_mut().watch = Watch::new(observer);
         self
     }
 
@@ -266,14 +152,14 @@ impl<'m> Migrator<'m> {
 
     /// Every row of the history table, oldest first.
     pub fn history(&self, db: &mut dyn Backend) -> Result<Vec<HistoryEntry>, Error> {
-        Ok(self.store.history(db)?)
+        Ok(self.settings.store.history(db)?)
     }
 
     /// The database's current revisions, refusing rows this graph does not have and rows that
     /// contradict each other; with its own version table empty, refusing too when this graph's
     /// revisions sit in the shared default table instead.
     pub fn current(&self, db: &mut dyn Backend) -> Result<Vec<String>, Error> {
-        let heads = self.store.heads(db)?;
+        let heads = self.settings.store.heads(db)?;
         self.checked_current(db, heads)
     }
 
@@ -312,7 +198,7 @@ impl<'m> Migrator<'m> {
         }
         problems.dedup();
         Err(Error::InconsistentVersions {
-            table: self.store.version_table().to_string(),
+            table: self.settings.store.version_table().to_string(),
             rows: heads.to_vec(),
             problem: problems.join(", "),
             state: self
@@ -325,7 +211,7 @@ impl<'m> Migrator<'m> {
     /// table holds revisions of this graph (the database is not at base: they were recorded
     /// there).
     fn refuse_shared(&self, db: &mut dyn Backend) -> Result<(), Error> {
-        if self.store.version_table() == DEFAULT_VERSION_TABLE {
+        if self.settings.store.version_table() == DEFAULT_VERSION_TABLE {
             return Ok(());
         }
         let shared = Store::default();
@@ -335,7 +221,7 @@ impl<'m> Migrator<'m> {
         }
         Err(Error::InSharedTable {
             shared: shared.version_table().to_string(),
-            own: self.store.version_table().to_string(),
+            own: self.settings.store.version_table().to_string(),
             revisions: ours,
         })
     }
@@ -358,7 +244,7 @@ impl<'m> Migrator<'m> {
             return Ok(());
         }
         Err(Error::UnknownRevisions {
-            table: self.store.version_table().to_string(),
+            table: self.settings.store.version_table().to_string(),
             unknown,
             heads: self.map.heads().iter().map(|r| r.id.clone()).collect(),
         })
@@ -367,7 +253,7 @@ impl<'m> Migrator<'m> {
     /// Applied revisions whose embedded SQL no longer matches the checksum recorded when applied.
     pub fn verify(&self, db: &mut dyn Backend) -> Result<Vec<Drift>, Error> {
         let heads = self.current(db)?;
-        let recorded = self.store.applied_checksums(db)?;
+        let recorded = self.settings.store.applied_checksums(db)?;
         Ok(self.drift(db, &heads, &recorded))
     }
 
@@ -396,10 +282,10 @@ impl<'m> Migrator<'m> {
     }
 
     fn refuse_drift(&self, db: &mut dyn Backend, heads: &[String]) -> Result<(), Error> {
-        if self.ignore_drift {
+        if self.settings.ignore_drift {
             return Ok(());
         }
-        let recorded = self.store.applied_checksums(db)?;
+        let recorded = self.settings.store.applied_checksums(db)?;
         let drift = self.drift(db, heads, &recorded);
         if drift.is_empty() {
             Ok(())
@@ -416,14 +302,14 @@ impl<'m> Migrator<'m> {
         db: &mut dyn Backend,
         settle: bool,
     ) -> Result<Option<HistoryEntry>, Error> {
-        let last = match self.store.last_entry(db)? {
+        let last = match self.settings.store.last_entry(db)? {
             Some(last) if last.is_unfinished() => last,
             _ => return Ok(None),
         };
         if last.operation == Operation::Stamp {
             return Err(Error::Unfinished(Box::new(last)));
         }
-        if self.resume {
+        if self.settings.resume {
             return Ok(Some(last));
         }
         if settle && last.outcome == Outcome::InProgress {
@@ -436,6 +322,7 @@ impl<'m> Migrator<'m> {
     /// and `status`).
     pub fn interrupted(&self, db: &mut dyn Backend) -> Result<Option<HistoryEntry>, Error> {
         Ok(self
+            .settings
             .store
             .last_entry(db)?
             .filter(HistoryEntry::is_unfinished))
@@ -552,12 +439,20 @@ impl<'m> Migrator<'m> {
         if !every_head {
             return None;
         }
-        let state = self.store.read_state(db).ok()?;
         let mut wanted: Vec<&str> = ours.iter().map(|r| r.id.as_str()).collect();
         wanted.sort_unstable();
-        let there = state.is_at(&wanted, self.map.len());
-        (there && (self.ignore_drift || self.drift(db, &state.heads, &state.checksums).is_empty()))
-            .then_some(state.heads)
+        let dialect = db.dialect();
+        let ignore = self.settings.ignore_drift;
+        self.settings
+            .store
+            .at_heads(db, &wanted, self.map.len(), |revision, sum| {
+                ignore
+                    || self.map.get(revision).is_none_or(|r| {
+                        is_remembered(r)
+                            || r.checksum(Direction::Upgrade, dialect).is_none()
+                            || r.accepts_checksum(dialect, sum)
+                    })
+            })
     }
 
     /// Downgrades to `target`; refused before anything runs when a step is irreversible. On a
@@ -589,7 +484,7 @@ impl<'m> Migrator<'m> {
         purge: bool,
     ) -> Result<Report, Error> {
         self.locked(db, |db| {
-            let before = self.store.heads(db)?;
+            let before = self.settings.store.heads(db)?;
             let known = if purge { Vec::new() } else { before.clone() };
             if !purge {
                 self.check_rows(&before)?;
@@ -604,18 +499,18 @@ impl<'m> Migrator<'m> {
             db.begin()?;
             let result = (|| {
                 if purge {
-                    self.store.clear_heads(db)?;
-                    self.store.replace_heads(db, &[], &after)?;
+                    self.settings.store.clear_heads(db)?;
+                    self.settings.store.replace_heads(db, &[], &after)?;
                 } else {
                     let removed: Vec<String> = before.iter().filter(|h| !after.contains(h)).cloned().collect();
                     let added: Vec<String> = after.iter().filter(|h| !before.contains(h)).cloned().collect();
-                    self.store.replace_heads(db, &removed, &added)?;
+                    self.settings.store.replace_heads(db, &removed, &added)?;
                 }
                 let stamped = if after.is_empty() { vec!["base".to_string()] } else { after.clone() };
                 for id in &stamped {
                     let mut entry = Store::entry(id, Operation::Stamp, None, 0);
                     entry.finish(Outcome::Success, 0, Instant::now(), None);
-                    self.store.record(db, &entry)?;
+                    self.settings.store.record(db, &entry)?;
                 }
                 db.commit()
             })();

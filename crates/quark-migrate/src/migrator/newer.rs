@@ -130,7 +130,7 @@ impl Migrator<'_> {
     /// Where the database stands: at revisions this binary embeds (checked as
     /// [`Migrator::current`] checks them), or ahead of it.
     pub fn standing(&self, db: &mut dyn Backend) -> Result<Standing, Error> {
-        let rows = self.store.heads(db)?;
+        let rows = self.settings.store.heads(db)?;
         match self.classify_rows(db, rows)? {
             // The rows read once, checked as `current` checks them.
             Standing::Known(rows) => Ok(Standing::Known(self.checked_current(db, rows)?)),
@@ -145,8 +145,8 @@ impl Migrator<'_> {
         if rows.iter().all(|r| self.map.get(r).is_some()) {
             return Ok(Standing::Known(rows));
         }
-        let records = self.store.records(db)?;
-        let table = self.store.records_table();
+        let records = self.settings.store.records(db)?;
+        let table = self.settings.store.records_table();
         let mut extra: Vec<Revision> = Vec::new();
         let mut vouched = Vec::new();
         let mut stack: Vec<String> = rows.clone();
@@ -161,7 +161,10 @@ impl Migrator<'_> {
             stack.extend(record.parents.iter().cloned());
             stack.extend(record.depends_on.iter().cloned());
             extra.push(revision_of(record, &table)?);
-            vouched.push((id.clone(), self.vouching.vouch(record, db.dialect())));
+            vouched.push((
+                id.clone(),
+                self.settings.vouching.vouch(record, db.dialect()),
+            ));
         }
         let mut all: Vec<Revision> = self.map.iter().cloned().collect();
         all.extend(extra);
@@ -201,8 +204,8 @@ impl Migrator<'_> {
     /// are refused altogether.
     pub(super) fn upgrade_ahead(&self, ahead: &Ahead) -> Result<(), Error> {
         let unvouched = ahead.unvouched();
-        if !unvouched.is_empty() && !self.vouching.trusts_unvouched() {
-            if !self.vouching.trusted().is_empty() {
+        if !unvouched.is_empty() && !self.settings.vouching.trusts_unvouched() {
+            if !self.settings.vouching.trusted().is_empty() {
                 // This release signs its records: one unsigned or forged is not a newer release's.
                 return Err(Error::Unvouched {
                     revisions: unvouched,
@@ -218,7 +221,7 @@ impl Migrator<'_> {
                 newer: ahead.newer.clone(),
             });
         }
-        if self.refuse_newer {
+        if self.settings.refuse_newer {
             return Err(Error::NewerSchema {
                 rows: ahead.rows.clone(),
                 newer: ahead.newer.clone(),
@@ -231,7 +234,7 @@ impl Migrator<'_> {
 
     /// Whether the database remembers every applied revision this binary embeds.
     pub(super) fn remembers(&self, db: &mut dyn Backend, heads: &[String]) -> Result<bool, Error> {
-        let remembered = self.store.records(db)?;
+        let remembered = self.settings.store.records(db)?;
         let applied = self.map.ancestors(heads.iter().map(String::as_str));
         Ok(self
             .map
@@ -248,7 +251,7 @@ impl Migrator<'_> {
         db: &mut dyn Backend,
         heads: &[String],
     ) -> Result<(), Error> {
-        let remembered = self.store.records(db)?;
+        let remembered = self.settings.store.records(db)?;
         let applied = self.map.ancestors(heads.iter().map(String::as_str));
         let missing: Vec<&Revision> = self
             .map
@@ -263,7 +266,11 @@ impl Migrator<'_> {
         let dialect = db.dialect();
         db.begin()?;
         for rev in &missing {
-            if let Err(e) = self.store.remember(db, &self.vouching.record(rev, dialect)) {
+            if let Err(e) = self
+                .settings
+                .store
+                .remember(db, &self.settings.vouching.record(rev, dialect))
+            {
                 let _ = db.rollback();
                 return Err(e.into());
             }
@@ -274,24 +281,12 @@ impl Migrator<'_> {
 
     /// This migrator over another graph (this one extended with remembered revisions, see
     /// [`Migrator::standing`]).
-    pub fn on_map<'x>(&self, map: &'x RevisionMap) -> Migrator<'x> {
+    pub fn on_map<'x>(&'x self, map: &'x RevisionMap) -> Migrator<'x> {
         Migrator {
             map,
-            store: self.store.clone(),
-            lock_timeout: self.lock_timeout,
-            lock_lease: self.lock_lease,
-            use_lock: self.use_lock,
-            lock_wait: self.lock_wait,
-            ignore_drift: self.ignore_drift,
-            resume: self.resume,
-            single_transaction: self.single_transaction,
-            refuse_newer: self.refuse_newer,
-            backups: self.backups,
-            watch: self.watch.clone(),
+            settings: std::borrow::Cow::Borrowed(&*self.settings),
             code: self.code.clone(),
-            table_engine: self.table_engine.clone(),
             scratch: self.scratch,
-            vouching: self.vouching.clone(),
         }
     }
 
@@ -303,10 +298,10 @@ impl Migrator<'_> {
     ) -> Result<(), BackendError> {
         match step.direction {
             Direction::Upgrade => {
-                let record = self.vouching.record(step.revision, db.dialect());
-                self.store.remember(db, &record)
+                let record = self.settings.vouching.record(step.revision, db.dialect());
+                self.settings.store.remember(db, &record)
             }
-            Direction::Downgrade => self.store.forget(db, &step.revision.id),
+            Direction::Downgrade => self.settings.store.forget(db, &step.revision.id),
         }
     }
 
@@ -318,7 +313,7 @@ impl Migrator<'_> {
         target: &Target,
         dialect: crate::revision::Dialect,
     ) -> Result<(), Error> {
-        if self.vouching.trusts_unvouched() {
+        if self.settings.vouching.trusts_unvouched() {
             return Ok(());
         }
         let steps = crate::plan::downgrade(&ahead.map, &ahead.rows, target, dialect)?;

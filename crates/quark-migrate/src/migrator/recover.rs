@@ -74,8 +74,8 @@ impl Migrator<'_> {
             warn!(target: log_target(), "Settled {at}: {done}");
             return Ok(entry);
         }
-        let current = self.store.heads(db)?;
-        let own = self.store.own_tables();
+        let current = self.settings.store.heads(db)?;
+        let own = self.settings.store.own_tables();
         let skip: Vec<&str> = own.iter().map(String::as_str).collect();
         let live = schema::introspect(db, &skip)?;
         // The version rows still say where the step started: a scratch database brought there
@@ -132,7 +132,7 @@ impl Migrator<'_> {
         info!(target: log_target(), "Settling {at}: building the schema before and after it in a scratch database");
         let mut beside = Beside::open(db)?;
         let scratch = beside.db();
-        let builder = Migrator::with_store(self.map, Store::default())
+        let builder = Migrator::new(self.map)
             .use_lock(false)
             .code(self.code.clone());
         let builder = Migrator {

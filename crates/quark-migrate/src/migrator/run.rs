@@ -43,7 +43,7 @@ impl Migrator<'_> {
         if mode == Mode::Apply {
             self.back_up_before(db, &before, steps)?;
         }
-        let grouped = self.single_transaction && self.can_group(db, steps, resume);
+        let grouped = self.settings.single_transaction && self.can_group(db, steps, resume);
         let mut report = Report {
             before: before.clone(),
             after: before.clone(),
@@ -62,7 +62,7 @@ impl Migrator<'_> {
             } else {
                 self.run_step(db, step, skip, group)?
             };
-            self.watch.tell(|| Event::StepFinished {
+            self.settings.watch.tell(|| Event::StepFinished {
                 revision: report_step.revision.clone(),
                 direction: report_step.direction,
                 statements: report_step.statements,
@@ -85,6 +85,7 @@ impl Migrator<'_> {
                 .cloned()
                 .collect();
             let done = self
+                .settings
                 .store
                 .replace_heads(db, &removed, &added)
                 .and_then(|()| db.commit());
@@ -161,7 +162,7 @@ impl Migrator<'_> {
         if skip > 0 {
             info!(target: log_target(), "Resuming {} at statement {} of {}", rev.id, skip + 1, statements.len());
         }
-        self.watch.tell(|| Event::StepStarted {
+        self.settings.watch.tell(|| Event::StepStarted {
             revision: rev.id.clone(),
             direction: step.direction,
             statements: statements.len(),
@@ -344,11 +345,12 @@ impl Migrator<'_> {
         elapsed_ms: Option<&str>,
     ) -> Result<(), BackendError> {
         if group.is_none() {
-            self.store
+            self.settings
+                .store
                 .replace_heads(db, &step.removed(), &step.added())?;
         }
         self.record_revision(db, step)?;
-        self.store.record_timed(db, entry, elapsed_ms)?;
+        self.settings.store.record_timed(db, entry, elapsed_ms)?;
         if group.is_none() {
             db.commit()?;
         }
@@ -362,7 +364,7 @@ impl Migrator<'_> {
     fn resumable(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
         run.entry
             .finish(Outcome::InProgress, run.skip, run.started, None);
-        self.store.record(db, &run.entry)?;
+        self.settings.store.record(db, &run.entry)?;
         // A resumed step runs on a new session: the settings the skipped statements made first.
         for s in &run.statements[..run.skip] {
             if effect(&s.sql, db.dialect()) == Effect::Session {
@@ -379,9 +381,12 @@ impl Migrator<'_> {
                     run.entry
                         .finish(Outcome::InProgress, i + 1, run.started, None);
                     let sql = &run.statements[i].sql;
-                    db.begin()
-                        .and_then(|()| db.run(sql))
-                        .and_then(|()| self.store.update(db, &run.entry).and_then(|()| db.commit()))
+                    db.begin().and_then(|()| db.run(sql)).and_then(|()| {
+                        self.settings
+                            .store
+                            .update(db, &run.entry)
+                            .and_then(|()| db.commit())
+                    })
                 } else {
                     db.run(&run.statements[i].sql)
                 };
@@ -423,9 +428,9 @@ impl Migrator<'_> {
             if !data {
                 run.entry
                     .finish(Outcome::InProgress, i + 1, run.started, None);
-                self.store.update(db, &run.entry)?;
+                self.settings.store.update(db, &run.entry)?;
             }
-            self.watch.tell(|| Event::Progress {
+            self.settings.watch.tell(|| Event::Progress {
                 revision: run.step.revision.id.clone(),
                 statements_done: i + 1,
                 statements: run.statements.len(),
@@ -437,10 +442,11 @@ impl Migrator<'_> {
         run.entry
             .finish(Outcome::Success, run.statements.len(), run.started, None);
         let recorded = self
+            .settings
             .store
             .replace_heads(db, &run.step.removed(), &run.step.added())
             .and_then(|()| self.record_revision(db, run.step))
-            .and_then(|()| self.store.update(db, &run.entry));
+            .and_then(|()| self.settings.store.update(db, &run.entry));
         if let Err(e) = recorded.and_then(|()| db.commit()) {
             let _ = db.rollback();
             return Err(e.into());
@@ -454,12 +460,12 @@ impl Migrator<'_> {
     pub(super) fn record_failure(&self, db: &mut dyn Backend, entry: &HistoryEntry, atomic: bool) {
         let recorded = if atomic {
             let _ = db.rollback();
-            self.store.record(db, entry)
+            self.settings.store.record(db, entry)
         } else {
-            self.store.update(db, entry)
+            self.settings.store.update(db, entry)
         };
         if let Err(record) = recorded {
-            log::warn!(target: log_target(), "could not record the failure in {}: {record}", self.store.history_table());
+            log::warn!(target: log_target(), "could not record the failure in {}: {record}", self.settings.store.history_table());
         }
     }
 

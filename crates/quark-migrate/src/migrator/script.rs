@@ -57,10 +57,10 @@ impl Migrator<'_> {
         }
         let mut existing = Vec::new();
         for table in [
-            self.store.version_table().to_string(),
-            self.store.history_table().to_string(),
-            self.store.records_table(),
-            self.store.signatures_table(),
+            self.settings.store.version_table().to_string(),
+            self.settings.store.history_table().to_string(),
+            self.settings.store.records_table(),
+            self.settings.store.signatures_table(),
         ] {
             if db.table_exists(&table)? {
                 existing.push(table);
@@ -102,7 +102,7 @@ impl Migrator<'_> {
             });
         }
         script.migration_session(Some(&self.session_settings()))?;
-        self.store.ensure(script)?;
+        self.settings.store.ensure(script)?;
         self.run(script, from.to_vec(), &steps, None, mode)
     }
 }

@@ -36,7 +36,7 @@ impl Migrator<'_> {
         dry_run: bool,
     ) -> Result<Split, Error> {
         let shared = Store::new(from)?;
-        let own = self.store.version_table();
+        let own = self.settings.store.version_table();
         if from == own {
             return Err(Error::Split(format!(
                 "the revisions would move from {from} to itself: name this tool's own table with --version-table"
@@ -64,7 +64,7 @@ impl Migrator<'_> {
                 )));
             }
             self.check_rows(&moved)?;
-            let already = self.store.heads(db)?;
+            let already = self.settings.store.heads(db)?;
             if !already.is_empty() {
                 return Err(Error::Split(format!(
                     "{own} already holds {}: the database's state for this tool is recorded there",
@@ -116,16 +116,16 @@ impl Migrator<'_> {
             };
             db.begin()?;
             let done = (|| {
-                self.store.replace_heads(db, &[], &split.moved)?;
+                self.settings.store.replace_heads(db, &[], &split.moved)?;
                 let put_back: Vec<String> = split.restored.iter().cloned().collect();
                 shared.replace_heads(db, &split.moved, &put_back)?;
                 for entry in &history {
-                    self.store.record(db, entry)?;
+                    self.settings.store.record(db, entry)?;
                 }
                 for id in &split.moved {
                     let mut entry = Store::entry(id, Operation::Stamp, None, 0);
                     entry.finish(Outcome::Success, 0, std::time::Instant::now(), None);
-                    self.store.record(db, &entry)?;
+                    self.settings.store.record(db, &entry)?;
                 }
                 db.commit()
             })();

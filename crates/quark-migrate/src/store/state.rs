@@ -34,6 +34,23 @@ impl State {
 }
 
 impl Store {
+    /// The version rows when the database stands at exactly `heads` (sorted) with nothing left
+    /// part-way, at least `revisions` revisions remembered, and every recorded checksum one that
+    /// `accepted(revision, checksum)` takes: the one at-head check of a start-up, in one round
+    /// trip. `None` when that is not certain (the full check then explains what is amiss).
+    pub fn at_heads(
+        &self,
+        db: &mut dyn Backend,
+        heads: &[&str],
+        revisions: usize,
+        accepted: impl Fn(&str, &str) -> bool,
+    ) -> Option<Vec<String>> {
+        let state = self.read_state(db).ok()?;
+        let at = state.is_at(heads, revisions)
+            && state.checksums.iter().all(|(r, sum)| accepted(r, sum));
+        at.then_some(state.heads)
+    }
+
     /// The version table's rows, [`Store::applied_checksums`], whether the newest history row
     /// is a step left part-way and how many revisions are remembered: the whole start-up check
     /// of a database at head. An error when a table is missing.
