@@ -9,7 +9,7 @@
 // policy lacks either, the address is added (as a /32 or /128) and the policy's CIDRs are
 // rewritten as the fewest CIDRs that cover them. There is no downgrade.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -30,7 +30,7 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
                 return Ok(());
             };
             let rows = db.query(
-                "SELECT s.ip_policy_id, s._cidr, c.cidr FROM quark_subnets s \
+                "SELECT s.ip_policy_id, s._cidr, c.cidr, c.id FROM quark_subnets s \
              LEFT OUTER JOIN quark_ip_policy_cidrs c ON s.ip_policy_id = c.ip_policy_id \
              WHERE s.ip_policy_id >= ? AND s.ip_policy_id <= ? ORDER BY s.ip_policy_id, s.id",
                 &[first[0].clone(), last[0].clone()],
@@ -40,13 +40,19 @@ pub fn upgrade(db: &mut Db<'_>) -> Result<(), CodeError> {
     )
 }
 
-/// Policies read and rewritten at a time.
-const CHUNK: usize = 1_000;
+/// Policies read and rewritten at a time: every chunk reads `quark_subnets` whole where
+/// `ip_policy_id` has no index (PostgreSQL, SQLite), so fewer, larger chunks cost less; a chunk's
+/// rows take a few megabytes.
+const CHUNK: usize = 10_000;
 
-/// Rewrites the CIDRs of the policies `rows` (policy, subnet CIDR, policy CIDR) name.
+/// CIDR rows deleted by one statement.
+const DELETES: usize = 1_000;
+
+/// Rewrites the CIDRs of the policies `rows` (policy, subnet CIDR, policy CIDR, its row id) name.
 fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
-    // Policy id -> (its subnet's CIDR, its own CIDRs); the first subnet of a policy counts.
-    let mut policies: BTreeMap<String, (IpNet, Vec<IpNet>)> = BTreeMap::new();
+    // Policy id -> (its subnet's CIDR, its own CIDRs, their row ids); the first subnet of a
+    // policy counts.
+    let mut policies: BTreeMap<String, (IpNet, Vec<IpNet>, BTreeSet<String>)> = BTreeMap::new();
     for row in rows {
         let (Some(policy), Some(subnet)) = (row[0].as_text(), row[1].as_text()) else {
             continue;
@@ -54,13 +60,17 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
         let subnet = cidr(subnet, "quark_subnets._cidr")?;
         let entry = policies
             .entry(policy.to_string())
-            .or_insert_with(|| (subnet, Vec::new()));
+            .or_insert_with(|| (subnet, Vec::new(), BTreeSet::new()));
         if let Some(text) = row[2].as_text() {
             entry.1.push(cidr(text, "quark_ip_policy_cidrs.cidr")?);
         }
+        // Every CIDR row of the policy is in the join (NULL CIDRs too), once per subnet.
+        if let Some(id) = row[3].as_text() {
+            entry.2.insert(id.to_string());
+        }
     }
     let (mut deletes, mut inserts) = (Vec::new(), Vec::new());
-    for (policy, (subnet, mut cidrs)) in policies {
+    for (policy, (subnet, mut cidrs, ids)) in policies {
         let missing: Vec<IpAddr> = [subnet.broadcast(), subnet.network()]
             .into_iter()
             .filter(|ip| !cidrs.iter().any(|c| c.contains(ip)))
@@ -71,7 +81,7 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
         cidrs.extend(missing.into_iter().map(IpNet::from));
         let cidrs = IpNet::aggregate(&cidrs);
         log::info!(target: "quark.migration", "IP policy {policy}: default CIDRs added, now {cidrs:?}");
-        deletes.push(Value::from(policy.as_str()));
+        deletes.extend(ids.into_iter().map(Value::Text));
         for net in cidrs {
             inserts.push(vec![
                 Value::Text(uuid::Uuid::new_v4().to_string()),
@@ -80,13 +90,13 @@ fn rewrite(db: &mut Db<'_>, rows: &[Row]) -> Result<(), CodeError> {
             ]);
         }
     }
-    // One statement for the chunk, as upstream's `ip_policy_id IN (...)`: the column has no
-    // index on every database, and a statement per policy would read the table once each.
-    if !deletes.is_empty() {
-        let list = vec!["?"; deletes.len()].join(", ");
+    // The policies' rows by their keys, as upstream's `ip_policy_id IN (...)` deleted them:
+    // the join holds every row of each policy, and `ip_policy_id` has no index everywhere.
+    for batch in deletes.chunks(DELETES) {
+        let list = vec!["?"; batch.len()].join(", ");
         db.execute(
-            &format!("DELETE FROM quark_ip_policy_cidrs WHERE ip_policy_id IN ({list})"),
-            &deletes,
+            &format!("DELETE FROM quark_ip_policy_cidrs WHERE id IN ({list})"),
+            batch,
         )?;
     }
     db.execute_many(

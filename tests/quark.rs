@@ -512,9 +512,11 @@ fn populates_first_and_last_ips(dialect: Dialect) {
     );
 }
 
-/// The data revisions that group rows (by policy, by subnet) read and write a chunk of 1,000 at
-/// a time: 2,500 of each cross two chunk boundaries and every one is migrated exactly once
-/// (policy ids `w…` and `x…` are not hex, so never one of the new policies' UUIDs).
+/// The data revisions that group rows (by policy, by subnet) read and write a chunk at a time:
+/// 2,500 of each cross two boundaries of 552b213c2b8c's and 28e55acaf366's chunks of 1,000 and
+/// every one is migrated exactly once (policy ids `w…` and `x…` are not hex, so never one of
+/// the new policies' UUIDs). 2748e48cee3a's and 45a07fac3d38's chunks of 10,000 policies are
+/// crossed by tests/data_revisions.rs's 10,001 units.
 fn grouped_data_revisions_cross_chunk_boundaries(dialect: Dialect) {
     let Some(target) = Target::new(dialect) else {
         return;
