@@ -287,13 +287,19 @@ pub trait Backend: Send {
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError>;
 
     /// Starts a transaction.
-    fn begin(&mut self) -> Result<(), BackendError>;
+    fn begin(&mut self) -> Result<(), BackendError> {
+        self.run(self.dialect().begin())
+    }
 
     /// Commits the transaction.
-    fn commit(&mut self) -> Result<(), BackendError>;
+    fn commit(&mut self) -> Result<(), BackendError> {
+        self.run("COMMIT")
+    }
 
     /// Rolls the transaction back.
-    fn rollback(&mut self) -> Result<(), BackendError>;
+    fn rollback(&mut self) -> Result<(), BackendError> {
+        self.run("ROLLBACK")
+    }
 
     /// Runs one statement of a migration as written; any rows it returns are discarded.
     fn run(&mut self, sql: &str) -> Result<(), BackendError>;

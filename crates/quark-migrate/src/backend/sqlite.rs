@@ -165,14 +165,6 @@ impl Backend for Sqlite<'_> {
         Ok(!rows.is_empty())
     }
 
-    fn begin(&mut self) -> Result<(), BackendError> {
-        self.conn.execute_batch("BEGIN").map_err(db_err)
-    }
-
-    fn commit(&mut self) -> Result<(), BackendError> {
-        self.conn.execute_batch("COMMIT").map_err(db_err)
-    }
-
     fn rollback(&mut self) -> Result<(), BackendError> {
         if self.conn.is_autocommit() {
             return Ok(());

@@ -7,7 +7,7 @@ use crate::backend::{Backend, BackendError};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::revision::{
-    Change, Classified, Dialect, Direction, Effect, Revision, RevisionMap, Statement, classify,
+    TableChange, Classified, Dialect, Direction, Effect, Revision, RevisionMap, Statement, classify,
 };
 use crate::schema::{self, DeclaredFile, Schema, Scratch};
 
@@ -200,7 +200,7 @@ fn scope<'s>(
         .iter()
         .flat_map(|(_, c)| &c.changes)
         .filter_map(|change| match change {
-            Change::CreateIndex {
+            TableChange::CreateIndex {
                 table,
                 name: Some(name),
                 ..
@@ -218,17 +218,17 @@ fn scope<'s>(
         let cascades = statement.sql.to_ascii_uppercase().contains("CASCADE");
         for change in &classified.changes {
             let table = match change {
-                Change::Other | Change::RenameTable { .. } | Change::RenameColumn { .. } => {
+                TableChange::Other | TableChange::RenameTable { .. } | TableChange::RenameColumn { .. } => {
                     return None;
                 }
-                Change::DropTable { .. }
-                | Change::DropColumn { .. }
-                | Change::DropConstraint { .. }
+                TableChange::DropTable { .. }
+                | TableChange::DropColumn { .. }
+                | TableChange::DropConstraint { .. }
                     if cascades =>
                 {
                     return None;
                 }
-                Change::DropIndex {
+                TableChange::DropIndex {
                     table: None, name, ..
                 } => *created.get(&name.to_ascii_lowercase())?,
                 other => other.table()?,

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use crate::revision::{
-    Change, Dialect, Direction, Revision, RevisionMap, classify, revision_lock_risks,
+    TableChange, Dialect, Direction, Revision, RevisionMap, classify, revision_lock_risks,
 };
 use crate::source::SourceFile;
 
@@ -143,13 +143,13 @@ fn destructive(rev: &Revision, dialect: Dialect) -> Vec<(usize, String, &'static
     // tables it rebuilds: a table dropped that another is renamed to.
     let created: HashSet<&str> = changes()
         .filter_map(|c| match c {
-            Change::CreateTable { table } => Some(table.as_str()),
+            TableChange::CreateTable { table } => Some(table.as_str()),
             _ => None,
         })
         .collect();
     let renamed_to: HashSet<&str> = changes()
         .filter_map(|c| match c {
-            Change::RenameTable { to, .. } => Some(to.as_str()),
+            TableChange::RenameTable { to, .. } => Some(to.as_str()),
             _ => None,
         })
         .collect();
@@ -157,9 +157,9 @@ fn destructive(rev: &Revision, dialect: Dialect) -> Vec<(usize, String, &'static
     for (statement, class) in statements.iter().zip(&classified) {
         let reason = class.changes.iter().find_map(|change| {
             let table = change.table().unwrap_or_default();
-            let rebuilt = matches!(change, Change::DropTable { table } if renamed_to.contains(table.as_str()))
-                || matches!(change, Change::RenameTable { table, .. } if created.contains(table.as_str()));
-            if created.contains(table) && !matches!(change, Change::RenameTable { .. }) || rebuilt {
+            let rebuilt = matches!(change, TableChange::DropTable { table } if renamed_to.contains(table.as_str()))
+                || matches!(change, TableChange::RenameTable { table, .. } if created.contains(table.as_str()));
+            if created.contains(table) && !matches!(change, TableChange::RenameTable { .. }) || rebuilt {
                 return None;
             }
             change.destructive()

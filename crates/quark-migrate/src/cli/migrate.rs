@@ -10,7 +10,6 @@ use crate::app::log_target;
 use crate::migrator::Migrator;
 use crate::plan;
 use crate::revision::{Direction, Target};
-use crate::url::DatabaseUrl;
 
 /// `upgrade TARGET`.
 pub(super) fn upgrade(
@@ -67,18 +66,17 @@ pub(super) fn stamp(ctx: &Context<'_>, target: &str, purge: bool) -> Result<(), 
 /// `restore` in a build without SQLite, the only database backed up.
 #[cfg(not(feature = "sqlite"))]
 pub(super) fn restore(ctx: &Context<'_>, _: Option<&Path>, _: bool) -> Result<(), Failure> {
-    let (raw, _) = ctx.configured()?;
+    let (url, _) = ctx.configured()?;
     Err(Failure::Usage(format!(
         "{}: only SQLite database files are backed up and restored, and this build has no SQLite driver",
-        DatabaseUrl::parse(&raw)?.masked()
+        url.masked()
     )))
 }
 
 /// `restore [--from FILE] [--list]`: a SQLite database file put back as a backup holds it.
 #[cfg(feature = "sqlite")]
 pub(super) fn restore(ctx: &Context<'_>, from: Option<&Path>, list: bool) -> Result<(), Failure> {
-    let (raw, _) = ctx.configured()?;
-    let url = DatabaseUrl::parse(&raw)?;
+    let (url, _) = ctx.configured()?;
     if list {
         let file = url
             .database
@@ -92,7 +90,7 @@ pub(super) fn restore(ctx: &Context<'_>, from: Option<&Path>, list: bool) -> Res
         output::backups(&url, &backups);
         return Ok(());
     }
-    let restored = ctx.migrations.restore_backup(&raw, from)?;
+    let restored = ctx.migrations.restore_url(&url, from)?;
     output::restored(&url, &restored);
     Ok(())
 }

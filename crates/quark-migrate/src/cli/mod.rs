@@ -11,6 +11,7 @@ mod files;
 mod inspect;
 mod migrate;
 mod output;
+mod progress_line;
 mod shown;
 
 use std::io::Write as _;
@@ -174,6 +175,27 @@ fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let config = ConfigFiles::load(&cli.config_file, &cli.config_dir, &program())?;
+    let migrations = configured(cli, &config, app, files)?;
+    let ctx = Context {
+        cli,
+        config: &config,
+        migrations: &migrations,
+        map: migrations.map()?,
+    };
+    let fleet = fleet_urls(cli)?;
+    if fleet.len() > 1 || cli.databases.is_some() {
+        return over_many(&ctx, &fleet);
+    }
+    dispatch(&ctx, schema)
+}
+
+/// The migrations with the settings the command line and the configuration files give.
+fn configured(
+    cli: &DbArgs,
+    config: &ConfigFiles,
+    app: App,
+    files: &'static [EmbeddedFile],
+) -> Result<Migrations, Failure> {
     let version_table = cli
         .version_table
         .clone()
@@ -183,7 +205,7 @@ fn run(
     if let Some(engine) = cli.mysql_engine.clone().or_else(|| config.mysql_engine()) {
         migrations = migrations.mysql_engine(&engine)?;
     }
-    let migrations = migrations
+    Ok(migrations
         .app(app)
         .version_table(&version_table)?
         .lock_timeout(whole_seconds("--lock-timeout", cli.lock_timeout)?)
@@ -211,34 +233,33 @@ fn run(
         .lock_wait(LockWait {
             timeout: seconds("--ddl-lock-timeout", cli.ddl_lock_timeout)?,
             retries: cli.ddl_lock_retries,
-        });
-    let ctx = Context {
-        cli,
-        config: &config,
-        migrations: &migrations,
-        map: migrations.map()?,
-    };
-    let fleet = fleet_urls(cli)?;
-    if fleet.len() > 1 || cli.databases.is_some() {
-        return match &cli.command {
-            Command::Upgrade {
-                target,
-                delta: None,
-                ignore_drift: false,
-                resume: false,
-                mode,
-            } if matches!(target.as_deref(), None | Some("head" | "heads"))
-                && !mode.sql
-                && !mode.dry_run =>
-            {
-                migrate::upgrade_all(&ctx, &fleet)
-            }
-            _ => Err(Failure::Usage(
-                "several databases (--database-connection repeated, or --databases) are migrated only by a plain `upgrade head`: run other commands on one database at a time".into(),
-            )),
-        };
+        }))
+}
+
+/// A run over several databases: only a plain `upgrade head`.
+fn over_many(ctx: &Context<'_>, fleet: &[String]) -> Result<ExitCode, Failure> {
+    match &ctx.cli.command {
+        Command::Upgrade {
+            target,
+            delta: None,
+            ignore_drift: false,
+            resume: false,
+            mode,
+        } if matches!(target.as_deref(), None | Some("head" | "heads"))
+            && !mode.sql
+            && !mode.dry_run =>
+        {
+            migrate::upgrade_all(ctx, fleet)
+        }
+        _ => Err(Failure::Usage(
+            "several databases (--database-connection repeated, or --databases) are migrated only by a plain `upgrade head`: run other commands on one database at a time".into(),
+        )),
     }
-    match &cli.command {
+}
+
+/// The subcommand, on one database (or none).
+fn dispatch(ctx: &Context<'_>, schema: &'static [SchemaFile]) -> Result<ExitCode, Failure> {
+    match &ctx.cli.command {
         Command::Upgrade {
             target,
             delta,
@@ -247,7 +268,7 @@ fn run(
             mode,
         } => {
             let target = relative(target.as_deref(), *delta, '+')?;
-            migrate::upgrade(&ctx, &target, *ignore_drift, *resume, mode)?
+            migrate::upgrade(ctx, &target, *ignore_drift, *resume, mode)?
         }
         Command::Downgrade {
             target,
@@ -256,23 +277,23 @@ fn run(
             mode,
         } => {
             let target = relative(target.as_deref(), *delta, '-')?;
-            migrate::downgrade(&ctx, &target, *trust_remembered, mode)?
+            migrate::downgrade(ctx, &target, *trust_remembered, mode)?
         }
         Command::SplitVersionTable {
             from,
             restore,
             dry_run,
-        } => migrate::split_version_table(&ctx, from, restore.as_deref(), *dry_run)?,
+        } => migrate::split_version_table(ctx, from, restore.as_deref(), *dry_run)?,
         Command::Completions { .. } => unreachable!("handled before reading the configuration"),
-        Command::Stamp { target, purge } => migrate::stamp(&ctx, target, *purge)?,
-        Command::Current => inspect::current(&ctx)?,
-        Command::Restore { from, list } => migrate::restore(&ctx, from.as_deref(), *list)?,
-        Command::Verify => inspect::verify(&ctx)?,
-        Command::History { range } => inspect::history(&ctx, range.as_deref())?,
-        Command::Heads => inspect::heads(&ctx),
-        Command::Branches => inspect::branches(&ctx),
-        Command::Show { revision } => inspect::show(&ctx, revision)?,
-        Command::Check => return author::check(&ctx, schema),
+        Command::Stamp { target, purge } => migrate::stamp(ctx, target, *purge)?,
+        Command::Current => inspect::current(ctx)?,
+        Command::Restore { from, list } => migrate::restore(ctx, from.as_deref(), *list)?,
+        Command::Verify => inspect::verify(ctx)?,
+        Command::History { range } => inspect::history(ctx, range.as_deref())?,
+        Command::Heads => inspect::heads(ctx),
+        Command::Branches => inspect::branches(ctx),
+        Command::Show { revision } => inspect::show(ctx, revision)?,
+        Command::Check => return author::check(ctx, schema),
         Command::Revision {
             message,
             autogenerate,
@@ -281,7 +302,7 @@ fn run(
             branch_label,
             migrations_dir,
         } => author::revision(
-            &ctx,
+            ctx,
             &author::RevisionArgs {
                 message,
                 autogenerate: *autogenerate,
@@ -400,27 +421,28 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The configured URL: --database-connection, else --config-file, else DATABASE_URL.
-    fn configured(&self) -> Result<(String, UrlSource), ConfigError> {
-        config::resolve_connection(
+    /// The configured URL, parsed (the one place the command line parses it):
+    /// --database-connection, else --config-file, else DATABASE_URL.
+    fn configured(&self) -> Result<(DatabaseUrl, UrlSource), Failure> {
+        let (raw, from) = config::resolve_connection(
             self.cli.database_connection.first().map(String::as_str),
             self.config,
             std::env::var("DATABASE_URL").ok(),
-        )
+        )?;
+        Ok((DatabaseUrl::parse(&raw)?, from))
     }
 
     /// The configured URL, when one is configured at all.
     fn configured_url(&self) -> Result<Option<DatabaseUrl>, Failure> {
         match self.configured() {
-            Ok((raw, _)) => Ok(Some(DatabaseUrl::parse(&raw)?)),
-            Err(ConfigError::NoConnection) => Ok(None),
-            Err(e) => Err(e.into()),
+            Ok((url, _)) => Ok(Some(url)),
+            Err(Failure::Config(ConfigError::NoConnection)) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
     fn connect(&self) -> Result<(DatabaseUrl, Box<dyn Backend>), Failure> {
-        let (raw, from) = self.configured()?;
-        let url = DatabaseUrl::parse(&raw)?;
+        let (url, from) = self.configured()?;
         log::debug!(target: log_target(), "Database {url} (from {from})");
         let db = self.migrations.connect_url(&url)?;
         log::debug!(target: log_target(), "Context impl {}", db.dialect());
@@ -441,7 +463,7 @@ impl Context<'_> {
             });
         }
         match self.configured() {
-            Ok((raw, _)) => Ok(DatabaseUrl::parse(&raw)?.dialect),
+            Ok((url, _)) => Ok(url.dialect),
             Err(e) => Err(Failure::Usage(format!(
                 "--sql writes SQL for one dialect: pass --dialect sqlite|postgresql|mysql or a database URL ({e})"
             ))),

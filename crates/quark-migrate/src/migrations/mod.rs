@@ -34,6 +34,12 @@ use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
 use crate::url::DatabaseUrl;
 use crate::{App, EmbeddedFile, load};
 
+mod fleet;
+#[cfg(feature = "tokio")]
+mod asynchronous;
+
+pub use fleet::FleetResult;
+
 /// An application's migrations with the settings used to apply them.
 ///
 /// The revision graph is parsed only when a command needs it: a start-up against a database
@@ -149,8 +155,17 @@ impl Migrations {
         url: &str,
         from: Option<&std::path::Path>,
     ) -> Result<backend::Restored, Error> {
+        self.restore_url(&DatabaseUrl::parse(url)?, from)
+    }
+
+    /// [`Migrations::restore_backup`] of a parsed URL.
+    #[cfg(feature = "sqlite")]
+    pub fn restore_url(
+        &self,
+        parsed: &DatabaseUrl,
+        from: Option<&std::path::Path>,
+    ) -> Result<backend::Restored, Error> {
         let _app = self.app.scope();
-        let parsed = DatabaseUrl::parse(url)?;
         let db = match (&parsed.dialect, &parsed.database) {
             (crate::revision::Dialect::Sqlite, Some(path)) => std::path::PathBuf::from(path),
             _ => {
@@ -383,163 +398,13 @@ impl Migrations {
 
     /// Connects to `url` and upgrades it to head: the one call an application makes on start-up.
     pub fn migrate(&self, url: &str) -> Result<Report, Error> {
+        self.migrate_url(&DatabaseUrl::parse(url)?)
+    }
+
+    /// [`Migrations::migrate`] of a parsed URL.
+    pub fn migrate_url(&self, url: &DatabaseUrl) -> Result<Report, Error> {
         let _app = self.app.scope();
-        self.upgrade(&mut self.connect(url)?)
-    }
-}
-
-/// One database of a run over many ([`Migrations::migrate_all`]).
-#[derive(Debug)]
-pub struct FleetResult {
-    /// The database's URL, its password masked.
-    pub database: String,
-    /// What the upgrade did, or why it failed.
-    pub outcome: Result<Report, Error>,
-    /// How long it took, connecting included.
-    pub duration: Duration,
-}
-
-impl Migrations {
-    /// Upgrades every database of `urls` to head, `jobs` at a time (each under its own lock, as
-    /// [`Migrations::migrate`]): a database that fails does not stop the others. `done` hears of
-    /// each as it finishes (how many are done, and the result); the results come back in the
-    /// order of `urls`.
-    pub fn migrate_all(
-        &self,
-        urls: &[String],
-        jobs: usize,
-        done: impl Fn(usize, &FleetResult) + Sync,
-    ) -> Vec<FleetResult> {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let finished = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<std::sync::Mutex<Option<FleetResult>>> =
-            urls.iter().map(|_| std::sync::Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..jobs.clamp(1, urls.len().max(1)) {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(url) = urls.get(i) else {
-                            return;
-                        };
-                        let started = std::time::Instant::now();
-                        let database = DatabaseUrl::parse(url).map_or_else(
-                            |_| crate::url::mask_password(url),
-                            |u| u.masked().to_string(),
-                        );
-                        let result = FleetResult {
-                            database,
-                            outcome: self.migrate(url),
-                            duration: started.elapsed(),
-                        };
-                        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        done(n, &result);
-                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                    }
-                });
-            }
-        });
-        results
-            .into_iter()
-            .map(|r| {
-                r.into_inner()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .expect("every database was run")
-            })
-            .collect()
-    }
-}
-
-/// The start-up calls as `async fn`s, for services on tokio: the work runs on tokio's blocking
-/// threads, never on the threads that drive async tasks. A panic in a migration (a bug in a
-/// revision written in Rust) rolls its transaction back, releases the lock, and resumes here.
-#[cfg(feature = "tokio")]
-impl Migrations {
-    /// [`Migrations::migrate`]: connects to `url` and upgrades it to head.
-    pub async fn migrate_async(&self, url: &str) -> Result<Report, Error> {
-        let (migrations, url) = (self.clone(), url.to_string());
-        off_async_threads(move || migrations.migrate(&url)).await
-    }
-
-    /// [`Migrations::upgrade`] on the application's own connection, which is handed back
-    /// whether the upgrade succeeded or failed.
-    pub async fn upgrade_async<D: Database + Send + 'static>(
-        &self,
-        mut db: D,
-    ) -> (D, Result<Report, Error>) {
-        let migrations = self.clone();
-        off_async_threads(move || {
-            let report = migrations.upgrade(&mut db);
-            (db, report)
-        })
-        .await
-    }
-
-    /// [`Migrations::status`] on the application's own connection, which is handed back
-    /// whether the status could be read or not.
-    pub async fn status_async<D: Database + Send + 'static>(
-        &self,
-        mut db: D,
-    ) -> (D, Result<Status, Error>) {
-        let migrations = self.clone();
-        off_async_threads(move || {
-            let status = migrations.status(&mut db);
-            (db, status)
-        })
-        .await
-    }
-}
-
-/// The start-up calls on an async connection the application holds (a `tokio_postgres::Client`,
-/// pooled or not): the engine runs on tokio's blocking threads and the connection's calls are
-/// made by the calling task, so the connection stays the application's whatever happens.
-/// Dropping the future before it finishes leaves the migration where it stood, as a killed
-/// process would (the next start finishes it).
-#[cfg(feature = "tokio")]
-impl Migrations {
-    /// [`Migrations::upgrade`] on `db`.
-    pub async fn upgrade_on<D: crate::AsyncDatabase + ?Sized>(
-        &self,
-        db: &mut D,
-    ) -> Result<Report, Error> {
-        let migrations = self.clone();
-        serve_while(db, move |backend| migrations.upgrade(backend)).await
-    }
-
-    /// [`Migrations::status`] on `db`.
-    pub async fn status_on<D: crate::AsyncDatabase + ?Sized>(
-        &self,
-        db: &mut D,
-    ) -> Result<Status, Error> {
-        let migrations = self.clone();
-        serve_while(db, move |backend| migrations.status(backend)).await
-    }
-}
-
-/// Runs `work` on tokio's blocking threads against the engine's end of `db`, serving its calls
-/// on `db` from this task meanwhile.
-#[cfg(feature = "tokio")]
-async fn serve_while<D: crate::AsyncDatabase + ?Sized, T: Send + 'static>(
-    db: &mut D,
-    work: impl FnOnce(&mut Box<dyn Backend>) -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    let (open, serving) = db.serve();
-    let engine = tokio::task::spawn_blocking(move || work(&mut open()?));
-    serving.await;
-    match engine.await {
-        Ok(value) => value,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the migration's blocking task was cancelled: {e}"),
-    }
-}
-
-/// Runs `work` on tokio's blocking threads; a panic in it resumes in the caller.
-#[cfg(feature = "tokio")]
-async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the migration's blocking task was cancelled: {e}"),
+        self.upgrade(&mut self.connect_url(url)?)
     }
 }
 

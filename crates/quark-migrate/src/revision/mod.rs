@@ -7,33 +7,37 @@
 mod classify;
 mod dialect;
 mod error;
+mod file;
 mod graph;
 mod marker;
-mod model;
-mod parse;
+mod parsed;
 mod resolve;
 mod split;
 mod target;
 
 pub use classify::{
-    Change, Classified, ConstraintKind, Effect, Online, Risk, classify, revision_lock_risks,
+    Classified, ConstraintKind, Effect, Online, Risk, TableChange, classify, revision_lock_risks,
 };
 pub use dialect::Dialect;
 pub use error::{FileError, GraphError};
 pub use graph::RevisionMap;
-use model::Code;
-pub use model::{Direction, Revision, Section, Sections};
+use parsed::Code;
+pub use parsed::{Direction, Revision, Section, Sections};
 pub use split::Statement;
 
+#[cfg(feature = "runtime")]
+pub(crate) use file::is_valid_id;
+pub(crate) use file::parse_revision;
 #[cfg(any(fuzzing, all(test, feature = "cli")))]
 pub(crate) use marker::dialects_of;
 #[cfg(feature = "runtime")]
 pub(crate) use marker::statements as marked_statements;
-#[cfg(feature = "runtime")]
-pub(crate) use parse::is_valid_id;
-pub(crate) use parse::parse_revision;
 pub(crate) use split::split_statements;
 pub use target::{Range, Target, TargetError};
+
+/// The former name of [`TableChange`].
+#[deprecated(since = "0.3.0", note = "renamed to `TableChange`")]
+pub type Change = TableChange;
 
 #[cfg(test)]
 pub(crate) use graph::tests as test_support;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::model::{Column, ForeignKey, Index, Key, Schema, Table};
+use super::tables::{Column, ForeignKey, Index, Key, Schema, Table};
 
 /// One difference between two schemas, as the change that removes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl fmt::Display for Change {
                     ));
                 }
                 if from.default != to.default {
-                    let shown = |d: &Option<super::model::Default>| {
+                    let shown = |d: &Option<super::types::Default>| {
                         d.as_ref().map_or("none".to_string(), ToString::to_string)
                     };
                     what.push(format!(
@@ -247,7 +247,7 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::Type;
+    use crate::schema::types::Type;
 
     fn table(uniques: Vec<Key>, indexes: Vec<Index>) -> Schema {
         let t = Table {

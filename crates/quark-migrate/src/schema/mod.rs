@@ -1,16 +1,18 @@
 //! The declared schema and autogenerate: load the schema as declared into a scratch database,
 //! read it and a live database into one model, and write the SQL between them.
 //!
-//! Data flows one way here too: declared files → scratch database → [`model::Schema`] →
+//! Data flows one way here too: declared files → scratch database → [`Schema`] →
 //! [`diff::Change`]s → rendered SQL per dialect.
 
 mod declared;
 mod diff;
+mod identifiers;
 mod introspect;
-mod model;
 #[cfg(feature = "cli")]
 mod render;
 mod scratch;
+mod tables;
+mod types;
 
 use thiserror::Error;
 
@@ -23,7 +25,8 @@ pub use declared::{DeclaredFile, read_dir as read_declared};
 pub use diff::{Change, diff};
 pub use introspect::introspect;
 pub(crate) use introspect::introspect_only;
-pub use model::{Column, Default, ForeignKey, Index, Key, Schema, Table, Type};
+pub use tables::{Column, ForeignKey, Index, Key, Schema, Table};
+pub use types::{Default, Type};
 
 #[cfg(feature = "cli")]
 pub(crate) use render::{Line, render, runs_outside_a_transaction, to_text};

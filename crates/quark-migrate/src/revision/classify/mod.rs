@@ -1,15 +1,16 @@
 //! Classifying one SQL statement: whether it changes data, the session or the schema, and which
 //! schema changes it makes to which table. One classification serves three judgements: which
-//! changes break older code still running against the new schema ([`Change::destructive`]),
-//! which lock, rewrite or scan a table ([`Change::lock_risk`]), and what crash recovery must
-//! read from the database ([`Classified::effect`]).
+//! changes break older code still running against the new schema
+//! ([`TableChange::destructive`]), which lock, rewrite or scan a table
+//! ([`TableChange::lock_risk`]), and what crash recovery must read from the database
+//! ([`Classified::effect`]).
 //!
 //! Pure and dependency-free: a small tokenizer (words, quoted identifiers, strings, parentheses,
 //! commas) and a parser for the DDL forms migrations use. Whatever it does not recognise is
-//! [`Change::Other`]; it never panics and never claims a change it did not read.
+//! [`TableChange::Other`]; it never panics and never claims a change it did not read.
 
 use super::Dialect;
-use parse::{effect_of, schema_changes};
+use statement::{effect_of, schema_changes};
 use tokens::{Cur, tokenize};
 
 /// What a statement does, as far as the engine's checks go.
@@ -17,9 +18,9 @@ use tokens::{Cur, tokenize};
 pub struct Classified {
     /// Whether the statement changes rows, the session or the schema.
     pub effect: Effect,
-    /// The schema changes, one per action; at least one ([`Change::Other`] if not understood)
+    /// The schema changes, one per action; at least one ([`TableChange::Other`] if not understood)
     /// when `effect` is [`Effect::Schema`], none otherwise.
-    pub changes: Vec<Change>,
+    pub changes: Vec<TableChange>,
     /// The MySQL/MariaDB `ALGORITHM=` and `LOCK=` clauses the statement states.
     pub online: Online,
 }
@@ -55,7 +56,7 @@ pub enum ConstraintKind {
 /// One change a statement makes to one table; names are unquoted, the last part of a
 /// qualified name, and `table` is the table changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub enum TableChange {
     /// `CREATE TABLE` (also `CREATE TABLE ... AS` and `... LIKE`).
     CreateTable {
         /// The table created.
@@ -78,7 +79,7 @@ pub enum Change {
         /// The table emptied.
         table: String,
     },
-    /// `ADD [COLUMN]`; its inline constraints follow it as [`Change::AddConstraint`]s.
+    /// `ADD [COLUMN]`; its inline constraints follow it as [`TableChange::AddConstraint`]s.
     AddColumn {
         /// The table changed.
         table: String,
@@ -243,7 +244,7 @@ pub fn classify(sql: &str, dialect: Dialect) -> Classified {
         }
         .unwrap_or_default();
         if changes.is_empty() {
-            changes.push(Change::Other);
+            changes.push(TableChange::Other);
         }
         changes
     };
@@ -256,7 +257,7 @@ pub fn classify(sql: &str, dialect: Dialect) -> Classified {
 
 impl Classified {
     /// Every change of the statement that locks, rewrites or scans a table on `dialect`.
-    pub fn lock_risks(&self, dialect: Dialect) -> Vec<(&Change, Risk)> {
+    pub fn lock_risks(&self, dialect: Dialect) -> Vec<(&TableChange, Risk)> {
         self.changes
             .iter()
             .filter_map(|c| c.lock_risk(dialect, &self.online).map(|r| (c, r)))
@@ -280,7 +281,7 @@ pub fn revision_lock_risks(
         .iter()
         .flat_map(|c| &c.changes)
         .filter_map(|c| match c {
-            Change::CreateTable { table } => Some(table.as_str()),
+            TableChange::CreateTable { table } => Some(table.as_str()),
             _ => None,
         })
         .collect();
@@ -290,14 +291,14 @@ pub fn revision_lock_risks(
     let mut proven: HashSet<(&str, &str)> = HashSet::new();
     let mut out = Vec::with_capacity(classes.len());
     for class in classes {
-        let judged = |change: &Change| match change {
+        let judged = |change: &TableChange| match change {
             _ if change.table().is_some_and(|t| created.contains(t)) => None,
-            Change::SetNotNull { table, column }
+            TableChange::SetNotNull { table, column }
                 if proven.contains(&(table.as_str(), column.as_str())) =>
             {
                 None
             }
-            Change::ValidateConstraint { table, name }
+            TableChange::ValidateConstraint { table, name }
                 if transactional
                     && dialect == Dialect::Postgresql
                     && added.contains_key(&(table.as_str(), name.as_str())) =>
@@ -312,7 +313,7 @@ pub fn revision_lock_risks(
         out.push(class.changes.iter().find_map(judged));
         for change in &class.changes {
             match change {
-                Change::AddConstraint {
+                TableChange::AddConstraint {
                     table,
                     name: Some(name),
                     not_null_of,
@@ -320,7 +321,7 @@ pub fn revision_lock_risks(
                 } => {
                     added.insert((table, name), not_null_of.as_deref());
                 }
-                Change::ValidateConstraint { table, name } if !transactional => {
+                TableChange::ValidateConstraint { table, name } if !transactional => {
                     if let Some(Some(column)) = added.get(&(table.as_str(), name.as_str())) {
                         proven.insert((table, column));
                     }
@@ -340,10 +341,11 @@ impl Online {
     }
 }
 
-impl Change {
-    /// The table changed; `None` for [`Change::Other`] and a `DROP INDEX` that does not name it.
+impl TableChange {
+    /// The table changed; `None` for [`TableChange::Other`] and a `DROP INDEX` that does not
+    /// name it.
     pub fn table(&self) -> Option<&str> {
-        use Change::*;
+        use TableChange::*;
         match self {
             CreateTable { table }
             | DropTable { table }
@@ -372,7 +374,7 @@ impl Change {
     /// Added constraints, dropped indexes, foreign keys and constraints of unknown kind (a bare
     /// `DROP CONSTRAINT n`) are not judged destructive.
     pub fn destructive(&self) -> Option<&'static str> {
-        use Change::*;
+        use TableChange::*;
         Some(match self {
             DropTable { .. } => "drops the table; older code still using it fails",
             DropColumn { .. } => "drops the column; older code still reading or writing it fails",
@@ -437,14 +439,14 @@ impl Change {
     fn postgres_risk(&self) -> Option<Risk> {
         use ConstraintKind::*;
         let (reason, safe_form) = match self {
-            Change::CreateIndex {
+            TableChange::CreateIndex {
                 concurrently: false,
                 ..
             } => (
                 "builds the index while blocking writes to the table",
                 "CREATE INDEX CONCURRENTLY, in a revision of its own marked `Transactional: false`",
             ),
-            Change::AddConstraint {
+            TableChange::AddConstraint {
                 kind: ForeignKey | Check,
                 not_valid: false,
                 ..
@@ -452,7 +454,7 @@ impl Change {
                 "checks every row while holding a lock that blocks writes",
                 "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later revision",
             ),
-            Change::AddConstraint {
+            TableChange::AddConstraint {
                 kind: Unique | PrimaryKey,
                 using_index: false,
                 ..
@@ -460,15 +462,15 @@ impl Change {
                 "builds a unique index while blocking writes to the table",
                 "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX",
             ),
-            Change::SetNotNull { .. } => (
+            TableChange::SetNotNull { .. } => (
                 "scans the table under an ACCESS EXCLUSIVE lock",
                 "ADD CONSTRAINT ... CHECK (c IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it, then SET NOT NULL",
             ),
-            Change::AlterColumnType { .. } => (
+            TableChange::AlterColumnType { .. } => (
                 "rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (unless the old type is binary coercible to the new one)",
                 "add a new column, backfill it in batches, then switch to it",
             ),
-            Change::AddColumn {
+            TableChange::AddColumn {
                 volatile_default: true,
                 ..
             } => (
@@ -484,31 +486,31 @@ impl Change {
         use ConstraintKind::*;
         const REFUSE: &str = "state `ALGORITHM=INPLACE, LOCK=NONE` (in CREATE INDEX after the columns, without the commas) so the server refuses rather than blocks writes";
         let (reason, safe_form) = match self {
-            Change::AlterColumnType { .. } => (
+            TableChange::AlterColumnType { .. } => (
                 "changing a column's type mostly copies the table, blocking writes",
                 "add a new column, backfill it in batches, then switch to it; or state `ALGORITHM=INPLACE, LOCK=NONE` to be refused instead",
             ),
-            Change::AddConstraint {
+            TableChange::AddConstraint {
                 kind: PrimaryKey, ..
             } => ("rebuilds the table", REFUSE),
-            Change::DropConstraint {
+            TableChange::DropConstraint {
                 kind: Some(PrimaryKey),
                 ..
             } => (
                 "dropping a primary key without adding one copies the table, blocking writes",
                 "drop and add the primary key in one ALTER TABLE with `ALGORITHM=INPLACE, LOCK=NONE`",
             ),
-            Change::CreateIndex { .. } | Change::AddConstraint { kind: Unique, .. } => (
+            TableChange::CreateIndex { .. } | TableChange::AddConstraint { kind: Unique, .. } => (
                 "may block writes while the index builds (FULLTEXT and SPATIAL indexes, older servers)",
                 REFUSE,
             ),
-            Change::AddConstraint {
+            TableChange::AddConstraint {
                 kind: ForeignKey, ..
             } => (
                 "adding a foreign key copies the table, blocking writes, unless foreign_key_checks is 0",
                 "SET foreign_key_checks = 0 first (existing rows are then not checked) and add `, ALGORITHM=INPLACE, LOCK=NONE`",
             ),
-            Change::AddConstraint { kind: Check, .. } => (
+            TableChange::AddConstraint { kind: Check, .. } => (
                 "checks every row, which may copy the table and block writes",
                 REFUSE,
             ),
@@ -518,7 +520,7 @@ impl Change {
     }
 }
 
-mod parse;
+mod statement;
 #[cfg(test)]
 mod tests;
 mod tokens;

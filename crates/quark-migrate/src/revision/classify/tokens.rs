@@ -5,6 +5,7 @@ use super::Online;
 use crate::lexer::{self, lex};
 use crate::revision::Dialect;
 
+/// What a token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Kind {
     /// A bare word or number.
@@ -13,13 +14,19 @@ pub(super) enum Kind {
     Quoted(String),
     /// A string literal or dollar-quoted body.
     Str,
+    /// `(`.
     Open,
+    /// `)`.
     Close,
+    /// `,`.
     Comma,
+    /// `.`.
     Dot,
+    /// Any other punctuation.
     Punct(u8),
 }
 
+/// One token: its kind and where it is in the SQL.
 #[derive(Debug, Clone)]
 pub(super) struct Tok {
     pub(super) kind: Kind,
@@ -87,6 +94,7 @@ pub(super) struct Cur<'a> {
 }
 
 impl<'a> Cur<'a> {
+    /// A cursor at the start of `toks`, tokens of the same SQL.
     pub(super) fn over(self, toks: &'a [Tok]) -> Cur<'a> {
         Cur {
             sql: self.sql,
@@ -95,6 +103,7 @@ impl<'a> Cur<'a> {
         }
     }
 
+    /// The source text of `t`.
     pub(super) fn text(&self, t: &Tok) -> &'a str {
         self.sql.get(t.start..t.end).unwrap_or("")
     }
@@ -105,10 +114,12 @@ impl<'a> Cur<'a> {
         (t.kind == Kind::Word).then(|| self.text(t).to_ascii_uppercase())
     }
 
+    /// Whether the next token is the word `kw`.
     pub(super) fn is(&self, kw: &str) -> bool {
         self.is_at(0, kw)
     }
 
+    /// Whether the token at offset `n` from the cursor is the word `kw`.
     pub(super) fn is_at(&self, n: usize, kw: &str) -> bool {
         self.toks
             .get(self.i + n)
@@ -137,16 +148,19 @@ impl<'a> Cur<'a> {
         all
     }
 
+    /// Consumes the next token if it is of `kind`.
     pub(super) fn eat_kind(&mut self, kind: &Kind) -> bool {
         let is = self.toks.get(self.i).is_some_and(|t| &t.kind == kind);
         self.i += usize::from(is);
         is
     }
 
+    /// Whether no token is left.
     pub(super) fn done(&self) -> bool {
         self.i >= self.toks.len()
     }
 
+    /// The tokens left.
     pub(super) fn rest(&self) -> &'a [Tok] {
         self.toks.get(self.i..).unwrap_or(&[])
     }

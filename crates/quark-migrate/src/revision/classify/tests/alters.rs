@@ -11,7 +11,7 @@ fn postgres_alter_column_forms() {
             "ALTER TABLE t ALTER COLUMN c TYPE quark_types\n    USING c::text::quark_types",
             d
         ),
-        Change::AlterColumnType {
+        TableChange::AlterColumnType {
             table: s("t"),
             column: s("c"),
             to: s("quark_types"),
@@ -23,7 +23,7 @@ fn postgres_alter_column_forms() {
             "ALTER TABLE t ALTER c SET DATA TYPE numeric(10, 2) COLLATE \"C\"",
             d
         ),
-        Change::AlterColumnType {
+        TableChange::AlterColumnType {
             table: s("t"),
             column: s("c"),
             to: s("numeric(10, 2)"),
@@ -33,44 +33,44 @@ fn postgres_alter_column_forms() {
     let (table, column) = col("c");
     assert_eq!(
         one("ALTER TABLE t ALTER COLUMN c SET NOT NULL", d),
-        Change::SetNotNull {
+        TableChange::SetNotNull {
             table: table.clone(),
             column: column.clone()
         }
     );
     assert_eq!(
         one("alter table t alter column c drop not null", d),
-        Change::DropNotNull {
+        TableChange::DropNotNull {
             table: table.clone(),
             column: column.clone()
         }
     );
     assert_eq!(
         one("ALTER TABLE t ALTER COLUMN c SET DEFAULT now()", d),
-        Change::SetDefault {
+        TableChange::SetDefault {
             table: table.clone(),
             column: column.clone()
         }
     );
     assert_eq!(
         one("ALTER TABLE t ALTER COLUMN c DROP DEFAULT", d),
-        Change::DropDefault { table, column }
+        TableChange::DropDefault { table, column }
     );
     assert_eq!(
         changes("ALTER TABLE t ALTER COLUMN c SET STATISTICS 100", d),
-        [Change::Other]
+        [TableChange::Other]
     );
     assert_eq!(
         changes("ALTER TABLE t ALTER COLUMN c TYPE", d),
-        [Change::Other]
+        [TableChange::Other]
     );
     assert_eq!(
         changes("ALTER TABLE t ALTER CONSTRAINT k DEFERRABLE", d),
-        [Change::Other]
+        [TableChange::Other]
     );
     assert_eq!(
         one("ALTER TABLE t ALTER COLUMN c SET DEFAULT 1", Mysql),
-        Change::SetDefault {
+        TableChange::SetDefault {
             table: s("t"),
             column: s("c")
         }
@@ -85,7 +85,7 @@ fn mysql_modify_and_change() {
             "ALTER TABLE t MODIFY address_type ENUM('shared', 'floating', 'fixed')",
             d
         ),
-        Change::AlterColumnType {
+        TableChange::AlterColumnType {
             table: s("t"),
             column: s("address_type"),
             to: s("ENUM('shared', 'floating', 'fixed')"),
@@ -94,7 +94,7 @@ fn mysql_modify_and_change() {
     );
     assert_eq!(
         one("ALTER TABLE t MODIFY COLUMN c VARCHAR(36) NOT NULL", d),
-        Change::AlterColumnType {
+        TableChange::AlterColumnType {
             table: s("t"),
             column: s("c"),
             to: s("VARCHAR(36)"),
@@ -103,7 +103,7 @@ fn mysql_modify_and_change() {
     );
     assert_eq!(
         one("ALTER TABLE t MODIFY c VARCHAR(36) NULL", d),
-        Change::AlterColumnType {
+        TableChange::AlterColumnType {
             table: s("t"),
             column: s("c"),
             to: s("VARCHAR(36)"),
@@ -116,12 +116,12 @@ fn mysql_modify_and_change() {
             d
         ),
         [
-            Change::RenameColumn {
+            TableChange::RenameColumn {
                 table: s("t"),
                 from: s("a"),
                 to: s("b")
             },
-            Change::AlterColumnType {
+            TableChange::AlterColumnType {
                 table: s("t"),
                 column: s("b"),
                 to: s("BIGINT UNSIGNED"),
@@ -131,19 +131,19 @@ fn mysql_modify_and_change() {
     );
     assert_eq!(
         one("ALTER TABLE t CHANGE a A INT", d),
-        Change::AlterColumnType {
+        TableChange::AlterColumnType {
             table: s("t"),
             column: s("A"),
             to: s("INT"),
             not_null: Some(false)
         }
     );
-    assert_eq!(changes("ALTER TABLE t MODIFY c", d), [Change::Other]);
+    assert_eq!(changes("ALTER TABLE t MODIFY c", d), [TableChange::Other]);
 }
 
 #[test]
 fn create_index_forms() {
-    let ix = |table: &str, name: Option<&str>, unique, concurrently| Change::CreateIndex {
+    let ix = |table: &str, name: Option<&str>, unique, concurrently| TableChange::CreateIndex {
         table: s(table),
         name: name.map(s),
         unique,
@@ -201,7 +201,7 @@ fn create_index_forms() {
             ix("t", None, false, false)
         ]
     );
-    assert_eq!(changes("CREATE INDEX ix", Postgresql), [Change::Other]);
+    assert_eq!(changes("CREATE INDEX ix", Postgresql), [TableChange::Other]);
     // Only the clauses' own values count: a partial index's `WHERE lock = 1` is not one.
     let c = classify("CREATE INDEX ix ON t (a) WHERE lock = 1", Postgresql);
     assert_eq!(c.online, Online::default());
@@ -216,7 +216,7 @@ fn create_index_forms() {
 
 #[test]
 fn drop_index_forms() {
-    let ix = |table: Option<&str>, name: &str, concurrently| Change::DropIndex {
+    let ix = |table: Option<&str>, name: &str, concurrently| TableChange::DropIndex {
         table: table.map(s),
         name: s(name),
         concurrently,
@@ -248,19 +248,22 @@ fn drop_index_forms() {
         one("ALTER TABLE t DROP KEY IF EXISTS ix", Mysql),
         ix(Some("t"), "ix", false)
     );
-    let pk = Change::DropConstraint {
+    let pk = TableChange::DropConstraint {
         table: s("t"),
         name: None,
         kind: Some(PrimaryKey),
     };
     assert_eq!(one("DROP INDEX `PRIMARY` ON t", Mysql), pk);
     assert_eq!(one("ALTER TABLE t DROP INDEX `PRIMARY`", Mysql), pk);
-    assert_eq!(changes("DROP INDEX a, b ON t", Mysql), [Change::Other]);
-    assert_eq!(changes("DROP INDEX ix ON t junk", Mysql), [Change::Other]);
+    assert_eq!(changes("DROP INDEX a, b ON t", Mysql), [TableChange::Other]);
+    assert_eq!(
+        changes("DROP INDEX ix ON t junk", Mysql),
+        [TableChange::Other]
+    );
 }
 
 #[test]
-fn constraint_forms() {
+fn add_constraint_forms() {
     let d = Postgresql;
     assert_eq!(
         one(
@@ -281,7 +284,7 @@ fn constraint_forms() {
             "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID",
             d
         ),
-        Change::AddConstraint {
+        TableChange::AddConstraint {
             table: s("t"),
             name: Some(s("c")),
             kind: Check,
@@ -296,7 +299,7 @@ fn constraint_forms() {
             "ALTER TABLE t ADD CONSTRAINT c CHECK (\"A b\" IS NOT NULL)",
             d
         ),
-        Change::AddConstraint {
+        TableChange::AddConstraint {
             table: s("t"),
             name: Some(s("c")),
             kind: Check,
@@ -334,15 +337,27 @@ fn constraint_forms() {
         add_constraint(PrimaryKey, None, false, false)
     );
     assert_eq!(
+        changes(
+            "ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (a WITH &&)",
+            d
+        ),
+        [TableChange::Other]
+    );
+}
+
+#[test]
+fn validate_and_drop_constraint_forms() {
+    let d = Postgresql;
+    assert_eq!(
         one("ALTER TABLE t VALIDATE CONSTRAINT fk", d),
-        Change::ValidateConstraint {
+        TableChange::ValidateConstraint {
             table: s("t"),
             name: s("fk")
         }
     );
     assert_eq!(
         one("ALTER TABLE t DROP CONSTRAINT IF EXISTS pk CASCADE", d),
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: s("t"),
             name: Some(s("pk")),
             kind: None
@@ -350,7 +365,7 @@ fn constraint_forms() {
     );
     assert_eq!(
         one("ALTER TABLE t DROP FOREIGN KEY t_ibfk_1", Mysql),
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: s("t"),
             name: Some(s("t_ibfk_1")),
             kind: Some(ForeignKey)
@@ -358,7 +373,7 @@ fn constraint_forms() {
     );
     assert_eq!(
         one("ALTER TABLE t DROP CHECK c", Mysql),
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: s("t"),
             name: Some(s("c")),
             kind: Some(Check)
@@ -366,20 +381,16 @@ fn constraint_forms() {
     );
     assert_eq!(
         one("ALTER TABLE t DROP PRIMARY KEY", Mysql),
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: s("t"),
             name: None,
             kind: Some(PrimaryKey)
         }
     );
     assert_eq!(
-        changes(
-            "ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (a WITH &&)",
-            d
-        ),
-        [Change::Other]
+        changes("ALTER TABLE t VALIDATE fk", d),
+        [TableChange::Other]
     );
-    assert_eq!(changes("ALTER TABLE t VALIDATE fk", d), [Change::Other]);
 }
 
 #[test]
@@ -388,7 +399,7 @@ fn multi_action_alters_give_one_change_per_action() {
         changes("ALTER TABLE t ADD COLUMN a INT, DROP COLUMN b", Postgresql),
         [
             add_column("t", "a", false, false, false),
-            Change::DropColumn {
+            TableChange::DropColumn {
                 table: s("t"),
                 column: s("b")
             }
@@ -401,7 +412,7 @@ fn multi_action_alters_give_one_change_per_action() {
     assert_eq!(
         c.changes,
         [
-            Change::DropConstraint {
+            TableChange::DropConstraint {
                 table: s("t"),
                 name: Some(s("f")),
                 kind: Some(ForeignKey)
@@ -435,17 +446,17 @@ fn multi_action_alters_give_one_change_per_action() {
             Mysql
         ),
         [
-            Change::Other,
-            Change::DropColumn {
+            TableChange::Other,
+            TableChange::DropColumn {
                 table: s("t"),
                 column: s("c")
             },
-            Change::Other
+            TableChange::Other
         ]
     );
     assert_eq!(
         changes("ALTER TABLE t ALGORITHM=COPY", Mysql),
-        [Change::Other]
+        [TableChange::Other]
     );
 }
 
@@ -469,7 +480,7 @@ fn unknown_statements_and_actions_are_other() {
             "DROP",
             "DROP INDEX",
         ] {
-            assert_eq!(changes(sql, d), [Change::Other], "{sql} on {d}");
+            assert_eq!(changes(sql, d), [TableChange::Other], "{sql} on {d}");
         }
     }
 }

@@ -5,11 +5,11 @@ use crate::revision::{Direction, parse_revision};
 use ConstraintKind::*;
 use Dialect::{Mysql, Postgresql, Sqlite};
 
-fn changes(sql: &str, d: Dialect) -> Vec<Change> {
+fn changes(sql: &str, d: Dialect) -> Vec<TableChange> {
     classify(sql, d).changes
 }
 
-fn one(sql: &str, d: Dialect) -> Change {
+fn one(sql: &str, d: Dialect) -> TableChange {
     let c = changes(sql, d);
     assert_eq!(c.len(), 1, "{sql}: {c:?}");
     c.into_iter().next().unwrap()
@@ -19,8 +19,14 @@ fn s(x: &str) -> String {
     x.to_string()
 }
 
-fn add_column(table: &str, column: &str, not_null: bool, default: bool, volatile: bool) -> Change {
-    Change::AddColumn {
+fn add_column(
+    table: &str,
+    column: &str,
+    not_null: bool,
+    default: bool,
+    volatile: bool,
+) -> TableChange {
+    TableChange::AddColumn {
         table: s(table),
         column: s(column),
         not_null,
@@ -34,8 +40,8 @@ fn add_constraint(
     name: Option<&str>,
     not_valid: bool,
     using_index: bool,
-) -> Change {
-    Change::AddConstraint {
+) -> TableChange {
+    TableChange::AddConstraint {
         table: s("t"),
         name: name.map(s),
         kind,
@@ -97,11 +103,11 @@ fn data_and_session_statements_have_no_changes_and_schema_ones_at_least_one() {
     assert!(changes("SELECT * FROM t", Sqlite).is_empty());
     assert_eq!(
         changes("CREATE VIEW v AS SELECT 1", Postgresql),
-        [Change::Other]
+        [TableChange::Other]
     );
     assert_eq!(
         changes("GRANT SELECT ON t TO u", Postgresql),
-        [Change::Other]
+        [TableChange::Other]
     );
 }
 
@@ -134,19 +140,19 @@ fn with_is_data_only_when_it_modifies_rows() {
 fn leading_comments_and_case_do_not_matter() {
     let sql = "-- a comment\n/* block\n comment */  \n\t-- another\ndRoP tAbLe IF exists t";
     for d in Dialect::ALL {
-        assert_eq!(one(sql, d), Change::DropTable { table: s("t") });
+        assert_eq!(one(sql, d), TableChange::DropTable { table: s("t") });
     }
     assert_eq!(
         one("# mysql comment\nDROP TABLE t", Mysql),
-        Change::DropTable { table: s("t") }
+        TableChange::DropTable { table: s("t") }
     );
     assert_eq!(
         one("/* a /* nested */ still */ DROP TABLE t", Postgresql),
-        Change::DropTable { table: s("t") }
+        TableChange::DropTable { table: s("t") }
     );
 }
 
 mod alters;
 mod risks;
 mod robustness;
-mod tables;
+mod tables_and_columns;

@@ -70,8 +70,8 @@ fn destructive_changes() {
             .iter()
             .all(|c| c.destructive().is_some())
     );
-    assert_eq!(Change::Other.destructive(), None);
-    assert_eq!(Change::Other.table(), None);
+    assert_eq!(TableChange::Other.destructive(), None);
+    assert_eq!(TableChange::Other.table(), None);
     assert_eq!(one("DROP INDEX ix", p).table(), None);
     assert_eq!(one("DROP INDEX ix ON t", m).table(), Some("t"));
     assert_eq!(one("ALTER TABLE s.t DROP c", p).table(), Some("t"));
@@ -290,7 +290,7 @@ fn quarks_migrations_classify_as_expected() {
                         let kind = format!("{change:?}");
                         let kind = kind.split([' ', '{']).next().unwrap().to_string();
                         *seen.entry(kind).or_default() += 1;
-                        if *change == Change::Other {
+                        if *change == TableChange::Other {
                             let head: Vec<&str> = st.sql.split_whitespace().take(2).collect();
                             others.insert(head.join(" ").to_ascii_uppercase());
                         }

@@ -49,7 +49,7 @@ fn garbage_never_panics_and_claims_nothing() {
             "ALTER TABLE t DROP COLUMN 'c'",
             "ALTER TABLE t RENAME COLUMN a TO 'b'",
         ] {
-            assert_eq!(changes(sql, d), [Change::Other], "{sql} on {d}");
+            assert_eq!(changes(sql, d), [TableChange::Other], "{sql} on {d}");
         }
     }
 }

@@ -14,26 +14,30 @@ fn create_table_forms() {
             "CREATE TABLE t AS SELECT * FROM u",
             "CREATE TABLE t LIKE u",
         ] {
-            assert_eq!(one(sql, d), Change::CreateTable { table: s("t") }, "{sql}");
+            assert_eq!(
+                one(sql, d),
+                TableChange::CreateTable { table: s("t") },
+                "{sql}"
+            );
         }
     }
     assert_eq!(
         one("CREATE TABLE `db`.`my t` (a INT)", Mysql),
-        Change::CreateTable { table: s("my t") }
+        TableChange::CreateTable { table: s("my t") }
     );
     assert_eq!(
         one("CREATE TABLE [t] (a INT)", Sqlite),
-        Change::CreateTable { table: s("t") }
+        TableChange::CreateTable { table: s("t") }
     );
     assert_eq!(
         one("CREATE UNLOGGED TABLE \"a\"\"b\" (x INT)", Postgresql),
-        Change::CreateTable { table: s("a\"b") }
+        TableChange::CreateTable { table: s("a\"b") }
     );
     assert_eq!(
         changes("CREATE OR REPLACE TABLE t (a INT)", Mysql),
         [
-            Change::DropTable { table: s("t") },
-            Change::CreateTable { table: s("t") }
+            TableChange::DropTable { table: s("t") },
+            TableChange::CreateTable { table: s("t") }
         ]
     );
 }
@@ -44,19 +48,19 @@ fn drop_table_forms() {
         assert_eq!(
             changes("DROP TABLE IF EXISTS a, s.b, \"c\" CASCADE", d),
             [
-                Change::DropTable { table: s("a") },
-                Change::DropTable { table: s("b") },
-                Change::DropTable { table: s("c") }
+                TableChange::DropTable { table: s("a") },
+                TableChange::DropTable { table: s("b") },
+                TableChange::DropTable { table: s("c") }
             ]
         );
-        assert_eq!(changes("DROP TABLE t junk", d), [Change::Other]);
-        assert_eq!(changes("DROP TABLE", d), [Change::Other]);
-        assert_eq!(changes("DROP TEMPORARY TABLE t", d), [Change::Other]);
-        assert_eq!(changes("DROP TYPE x", d), [Change::Other]);
+        assert_eq!(changes("DROP TABLE t junk", d), [TableChange::Other]);
+        assert_eq!(changes("DROP TABLE", d), [TableChange::Other]);
+        assert_eq!(changes("DROP TEMPORARY TABLE t", d), [TableChange::Other]);
+        assert_eq!(changes("DROP TYPE x", d), [TableChange::Other]);
     }
     assert_eq!(
         one("DROP TABLE `x`.`y`", Mysql),
-        Change::DropTable { table: s("y") }
+        TableChange::DropTable { table: s("y") }
     );
 }
 
@@ -65,36 +69,36 @@ fn truncate_and_rename_table() {
     for d in Dialect::ALL {
         assert_eq!(
             one("TRUNCATE t", d),
-            Change::TruncateTable { table: s("t") }
+            TableChange::TruncateTable { table: s("t") }
         );
         assert_eq!(
             one("truncate table s.t", d),
-            Change::TruncateTable { table: s("t") }
+            TableChange::TruncateTable { table: s("t") }
         );
     }
     assert_eq!(
         changes("TRUNCATE ONLY a, b * RESTART IDENTITY CASCADE", Postgresql),
         [
-            Change::TruncateTable { table: s("a") },
-            Change::TruncateTable { table: s("b") }
+            TableChange::TruncateTable { table: s("a") },
+            TableChange::TruncateTable { table: s("b") }
         ]
     );
-    assert_eq!(changes("TRUNCATE a b", Postgresql), [Change::Other]);
+    assert_eq!(changes("TRUNCATE a b", Postgresql), [TableChange::Other]);
     assert_eq!(
         changes("RENAME TABLE a TO b, db.c TO db.d", Mysql),
         [
-            Change::RenameTable {
+            TableChange::RenameTable {
                 table: s("a"),
                 to: s("b")
             },
-            Change::RenameTable {
+            TableChange::RenameTable {
                 table: s("c"),
                 to: s("d")
             }
         ]
     );
-    assert_eq!(changes("RENAME TABLE a b", Mysql), [Change::Other]);
-    assert_eq!(changes("RENAME USER a TO b", Mysql), [Change::Other]);
+    assert_eq!(changes("RENAME TABLE a b", Mysql), [TableChange::Other]);
+    assert_eq!(changes("RENAME USER a TO b", Mysql), [TableChange::Other]);
     for (d, sql) in [
         (Sqlite, "ALTER TABLE a RENAME TO b"),
         (Postgresql, "ALTER TABLE IF EXISTS ONLY s.a RENAME TO b"),
@@ -104,7 +108,7 @@ fn truncate_and_rename_table() {
     ] {
         assert_eq!(
             one(sql, d),
-            Change::RenameTable {
+            TableChange::RenameTable {
                 table: s("a"),
                 to: s("b")
             },
@@ -113,7 +117,7 @@ fn truncate_and_rename_table() {
     }
     assert_eq!(
         changes("ALTER TABLE a RENAME b", Postgresql),
-        [Change::Other]
+        [TableChange::Other]
     );
 }
 
@@ -210,7 +214,7 @@ fn add_column_inline_constraints_follow_the_column() {
 fn volatile_defaults() {
     let d = Postgresql;
     let volatile = |sql: &str| match one(sql, d) {
-        Change::AddColumn {
+        TableChange::AddColumn {
             volatile_default,
             default,
             ..
@@ -268,20 +272,26 @@ fn drop_column_forms() {
         ] {
             assert_eq!(
                 one(sql, d),
-                Change::DropColumn {
+                TableChange::DropColumn {
                     table: s("t"),
                     column: s("c")
                 },
                 "{sql}"
             );
         }
-        assert_eq!(changes("ALTER TABLE t DROP COLUMN c d", d), [Change::Other]);
-        assert_eq!(changes("ALTER TABLE t DROP COLUMN", d), [Change::Other]);
-        assert_eq!(changes("ALTER TABLE t DROP", d), [Change::Other]);
+        assert_eq!(
+            changes("ALTER TABLE t DROP COLUMN c d", d),
+            [TableChange::Other]
+        );
+        assert_eq!(
+            changes("ALTER TABLE t DROP COLUMN", d),
+            [TableChange::Other]
+        );
+        assert_eq!(changes("ALTER TABLE t DROP", d), [TableChange::Other]);
     }
     assert_eq!(
         one("ALTER TABLE `t` DROP `c`", Mysql),
-        Change::DropColumn {
+        TableChange::DropColumn {
             table: s("t"),
             column: s("c")
         }
@@ -293,7 +303,7 @@ fn rename_column_forms() {
     for d in Dialect::ALL {
         assert_eq!(
             one("ALTER TABLE t RENAME COLUMN a TO b", d),
-            Change::RenameColumn {
+            TableChange::RenameColumn {
                 table: s("t"),
                 from: s("a"),
                 to: s("b")
@@ -302,7 +312,7 @@ fn rename_column_forms() {
     }
     assert_eq!(
         one("ALTER TABLE t RENAME a TO \"B\"", Postgresql),
-        Change::RenameColumn {
+        TableChange::RenameColumn {
             table: s("t"),
             from: s("a"),
             to: s("B")
@@ -310,14 +320,14 @@ fn rename_column_forms() {
     );
     assert_eq!(
         changes("ALTER TABLE t RENAME CONSTRAINT a TO b", Postgresql),
-        [Change::Other]
+        [TableChange::Other]
     );
     assert_eq!(
         changes("ALTER TABLE t RENAME INDEX a TO b", Mysql),
-        [Change::Other]
+        [TableChange::Other]
     );
     assert_eq!(
         changes("ALTER TABLE t RENAME COLUMN a b", Sqlite),
-        [Change::Other]
+        [TableChange::Other]
     );
 }

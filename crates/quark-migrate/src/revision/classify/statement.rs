@@ -1,9 +1,11 @@
-//! The classifier's parser: the DDL forms migrations use, read into [`Change`]s.
+//! The classifier's parser: a statement's effect, told by its first word, and the DDL forms
+//! migrations use, read into [`TableChange`]s.
 
 use super::tokens::*;
-use super::{Change, ConstraintKind, Effect, Online};
+use super::{ConstraintKind, Effect, Online, TableChange};
 use crate::revision::Dialect;
 
+/// What the statement at the cursor does to the database, told by its first word.
 pub(super) fn effect_of(c: &Cur) -> Effect {
     match c.word_at(0).as_deref() {
         Some("INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "MERGE") => Effect::Data,
@@ -35,7 +37,7 @@ pub(super) fn schema_changes(
     mut c: Cur,
     dialect: Dialect,
     online: &mut Online,
-) -> Option<Vec<Change>> {
+) -> Option<Vec<TableChange>> {
     let first = c.word_at(0)?;
     c.i += 1;
     match first.as_str() {
@@ -47,7 +49,7 @@ pub(super) fn schema_changes(
             c.eat("ONLY");
             let mut tables = vec![];
             loop {
-                tables.push(Change::TruncateTable { table: c.name()? });
+                tables.push(TableChange::TruncateTable { table: c.name()? });
                 c.eat_kind(&Kind::Punct(b'*'));
                 if !c.eat_kind(&Kind::Comma) {
                     break;
@@ -63,14 +65,15 @@ pub(super) fn schema_changes(
                 let table = p.name()?;
                 (p.eat("TO") && !p.done()).then_some(())?;
                 let to = p.name()?;
-                p.done().then_some(Change::RenameTable { table, to })
+                p.done().then_some(TableChange::RenameTable { table, to })
             })
             .collect(),
         _ => None,
     }
 }
 
-pub(super) fn create(mut c: Cur, online: &mut Online) -> Option<Vec<Change>> {
+/// `CREATE TABLE` or `CREATE [UNIQUE] INDEX`, the cursor after `CREATE`.
+fn create(mut c: Cur, online: &mut Online) -> Option<Vec<TableChange>> {
     let or_replace = c.eat("OR REPLACE");
     while c.is_any("GLOBAL LOCAL TEMPORARY TEMP UNLOGGED ONLINE OFFLINE") {
         c.i += 1;
@@ -80,12 +83,12 @@ pub(super) fn create(mut c: Cur, online: &mut Online) -> Option<Vec<Change>> {
     if !unique && !special && c.eat("TABLE") {
         c.eat("IF NOT EXISTS");
         let table = c.name()?;
-        let create = Change::CreateTable {
+        let create = TableChange::CreateTable {
             table: table.clone(),
         };
         // MariaDB's `CREATE OR REPLACE TABLE` drops the table first.
         return Some(if or_replace {
-            vec![Change::DropTable { table }, create]
+            vec![TableChange::DropTable { table }, create]
         } else {
             vec![create]
         });
@@ -109,7 +112,7 @@ pub(super) fn create(mut c: Cur, online: &mut Online) -> Option<Vec<Change>> {
             c.i += 1;
         }
     }
-    Some(vec![Change::CreateIndex {
+    Some(vec![TableChange::CreateIndex {
         table,
         name,
         unique,
@@ -117,14 +120,15 @@ pub(super) fn create(mut c: Cur, online: &mut Online) -> Option<Vec<Change>> {
     }])
 }
 
-pub(super) fn drop(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option<Vec<Change>> {
+/// `DROP TABLE` or `DROP INDEX`, the cursor after `DROP`.
+fn drop(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option<Vec<TableChange>> {
     if c.eat("TABLE") {
         c.eat("IF EXISTS");
         let tables = c.names()?;
         return c.only("CASCADE RESTRICT").then(|| {
             tables
                 .into_iter()
-                .map(|table| Change::DropTable { table })
+                .map(|table| TableChange::DropTable { table })
                 .collect()
         });
     }
@@ -144,13 +148,13 @@ pub(super) fn drop(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option<
             .into_iter()
             .map(|name| match &table {
                 Some(t) if dialect == Dialect::Mysql && name.eq_ignore_ascii_case("PRIMARY") => {
-                    Change::DropConstraint {
+                    TableChange::DropConstraint {
                         table: t.clone(),
                         name: None,
                         kind: Some(ConstraintKind::PrimaryKey),
                     }
                 }
-                _ => Change::DropIndex {
+                _ => TableChange::DropIndex {
                     table: table.clone(),
                     name,
                     concurrently,
@@ -160,7 +164,8 @@ pub(super) fn drop(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option<
     )
 }
 
-pub(super) fn alter(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option<Vec<Change>> {
+/// `ALTER TABLE`, one change per action, the cursor after `ALTER`.
+fn alter(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option<Vec<TableChange>> {
     c.eat("ONLINE");
     c.eat("IGNORE");
     if !c.eat("TABLE") {
@@ -180,116 +185,133 @@ pub(super) fn alter(mut c: Cur, dialect: Dialect, online: &mut Online) -> Option
         }
         match action(c.over(part), &table, dialect) {
             Some(more) if !more.is_empty() => changes.extend(more),
-            _ => changes.push(Change::Other),
+            _ => changes.push(TableChange::Other),
         }
     }
     Some(changes)
 }
 
 /// One action of an `ALTER TABLE`.
-pub(super) fn action(mut a: Cur, table: &str, dialect: Dialect) -> Option<Vec<Change>> {
-    let t = || table.to_string();
+fn action(mut a: Cur, table: &str, dialect: Dialect) -> Option<Vec<TableChange>> {
     let verb = a.word_at(0)?;
     a.i += 1;
     match verb.as_str() {
         "ADD" => add(a, table),
         "DROP" => drop_action(a, table),
-        "ALTER" => {
-            if a.is_any("CONSTRAINT INDEX CHECK") {
-                return None;
-            }
-            a.eat("COLUMN");
-            let column = a.ident()?;
-            let change = if a.eat("TYPE") || a.eat("SET DATA TYPE") {
-                let stop = a.rest().iter().position(|t| {
-                    matches!(a.text(t).to_ascii_uppercase().as_str(), "USING" | "COLLATE")
-                });
-                let ty = span(a, &a.rest()[..stop.unwrap_or(a.rest().len())]);
-                (!ty.is_empty()).then_some(())?;
-                Change::AlterColumnType {
-                    table: t(),
-                    column,
-                    to: ty,
-                    not_null: None,
-                }
-            } else if a.eat("SET NOT NULL") && a.done() {
-                Change::SetNotNull { table: t(), column }
-            } else if a.eat("DROP NOT NULL") && a.done() {
-                Change::DropNotNull { table: t(), column }
-            } else if a.eat("SET DEFAULT") && !a.done() {
-                Change::SetDefault { table: t(), column }
-            } else if a.eat("DROP DEFAULT") && a.done() {
-                Change::DropDefault { table: t(), column }
-            } else {
-                return None;
-            };
-            Some(vec![change])
-        }
-        "MODIFY" | "CHANGE" => {
-            a.eat("COLUMN");
-            a.eat("IF EXISTS");
-            let from = if verb == "CHANGE" {
-                Some(a.ident()?)
-            } else {
-                None
-            };
-            let def = column_def(a, table)?;
-            (!def.ty.is_empty()).then_some(())?;
-            let mut changes = Vec::new();
-            if let Some(from) = from.filter(|f| !f.eq_ignore_ascii_case(&def.name)) {
-                changes.push(Change::RenameColumn {
-                    table: t(),
-                    from,
-                    to: def.name.clone(),
-                });
-            }
-            changes.push(Change::AlterColumnType {
-                table: t(),
-                column: def.name,
-                to: def.ty,
-                not_null: Some(def.not_null),
-            });
-            Some(changes)
-        }
-        "RENAME" => {
-            if a.eat("TO") || a.eat("AS") {
-                let to = a.name()?;
-                return a
-                    .done()
-                    .then(|| vec![Change::RenameTable { table: t(), to }]);
-            }
-            if a.is_any("CONSTRAINT INDEX KEY") {
-                return None;
-            }
-            a.eat("COLUMN");
-            let from = a.ident()?;
-            if a.done() && dialect == Dialect::Mysql {
-                return Some(vec![Change::RenameTable {
-                    table: t(),
-                    to: from,
-                }]);
-            }
-            a.eat("TO").then_some(())?;
-            let to = a.ident()?;
-            a.done().then(|| {
-                vec![Change::RenameColumn {
-                    table: t(),
-                    from,
-                    to,
-                }]
-            })
-        }
+        "ALTER" => alter_column(a, table).map(|change| vec![change]),
+        "MODIFY" | "CHANGE" => redefine_column(a, table, &verb),
+        "RENAME" => rename(a, table, dialect),
         "VALIDATE" => {
             a.eat("CONSTRAINT").then_some(())?;
             let name = a.ident()?;
-            a.done()
-                .then(|| vec![Change::ValidateConstraint { table: t(), name }])
+            a.done().then(|| {
+                vec![TableChange::ValidateConstraint {
+                    table: table.to_string(),
+                    name,
+                }]
+            })
         }
         _ => None,
     }
 }
 
-pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
+/// `ALTER [COLUMN] c TYPE t`, `SET/DROP NOT NULL`, `SET/DROP DEFAULT`, the cursor after `ALTER`.
+fn alter_column(mut a: Cur, table: &str) -> Option<TableChange> {
+    let t = || table.to_string();
+    if a.is_any("CONSTRAINT INDEX CHECK") {
+        return None;
+    }
+    a.eat("COLUMN");
+    let column = a.ident()?;
+    Some(if a.eat("TYPE") || a.eat("SET DATA TYPE") {
+        let stop = a
+            .rest()
+            .iter()
+            .position(|t| matches!(a.text(t).to_ascii_uppercase().as_str(), "USING" | "COLLATE"));
+        let ty = span(a, &a.rest()[..stop.unwrap_or(a.rest().len())]);
+        (!ty.is_empty()).then_some(())?;
+        TableChange::AlterColumnType {
+            table: t(),
+            column,
+            to: ty,
+            not_null: None,
+        }
+    } else if a.eat("SET NOT NULL") && a.done() {
+        TableChange::SetNotNull { table: t(), column }
+    } else if a.eat("DROP NOT NULL") && a.done() {
+        TableChange::DropNotNull { table: t(), column }
+    } else if a.eat("SET DEFAULT") && !a.done() {
+        TableChange::SetDefault { table: t(), column }
+    } else if a.eat("DROP DEFAULT") && a.done() {
+        TableChange::DropDefault { table: t(), column }
+    } else {
+        return None;
+    })
+}
+
+/// MySQL `MODIFY [COLUMN] <definition>` and `CHANGE [COLUMN] old <definition>` (`verb`), the
+/// cursor after the verb: a type change, after a rename when `CHANGE` gives another name.
+fn redefine_column(mut a: Cur, table: &str, verb: &str) -> Option<Vec<TableChange>> {
+    a.eat("COLUMN");
+    a.eat("IF EXISTS");
+    let from = if verb == "CHANGE" {
+        Some(a.ident()?)
+    } else {
+        None
+    };
+    let def = column_def(a, table)?;
+    (!def.ty.is_empty()).then_some(())?;
+    let mut changes = Vec::new();
+    if let Some(from) = from.filter(|f| !f.eq_ignore_ascii_case(&def.name)) {
+        changes.push(TableChange::RenameColumn {
+            table: table.to_string(),
+            from,
+            to: def.name.clone(),
+        });
+    }
+    changes.push(TableChange::AlterColumnType {
+        table: table.to_string(),
+        column: def.name,
+        to: def.ty,
+        not_null: Some(def.not_null),
+    });
+    Some(changes)
+}
+
+/// `RENAME TO/AS t` (the table), `RENAME [COLUMN] a TO b`, or MySQL's `RENAME t`, the cursor
+/// after `RENAME`.
+fn rename(mut a: Cur, table: &str, dialect: Dialect) -> Option<Vec<TableChange>> {
+    let t = || table.to_string();
+    if a.eat("TO") || a.eat("AS") {
+        let to = a.name()?;
+        return a
+            .done()
+            .then(|| vec![TableChange::RenameTable { table: t(), to }]);
+    }
+    if a.is_any("CONSTRAINT INDEX KEY") {
+        return None;
+    }
+    a.eat("COLUMN");
+    let from = a.ident()?;
+    if a.done() && dialect == Dialect::Mysql {
+        return Some(vec![TableChange::RenameTable {
+            table: t(),
+            to: from,
+        }]);
+    }
+    a.eat("TO").then_some(())?;
+    let to = a.ident()?;
+    a.done().then(|| {
+        vec![TableChange::RenameColumn {
+            table: t(),
+            from,
+            to,
+        }]
+    })
+}
+
+/// An `ADD` action: a constraint, an index or columns, the cursor after `ADD`.
+fn add(mut a: Cur, table: &str) -> Option<Vec<TableChange>> {
     let name = if a.eat("CONSTRAINT") && !a.is_any("PRIMARY UNIQUE FOREIGN CHECK") {
         Some(a.ident()?)
     } else {
@@ -302,7 +324,7 @@ pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
             .flatten();
         let top = top_level(a.rest());
         let has = |words: &str| top.iter().any(|&n| a.seq_at(n, words));
-        return Some(vec![Change::AddConstraint {
+        return Some(vec![TableChange::AddConstraint {
             table: table.to_string(),
             name: name.or_else(|| {
                 (kind == ConstraintKind::Unique)
@@ -322,7 +344,7 @@ pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
         a.eat("KEY");
         a.eat("IF NOT EXISTS");
         let name = index_name(a);
-        return Some(vec![Change::CreateIndex {
+        return Some(vec![TableChange::CreateIndex {
             table: table.to_string(),
             name,
             unique: false,
@@ -346,7 +368,7 @@ pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
     };
     let mut changes = Vec::new();
     for def in defs {
-        changes.push(Change::AddColumn {
+        changes.push(TableChange::AddColumn {
             table: table.to_string(),
             column: def.name,
             not_null: def.not_null,
@@ -359,7 +381,7 @@ pub(super) fn add(mut a: Cur, table: &str) -> Option<Vec<Change>> {
 }
 
 /// The index name at the cursor of an `ADD INDEX/KEY/UNIQUE`, if one is given.
-pub(super) fn index_name(mut a: Cur) -> Option<String> {
+fn index_name(mut a: Cur) -> Option<String> {
     if !a.eat("INDEX") {
         a.eat("KEY");
     }
@@ -370,7 +392,6 @@ pub(super) fn index_name(mut a: Cur) -> Option<String> {
     }
 }
 
-/// Consumes `PRIMARY KEY`, `UNIQUE`, `FOREIGN KEY` or `CHECK`.
 /// The column `c` of a check that reads `(c IS NOT NULL)`, the cursor after `CHECK`.
 fn not_null_check(mut a: Cur) -> Option<String> {
     a.eat_kind(&Kind::Open).then_some(())?;
@@ -378,7 +399,8 @@ fn not_null_check(mut a: Cur) -> Option<String> {
     (a.eat("IS NOT NULL") && a.eat_kind(&Kind::Close)).then_some(column)
 }
 
-pub(super) fn constraint_kind(a: &mut Cur) -> Option<ConstraintKind> {
+/// Consumes `PRIMARY KEY`, `UNIQUE`, `FOREIGN KEY` or `CHECK`.
+fn constraint_kind(a: &mut Cur) -> Option<ConstraintKind> {
     Some(if a.eat("PRIMARY KEY") {
         ConstraintKind::PrimaryKey
     } else if a.eat("UNIQUE") {
@@ -392,31 +414,32 @@ pub(super) fn constraint_kind(a: &mut Cur) -> Option<ConstraintKind> {
     })
 }
 
-pub(super) fn drop_action(mut a: Cur, table: &str) -> Option<Vec<Change>> {
+/// A `DROP` action: a constraint, a key, an index or a column, the cursor after `DROP`.
+fn drop_action(mut a: Cur, table: &str) -> Option<Vec<TableChange>> {
     let t = table.to_string();
     let end = |a: Cur| a.only("CASCADE RESTRICT");
     let change = if a.eat("CONSTRAINT") {
         a.eat("IF EXISTS");
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: t,
             name: Some(a.ident()?),
             kind: None,
         }
     } else if a.eat("PRIMARY KEY") {
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: t,
             name: None,
             kind: Some(ConstraintKind::PrimaryKey),
         }
     } else if a.eat("FOREIGN KEY") {
         a.eat("IF EXISTS");
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: t,
             name: Some(a.ident()?),
             kind: Some(ConstraintKind::ForeignKey),
         }
     } else if a.eat("CHECK") {
-        Change::DropConstraint {
+        TableChange::DropConstraint {
             table: t,
             name: Some(a.ident()?),
             kind: Some(ConstraintKind::Check),
@@ -425,13 +448,13 @@ pub(super) fn drop_action(mut a: Cur, table: &str) -> Option<Vec<Change>> {
         a.eat("IF EXISTS");
         let name = a.ident()?;
         if name.eq_ignore_ascii_case("PRIMARY") {
-            Change::DropConstraint {
+            TableChange::DropConstraint {
                 table: t,
                 name: None,
                 kind: Some(ConstraintKind::PrimaryKey),
             }
         } else {
-            Change::DropIndex {
+            TableChange::DropIndex {
                 table: Some(t),
                 name,
                 concurrently: false,
@@ -442,7 +465,7 @@ pub(super) fn drop_action(mut a: Cur, table: &str) -> Option<Vec<Change>> {
     } else {
         a.eat("COLUMN");
         a.eat("IF EXISTS");
-        Change::DropColumn {
+        TableChange::DropColumn {
             table: t,
             column: a.ident()?,
         }
@@ -451,27 +474,28 @@ pub(super) fn drop_action(mut a: Cur, table: &str) -> Option<Vec<Change>> {
 }
 
 /// A column definition, `name type attributes...`.
-pub(super) struct ColumnDef {
+struct ColumnDef {
     name: String,
     ty: String,
     not_null: bool,
     default: bool,
     volatile: bool,
-    constraints: Vec<Change>,
+    constraints: Vec<TableChange>,
 }
 
 /// Words that end a column's type and start its attributes.
-pub(super) const ATTRIBUTES: &str = "NOT NULL DEFAULT PRIMARY UNIQUE KEY CHECK REFERENCES CONSTRAINT COLLATE GENERATED AS \
+const ATTRIBUTES: &str = "NOT NULL DEFAULT PRIMARY UNIQUE KEY CHECK REFERENCES CONSTRAINT COLLATE GENERATED AS \
     AUTO_INCREMENT AUTOINCREMENT COMMENT FIRST AFTER ON INVISIBLE VISIBLE COLUMN_FORMAT \
     STORAGE USING";
 
 /// Functions PostgreSQL does not evaluate per row as a default, and type names written as casts.
-pub(super) const STABLE_CALLS: &str = "NOW CURRENT_TIMESTAMP CURRENT_TIME LOCALTIMESTAMP LOCALTIME TRANSACTION_TIMESTAMP \
+const STABLE_CALLS: &str = "NOW CURRENT_TIMESTAMP CURRENT_TIME LOCALTIMESTAMP LOCALTIME TRANSACTION_TIMESTAMP \
     STATEMENT_TIMESTAMP CAST COALESCE NULLIF GREATEST LEAST LOWER UPPER ARRAY ROW \
     JSON_BUILD_OBJECT JSONB_BUILD_OBJECT JSON_BUILD_ARRAY JSONB_BUILD_ARRAY MAKE_INTERVAL \
     VARCHAR CHAR CHARACTER VARYING NUMERIC DECIMAL TIMESTAMP TIME BIT FLOAT";
 
-pub(super) fn column_def(mut c: Cur, table: &str) -> Option<ColumnDef> {
+/// The column definition at the cursor.
+fn column_def(mut c: Cur, table: &str) -> Option<ColumnDef> {
     let name = c.ident()?;
     let rest = c.rest();
     let r = c.over(rest);
@@ -517,7 +541,7 @@ pub(super) fn column_def(mut c: Cur, table: &str) -> Option<ColumnDef> {
             Some("REFERENCES") => ConstraintKind::ForeignKey,
             _ => continue,
         };
-        constraints.push(Change::AddConstraint {
+        constraints.push(TableChange::AddConstraint {
             table: table.to_string(),
             name: pending.take(),
             kind,
@@ -533,7 +557,7 @@ pub(super) fn column_def(mut c: Cur, table: &str) -> Option<ColumnDef> {
             || constraints.iter().any(|k| {
                 matches!(
                     k,
-                    Change::AddConstraint {
+                    TableChange::AddConstraint {
                         kind: ConstraintKind::PrimaryKey,
                         ..
                     }
@@ -550,7 +574,7 @@ pub(super) fn column_def(mut c: Cur, table: &str) -> Option<ColumnDef> {
 }
 
 /// The source text `toks` cover.
-pub(super) fn span(c: Cur, toks: &[Tok]) -> String {
+fn span(c: Cur, toks: &[Tok]) -> String {
     match (toks.first(), toks.last()) {
         (Some(a), Some(b)) => c.sql.get(a.start..b.end).unwrap_or("").to_string(),
         _ => String::new(),

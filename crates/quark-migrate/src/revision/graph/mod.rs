@@ -1,9 +1,15 @@
 //! The revision graph: revisions linked by `Revises:` (and `Depends On:`), in a deterministic
 //! topological order.
 
+mod links;
+mod listing;
+mod order;
+
 use std::collections::{BTreeSet, HashMap};
 
 use super::{FileError, GraphError, Revision, TargetError};
+use links::links;
+use order::{file_ranks, topological_order};
 
 /// A validated set of revisions and the links between them.
 #[derive(Debug, Clone)]
@@ -28,106 +34,29 @@ impl RevisionMap {
     /// Links `revisions` into a graph, reporting every duplicate id, unknown parent, duplicate
     /// label and cycle. Several heads are allowed here; see [`RevisionMap::check_heads`].
     pub fn new(revisions: Vec<Revision>) -> Result<RevisionMap, GraphError> {
-        let mut errors = Vec::new();
-        let mut by_id: HashMap<&str, usize> = HashMap::new();
-        for (i, r) in revisions.iter().enumerate() {
-            if let Some(&first) = by_id.get(r.id.as_str()) {
-                errors.push(
-                    FileError::new(
-                        &r.path,
-                        r.id_line,
-                        format!("duplicate revision id '{}'", r.id),
-                    )
-                    .hint(format!(
-                        "'{}' already has this id; give one of them a new id",
-                        revisions[first].path
-                    )),
-                );
-            } else {
-                by_id.insert(&r.id, i);
-            }
-        }
-        for r in &revisions {
-            for parent in &r.down_revisions {
-                if !by_id.contains_key(parent.as_str()) {
-                    errors.push(
-                        FileError::new(&r.path, r.revises_line, format!("'Revises:' names unknown revision '{parent}'"))
-                            .hint("no migration file has this Revision ID; check for a typo or a missing file"),
-                    );
-                }
-            }
-        }
-        let mut labels: HashMap<String, usize> = HashMap::new();
-        for (i, r) in revisions.iter().enumerate() {
-            for label in &r.branch_labels {
-                if let Some(&other) = labels.get(label) {
-                    errors.push(FileError::new(
-                        &r.path,
-                        r.id_line,
-                        format!(
-                            "branch label '{label}' is also used by '{}'",
-                            revisions[other].path
-                        ),
-                    ));
-                } else if by_id.contains_key(label.as_str()) {
-                    errors.push(FileError::new(
-                        &r.path,
-                        r.id_line,
-                        format!("branch label '{label}' is a revision id"),
-                    ));
-                } else {
-                    labels.insert(label.clone(), i);
-                }
-            }
-        }
-        // `Depends On:` names a revision by id or by branch label.
-        let mut needs_ids: Vec<Vec<String>> = Vec::with_capacity(revisions.len());
-        for r in &revisions {
-            let mut needs = r.down_revisions.clone();
-            for dep in &r.depends_on {
-                match by_id.get(dep.as_str()).or_else(|| labels.get(dep.as_str())) {
-                    Some(&d) if revisions[d].id == r.id => errors.push(FileError::new(
-                        &r.path,
-                        r.depends_on_line,
-                        format!("'Depends On:' names the revision itself ('{dep}')"),
-                    )),
-                    Some(&d) => needs.push(revisions[d].id.clone()),
-                    None => errors.push(
-                        FileError::new(
-                            &r.path,
-                            r.depends_on_line,
-                            format!("'Depends On:' names unknown revision '{dep}'"),
-                        )
-                        .hint("name a revision id or a branch label of another migration file"),
-                    ),
-                }
-            }
-            needs_ids.push(needs);
-        }
-        if !errors.is_empty() {
-            return Err(GraphError(errors));
-        }
-        let order = topological_order(&revisions, &by_id, &needs_ids).map_err(GraphError)?;
-        let mut ranked: Vec<(&str, usize)> = revisions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.path.as_str(), i))
-            .collect();
-        ranked.sort_unstable();
-        let mut rank_of = vec![0; revisions.len()];
-        for (rank, (_, i)) in ranked.into_iter().enumerate() {
-            rank_of[i] = rank;
-        }
-        let file_rank: Vec<usize> = order.iter().map(|&i| rank_of[i]).collect();
+        let links = links(&revisions).map_err(GraphError)?;
+        let order =
+            topological_order(&revisions, &links.by_id, &links.needs).map_err(GraphError)?;
+        let file_rank = file_ranks(&revisions, &order);
         let dependency_ids: Vec<Vec<String>> = order
             .iter()
-            .map(|&i| needs_ids[i][revisions[i].down_revisions.len()..].to_vec())
+            .map(|&i| links.needs[i][revisions[i].down_revisions.len()..].to_vec())
             .collect();
         let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
         let revs: Vec<Revision> = order
             .iter()
             .map(|&i| slots[i].take().expect("each index once"))
             .collect();
+        Ok(RevisionMap::linked(revs, &dependency_ids, file_rank))
+    }
+
+    /// The map of `revs`, already in topological order, given each one's dependencies (by id)
+    /// and rank in file-name order.
+    fn linked(
+        revs: Vec<Revision>,
+        dependency_ids: &[Vec<String>],
+        file_rank: Vec<usize>,
+    ) -> RevisionMap {
         let index: HashMap<String, usize> = revs
             .iter()
             .enumerate()
@@ -142,12 +71,6 @@ impl RevisionMap {
             .iter()
             .map(|ids| ids.iter().map(|d| index[d]).collect())
             .collect();
-        let joined = |a: &[Vec<usize>], b: &[Vec<usize>]| -> Vec<Vec<usize>> {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| x.iter().chain(y).copied().collect())
-                .collect()
-        };
         let needs = joined(&parents, &dependencies);
         let needed_by = joined(&children, &reversed(&dependencies));
         let labels = revs
@@ -155,7 +78,7 @@ impl RevisionMap {
             .enumerate()
             .flat_map(|(i, r)| r.branch_labels.iter().map(move |l| (l.clone(), i)))
             .collect();
-        Ok(RevisionMap {
+        RevisionMap {
             revs,
             index,
             parents,
@@ -165,7 +88,7 @@ impl RevisionMap {
             needed_by,
             file_rank,
             labels,
-        })
+        }
     }
 
     /// Several heads are allowed only when each carries a branch label that no other head has.
@@ -381,107 +304,6 @@ impl RevisionMap {
         &self.children[position]
     }
 
-    /// The members of a set, newest first, branch by branch as Alembic lists them: from each
-    /// head (in file-name order) down its line, a revision that another head's line still
-    /// needs being left for that line.
-    pub fn newest_first(&self, members: &[bool]) -> Vec<&Revision> {
-        let mut todo: Vec<bool> = members.to_vec();
-        let mut heads: Vec<usize> = (0..self.revs.len())
-            .filter(|&i| members[i] && !self.needed_by[i].iter().any(|&c| members[c]))
-            .collect();
-        heads.sort_by_key(|&i| self.file_rank[i]);
-        let mut below: Vec<Vec<bool>> = heads
-            .iter()
-            .map(|&h| self.walk(vec![h], &self.needs))
-            .collect();
-        let mut out = Vec::new();
-        let mut at = 0;
-        while !heads.is_empty() {
-            let candidate = heads[at];
-            if let Some(other) = (0..heads.len()).find(|&k| k != at && below[k][candidate]) {
-                at = other;
-                continue;
-            }
-            if todo[candidate] {
-                out.push(&self.revs[candidate]);
-                todo[candidate] = false;
-            }
-            let mut next: Vec<usize> = self.needs[candidate]
-                .iter()
-                .copied()
-                .filter(|&n| todo[n] && !heads.contains(&n))
-                .collect();
-            next.dedup();
-            if next.is_empty() {
-                heads.remove(at);
-                below.remove(at);
-                at = at.saturating_sub(1);
-            } else {
-                heads[at] = next[0];
-                below[at] = self.walk(vec![next[0]], &self.needs);
-                for &n in &next[1..] {
-                    heads.push(n);
-                    below.push(self.walk(vec![n], &self.needs));
-                }
-            }
-        }
-        out
-    }
-
-    /// The branch labels a listing shows on `id`, as Alembic shows them: those of the
-    /// revisions it descends from, and, below a labelled revision whose descendants form one
-    /// unbranched line, those of the line it continues down to a branch point, merge or base.
-    pub fn shown_labels(&self, id: &str) -> BTreeSet<&str> {
-        let Some(&i) = self.index.get(id) else {
-            return BTreeSet::new();
-        };
-        let mut labels = self.labels_of_index(i);
-        for (label, &at) in &self.labels {
-            if self.stem_below(at).contains(&i) {
-                labels.insert(label.as_str());
-            }
-        }
-        labels
-    }
-
-    /// The unbranched line below `at`, when `at` and its descendants form one line: its parent,
-    /// grandparent... down to (not including) a branch point or merge, or to the base.
-    fn stem_below(&self, at: usize) -> Vec<usize> {
-        let line = self.walk(vec![at], &self.children);
-        let unbranched = (0..self.revs.len())
-            .filter(|&r| line[r])
-            .all(|r| self.children[r].len() <= 1 && self.parents[r].len() <= 1);
-        let mut stem = Vec::new();
-        if !unbranched {
-            return stem;
-        }
-        let mut here = at;
-        while let [p] = self.parents[here].as_slice() {
-            if self.children[*p].len() > 1 || self.parents[*p].len() > 1 {
-                break;
-            }
-            stem.push(*p);
-            here = *p;
-        }
-        stem
-    }
-
-    fn labels_of_index(&self, i: usize) -> BTreeSet<&str> {
-        let anc = self.walk(vec![i], &self.parents);
-        (0..self.revs.len())
-            .filter(|&j| anc[j])
-            .flat_map(|j| self.revs[j].branch_labels.iter().map(String::as_str))
-            .collect()
-    }
-
-    /// Branch labels that apply to `id`: its own and those of its ancestors.
-    pub fn labels_of(&self, id: &str) -> BTreeSet<&str> {
-        self.index
-            .get(id)
-            .map(|&i| self.labels_of_index(i))
-            .unwrap_or_default()
-    }
-
     /// Finds a revision by full id, unique id prefix, or branch label.
     pub fn lookup(&self, name: &str) -> Result<&Revision, TargetError> {
         if let Some(r) = self.get(name) {
@@ -554,64 +376,12 @@ fn reversed(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     back
 }
 
-/// Kahn's algorithm over parents and dependencies (`needs`, by id), smallest id first among
-/// ready revisions; reports cycles with their path.
-fn topological_order(
-    revs: &[Revision],
-    by_id: &HashMap<&str, usize>,
-    needs: &[Vec<String>],
-) -> Result<Vec<usize>, Vec<FileError>> {
-    let needs: Vec<Vec<usize>> = needs
-        .iter()
-        .map(|ids| ids.iter().map(|id| by_id[id.as_str()]).collect())
-        .collect();
-    let mut pending: Vec<usize> = needs.iter().map(Vec::len).collect();
-    let children = reversed(&needs);
-    let mut ready: BTreeSet<(&str, usize)> = (0..revs.len())
-        .filter(|&i| pending[i] == 0)
-        .map(|i| (revs[i].id.as_str(), i))
-        .collect();
-    let mut order = Vec::with_capacity(revs.len());
-    while let Some(next) = ready.pop_first() {
-        order.push(next.1);
-        for &c in &children[next.1] {
-            pending[c] -= 1;
-            if pending[c] == 0 {
-                ready.insert((revs[c].id.as_str(), c));
-            }
-        }
-    }
-    if order.len() == revs.len() {
-        return Ok(order);
-    }
-    // Follow parents from a stuck revision until one repeats: that is a cycle.
-    let start = (0..revs.len())
-        .find(|&i| pending[i] > 0)
-        .expect("some revision is stuck");
-    let mut path = vec![start];
-    loop {
-        let here = *path.last().expect("non-empty");
-        let next = needs[here]
-            .iter()
-            .copied()
-            .find(|&p| pending[p] > 0)
-            .expect("a stuck revision has a stuck parent");
-        if let Some(at) = path.iter().position(|&i| i == next) {
-            let cycle: Vec<usize> = path[at..].to_vec();
-            let mut names: Vec<&str> = cycle.iter().map(|&i| revs[i].id.as_str()).collect();
-            names.push(names[0]);
-            let r = &revs[cycle[0]];
-            return Err(vec![
-                FileError::new(
-                    &r.path,
-                    r.revises_line,
-                    format!("revisions form a cycle: {}", names.join(" -> ")),
-                )
-                .hint("each 'Revises:' and 'Depends On:' must name an older revision; fix one of these files"),
-            ]);
-        }
-        path.push(next);
-    }
+/// `a` and `b` joined: for each position, the positions of both.
+fn joined(a: &[Vec<usize>], b: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.iter().chain(y).copied().collect())
+        .collect()
 }
 
 #[cfg(test)]

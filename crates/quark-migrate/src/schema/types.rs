@@ -1,100 +1,10 @@
-//! The backend-neutral model of a schema: what introspection reads and the diff compares.
+//! Column types and defaults in a portable vocabulary, read as each dialect reports them and
+//! written as each dialect spells them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
+use super::identifiers::quote;
 use crate::revision::Dialect;
-
-/// Every table of a database (the version tables excluded), by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Schema {
-    /// The tables, by name.
-    pub tables: BTreeMap<String, Table>,
-}
-
-/// One table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Table {
-    /// The table's name.
-    pub name: String,
-    /// The columns, in table order.
-    pub columns: Vec<Column>,
-    /// The primary key, if any.
-    pub primary_key: Option<Key>,
-    /// Unique constraints.
-    pub uniques: Vec<Key>,
-    /// Indexes created by name (not those backing a key or a foreign key).
-    pub indexes: Vec<Index>,
-    /// Foreign keys.
-    pub foreign_keys: Vec<ForeignKey>,
-}
-
-impl Table {
-    /// The column named `name`.
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
-    }
-}
-
-/// A primary key or unique constraint: its columns, and its name unless the database made it up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
-    /// The name given in the schema; `None` when the database generated it.
-    pub name: Option<String>,
-    /// The columns, in key order.
-    pub columns: Vec<String>,
-}
-
-/// A named index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Index {
-    /// The index's name.
-    pub name: String,
-    /// The indexed columns, in order.
-    pub columns: Vec<String>,
-    /// Whether it is a unique index.
-    pub unique: bool,
-}
-
-/// A foreign key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignKey {
-    /// The name given in the schema; `None` when the database generated it.
-    pub name: Option<String>,
-    /// The referencing columns.
-    pub columns: Vec<String>,
-    /// The referenced table.
-    pub ref_table: String,
-    /// The referenced columns.
-    pub ref_columns: Vec<String>,
-    /// `ON DELETE` action other than the default (`CASCADE`, `SET NULL`, ...).
-    pub on_delete: Option<String>,
-}
-
-impl ForeignKey {
-    /// Whether two foreign keys constrain the same thing (names aside).
-    pub fn same_as(&self, other: &ForeignKey) -> bool {
-        self.columns == other.columns
-            && self.ref_table == other.ref_table
-            && self.ref_columns == other.ref_columns
-            && self.on_delete == other.on_delete
-    }
-}
-
-/// A column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    /// The column's name.
-    pub name: String,
-    /// Its type.
-    pub ty: Type,
-    /// Whether it accepts NULL.
-    pub nullable: bool,
-    /// Its default, if any.
-    pub default: Option<Default>,
-    /// Whether the database numbers new rows itself (SERIAL, AUTO_INCREMENT, SQLite's rowid).
-    pub autoincrement: bool,
-}
 
 /// A column type in the portable vocabulary; anything else is kept as the database spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,12 +166,6 @@ impl fmt::Display for Type {
     }
 }
 
-impl fmt::Display for Default {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(Dialect::Sqlite))
-    }
-}
-
 /// The quoted values of `enum('a','b')`.
 fn enum_values(raw: &str) -> Vec<String> {
     string_literals(raw, true)
@@ -365,99 +269,12 @@ impl Default {
     }
 }
 
-/// `name` as an identifier: bare when every dialect reads it as written, quoted otherwise.
-pub fn quote(name: &str, dialect: Dialect) -> String {
-    let plain = name
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && !RESERVED.contains(&name);
-    if plain {
-        name.to_string()
-    } else {
-        dialect.quote(name)
+impl fmt::Display for Default {
+    /// The default as SQLite writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(Dialect::Sqlite))
     }
 }
-
-/// Words that one of the dialects reserves, so that a column of that name must be quoted.
-const RESERVED: &[&str] = &[
-    "add",
-    "all",
-    "alter",
-    "and",
-    "as",
-    "asc",
-    "between",
-    "by",
-    "case",
-    "check",
-    "column",
-    "constraint",
-    "create",
-    "cross",
-    "current_date",
-    "current_time",
-    "current_timestamp",
-    "default",
-    "delete",
-    "desc",
-    "distinct",
-    "drop",
-    "else",
-    "end",
-    "exists",
-    "foreign",
-    "from",
-    "full",
-    "grant",
-    "group",
-    "having",
-    "in",
-    "index",
-    "inner",
-    "insert",
-    "interval",
-    "into",
-    "is",
-    "join",
-    "key",
-    "keys",
-    "left",
-    "like",
-    "limit",
-    "match",
-    "natural",
-    "not",
-    "null",
-    "of",
-    "offset",
-    "on",
-    "or",
-    "order",
-    "outer",
-    "primary",
-    "range",
-    "references",
-    "rename",
-    "right",
-    "select",
-    "set",
-    "table",
-    "then",
-    "to",
-    "union",
-    "unique",
-    "update",
-    "user",
-    "using",
-    "values",
-    "when",
-    "where",
-    "with",
-];
 
 /// `values` as a comma-separated list of string literals.
 fn literals(values: &[String], dialect: Dialect) -> String {
@@ -542,13 +359,5 @@ mod tests {
                 "{raw} on {dialect}"
             );
         }
-    }
-
-    #[test]
-    fn identifiers_are_quoted_only_when_needed() {
-        assert_eq!(quote("port_id", Dialect::Mysql), "port_id");
-        assert_eq!(quote("limit", Dialect::Mysql), "`limit`");
-        assert_eq!(quote("limit", Dialect::Postgresql), "\"limit\"");
-        assert_eq!(quote("Mixed", Dialect::Sqlite), "\"Mixed\"");
     }
 }

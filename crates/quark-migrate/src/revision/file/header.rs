@@ -1,0 +1,353 @@
+//! A migration file's header: the leading comment block, its message and its fields, each
+//! field checked.
+
+use super::body::marker;
+use super::{Language, Parser, is_valid_id};
+
+const FORMAT_HINT: &str = "see docs/migration-format.md for the file format";
+
+/// The header as read: its message and each field with its line, not yet checked.
+#[derive(Default)]
+pub(super) struct Header {
+    pub(super) message: Vec<String>,
+    message_done: bool,
+    pub(super) id: Option<(String, usize)>,
+    pub(super) revises: Option<(String, usize)>,
+    pub(super) create_date: Option<String>,
+    pub(super) labels: Option<(String, usize)>,
+    pub(super) depends_on: Option<(String, usize)>,
+    pub(super) transactional: Option<(String, usize)>,
+    pub(super) earlier_checksums: Option<(String, usize)>,
+    pub(super) breaking: Option<(String, usize)>,
+}
+
+impl Parser<'_> {
+    /// Reads the leading comment block; returns it and the index of the first body line.
+    pub(super) fn header(&mut self, lines: &[&str]) -> (Header, usize) {
+        let mut h = Header::default();
+        let mut i = 0;
+        while i < lines.len() && lines[i].trim().is_empty() {
+            i += 1;
+        }
+        while i < lines.len() && (self.language == Language::Rust || marker(lines[i]).is_none()) {
+            let Some(content) = self.comment(lines[i]) else {
+                break;
+            };
+            let lineno = i + 1;
+            i += 1;
+            let field = content
+                .split_once(':')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            let slot = match field.as_ref().map(|(k, _)| k.as_str()) {
+                Some("revision id") => Some(&mut h.id),
+                Some("revises") => Some(&mut h.revises),
+                Some("branch labels") => Some(&mut h.labels),
+                Some("depends on") => Some(&mut h.depends_on),
+                Some("transactional") => Some(&mut h.transactional),
+                Some("earlier checksums") => Some(&mut h.earlier_checksums),
+                Some("breaking") => Some(&mut h.breaking),
+                _ => None,
+            };
+            let value = field.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
+            if let Some(slot) = slot {
+                if slot.is_some() {
+                    let key = field.map(|(k, _)| k).unwrap_or_default();
+                    self.err(lineno, format!("'{key}' is given twice"));
+                }
+                *slot = Some((value, lineno));
+                h.message_done = true;
+            } else if matches!(field.as_ref().map(|(k, _)| k.as_str()), Some("create date")) {
+                h.create_date = Some(value);
+                h.message_done = true;
+            } else if h.id.is_some() || h.revises.is_some() {
+                if !content.is_empty() {
+                    let what = match &field {
+                        Some((k, _)) if !k.contains(' ') || k.split(' ').count() <= 3 => {
+                            format!(
+                                "unknown header field '{}'",
+                                content.split(':').next().unwrap_or("").trim()
+                            )
+                        }
+                        _ => format!("unexpected text in the header: '{content}'"),
+                    };
+                    self.err(lineno, what).hint = Some(
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional, Breaking and Earlier Checksums"
+                            .into(),
+                    );
+                }
+            } else if content.is_empty() {
+                h.message_done |= !h.message.is_empty();
+            } else if !h.message_done {
+                h.message.push(content.trim().to_string());
+            }
+        }
+        (h, i)
+    }
+
+    /// The text of a header comment line, or `None` if the line is not one.
+    fn comment<'l>(&self, line: &'l str) -> Option<&'l str> {
+        line.strip_prefix(self.language.comment_prefix())
+            .map(|c| c.strip_prefix(' ').unwrap_or(c).trim_end())
+    }
+
+    /// The `Revision ID:` field and its line, checked against the file name; `None` when the
+    /// header has none.
+    pub(super) fn revision_id(
+        &mut self,
+        field: Option<(String, usize)>,
+        file_name: &str,
+    ) -> Option<(String, usize)> {
+        let c = self.language.comment_prefix();
+        let Some((id, id_line)) = field else {
+            self.err(1, "malformed header: no 'Revision ID:' line").hint = Some(format!(
+                "start the file with '{c} <message>', '{c}', '{c} Revision ID: <id>', '{c} Revises: <parent or None>'; {FORMAT_HINT}"
+            ));
+            return None;
+        };
+        if !is_valid_id(&id) {
+            self.err(id_line, format!("invalid revision id '{id}'"))
+                .hint = Some("revision ids are 1 to 32 characters of 0-9, a-z and _".into());
+        }
+        let stem = file_name.rsplit_once('.').map_or(file_name, |(s, _)| s);
+        if stem != id && !stem.starts_with(&format!("{id}_")) {
+            self.err(
+                id_line,
+                format!("revision id '{id}' does not match the file name '{file_name}'"),
+            )
+            .hint = Some(format!(
+                "name the file '{id}_<slug>.{}' or fix the Revision ID",
+                if self.language == Language::Rust {
+                    "rs"
+                } else {
+                    "sql"
+                }
+            ));
+        }
+        Some((id, id_line))
+    }
+
+    /// The parents `Revises:` names, and its line; `None` when the header does not say.
+    pub(super) fn revises(
+        &mut self,
+        field: Option<(String, usize)>,
+        id_line: usize,
+    ) -> Option<(Vec<String>, usize)> {
+        let Some((revises, revises_line)) = field else {
+            let c = self.language.comment_prefix();
+            self.err(id_line, "malformed header: no 'Revises:' line")
+                .hint = Some(format!(
+                "add '{c} Revises: <parent id>' ('None' for the first revision)"
+            ));
+            return None;
+        };
+        Some((self.id_list(&revises, revises_line), revises_line))
+    }
+
+    /// The `Branch Labels:` field, each label checked.
+    pub(super) fn branch_labels(&mut self, field: Option<(String, usize)>) -> Vec<String> {
+        let Some((labels, line)) = field else {
+            return Vec::new();
+        };
+        let labels = list(&labels);
+        for l in &labels {
+            if !l
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                self.err(line, format!("invalid branch label '{l}'")).hint =
+                    Some("branch labels use letters, digits, '_' and '-'".into());
+            }
+        }
+        labels
+    }
+
+    /// The `Depends On:` field and its line (0 without one), checked against the parents
+    /// (`down_revisions`).
+    pub(super) fn depends_on(
+        &mut self,
+        field: Option<(String, usize)>,
+        down_revisions: &[String],
+    ) -> (Vec<String>, usize) {
+        let Some((value, line)) = field else {
+            return (Vec::new(), 0);
+        };
+        let names = list(&value);
+        let names = if names.len() == 1 && names[0].eq_ignore_ascii_case("none") {
+            Vec::new()
+        } else {
+            names
+        };
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                self.err(line, format!("'{name}' is listed twice in 'Depends On:'"));
+            } else if down_revisions.contains(name) {
+                self.err(line, format!("'{name}' is a parent ('Revises:'), not a dependency"))
+                    .hint = Some("a revision in 'Revises:' is already applied first; remove it from 'Depends On:'".into());
+            }
+        }
+        (names, line)
+    }
+
+    /// The `Transactional:` field: true unless it says false (a Rust revision cannot).
+    pub(super) fn transactional(&mut self, field: Option<(String, usize)>) -> bool {
+        match field {
+            Some((_, line)) if self.language == Language::Rust => {
+                self.err(line, "a Rust revision always runs in a transaction").hint = Some(
+                    "remove 'Transactional:'; write statements that cannot run in a transaction as a .sql revision"
+                        .into(),
+                );
+                true
+            }
+            None => true,
+            Some((v, line)) => match v.to_ascii_lowercase().as_str() {
+                "true" | "yes" => true,
+                "false" | "no" => false,
+                _ => {
+                    self.err(line, format!("'Transactional: {v}' must be true or false"));
+                    true
+                }
+            },
+        }
+    }
+
+    /// The `Earlier Checksums:` field, each checksum checked.
+    pub(super) fn earlier_checksums(&mut self, field: Option<(String, usize)>) -> Vec<String> {
+        let Some((value, line)) = field else {
+            return Vec::new();
+        };
+        let sums = list(&value);
+        for sum in &sums {
+            if sum.len() != 64
+                || !sum
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            {
+                self.err(line, format!("'{sum}' in 'Earlier Checksums:' is not a SHA-256 checksum"))
+                    .hint = Some("list the 64-digit lower-case checksums databases recorded (the history table's checksum column)".into());
+            }
+        }
+        sums
+    }
+
+    /// The `Breaking:` field's reason and line; an empty reason is an error.
+    pub(super) fn breaking(&mut self, field: Option<(String, usize)>) -> Option<(String, usize)> {
+        match field {
+            Some((reason, line)) if reason.trim().is_empty() => {
+                self.err(line, "'Breaking:' needs a reason").hint = Some(
+                    "say what older releases cannot run on, e.g. 'Breaking: drops quark_ports.bridge, which releases before 2.4 read'"
+                        .into(),
+                );
+                None
+            }
+            Some((reason, line)) => Some((reason.trim().to_string(), line)),
+            None => None,
+        }
+    }
+
+    /// The revision ids of a `Revises:` value, each checked; `None` is none.
+    fn id_list(&mut self, value: &str, line: usize) -> Vec<String> {
+        let ids = list(value);
+        if ids.len() == 1 && ids[0].eq_ignore_ascii_case("none") {
+            return Vec::new();
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if !is_valid_id(id) {
+                self.err(line, format!("invalid revision id '{id}' in 'Revises:'"));
+            } else if ids[..i].contains(id) {
+                self.err(line, format!("'{id}' is listed twice in 'Revises:'"));
+            }
+        }
+        ids
+    }
+}
+
+/// The comma-separated items of a field, unquoted.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .trim_matches(|c| c == '\'' || c == '"' || c == '(' || c == ')')
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{first_error, parse};
+    use super::*;
+
+    #[test]
+    fn root_merge_labels_and_non_transactional() {
+        let text = "-- merge\n--\n-- Revision ID: m1\n-- Revises: a1, b2\n-- Branch Labels: tools, extra\n-- Transactional: false\n";
+        let r = parse("m1_merge.sql", text).unwrap();
+        assert_eq!(r.down_revisions, vec!["a1", "b2"]);
+        assert_eq!(r.branch_labels, vec!["tools", "extra"]);
+        assert!(!r.transactional);
+        assert!(r.is_merge());
+        let root = parse(
+            "r_root.sql",
+            "-- root\n--\n-- Revision ID: r\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        )
+        .unwrap();
+        assert!(root.down_revisions.is_empty());
+        let empty = parse(
+            "r_root.sql",
+            "-- root\n--\n-- Revision ID: r\n-- Revises:\n-- +upgrade\nSELECT 1;\n",
+        )
+        .unwrap();
+        assert!(empty.down_revisions.is_empty());
+    }
+
+    #[test]
+    fn missing_revision_id_is_a_malformed_header() {
+        let e = first_error(
+            "a_x.sql",
+            "-- hello\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("no 'Revision ID:'"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("migrations/a_x.sql:1: malformed header")
+        );
+    }
+
+    #[test]
+    fn id_must_match_the_file_name() {
+        let e = first_error(
+            "b_x.sql",
+            "-- x\n--\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert_eq!(e.line, 3);
+        assert!(
+            e.message.contains("does not match the file name 'b_x.sql'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn invalid_ids_are_rejected() {
+        assert!(is_valid_id("41837dc547ce3") && is_valid_id("a") && is_valid_id("x_1"));
+        assert!(
+            !is_valid_id("")
+                && !is_valid_id("ABC")
+                && !is_valid_id(&"a".repeat(33))
+                && !is_valid_id("a-b")
+        );
+        let e = first_error(
+            "Bad_x.sql",
+            "-- x\n--\n-- Revision ID: Bad\n-- Revises: None\n-- +upgrade\nSELECT 1;\n",
+        );
+        assert!(e.message.contains("invalid revision id 'Bad'"));
+    }
+
+    #[test]
+    fn message_is_the_first_paragraph() {
+        let r = parse("a_x.sql", "-- first line\n-- second line\n--\n-- more detail\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n").unwrap();
+        assert_eq!(r.message, "first line second line");
+    }
+}
