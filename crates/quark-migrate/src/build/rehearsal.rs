@@ -7,7 +7,7 @@ use crate::backend::{Backend, BackendError};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::revision::{
-    TableChange, Classified, Dialect, Direction, Effect, Revision, RevisionMap, Statement, classify,
+    Classified, Dialect, Direction, Effect, Revision, RevisionMap, Statement, TableChange, classify,
 };
 use crate::schema::{self, DeclaredFile, Schema, Scratch};
 
@@ -218,7 +218,9 @@ fn scope<'s>(
         let cascades = statement.sql.to_ascii_uppercase().contains("CASCADE");
         for change in &classified.changes {
             let table = match change {
-                TableChange::Other | TableChange::RenameTable { .. } | TableChange::RenameColumn { .. } => {
+                TableChange::Other
+                | TableChange::RenameTable { .. }
+                | TableChange::RenameColumn { .. } => {
                     return None;
                 }
                 TableChange::DropTable { .. }

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use crate::revision::{
-    TableChange, Dialect, Direction, Revision, RevisionMap, classify, revision_lock_risks,
+    Dialect, Direction, Revision, RevisionMap, TableChange, classify, revision_lock_risks,
 };
 use crate::source::SourceFile;
 

@@ -220,7 +220,6 @@ pub fn fleet(format: Format, results: &[crate::FleetResult]) {
     );
 }
 
-
 /// `restore --list`: the backups beside a SQLite database, oldest first.
 #[cfg(feature = "sqlite")]
 pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {

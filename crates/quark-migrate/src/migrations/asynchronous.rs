@@ -94,4 +94,3 @@ async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
         Err(e) => panic!("the migration's blocking task was cancelled: {e}"),
     }
 }
-

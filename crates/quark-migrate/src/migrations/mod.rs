@@ -34,9 +34,9 @@ use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
 use crate::url::DatabaseUrl;
 use crate::{App, EmbeddedFile, load};
 
-mod fleet;
 #[cfg(feature = "tokio")]
 mod asynchronous;
+mod fleet;
 
 pub use fleet::FleetResult;
 

@@ -447,4 +447,3 @@ impl Backend for Mysql<'_> {
         Some(self)
     }
 }
-

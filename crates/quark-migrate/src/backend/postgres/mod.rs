@@ -344,7 +344,6 @@ impl Postgres<'_> {
     }
 }
 
-
 impl Backend for Postgres<'_> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgresql
@@ -539,7 +538,6 @@ impl Backend for Postgres<'_> {
         Some(self)
     }
 }
-
 
 impl Database for Client {
     fn session(&mut self) -> Result<Session<'_>, BackendError> {

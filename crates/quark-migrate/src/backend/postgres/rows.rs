@@ -9,7 +9,11 @@ impl Postgres<'_> {
     /// The types of `columns` of `table` as a cast names them (schema-qualified, without a type
     /// modifier), in their order: read for each call, so a type a statement just changed is
     /// the one cast to.
-    pub(super) fn column_types(&mut self, table: &str, columns: &[&str]) -> Result<Vec<String>, BackendError> {
+    pub(super) fn column_types(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+    ) -> Result<Vec<String>, BackendError> {
         // The type's own name, schema-qualified: `format_type` would say `character`, which as
         // a cast means char(1).
         let rows = self.query(
