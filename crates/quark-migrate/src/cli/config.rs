@@ -10,14 +10,14 @@
 //! (`sql_connection`, in `[database]` or `[DEFAULT]`).
 //!
 //! A configuration file is read only when it is a regular file of at most 16 MiB
-//! ([`super::files::CONFIG_FILE_LIMIT`]): a FIFO, a device or a directory is refused by name.
+//! ([`super::input_files::CONFIG_FILE_LIMIT`]): a FIFO, a device or a directory is refused by name.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::files::{self, CONFIG_FILE_LIMIT, InputFileError};
+use super::input_files::{self as files, CONFIG_FILE_LIMIT, InputFileError};
 use crate::oslo_ini::{self, OsloIni};
 
 /// The names oslo reads the database URL under, the current one first.

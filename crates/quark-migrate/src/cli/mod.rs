@@ -7,7 +7,7 @@
 mod args;
 mod author;
 mod config;
-mod files;
+mod input_files;
 mod inspect;
 mod migrate;
 mod output;
@@ -23,7 +23,7 @@ use thiserror::Error;
 
 pub use args::{Backup, Cli, Command, DbArgs, Format, MAX_SECONDS, RunMode};
 pub use config::{ConfigError, ConfigFiles, UrlSource};
-pub use files::{CONFIG_FILE_LIMIT, DATABASES_FILE_LIMIT, InputFileError};
+pub use input_files::{CONFIG_FILE_LIMIT, DATABASES_FILE_LIMIT, InputFileError};
 
 use crate::app::log_target;
 use crate::backend::Backend;
@@ -327,7 +327,7 @@ fn dispatch(ctx: &Context<'_>, schema: &'static [SchemaFile]) -> Result<ExitCode
 fn fleet_urls(cli: &DbArgs) -> Result<Vec<String>, Failure> {
     let mut urls = cli.database_connection.clone();
     if let Some(file) = &cli.databases {
-        let text = files::read_text(file, "--databases", DATABASES_FILE_LIMIT)
+        let text = input_files::read_text(file, "--databases", DATABASES_FILE_LIMIT)
             .map_err(|e| Failure::Usage(e.to_string()))?;
         urls.extend(database_lines(&text));
         if urls.is_empty() {

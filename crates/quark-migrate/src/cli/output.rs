@@ -9,7 +9,7 @@ use super::Format;
 pub use super::progress_line::ProgressLine;
 use super::shown::{CELL, ERROR, ID, JSON, SQL, shown, shown_ids};
 use crate::error::Drift;
-use crate::migrator::{HistoryEntry, Outcome, Report, Split, is_remembered};
+use crate::migrator::{HistoryEntry, Outcome, Report, Split};
 use crate::plan::describe;
 use crate::remembered::Vouched;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
@@ -466,7 +466,7 @@ fn flags(map: &RevisionMap, rev: &Revision) -> String {
     if !labels.is_empty() {
         out.push_str(&format!(" ({})", labels.join(", ")));
     }
-    if is_remembered(rev) {
+    if map.is_remembered(&rev.id) {
         out.push_str(" (newer than this binary)");
     }
     if map.is_head(&rev.id) {
@@ -553,7 +553,7 @@ fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
         "is_head": map.is_head(&rev.id),
         "is_branch_point": map.is_branch_point(&rev.id),
         "is_merge": rev.is_merge(),
-        "newer_than_binary": is_remembered(rev),
+        "newer_than_binary": map.is_remembered(&rev.id),
     })
 }
 
@@ -643,7 +643,8 @@ mod tests {
     fn revisions_a_newer_release_applied_are_marked_in_text_and_json() {
         let mut newer = rev("n2", "x1", "");
         newer.path = "<remembered in alembic_version_revisions>".into();
-        let m = RevisionMap::new(vec![rev("x1", "", ""), newer]).unwrap();
+        let embedded = RevisionMap::new(vec![rev("x1", "", "")]).unwrap();
+        let m = RevisionMap::with_remembered(&embedded, vec![newer]).unwrap();
         assert_eq!(
             entry(&m, m.get("n2").unwrap()),
             "x1 -> n2 (newer than this binary) (head), message of n2"
@@ -669,7 +670,8 @@ mod tests {
         newer.id = "n2\x1b[2J".into();
         newer.message = format!("wiped\r\x1b]0;title\x07{}", "m".repeat(10_000));
         newer.path = "<remembered in alembic_version_revisions>".into();
-        let m = RevisionMap::new(vec![rev("x1", "", ""), newer]).unwrap();
+        let embedded = RevisionMap::new(vec![rev("x1", "", "")]).unwrap();
+        let m = RevisionMap::with_remembered(&embedded, vec![newer]).unwrap();
         let n2 = m.get("n2\x1b[2J").unwrap();
         for text in [entry(&m, n2), verbose(&m, n2)] {
             assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");

@@ -11,11 +11,11 @@ mod lease;
 mod lock;
 mod lock_wait;
 mod newer;
+mod offline;
 mod recover;
 mod run;
-mod script;
 mod settings;
-mod split;
+mod shared_table;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -29,8 +29,10 @@ pub use crate::store::{DEFAULT_VERSION_TABLE, HistoryEntry, Operation, Outcome};
 pub use backup::{BackupPolicy, Backups};
 pub use lock::DEFAULT_LOCK_LEASE;
 pub use lock_wait::LockWait;
-pub use newer::{Ahead, Standing, is_remembered};
-pub use split::Split;
+#[allow(deprecated)]
+pub use newer::is_remembered;
+pub use newer::{Ahead, Standing};
+pub use shared_table::Split;
 
 use crate::app::log_target;
 use crate::backend::{Backend, SessionSettings};
@@ -267,7 +269,7 @@ impl<'m> Migrator<'m> {
         self.map
             .iter()
             .enumerate()
-            .filter(|(i, r)| applied[*i] && !is_remembered(r))
+            .filter(|(i, r)| applied[*i] && !self.map.is_remembered(&r.id))
             .filter_map(|(_, r)| {
                 let recorded = recorded.get(&r.id)?;
                 let embedded = r.checksum(Direction::Upgrade, db.dialect())?;
@@ -448,7 +450,7 @@ impl<'m> Migrator<'m> {
             .at_heads(db, &wanted, self.map.len(), |revision, sum| {
                 ignore
                     || self.map.get(revision).is_none_or(|r| {
-                        is_remembered(r)
+                        self.map.is_remembered(&r.id)
                             || r.checksum(Direction::Upgrade, dialect).is_none()
                             || r.accepts_checksum(dialect, sum)
                     })

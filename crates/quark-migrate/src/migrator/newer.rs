@@ -61,6 +61,7 @@ pub enum Standing {
 const REMEMBERED: &str = "<remembered in ";
 
 /// Whether `rev` was rebuilt from the database's record rather than embedded.
+#[deprecated(note = "ask the graph: `RevisionMap::is_remembered(&rev.id)`")]
 pub fn is_remembered(rev: &Revision) -> bool {
     rev.path.starts_with(REMEMBERED)
 }
@@ -166,9 +167,7 @@ impl Migrator<'_> {
                 self.settings.vouching.vouch(record, db.dialect()),
             ));
         }
-        let mut all: Vec<Revision> = self.map.iter().cloned().collect();
-        all.extend(extra);
-        let Ok(map) = RevisionMap::new(all) else {
+        let Ok(map) = RevisionMap::with_remembered(self.map, extra) else {
             return Ok(Standing::Known(rows));
         };
         let below = map.ancestors(rows.iter().map(String::as_str));

@@ -6,24 +6,24 @@
 
 mod classify;
 mod dialect;
-mod error;
 mod file;
 mod graph;
 mod marker;
 mod parsed;
+mod problem;
 mod resolve;
-mod split;
+mod splitter;
 mod target;
 
 pub use classify::{
     Classified, ConstraintKind, Effect, Online, Risk, TableChange, classify, revision_lock_risks,
 };
 pub use dialect::Dialect;
-pub use error::{FileError, GraphError};
 pub use graph::RevisionMap;
 use parsed::Code;
 pub use parsed::{Direction, Revision, Section, Sections};
-pub use split::Statement;
+pub use problem::{FileError, GraphError};
+pub use splitter::Statement;
 
 #[cfg(feature = "runtime")]
 pub(crate) use file::is_valid_id;
@@ -32,7 +32,7 @@ pub(crate) use file::parse_revision;
 pub(crate) use marker::dialects_of;
 #[cfg(feature = "runtime")]
 pub(crate) use marker::statements as marked_statements;
-pub(crate) use split::split_statements;
+pub(crate) use splitter::split_statements;
 pub use target::{Range, Target, TargetError};
 
 /// The former name of [`TableChange`].

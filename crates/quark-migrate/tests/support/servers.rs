@@ -96,15 +96,42 @@ impl TestDb {
 }
 
 impl Drop for TestDb {
+    /// Drops the database, loudly: a database that cannot be dropped fails the test (a test must
+    /// close what holds it first; PostgreSQL's `WITH (FORCE)` ends its sessions), unless the test
+    /// is already failing, when the error is printed beside its own.
     fn drop(&mut self) {
-        if let Ok(mut admin) = connect(&format!("{}/test", self.kind.server())) {
-            let force = if matches!(self.kind, Kind::Postgres) {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}{force}", self.name));
+        let force = if matches!(self.kind, Kind::Postgres) {
+            " WITH (FORCE)"
+        } else {
+            ""
+        };
+        let sql = format!("DROP DATABASE IF EXISTS {}{force}", self.name);
+        let dropped = connect(&format!("{}/test", self.kind.server()))
+            .map_err(|e| format!("cannot connect to drop it: {e}"))
+            .and_then(|mut admin| {
+                if matches!(self.kind, Kind::Mysql) {
+                    // A session of the test still in a transaction on the database makes the
+                    // DROP wait for its metadata lock: an error after a minute, not a day's hang.
+                    admin
+                        .run("SET SESSION lock_wait_timeout = 60")
+                        .map_err(|e| e.to_string())?;
+                }
+                admin.run(&sql).map_err(|e| format!("{sql}: {e}"))
+            });
+        if let Err(e) = dropped {
+            teardown_failed(&format!("{:?} database {}", self.kind, self.name), &e);
         }
+    }
+}
+
+/// A teardown step that failed: a panic that fails the test, or, when the test is already
+/// panicking (a second panic would abort the whole test binary), a line beside its failure.
+pub fn teardown_failed(what: &str, error: &str) {
+    let message = format!("teardown: could not drop the {what}: {error}");
+    if std::thread::panicking() {
+        eprintln!("{message}");
+    } else {
+        panic!("{message}");
     }
 }
 

@@ -5,7 +5,7 @@ mod links;
 mod listing;
 mod order;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::{FileError, GraphError, Revision, TargetError};
 use links::links;
@@ -28,6 +28,8 @@ pub struct RevisionMap {
     /// Each revision's rank in file-name order, which Alembic's listings follow.
     file_rank: Vec<usize>,
     labels: HashMap<String, usize>,
+    /// The revisions joined from a database's records rather than embedded.
+    remembered: HashSet<String>,
 }
 
 impl RevisionMap {
@@ -88,7 +90,28 @@ impl RevisionMap {
             needed_by,
             file_rank,
             labels,
+            remembered: HashSet::new(),
         }
+    }
+
+    /// `embedded` with the revisions a database remembers (of a newer release, which this
+    /// binary does not embed) joined to it as a second source of edges.
+    pub fn with_remembered(
+        embedded: &RevisionMap,
+        remembered: Vec<Revision>,
+    ) -> Result<RevisionMap, GraphError> {
+        let ids: HashSet<String> = remembered.iter().map(|r| r.id.clone()).collect();
+        let mut all: Vec<Revision> = embedded.revs.clone();
+        all.extend(remembered);
+        let mut map = RevisionMap::new(all)?;
+        map.remembered = ids;
+        Ok(map)
+    }
+
+    /// Whether revision `id` was joined from a database's records ([`RevisionMap::with_remembered`])
+    /// rather than embedded.
+    pub fn is_remembered(&self, id: &str) -> bool {
+        self.remembered.contains(id)
     }
 
     /// Several heads are allowed only when each carries a branch label that no other head has.
