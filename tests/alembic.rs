@@ -516,7 +516,9 @@ impl App {
     }
 }
 
-/// What a command left behind, in the form run.py reports it.
+/// What a command left behind, in the form run.py reports it. The setup commands must succeed,
+/// and the command must succeed or be refused (exit 1, saying why on a `FAILED` line): anything
+/// else (a crash, a usage error) fails the test.
 fn ours(bin: &Path, dir: &Path, n: usize, setup: &[&str], command: &str) -> Value {
     let db = dir.join(format!("case{n}.db"));
     let url = format!("sqlite:///{}", db.display());
@@ -529,10 +531,32 @@ fn ours(bin: &Path, dir: &Path, n: usize, setup: &[&str], command: &str) -> Valu
             .output()
             .unwrap()
     };
+    let said = |out: &std::process::Output| {
+        format!(
+            "{}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
     for s in setup {
-        run(s);
+        let out = run(s);
+        assert!(
+            out.status.success(),
+            "case {n}: the setup command {s:?} failed: {}",
+            said(&out)
+        );
     }
     let out = run(command);
+    let refused = out.status.code() == Some(1)
+        && String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .any(|l| l.starts_with("FAILED"));
+    assert!(
+        out.status.success() || refused,
+        "case {n}: {command:?} neither succeeded nor was refused: {}",
+        said(&out)
+    );
     let (rows, tables) = state(&db);
     json!({
         "ok": out.status.success(),
@@ -654,16 +678,40 @@ fn branches_and_merges_agree_with_alembic() {
             .arg(&runner)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         serde_json::to_writer(child.stdin.take().unwrap(), &spec).unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
-            "run.py failed on the {} graph",
-            graph.name
+            "run.py failed on the {} graph ({}): a crash or a bug of the harness, not a refusal of Alembic's:\n{}",
+            graph.name,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
         );
         let theirs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        // One result per case, each naming its case: no case dropped, none answered twice.
+        let asked: Vec<Value> = graph
+            .cases
+            .iter()
+            .map(|(setup, command)| json!({"setup": setup, "command": command}))
+            .collect();
+        let answered: Vec<Value> = theirs
+            .iter()
+            .map(|r| json!({"setup": r["setup"], "command": r["command"]}))
+            .collect();
+        assert_eq!(
+            answered, asked,
+            "run.py's results for the {} graph are not its cases, in order",
+            graph.name
+        );
+        for alembic in &theirs {
+            // A refusal names Alembic's exception (run.py lets any other fail); a success none.
+            let ok = alembic["ok"].as_bool().unwrap();
+            let refusal = alembic["refusal"].as_str().unwrap();
+            assert_eq!(ok, refusal.is_empty(), "{alembic}");
+        }
         let dir = tempfile::tempdir().unwrap();
         for (n, ((setup, command), alembic)) in graph.cases.iter().zip(&theirs).enumerate() {
             total += 1;

@@ -9,6 +9,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use quark_db_manage::{MIGRATIONS, SCHEMA};
 use quark_migrate::backend::Backend;
@@ -184,7 +185,7 @@ struct Scenario<'a> {
 }
 
 fn run(dialect: Dialect, scenario: Scenario<'_>) {
-    let Some(target) = Target::new(dialect) else {
+    let Some(target) = Db::new(dialect) else {
         return;
     };
     let url = target.url();
@@ -708,22 +709,113 @@ fn out_text(out: &Output) -> String {
     )
 }
 
-/// Scratch schemas left behind in a PostgreSQL test database (MySQL's scratch databases are
-/// server-wide, shared with the tests running beside this one).
-fn scratch_schemas(db: &mut dyn Backend) -> Vec<String> {
-    if db.dialect() != Dialect::Postgresql {
-        return Vec::new();
+/// MySQL's scratch databases are server-wide: a test that checks it leaves none behind holds
+/// this alone ([`Db::alone`]), so that the only new ones it can see are its own; every other
+/// test of this file holds it shared ([`Db::new`]) while it has a MySQL database.
+static MYSQL_SCRATCH: RwLock<()> = RwLock::new(());
+
+/// A test's database, and its turn at MySQL's scratch databases.
+struct Db {
+    target: Target,
+    _turn: Turn,
+}
+
+enum Turn {
+    Free,
+    Shared(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
+    Alone(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+}
+
+/// What could hold a scratch database left behind, listed before the command under test.
+struct Scratches(Vec<String>);
+
+impl Db {
+    /// A database for a test that does not look for leaked scratch databases.
+    fn new(dialect: Dialect) -> Option<Db> {
+        let turn = match dialect {
+            Dialect::Mysql => Turn::Shared(
+                MYSQL_SCRATCH
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            ),
+            _ => Turn::Free,
+        };
+        Some(Db {
+            target: Target::new(dialect)?,
+            _turn: turn,
+        })
     }
-    texts(
-        db,
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '%scratch%'",
-    )
+
+    /// A database for a test that checks it leaves no scratch database behind: alone with
+    /// MySQL's.
+    fn alone(dialect: Dialect) -> Option<Db> {
+        let turn = match dialect {
+            Dialect::Mysql => Turn::Alone(
+                MYSQL_SCRATCH
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            ),
+            _ => Turn::Free,
+        };
+        Some(Db {
+            target: Target::new(dialect)?,
+            _turn: turn,
+        })
+    }
+
+    /// Where a scratch database the engine made for this database could be left: PostgreSQL
+    /// schemas in the test's own database (all of them: it had none), MySQL databases named
+    /// like one on the server, and, for SQLite, scratch objects in the database file and files
+    /// beside it (the engine's SQLite scratch is in memory: nothing may appear there).
+    fn scratches(&self) -> Scratches {
+        let mut found = texts(
+            self.target.db().as_mut(),
+            match &self.target {
+                Target::Server(t) if matches!(t.kind, support::Kind::Postgres) => {
+                    "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '%scratch%'"
+                }
+                Target::Server(_) => "SHOW DATABASES LIKE '%scratch%'",
+                Target::Sqlite(_) => {
+                    "SELECT type || ' ' || name FROM sqlite_master WHERE name LIKE '%scratch%'"
+                }
+            },
+        );
+        if let Target::Sqlite(dir) = &self.target {
+            for entry in std::fs::read_dir(dir.path()).unwrap() {
+                found.push(format!("file {:?}", entry.unwrap().file_name()));
+            }
+        }
+        found.sort();
+        Scratches(found)
+    }
+
+    /// The scratch databases that appeared since `before` and are still there, or, on
+    /// PostgreSQL, any scratch schema at all.
+    fn leaked_since(&self, before: &Scratches) -> Vec<String> {
+        let now = self.scratches();
+        if matches!(&self.target, Target::Server(t) if matches!(t.kind, support::Kind::Postgres)) {
+            return now.0;
+        }
+        now.0
+            .into_iter()
+            .filter(|s| !before.0.contains(s))
+            .collect()
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Target;
+
+    fn deref(&self) -> &Target {
+        &self.target
+    }
 }
 
 fn check_is_clean_at_head(dialect: Dialect) {
-    let Some(target) = Target::new(dialect) else {
+    let Some(target) = Db::alone(dialect) else {
         return;
     };
+    let before = target.scratches();
     let out = cli(&target.url(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
     assert!(
@@ -738,13 +830,13 @@ fn check_is_clean_at_head(dialect: Dialect) {
         "{}",
         out_text(&json)
     );
-    assert_eq!(scratch_schemas(target.db().as_mut()), Vec::<String>::new());
+    assert_eq!(target.leaked_since(&before), Vec::<String>::new());
     // check reads nothing of the database itself: it is still empty.
     assert!(schema_of(target.db().as_mut()).tables.is_empty());
 }
 
 fn check_lists_what_the_chain_lacks(dialect: Dialect) {
-    let Some(target) = Target::new(dialect) else {
+    let Some(target) = Db::new(dialect) else {
         return;
     };
     let repo = Repo::new();
@@ -779,7 +871,7 @@ fn check_lists_what_the_chain_lacks(dialect: Dialect) {
 }
 
 fn no_differences_write_no_file(dialect: Dialect) {
-    let Some(target) = Target::new(dialect) else {
+    let Some(target) = Db::new(dialect) else {
         return;
     };
     let repo = Repo::new();
@@ -807,7 +899,7 @@ fn no_differences_write_no_file(dialect: Dialect) {
 }
 
 fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
-    let Some(target) = Target::new(dialect) else {
+    let Some(target) = Db::alone(dialect) else {
         return;
     };
     let repo = Repo::new();
@@ -819,6 +911,7 @@ fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
     repo.edit(Edit::Append(
         "\nCREATE TABLE broken (\n    id INTEGER,,\n    name TEXT\n);\n",
     ));
+    let before = target.scratches();
     let out = repo.autogenerate(&target.url());
     let text = out_text(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -831,7 +924,7 @@ fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
     };
     assert!(text.contains(message), "{text}");
     // The scratch database went with the error; the live one is untouched.
-    assert_eq!(scratch_schemas(target.db().as_mut()), Vec::<String>::new());
+    assert_eq!(target.leaked_since(&before), Vec::<String>::new());
     assert!(
         !schema_of(target.db().as_mut())
             .tables
@@ -840,7 +933,7 @@ fn a_syntax_error_names_file_line_and_database_message(dialect: Dialect) {
 }
 
 fn a_database_behind_head_is_refused(dialect: Dialect) {
-    let Some(target) = Target::new(dialect) else {
+    let Some(target) = Db::new(dialect) else {
         return;
     };
     let repo = Repo::new();

@@ -3,7 +3,7 @@
 //! the run was killed part-way.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[macro_use]
@@ -76,46 +76,69 @@ fn a_run_past_the_point_of_no_return_is_backed_up_and_restored_byte_for_byte() {
     assert!(ok(&url, &["current"]).contains(BEFORE));
 }
 
+/// `upgrade head` on a database at BEFORE, started: the child, and the moment its backup
+/// appeared beside the database (waited for by watching the directory, not by a clock). Panics if
+/// the run ended without making one.
+fn upgrade_until_backed_up(url: &str, db: &Path) -> (Child, Instant) {
+    let mut child = Command::new(BIN)
+        .args(["--database-connection", url, "upgrade", "head"])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        if !backups_of(db).is_empty() {
+            return (child, Instant::now());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("upgrade head ended ({status}) without backing the database up");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn a_run_killed_after_its_backup_is_undone_by_restore() {
-    let mut restored = 0;
-    for trial in 0..3u64 {
+    // How long a clean run goes on after its backup appears: the kills land within that.
+    let window = {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("quark.db");
+        let url = format!("sqlite:///{}", db.display());
+        ok(&url, &["upgrade", BEFORE]);
+        let (mut child, backed_up) = upgrade_until_backed_up(&url, &db);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "the clean run: {status}");
+        backed_up.elapsed()
+    };
+    for trial in 0..3u32 {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("quark.db");
         let url = format!("sqlite:///{}", db.display());
         ok(&url, &["upgrade", BEFORE]);
         let before = std::fs::read(&db).unwrap();
-        let mut child = Command::new(BIN)
-            .args(["--database-connection", &url, "upgrade", "head"])
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Killed at once, or a little after the backup appeared.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while backups_of(&db).is_empty() && Instant::now() < deadline {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        std::thread::sleep(Duration::from_millis(trial * 20));
-        let _ = child.kill();
-        child.wait().unwrap();
-        if backups_of(&db).is_empty() {
-            continue;
-        }
+        // Killed as soon as the backup appears, or a tenth or a fifth of the clean run's
+        // remainder after: well inside the run, however much one run's speed differs from
+        // another's on a busy machine.
+        let delay = window * trial / 10;
+        let (mut child, _) = upgrade_until_backed_up(&url, &db);
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            support::killed(status),
+            "trial {trial}: the run was to be killed {} ms after its backup (a clean run goes on for {} ms), but it ended by itself: {status}",
+            delay.as_millis(),
+            window.as_millis()
+        );
         ok(&url, &["restore"]);
         assert!(
             std::fs::read(&db).unwrap() == before,
             "trial {trial}: the restored file differs from the one before the run"
         );
-        restored += 1;
         // And the database works from there.
         ok(&url, &["upgrade", "head"]);
     }
-    assert!(restored > 0, "no trial was killed after its backup");
 }
 
 #[test]

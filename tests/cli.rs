@@ -597,11 +597,27 @@ fn revision_and_merge_write_files_that_parse() {
             .trim_end_matches(" ... done"),
     );
     let merge_text = std::fs::read_to_string(merge_file).unwrap();
-    assert!(
-        merge_text.contains(&format!("-- Revises: {}", &name[..12]))
-            || merge_text.contains("-- Revises: "),
-        "{merge_text}"
-    );
+    // The merge revises exactly the two heads: the revision on `aaa` and the side branch.
+    let id_of = |text: &str| -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix("-- Revision ID: "))
+            .unwrap_or_else(|| panic!("no Revision ID in:\n{text}"))
+            .trim()
+            .to_string()
+    };
+    let side_id = id_of(&side_text);
+    assert_eq!(id_of(&text), &name[..12]);
+    assert_ne!(side_id, &name[..12]);
+    let revises: Vec<&str> = merge_text
+        .lines()
+        .filter_map(|l| l.strip_prefix("-- Revises: "))
+        .collect();
+    assert_eq!(revises.len(), 1, "one Revises line:\n{merge_text}");
+    let mut parents: Vec<&str> = revises[0].split(", ").map(str::trim).collect();
+    parents.sort_unstable();
+    let mut heads = vec![&name[..12], side_id.as_str()];
+    heads.sort_unstable();
+    assert_eq!(parents, heads, "{merge_text}");
     assert_eq!(merge_text.matches(", ").count(), 1, "{merge_text}");
     let after = run_in(dir.path(), &["revision", "-m", "after the merge"])
         .ok()

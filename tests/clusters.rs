@@ -4,8 +4,14 @@
 //! moments, and pointed at servers that take no writes (a PostgreSQL hot standby, a read-only
 //! MariaDB node).
 //!
-//! Trials per case: `QUARK_CLUSTER_TRIALS`, else 3 under CI and 1 locally. Kill delays are
-//! printed; `QUARK_CRASH_DELAYS_MS=ms,...` replays them.
+//! Trials per case: `QUARK_CLUSTER_TRIALS`, else 3 under CI and 1 locally. Kill delays are drawn
+//! over a measured clean run, and a share of the kills must land inside a revision (the history
+//! table left with an unfinished row: on MariaDB every revision runs outside a transaction), more
+//! being drawn while too few have (`support::Kills`). Kill delays are printed;
+//! `QUARK_CRASH_DELAYS_MS=ms,...` replays them.
+//!
+//! The clusters come from `.ci/run` under CI, and locally only when asked (`QUARK_CLUSTERS=1`, or
+//! the variables `.ci/clusters start` prints): see `support/clusters.rs`.
 
 #![cfg(all(feature = "postgres", feature = "mysql"))]
 
@@ -17,7 +23,7 @@ mod support;
 
 use quark_migrate::revision::Dialect;
 use support::clusters::{self, Cluster};
-use support::{BIN, Kind, TestDb, catalog, connect, database_name};
+use support::{BIN, Kills, Kind, TestDb, catalog, connect, database_name};
 
 const HEAD: &str = "c07cd8303997";
 
@@ -29,9 +35,27 @@ fn trials() -> usize {
     support::trials("QUARK_CLUSTER_TRIALS", 3, 1)
 }
 
-/// Delays before a kill: the replayed ones, or uniform over the length of a clean run.
-fn delays(clean: Duration) -> Vec<Duration> {
-    support::kill_delays(clean, trials())
+/// Kill moments over a clean run of `clean`.
+fn kills(clean: Duration) -> Kills {
+    Kills::new(clean, trials())
+}
+
+/// Whether the database at `url` shows a revision left part-way: the history table's
+/// unfinished row, as `current` reads it; or why that could not be read.
+fn part_way(url: &str) -> Result<bool, String> {
+    let out = run(url, &["current", "--format", "json"]);
+    if !out.status.success() {
+        return Err(format!("current on {url}: {}", text(&out)));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let doc: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap_or_default())
+        .map_err(|e| format!("current --format json on {url}: {e}: {}", text(&out)))?;
+    Ok(!doc["interrupted"].is_null())
+}
+
+/// [`part_way`], or a failure.
+fn left_part_way(url: &str) -> bool {
+    part_way(url).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn command(url: &str, args: &[&str]) -> Command {
@@ -129,13 +153,24 @@ impl GaleraDb {
 }
 
 impl Drop for GaleraDb {
+    /// Drops the database through the first node that answers (a test may have killed some),
+    /// loudly: see `TestDb`'s drop.
     fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {}", self.name);
+        let mut errors = Vec::new();
         for node in &self.nodes {
-            if let Ok(mut admin) = connect(&format!("{node}/test")) {
-                let _ = admin.run(&format!("DROP DATABASE IF EXISTS {}", self.name));
-                return;
+            match connect(&format!("{node}/test")) {
+                Ok(mut admin) => match admin.run(&sql) {
+                    Ok(()) => return,
+                    Err(e) => errors.push(format!("{node}: {sql}: {e}")),
+                },
+                Err(e) => errors.push(format!("{node}: cannot connect: {e}")),
             }
         }
+        support::teardown_failed(
+            &format!("Galera database {}", self.name),
+            &errors.join("; "),
+        );
     }
 }
 
@@ -195,29 +230,49 @@ fn galera_migrator_killed_at_random_moments() {
     };
     let args = ["--lock-lease", SHORT_LEASE, "upgrade", "head"];
     let mut seen = Evidence::default();
-    let delays = delays(took);
-    for (trial, delay) in delays.iter().copied().enumerate() {
+    let mut kills = kills(took);
+    while let Some((trial, delay)) = kills.next() {
         let db = GaleraDb::new().unwrap();
         let mut child = spawn(&db.url(trial), &args);
         std::thread::sleep(delay);
         child.kill().unwrap();
-        child.wait().unwrap();
+        let killed = support::killed(child.wait().unwrap());
         let context = format!(
-            "trial {trial}: migrator on node {} killed after {} ms (replay: QUARK_CRASH_DELAYS_MS={})",
+            "trial {trial}: migrator on node {} {} after {} ms (replay: QUARK_CRASH_DELAYS_MS={})",
             trial % 3 + 1,
+            if killed {
+                "killed"
+            } else {
+                "had finished when killed"
+            },
             delay.as_millis(),
             delay.as_millis()
         );
+        let part_way = left_part_way(&db.url(trial + 1));
+        assert!(
+            killed || !part_way,
+            "{context}: a migrator that finished left a revision part-way"
+        );
+        kills.landed(killed && part_way);
         // The next plain start-up, on another node, finishes the job.
         let log = succeeds(&db.url(trial + 1), &args);
         db.assert_every_node_shows(&expected, &format!("{context}\nrerun:\n{log}"));
         seen.count(&log);
         eprintln!(
-            "{context}: a plain rerun on node {} finished",
+            "{context}: {}a plain rerun on node {} finished",
+            if part_way {
+                "a revision was left part-way; "
+            } else {
+                ""
+            },
             (trial + 1) % 3 + 1
         );
     }
-    seen.report("migrator killed", delays.len(), took);
+    seen.report("migrator killed", kills.counts().0, took);
+    kills.assert_landed(
+        "Galera, migrator killed",
+        "inside a revision (left part-way in the history table)",
+    );
 }
 
 /// What the reruns after kills found, counted from their logs.
@@ -254,8 +309,8 @@ fn galera_node_killed_under_the_migrator() {
     };
     let args = ["--lock-lease", SHORT_LEASE, "upgrade", "head"];
     let mut seen = Evidence::default();
-    let delays = delays(took);
-    for (trial, delay) in delays.iter().copied().enumerate() {
+    let mut kills = kills(took);
+    while let Some((trial, delay)) = kills.next() {
         let db = GaleraDb::new().unwrap();
         // Node 2 or 3 dies; node 1 stays to rerun on and to drop the database.
         let victim = 1 + trial % 2;
@@ -274,16 +329,35 @@ fn galera_node_killed_under_the_migrator() {
                 "failed"
             }
         );
+        // Read through node 1 before the rerun: whether the node died under a revision.
+        let read = part_way(&db.url(0));
         let rerun = run(&db.url(0), &args);
         // The node comes back (state transfer from the others) before anything is asserted,
         // so that a failure leaves the cluster whole for the next test.
         clusters::script(&["start-node", &node]).unwrap();
+        let part_way = read.unwrap_or_else(|e| panic!("{context}: {e}"));
+        assert!(
+            !(first.status.success() && part_way),
+            "{context}: a migrator that finished left a revision part-way"
+        );
+        kills.landed(!first.status.success() && part_way);
         assert!(rerun.status.success(), "{context}\nrerun: {}", text(&rerun));
         db.assert_every_node_shows(&expected, &format!("{context}\nrerun:\n{}", text(&rerun)));
         seen.count(&text(&rerun));
-        eprintln!("{context}; a plain rerun on node 1 finished and node {node} rejoined at head");
+        eprintln!(
+            "{context}{}; a plain rerun on node 1 finished and node {node} rejoined at head",
+            if part_way {
+                ", leaving a revision part-way"
+            } else {
+                ""
+            }
+        );
     }
-    seen.report("node killed", delays.len(), took);
+    seen.report("node killed", kills.counts().0, took);
+    kills.assert_landed(
+        "Galera, node killed",
+        "inside a revision (left part-way in the history table)",
+    );
 }
 
 #[test]

@@ -787,9 +787,11 @@ fn split_shared_version_table(kind: Kind) {
 }
 
 /// A migration waiting for a lock the application holds gives way: each of its statements waits
-/// a second at most, so the application's own queries never queue behind it for longer; it is
-/// tried again and completes once the holder commits, and when the holder never does it fails
-/// naming the holder, the database still at its revision.
+/// a short while at most, then gives up without taking effect, so the application's own queries
+/// never queue behind it until the holder lets go; it is tried again and completes once the
+/// holder commits, and when the holder never does it fails naming the holder, the database
+/// still at its revision. Every step waits for an event (the server showing the migration's
+/// statement waiting for the lock, a query returning), never for a while.
 fn ddl_gives_way_to_the_application(kind: Kind) {
     let Some(t) = TestDb::new(kind) else { return };
     const ALTER: &str = "-- b\n--\n-- Revision ID: b2\n-- Revises: a1\n-- +upgrade\nALTER TABLE t_a ADD COLUMN y INT;\n-- +downgrade\nALTER TABLE t_a DROP COLUMN y;\n";
@@ -813,6 +815,16 @@ fn ddl_gives_way_to_the_application(kind: Kind) {
     );
     holder.begin().unwrap();
     holder.query("SELECT count(*) FROM t_a", &[]).unwrap();
+    // Sessions whose ALTER of t_a waits for a table lock, as the server lists them.
+    let mut observer = t.db();
+    let waiting_alter = match kind {
+        Kind::Postgres => {
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE '%ALTER TABLE t_a ADD COLUMN y%'"
+        }
+        Kind::Mysql => {
+            "SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND state = 'Waiting for table metadata lock' AND info LIKE '%ALTER TABLE t_a ADD COLUMN y%'"
+        }
+    };
     let url = t.url.clone();
     let migration = std::thread::spawn(move || {
         let map = chain_with(ALTER);
@@ -823,24 +835,36 @@ fn ddl_gives_way_to_the_application(kind: Kind) {
             .map(|r| r.after)
             .map_err(|e| e.to_string())
     });
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    // An ordinary query of the application, from another session, while the ALTER waits:
-    // it must not queue behind the migration for long (were it to wait for the holder, it
-    // would wait until the holder commits below).
-    let (done, finished) = std::sync::mpsc::channel();
-    let app_url = t.url.clone();
-    std::thread::spawn(move || {
-        let started = std::time::Instant::now();
-        let mut app = support::connect(&app_url).unwrap();
-        app.query("SELECT count(*) FROM t_a", &[]).unwrap();
-        let _ = done.send(started.elapsed());
-    });
-    let waited = finished.recv_timeout(std::time::Duration::from_millis(2500));
-    assert!(
-        waited.is_ok(),
-        "the application's query still waits behind the migration after 2.5 s"
-    );
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut wait_for_the_alter_to_wait = |when: &str| {
+        while scalar(observer.as_mut(), waiting_alter) == "0" {
+            assert!(
+                !migration.is_finished(),
+                "the migration ended before its ALTER waited for the holder's lock ({when})"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    wait_for_the_alter_to_wait("first try");
+    // An ordinary query of the application, from another session, while the ALTER waits in
+    // the lock queue ahead of it: it returns while the holder still holds its lock, which it
+    // could not were the ALTER to wait until the holder commits. (Its own lock timeout only
+    // keeps a broken migration from hanging the test: it fails it instead.)
+    let mut app = t.db();
+    app.run(match kind {
+        Kind::Postgres => "SET lock_timeout = '120s'",
+        Kind::Mysql => "SET SESSION lock_wait_timeout = 120",
+    })
+    .unwrap();
+    if let Err(e) = app.query("SELECT count(*) FROM t_a", &[]) {
+        holder.commit().unwrap();
+        let migration = migration.join().unwrap();
+        panic!(
+            "the application's query queued behind the migration's ALTER, itself waiting for the holder, until its own lock timeout gave up: {e} (the migration, once the holder committed: {migration:?})"
+        );
+    }
+    // The ALTER gave way (else the query could not have run); it is tried again, and waits again
+    // while the holder holds the lock.
+    wait_for_the_alter_to_wait("tried again");
     holder.commit().unwrap();
     assert_eq!(migration.join().unwrap().unwrap(), ["b2"]);
 

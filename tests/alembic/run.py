@@ -3,11 +3,16 @@
 Reads one JSON document on stdin:
     {"revisions": [{"id", "parents": [...], "labels": [...], "depends_on": [...], "message"}],
      "cases": [{"setup": ["upgrade a2", ...], "command": "downgrade -1"}]}
-and writes, for each case, what the command left behind on a fresh SQLite database:
-    {"ok": bool, "error": str, "rows": [version rows, sorted], "tables": [t_* tables, sorted],
-     "stdout": [lines printed]}
+and writes, for each case in order, what the command left behind on a fresh SQLite database:
+    {"setup": [...], "command": str (the case, echoed), "ok": bool, "refusal": str (the
+     exception type when Alembic refused, else ""), "error": str, "rows": [version rows, sorted],
+     "tables": [t_* tables, sorted], "stdout": [lines printed]}
 Each revision creates t_<id> on upgrade and drops it on downgrade (merges run nothing), exactly as
 the SQL revisions tests/alembic.rs writes for our side.
+
+Only Alembic's own refusals of the command (REFUSALS) are results. Anything else raised, and any
+failure of a setup command, is a bug of this harness or of the case, or a crash: it is not caught,
+so run.py exits non-zero with its traceback and the test fails.
 """
 
 import io
@@ -20,7 +25,13 @@ import warnings
 
 from alembic import command
 from alembic.config import Config
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
+
+# What Alembic raises when it refuses a command: CommandError (the revision errors of a walk are
+# re-raised as one by ScriptDirectory), and the revision map's own RevisionError family
+# (MultipleHeads, ResolutionError, RangeNotAncestorError, CycleDetected, ...) should one escape.
+REFUSALS = (CommandError, RevisionError)
 
 ENV_PY = '''
 from alembic import context
@@ -131,17 +142,23 @@ def main():
             config = Config(stdout=out)
             config.set_main_option("script_location", scripts)
             config.set_main_option("sqlalchemy.url", "sqlite:///" + db)
-            result = {"ok": True, "error": ""}
+            result = {"setup": case["setup"], "command": case["command"], "ok": True, "refusal": "", "error": ""}
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
+                    # The setup must succeed: a refused setup is a mistake of the case.
                     for setup in case["setup"]:
                         run(config, setup.split())
                     out.seek(0)
                     out.truncate()
-                    run(config, case["command"].split())
-            except (CommandError, Exception) as e:  # Alembic raises several kinds
-                result = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+                    try:
+                        run(config, case["command"].split())
+                    except REFUSALS as e:
+                        result.update(ok=False, refusal=type(e).__name__, error="%s: %s" % (type(e).__name__, e))
+            except BaseException:
+                sys.stderr.write("run.py: case %d (%s | %s) did not run: not a refusal of Alembic's\n"
+                                 % (i, "; ".join(case["setup"]), case["command"]))
+                raise
             result["rows"], result["tables"] = state(db)
             result["stdout"] = [line for line in out.getvalue().splitlines() if line.strip()]
             results.append(result)

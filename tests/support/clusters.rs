@@ -1,13 +1,23 @@
 //! The clusters on loopback that `.ci/clusters` runs: a 3-node MariaDB Galera cluster, PgBouncer
 //! in transaction mode in front of the PostgreSQL on 5432, and a hot standby of that server.
-//! `.ci/run` starts them; a test started without them starts them itself (once per test
-//! binary). Locally a cluster that cannot be started is a printed skip; under CI a failure.
+//!
+//! A test never leaves behind a cluster nobody asked for. Where a cluster comes from:
+//! - its variable (`QUARK_GALERA_URLS`, `QUARK_PGBOUNCER_URL`, `QUARK_PG_STANDBY_URL`) is set:
+//!   whoever set it runs the cluster (`.ci/run` does, under CI, and stops it when it ends; by
+//!   hand, `eval "$(bash .ci/clusters start all)"`);
+//! - else, under CI (`CI` set): a failure, since CI must run every cluster test;
+//! - else, with `QUARK_CLUSTERS=1`: the test starts it (once per test binary) and it keeps
+//!   running after the tests, for the next run; `bash .ci/clusters stop all` stops it;
+//! - else: a printed skip.
 
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// The script that starts, stops and kills the clusters.
 pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/clusters");
+
+/// The variable that lets the tests start the clusters themselves outside CI.
+pub const START_VARIABLE: &str = "QUARK_CLUSTERS";
 
 /// A cluster kind, as the script names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +64,7 @@ pub fn script(args: &[&str]) -> Result<String, String> {
     }
 }
 
-/// Whether each kind was started (or found up) by this test binary.
+/// Whether each kind was started (or found up) by this test binary, when asked to start it.
 fn started(cluster: Cluster) -> &'static OnceLock<Result<(), String>> {
     static GALERA: OnceLock<Result<(), String>> = OnceLock::new();
     static PGBOUNCER: OnceLock<Result<(), String>> = OnceLock::new();
@@ -66,27 +76,51 @@ fn started(cluster: Cluster) -> &'static OnceLock<Result<(), String>> {
     }
 }
 
-/// The URL(s) of a cluster (Galera: one per node, without a database), started if need be;
-/// `None` (after printing why) when it cannot be had locally.
+/// The value of `variable` in the `export NAME="value"` lines the script prints.
+fn exported(env: &str, variable: &str) -> Option<String> {
+    env.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix(&format!("export {variable}="))
+            .map(|v| v.trim_matches('"').to_string())
+    })
+}
+
+/// The URL(s) of a cluster (Galera: one per node, without a database), from its variable, or
+/// started when `QUARK_CLUSTERS=1` asks for it; `None` (after printing why) when the cluster is
+/// not to be had here. Under CI a cluster that is not there is a failure, never a skip.
 pub fn urls(cluster: Cluster) -> Option<Vec<String>> {
-    let up = started(cluster).get_or_init(|| script(&["start", cluster.name()]).map(|_| ()));
-    if let Err(why) = up {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI must run the {cluster:?} tests, but the cluster did not start: {why}");
+    let value = match std::env::var(cluster.variable()) {
+        Ok(value) if !value.trim().is_empty() => value,
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "CI must run the {cluster:?} tests, but {} is not set: .ci/run starts the clusters and sets it (eval \"$(bash .ci/clusters start all)\")",
+            cluster.variable()
+        ),
+        _ if std::env::var(START_VARIABLE).as_deref() == Ok("1") => {
+            let up = started(cluster).get_or_init(|| {
+                eprintln!(
+                    "{START_VARIABLE}=1: starting the {cluster:?} cluster ({SCRIPT} start {}); it keeps running after the tests: bash .ci/clusters stop all",
+                    cluster.name()
+                );
+                script(&["start", cluster.name()]).map(|_| ())
+            });
+            if let Err(why) = up {
+                panic!(
+                    "{START_VARIABLE}=1 asked for the {cluster:?} cluster, but it did not start: {why}"
+                );
+            }
+            let env = script(&["env"]).expect("the clusters' environment");
+            exported(&env, cluster.variable())
+                .unwrap_or_else(|| panic!("{SCRIPT} env names no {}", cluster.variable()))
         }
-        eprintln!("skipping: the {cluster:?} cluster is not available here ({why})");
-        return None;
-    }
-    let env = script(&["env"]).expect("the clusters' environment");
-    let value = env
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix(&format!("export {}=", cluster.variable()))
-        })
-        .map(|v| v.trim_matches('"').to_string())
-        .unwrap_or_else(|| panic!("{SCRIPT} env names no {}", cluster.variable()));
-    Some(value.split(',').map(str::to_string).collect())
+        _ => {
+            eprintln!(
+                "skipping: the {cluster:?} tests need the cluster: set {} to a running one, or {START_VARIABLE}=1 to let the tests start it (as root; stop it afterwards with: bash .ci/clusters stop all)",
+                cluster.variable()
+            );
+            return None;
+        }
+    };
+    Some(value.split(',').map(|u| u.trim().to_string()).collect())
 }
 
 /// Held by a test that uses the Galera cluster: one at a time, since some kill its nodes.
