@@ -567,7 +567,7 @@ fn contradicting_version_rows_are_refused_until_stamped() {
         let e = site.fails(&[&["--database-connection", url.as_str()][..], command].concat());
         assert!(
             e.contains(&format!("holds 1284c81cf727, {FIRST}: {FIRST} below 1284c81cf727, which already includes it; nothing was run"))
-                && e.contains("record that with `stamp --purge 1284c81cf727`"),
+                && e.contains("record that with `quark-db-manage stamp --purge 1284c81cf727`"),
             "{e}"
         );
     }

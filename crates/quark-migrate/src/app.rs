@@ -16,11 +16,16 @@ pub struct App {
     pub version: &'static str,
     /// The log target of every line the engine logs for this application.
     pub log_target: &'static str,
+    /// The subcommand the engine's commands are mounted under in the application's own command
+    /// line (`db` for `acme-svc db upgrade`); `None` when they are the program's own.
+    pub mounted_at: Option<&'static str>,
 }
 
 impl App {
-    /// The engine itself, for applications that give no identity.
-    pub const ENGINE: App = App::new("quark-migrate", env!("CARGO_PKG_VERSION"));
+    /// The engine itself, for applications that give no identity: logging under its crate's
+    /// name, as Rust's convention has it (`RUST_LOG=quark_migrate=debug`).
+    pub const ENGINE: App =
+        App::new("quark-migrate", env!("CARGO_PKG_VERSION")).with_log_target("quark_migrate");
 
     /// An application named `name` at `version`, logging under its name.
     pub const fn new(name: &'static str, version: &'static str) -> App {
@@ -28,7 +33,30 @@ impl App {
             name,
             version,
             log_target: name,
+            mounted_at: None,
         }
+    }
+
+    /// The same application with the engine's commands mounted under `subcommand` of its own
+    /// command line (`db`): hints, completions and `--version` spell `<name> <subcommand>`.
+    pub const fn mounted_at(mut self, subcommand: &'static str) -> App {
+        self.mounted_at = Some(subcommand);
+        self
+    }
+
+    /// How a person invokes the engine's commands: `acme-svc db`, or `quark-db-manage`.
+    pub fn invocation(&self) -> String {
+        match self.mounted_at {
+            Some(sub) => format!("{} {sub}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// The first part of the log target: what a `RUST_LOG` filter names to cover the
+    /// application's own lines and the engine's (`acme_svc` for `acme_svc::migrations`).
+    pub fn log_root(&self) -> &'static str {
+        let end = self.log_target.find("::").unwrap_or(self.log_target.len());
+        &self.log_target[..end]
     }
 
     /// The same application logging under `target` instead of its name.
@@ -70,6 +98,7 @@ impl Default for App {
 
 thread_local! {
     static CURRENT: Cell<App> = const { Cell::new(App::ENGINE) };
+    static COMMAND_LINE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The application the engine works for on this thread.
@@ -82,6 +111,34 @@ pub(crate) fn log_target() -> &'static str {
     current().log_target
 }
 
+/// `subcommand` as a person runs it, in backticks: under the command line, with the
+/// application's invocation (`` `acme-svc db stamp --purge base` ``); from the library, bare.
+pub(crate) fn command(subcommand: &str) -> String {
+    if COMMAND_LINE.with(Cell::get) {
+        format!("`{} {subcommand}`", current().invocation())
+    } else {
+        format!("`{subcommand}`")
+    }
+}
+
+/// Marks this thread as running the command line (its hints spell the invocation) until the
+/// returned guard is dropped.
+#[cfg(feature = "cli")]
+pub(crate) fn command_line() -> CommandLine {
+    CommandLine(COMMAND_LINE.with(|c| c.replace(true)))
+}
+
+/// Gives the thread its previous command-line mark back when dropped.
+#[cfg(feature = "cli")]
+pub(crate) struct CommandLine(bool);
+
+#[cfg(feature = "cli")]
+impl Drop for CommandLine {
+    fn drop(&mut self) {
+        COMMAND_LINE.with(|c| c.set(self.0));
+    }
+}
+
 /// Gives the thread its previous application back when dropped.
 pub(crate) struct Scope(App);
 
@@ -91,11 +148,14 @@ impl Drop for Scope {
     }
 }
 
-/// Expands to the [`App`] of the package being compiled: its `Cargo.toml` name and version.
+/// Expands to the [`App`] of the package being compiled: its `Cargo.toml` name and version,
+/// the engine's lines logged under `<crate>::migrations` (Rust's convention: one `RUST_LOG`
+/// filter, `acme_svc=debug`, covers the application's own lines and the engine's).
 #[macro_export]
 macro_rules! app {
     () => {
         $crate::App::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+            .with_log_target(concat!(env!("CARGO_CRATE_NAME"), "::migrations"))
     };
 }
 
@@ -105,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_scope_sets_the_log_target_and_gives_the_previous_one_back() {
-        assert_eq!(log_target(), "quark-migrate");
+        assert_eq!(log_target(), "quark_migrate");
         let outer = App::new("svc", "1.0");
         {
             let _outer = outer.scope();
@@ -120,7 +180,7 @@ mod tests {
                 .join()
                 .unwrap();
         }
-        assert_eq!(log_target(), "quark-migrate");
+        assert_eq!(log_target(), "quark_migrate");
     }
 
     #[test]
@@ -143,6 +203,11 @@ mod tests {
             (app.name, app.version),
             ("quark-migrate", env!("CARGO_PKG_VERSION"))
         );
-        assert_eq!(app.log_target, "quark-migrate");
+        assert_eq!(app.log_target, "quark_migrate::migrations");
+        assert_eq!(app.log_root(), "quark_migrate");
+        assert_eq!(app.invocation(), "quark-migrate");
+        assert_eq!(app.mounted_at("db").invocation(), "quark-migrate db");
+        let quark = App::new("quark-db-manage", "1").with_log_target("quark.migration");
+        assert_eq!(quark.log_root(), "quark.migration");
     }
 }

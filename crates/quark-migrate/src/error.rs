@@ -143,11 +143,11 @@ pub enum Error {
     /// The database is ahead of this binary and newer schemas are refused, or the command
     /// would move it to a revision of this binary's without reverting the newer ones.
     #[error(
-        "the database is at {}, newer than this binary (its heads: {}): {} applied by a newer release. Run that release, or go back with this binary's `downgrade {}`",
+        "the database is at {}, newer than this binary (its heads: {}): {} applied by a newer release. Run that release, or go back with this binary's {}",
         describe(rows),
         describe(heads),
         newer.join(", "),
-        heads.first().map_or("base", String::as_str)
+        crate::app::command(&format!("downgrade {}", heads.first().map_or("base", String::as_str)))
     )]
     NewerSchema {
         /// The version table's rows.
@@ -206,9 +206,10 @@ pub enum Error {
     Migrations(#[from] GraphError),
     /// The version table holds revisions this binary does not have.
     #[error(
-        "the version table {table} holds {} unknown to this binary (its heads: {}). If another project owns {table}, keep ours in a separate table with --version-table <name>; if the schema already matches one of our revisions, adopt it with `stamp <revision> --purge`",
+        "the version table {table} holds {} unknown to this binary (its heads: {}). If another project owns {table}, keep ours in a separate table with --version-table <name>; if the schema already matches one of our revisions, adopt it with {}",
         plural_revisions(unknown),
-        describe(heads)
+        describe(heads),
+        crate::app::command("stamp <revision> --purge")
     )]
     UnknownRevisions {
         /// The version table.
@@ -239,8 +240,9 @@ pub enum Error {
     /// This tool's revisions sit in a version table shared with another project, while its own
     /// table (configured) is empty.
     #[error(
-        "{shared} holds {} of this tool, yet its revisions are configured to be kept in {own}, which holds none: move them with `split-version-table --from {shared}` (try it with --dry-run first); nothing was run",
-        plural_revisions(revisions)
+        "{shared} holds {} of this tool, yet its revisions are configured to be kept in {own}, which holds none: move them with {} (try it with --dry-run first); nothing was run",
+        plural_revisions(revisions),
+        crate::app::command(&format!("split-version-table --from {shared}"))
     )]
     InSharedTable {
         /// The shared table.
@@ -346,11 +348,14 @@ impl From<FileError> for Error {
 /// The stamps that record `state`: one purge to the first revision, then one per other.
 fn stamp_commands(state: &[String]) -> String {
     match state {
-        [] => "`stamp --purge base`".to_string(),
+        [] => crate::app::command("stamp --purge base"),
         [first, rest @ ..] => {
-            let mut out = format!("`stamp --purge {first}`");
+            let mut out = crate::app::command(&format!("stamp --purge {first}"));
             for r in rest {
-                out.push_str(&format!(" then `stamp {r}`"));
+                out.push_str(&format!(
+                    " then {}",
+                    crate::app::command(&format!("stamp {r}"))
+                ));
             }
             out
         }
@@ -383,7 +388,7 @@ fn unsettled_message(u: &Unsettled) -> String {
         format!(" ({})", u.found.join("; "))
     };
     format!(
-        "the upgrade of {} was interrupted at statement {} of {} ({}:{}): {}; {}{found}. Nothing was run: bring the database to the state before or after that statement, then run `upgrade --resume` (which goes on at statement {}), or `stamp` the revision it matches",
+        "the upgrade of {} was interrupted at statement {} of {} ({}:{}): {}; {}{found}. Nothing was run: bring the database to the state before or after that statement, then run {} (which goes on at statement {}), or {} the revision it matches",
         u.revision,
         u.statement,
         u.statements,
@@ -391,7 +396,9 @@ fn unsettled_message(u: &Unsettled) -> String {
         u.line,
         condensed(&u.sql),
         u.reason,
-        u.statement
+        crate::app::command("upgrade --resume"),
+        u.statement,
+        crate::app::command("stamp")
     )
 }
 
@@ -415,11 +422,13 @@ fn unfinished_message(e: &HistoryEntry) -> String {
         format!("statements 1 to {} took effect", e.statements_done)
     };
     format!(
-        "the {} of revision {} started at {} did not finish: it {why}; {effect}. Repair the database, then run `upgrade --resume` to continue at statement {}, or `stamp` the revision the database now matches",
+        "the {} of revision {} started at {} did not finish: it {why}; {effect}. Repair the database, then run {} to continue at statement {}, or {} the revision the database now matches",
         e.operation,
         e.revision,
         e.applied_at,
-        e.statements_done + 1
+        crate::app::command("upgrade --resume"),
+        e.statements_done + 1,
+        crate::app::command("stamp")
     )
 }
 
@@ -428,8 +437,9 @@ fn failure_message(f: &StepFailure) -> String {
         format!("nothing of this {} took effect", f.direction.name())
     } else {
         format!(
-            "statements 1 to {} took effect (outside a transaction, or DDL the database commits implicitly): repair the database by hand, then `stamp`",
-            f.took_effect
+            "statements 1 to {} took effect (outside a transaction, or DDL the database commits implicitly): repair the database by hand, then {}",
+            f.took_effect,
+            crate::app::command("stamp")
         )
     };
     let waited = if f.blocked_by.is_empty() && f.attempts <= 1 {

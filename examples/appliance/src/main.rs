@@ -59,7 +59,7 @@ fn main() -> ExitCode {
             {
                 db.database_connection.push(args.database);
             }
-            db.run_as(quark_migrate::app!(), MIGRATIONS, SCHEMA)
+            db.run_as(quark_migrate::app!().mounted_at("db"), MIGRATIONS, SCHEMA)
         }
         Some(AppCommand::Record { value }) => start(&args.database, value),
         None => start(&args.database, 0),

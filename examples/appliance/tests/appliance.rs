@@ -153,7 +153,10 @@ fn the_mounted_db_subcommand_manages_the_appliance_schema() {
     );
     // The engine's lines go under the application's own log target.
     let up = text(&site.run(&["db", "upgrade", "head"]));
-    assert!(up.contains("INFO  [appliance] Running upgrade "), "{up}");
+    assert!(
+        up.contains("INFO  [appliance::migrations] Running upgrade "),
+        "{up}"
+    );
     site.run(&["db", "downgrade", "c3d4e5f6a1b2"]);
     let current = text(&site.run(&["db", "current"]));
     assert!(current.contains("-> c3d4e5f6a1b2, settings"), "{current}");

@@ -56,8 +56,8 @@ pub struct Cli {
 /// ```
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
-    /// Database URL, e.g. sqlite:////var/lib/quark.db or mysql://user:pw@host/quark; repeated,
-    /// `upgrade` migrates each of them (see --jobs).
+    /// Database URL, e.g. sqlite:////var/lib/app/app.db, postgresql://user:pw@host/app or
+    /// mysql://user:pw@host/app; repeated, `upgrade` migrates each of them (see --jobs).
     #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
     pub database_connection: Vec<String>,
     /// A file of database URLs, one a line (`#` at the start of a line or after a space starts a
@@ -82,18 +82,16 @@ pub struct DbArgs {
     /// --config-file or --config-dir, <program>.conf (and <program>.conf.d/) is looked for in ~
     /// and /etc. Each a regular file of at most 16 MiB.
     #[arg(long, global = true, value_name = "FILE")]
+    #[cfg_attr(not(feature = "oslo"), arg(hide = true))]
     pub config_file: Vec<PathBuf>,
     /// Directory whose *.conf files are read, in name order, after the --config-file files.
     #[arg(long, global = true, value_name = "DIR")]
+    #[cfg_attr(not(feature = "oslo"), arg(hide = true))]
     pub config_dir: Vec<PathBuf>,
     /// Table that records the current revisions [default: `version_table` under [database] in
     /// the configuration files, else alembic_version].
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME",
-        env = "QUARK_DB_MANAGE_VERSION_TABLE"
-    )]
+    #[arg(long, global = true, value_name = "NAME")]
+    #[cfg_attr(feature = "oslo", arg(env = "QUARK_DB_MANAGE_VERSION_TABLE"))]
     pub version_table: Option<String>,
     /// Seconds to wait for another migration's lock (and for a busy database), at most 2147483.
     #[arg(
@@ -131,9 +129,11 @@ pub struct DbArgs {
     /// When to copy a SQLite database file aside before a run changes it: before a revision
     /// marked `Breaking:` or one that cannot be reverted, before every schema change, or never.
     #[arg(long, global = true, value_enum, default_value_t = Backup::PointOfNoReturn)]
+    #[cfg_attr(not(feature = "sqlite"), arg(hide = true))]
     pub backup: Backup,
     /// How many backups to keep beside a SQLite database (the newest).
     #[arg(long, global = true, value_name = "N", default_value_t = 3)]
+    #[cfg_attr(not(feature = "sqlite"), arg(hide = true))]
     pub keep_backups: usize,
     /// Refuse to run on a database that a newer release migrated (by default an older release
     /// starts on it with a warning, unless a newer revision is marked `Breaking:`).
@@ -176,10 +176,14 @@ pub struct DbArgs {
     /// (upstream's `upgrade --mysql-engine`; `mysql_engine` under [database] in the
     /// configuration files) [default: the server's]; other databases ignore it.
     #[arg(long, global = true, value_name = "ENGINE")]
+    #[cfg_attr(not(feature = "mysql"), arg(hide = true))]
     pub mysql_engine: Option<String>,
-    /// What to do.
+    /// Print the application's version, the engine's and the embedded head revisions.
+    #[arg(short = 'V', long)]
+    pub version: bool,
+    /// What to do (none with --version).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The longest wait an option may ask for, in seconds: 2147483 (24.8 days), the most that
@@ -324,6 +328,7 @@ pub enum Command {
     Verify,
     /// Put a SQLite database file back as a backup holds it (the newest unless --from names
     /// one); `--list` lists the backups beside it.
+    #[cfg_attr(not(feature = "sqlite"), command(hide = true))]
     Restore {
         /// The backup to restore.
         #[arg(long, value_name = "FILE")]
@@ -360,6 +365,7 @@ pub enum Command {
     /// Move this tool's revisions out of a version table shared with another project (Neutron's
     /// alembic_version) into its own (--version-table), in one transaction; other projects'
     /// rows stay as they are.
+    #[cfg_attr(not(feature = "oslo"), command(hide = true))]
     SplitVersionTable {
         /// The shared table.
         #[arg(long, value_name = "TABLE", default_value = DEFAULT_VERSION_TABLE)]

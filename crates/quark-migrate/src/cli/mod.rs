@@ -88,6 +88,19 @@ fn command(app: App, files: &'static [EmbeddedFile]) -> clap::Command {
         .name(app.name)
         .bin_name(app.name)
         .version(version(app, files))
+        .disable_version_flag(true)
+}
+
+/// The engine's commands as a person reaches them: the program's own command line, or the
+/// subcommand the application mounts them under (`acme-svc db`), for completions.
+fn reached(app: App, files: &'static [EmbeddedFile]) -> clap::Command {
+    match app.mounted_at {
+        None => command(app, files),
+        Some(sub) => clap::Command::new(app.name).bin_name(app.name).subcommand(
+            <DbArgs as clap::Args>::augment_args(clap::Command::new(sub))
+                .disable_version_flag(true),
+        ),
+    }
 }
 
 /// `--version`: the application's version, the engine's and the embedded head revisions.
@@ -129,26 +142,41 @@ impl DbArgs {
         schema: &'static [SchemaFile],
     ) -> ExitCode {
         let _app = app.scope();
-        init_logger(self);
-        match run(self, app, files, schema) {
+        let _command_line = crate::app::command_line();
+        init_logger(self, app);
+        let code = match run(self, app, files, schema) {
             Ok(code) => code,
             Err(e) => {
                 let _ = std::io::stdout().flush();
                 eprintln!("FAILED: {}", shown::shown(&e.to_string(), shown::MESSAGE));
                 ExitCode::FAILURE
             }
+        };
+        // A reader that went away (`| head`) ends the program as it would end any tool.
+        if output::pipe_closed() {
+            return ExitCode::from(141);
         }
+        code
     }
 }
 
-fn init_logger(cli: &DbArgs) {
+/// The logger of a command: the application's and the engine's lines at the level `-q`/`-v`
+/// ask for, every other crate's at warnings (`RUST_LOG` adds to that).
+fn init_logger(cli: &DbArgs, app: App) {
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => log::LevelFilter::Warn,
         (false, true) => log::LevelFilter::Debug,
         _ => log::LevelFilter::Info,
     };
-    let _ = env_logger::Builder::new()
-        .filter_level(level)
+    let mut builder = env_logger::Builder::new();
+    builder
+        .filter_level(log::LevelFilter::Warn)
+        .filter_module(app.log_root(), level)
+        .filter_module(App::ENGINE.log_root(), level);
+    if let Ok(filters) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&filters);
+    }
+    let _ = builder
         .format(|buf, record| {
             // A line may quote what a database holds: shown escaped and cut.
             let message = record.args().to_string();
@@ -170,11 +198,29 @@ fn run(
     files: &'static [EmbeddedFile],
     schema: &'static [SchemaFile],
 ) -> Result<ExitCode, Failure> {
-    if let Command::Completions { shell } = &cli.command {
-        output::completions(*shell, command(app, files));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let config = ConfigFiles::load(&cli.config_file, &cli.config_dir, &program())?;
+    let command = match &cli.command {
+        _ if cli.version => {
+            output::version(&app.invocation(), &version(app, files));
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {
+            return Err(Failure::Usage(format!(
+                "a command is needed: `{} --help` lists them",
+                app.invocation()
+            )));
+        }
+        Some(Command::Completions { shell }) => {
+            output::completions(*shell, reached(app, files));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(command) => command,
+    };
+    // oslo-style configuration files are looked for only where the application asks for them.
+    let config = if cfg!(feature = "oslo") {
+        ConfigFiles::load(&cli.config_file, &cli.config_dir, &program())?
+    } else {
+        ConfigFiles::default()
+    };
     let migrations = configured(cli, &config, app, files)?;
     let ctx = Context {
         cli,
@@ -184,9 +230,9 @@ fn run(
     };
     let fleet = fleet_urls(cli)?;
     if fleet.len() > 1 || cli.databases.is_some() {
-        return over_many(&ctx, &fleet);
+        return over_many(&ctx, command, &fleet);
     }
-    dispatch(&ctx, schema)
+    dispatch(&ctx, command, schema)
 }
 
 /// The migrations with the settings the command line and the configuration files give.
@@ -237,8 +283,8 @@ fn configured(
 }
 
 /// A run over several databases: only a plain `upgrade head`.
-fn over_many(ctx: &Context<'_>, fleet: &[String]) -> Result<ExitCode, Failure> {
-    match &ctx.cli.command {
+fn over_many(ctx: &Context<'_>, command: &Command, fleet: &[String]) -> Result<ExitCode, Failure> {
+    match command {
         Command::Upgrade {
             target,
             delta: None,
@@ -251,15 +297,20 @@ fn over_many(ctx: &Context<'_>, fleet: &[String]) -> Result<ExitCode, Failure> {
         {
             migrate::upgrade_all(ctx, fleet)
         }
-        _ => Err(Failure::Usage(
-            "several databases (--database-connection repeated, or --databases) are migrated only by a plain `upgrade head`: run other commands on one database at a time".into(),
-        )),
+        _ => Err(Failure::Usage(format!(
+            "several databases (--database-connection repeated, or --databases) are migrated only by a plain {}: run other commands on one database at a time",
+            crate::app::command("upgrade head")
+        ))),
     }
 }
 
 /// The subcommand, on one database (or none).
-fn dispatch(ctx: &Context<'_>, schema: &'static [SchemaFile]) -> Result<ExitCode, Failure> {
-    match &ctx.cli.command {
+fn dispatch(
+    ctx: &Context<'_>,
+    command: &Command,
+    schema: &'static [SchemaFile],
+) -> Result<ExitCode, Failure> {
+    match command {
         Command::Upgrade {
             target,
             delta,
@@ -509,8 +560,9 @@ pub(crate) fn run_offline<I: Into<std::ffi::OsString> + Clone>(
         .ok()?;
     let cli = Cli::from_arg_matches(&matches).ok()?;
     let offline = match &cli.db.command {
-        Command::Heads | Command::Branches | Command::Show { .. } => true,
-        Command::Upgrade { mode, .. } | Command::Downgrade { mode, .. } => mode.sql,
+        None => true,
+        Some(Command::Heads | Command::Branches | Command::Show { .. }) => true,
+        Some(Command::Upgrade { mode, .. } | Command::Downgrade { mode, .. }) => mode.sql,
         _ => false,
     };
     // Over several databases these are refused before any connects.
@@ -526,7 +578,7 @@ mod tests {
         let acme = App::new("acme", "2.4.1");
         let mut command = command(acme, &[]);
         let help = command.render_long_help().to_string();
-        assert!(help.contains("Usage: acme [OPTIONS] <COMMAND>"), "{help}");
+        assert!(help.contains("Usage: acme [OPTIONS] [COMMAND]"), "{help}");
         let version = command.render_version();
         assert!(
             version.starts_with(&format!(
@@ -550,6 +602,24 @@ mod tests {
         // Without an identity, the engine's own name.
         let plain = super::command(App::ENGINE, &[]).render_version();
         assert!(plain.starts_with("quark-migrate "), "{plain}");
+    }
+
+    #[test]
+    fn mounted_completions_reach_the_commands_under_the_applications_subcommand() {
+        let mut script = Vec::new();
+        let mut mounted = reached(App::new("acme-svc", "1.0").mounted_at("db"), &[]);
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut mounted,
+            "acme-svc",
+            &mut script,
+        );
+        let script = String::from_utf8(script).unwrap();
+        assert!(
+            script.contains("cmd=\"acme__svc__subcmd__db__subcmd__upgrade\""),
+            "completions for `acme-svc db upgrade`: {script}"
+        );
+        assert!(!script.contains("quark"), "{script}");
     }
 
     #[test]

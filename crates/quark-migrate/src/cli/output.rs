@@ -1,7 +1,9 @@
 //! Everything the command line prints on stdout, in one place: Alembic's text forms, or one
 //! JSON document with `--format json`. Log lines go to stderr through the logger instead.
 
+use std::io::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
@@ -16,18 +18,61 @@ use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 use crate::schema::Change;
 use crate::url::DatabaseUrl;
 
+/// Whether stdout's reader went away (a closed pipe): nothing more is written, and the program
+/// ends as tools do when their reader goes (exit status 141).
+static PIPE_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a write to stdout found its reader gone.
+pub(super) fn pipe_closed() -> bool {
+    PIPE_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Writes to stdout; a closed pipe is noted, never a panic (as `println!` would).
+fn write_out(text: std::fmt::Arguments<'_>, newline: bool) {
+    if pipe_closed() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(text)
+        .and_then(|()| {
+            if newline {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush());
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        PIPE_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `println!` for the command line's output: a closed pipe ends it quietly.
+macro_rules! say {
+    () => { write_out(format_args!(""), true) };
+    ($($arg:tt)*) => { write_out(format_args!($($arg)*), true) };
+}
+
+/// `print!` for the command line's output.
+macro_rules! say_raw {
+    ($($arg:tt)*) => { write_out(format_args!($($arg)*), false) };
+}
+
 /// A list of revisions (`history`, `heads`): one line each, every detail with `-v`, or JSON.
 pub fn revisions(format: Format, verbose: bool, map: &RevisionMap, revs: &[&Revision]) {
     if format == Format::Json {
         let list: Vec<_> = revs.iter().map(|r| revision_json(map, r)).collect();
-        println!("{}", Value::from(list));
+        say!("{}", Value::from(list));
         return;
     }
     for rev in revs {
         if verbose {
-            println!("{}", self::verbose(map, rev));
+            say!("{}", self::verbose(map, rev));
         } else {
-            println!("{}", entry(map, rev));
+            say!("{}", entry(map, rev));
         }
     }
 }
@@ -54,24 +99,24 @@ pub fn current(
                 "started_at": cut(&e.applied_at),
             })
         });
-        println!(
+        say!(
             "{}",
             json!({"database": url.masked(), "current": current, "interrupted": interrupted})
         );
         return;
     }
     if revs.is_empty() {
-        println!("Current revision for {url}: None");
+        say!("Current revision for {url}: None");
     }
     for rev in revs {
         if verbose {
-            println!("Current revision for {url}:\n{}", self::verbose(map, rev));
+            say!("Current revision for {url}:\n{}", self::verbose(map, rev));
         } else {
-            println!("Current revision for {url}: {}", entry(map, rev));
+            say!("Current revision for {url}: {}", entry(map, rev));
         }
     }
     if let Some(e) = interrupted {
-        println!("{}", interrupted_line(e));
+        say!("{}", interrupted_line(e));
     }
 }
 
@@ -90,8 +135,10 @@ fn interrupted_line(e: &HistoryEntry) -> String {
             e.operation, e.statements
         ),
         _ => format!(
-            "{revision} partly applied ({} failed at statement {next} of {}): {done}; repair the database, then `upgrade --resume` goes on at statement {next}",
-            e.operation, e.statements
+            "{revision} partly applied ({} failed at statement {next} of {}): {done}; repair the database, then {} goes on at statement {next}",
+            e.operation,
+            e.statements,
+            crate::app::command("upgrade --resume")
         ),
     }
 }
@@ -118,7 +165,7 @@ pub fn verify(
                 json!({"revision": cut(id), "vouched": ok, "why": said})
             })
             .collect();
-        println!(
+        say!(
             "{}",
             json!({
                 "database": url.masked(),
@@ -130,12 +177,12 @@ pub fn verify(
             })
         );
     } else if drift.is_empty() {
-        println!(
+        say!(
             "{url}: applied revisions match the embedded SQL (current: {})",
             described(current)
         );
         if !newer.is_empty() {
-            println!(
+            say!(
                 "{url}: {} applied by a newer release; their remembered downgrades match their checksums",
                 shown_ids(newer).join(", ")
             );
@@ -147,7 +194,7 @@ pub fn verify(
             } else {
                 format!("NOT vouched for ({said}): its downgrade runs only with --trust-remembered")
             };
-            println!("{url}: the record of {}: {verdict}", shown(id, ID));
+            say!("{url}: the record of {}: {verdict}", shown(id, ID));
         }
     }
 }
@@ -195,7 +242,7 @@ pub fn fleet(format: Format, results: &[crate::FleetResult]) {
                 }),
             })
             .collect();
-        println!("{}", json!({"databases": list, "ok": failed == 0}));
+        say!("{}", json!({"databases": list, "ok": failed == 0}));
         return;
     }
     let header = ["DATABASE", "FROM", "TO", "REVISIONS", "TIME", "OUTCOME"].map(String::from);
@@ -211,9 +258,9 @@ pub fn fleet(format: Format, results: &[crate::FleetResult]) {
             line.push_str(&format!("{cell:<w$}  "));
         }
         line.push_str(&row[5]);
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "{} databases: {} upgraded, {failed} failed",
         results.len(),
         results.len() - failed
@@ -224,28 +271,28 @@ pub fn fleet(format: Format, results: &[crate::FleetResult]) {
 #[cfg(feature = "sqlite")]
 pub fn backups(url: &DatabaseUrl, backups: &[std::path::PathBuf]) {
     if backups.is_empty() {
-        println!("{url}: no backups");
+        say!("{url}: no backups");
     }
     for b in backups {
-        println!("{}", b.display());
+        say!("{}", b.display());
     }
 }
 
 /// `restore`: which backup was put back, and where the file it replaced is kept.
 #[cfg(feature = "sqlite")]
 pub fn restored(url: &DatabaseUrl, restored: &crate::backend::Restored) {
-    println!("Restored {url} from {}", restored.from.display());
+    say!("Restored {url} from {}", restored.from.display());
     if let Some(kept) = &restored.kept {
-        println!("The file it replaced is kept as {}", kept.display());
+        say!("The file it replaced is kept as {}", kept.display());
     }
 }
 
 /// `branches`: each branch point, then the revisions it branches into.
 pub fn branches(map: &RevisionMap, points: &[&Revision]) {
     for rev in points {
-        println!("{}", entry(map, rev));
+        say!("{}", entry(map, rev));
         for child in map.children(&rev.id) {
-            println!(
+            say!(
                 "    -> {}{}, {}",
                 shown(&child.id, ID),
                 flags(map, child),
@@ -258,17 +305,17 @@ pub fn branches(map: &RevisionMap, points: &[&Revision]) {
 /// `show REV`: every detail of the revisions a target names (none: base).
 pub fn show(map: &RevisionMap, revs: &[&Revision]) {
     if revs.is_empty() {
-        println!("Rev: base (before the first revision)");
+        say!("Rev: base (before the first revision)");
     }
     for rev in revs {
-        println!("{}", verbose(map, rev));
+        say!("{}", verbose(map, rev));
     }
 }
 
 /// What a move did: JSON only (the text form is the log lines written as it ran).
 pub fn report(format: Format, url: &DatabaseUrl, report: &Report) {
     if format == Format::Json {
-        println!("{}", report_json(&url.masked(), report));
+        say!("{}", report_json(&url.masked(), report));
     }
 }
 
@@ -283,15 +330,15 @@ pub fn dry_run(
     if format == Format::Json {
         let mut json = report_json(&url.masked(), report);
         json["sql"] = sql.into();
-        println!("{json}");
+        say!("{json}");
     } else if report.steps.is_empty() {
-        println!(
+        say!(
             "-- dry run on {url}: at {}, nothing to {}",
             described(&report.before),
             direction.name()
         );
     } else {
-        println!(
+        say!(
             "-- dry run on {url}: {} {} -> {}, {} revision(s); nothing was changed\n",
             direction.name(),
             described(&report.before),
@@ -299,13 +346,13 @@ pub fn dry_run(
             report.steps.len()
         );
         // A downgrade a newer release recorded comes from the database.
-        print!("{}", shown(sql, SQL));
+        say_raw!("{}", shown(sql, SQL));
     }
 }
 
 /// `--sql`: a header naming the move, then the script.
 pub fn script(direction: Direction, dialect: Dialect, report: &Report, sql: &str) {
-    println!(
+    say!(
         "-- {} {} -> {} ({dialect}), written by {} {}\n",
         direction.name(),
         describe(&report.before),
@@ -313,7 +360,7 @@ pub fn script(direction: Direction, dialect: Dialect, report: &Report, sql: &str
         crate::app::current().name,
         crate::app::current().version
     );
-    print!("{sql}");
+    say_raw!("{sql}");
 }
 
 /// `check`: where it checked, and each difference found.
@@ -324,18 +371,18 @@ pub fn check(format: Format, url: Option<&DatabaseUrl>, head: &str, changes: &[C
     };
     if format == Format::Json {
         let list: Vec<String> = changes.iter().map(|c| cut(&c.to_string())).collect();
-        println!(
+        say!(
             "{}",
             json!({"ok": changes.is_empty(), "checked_on": place, "changes": list})
         );
     } else if changes.is_empty() {
-        println!("No differences: the migrations at {head} build the declared schema ({place}).");
+        say!("No differences: the migrations at {head} build the declared schema ({place}).");
     } else {
-        println!("The migrations at head differ from the declared schema ({place}):");
+        say!("The migrations at head differ from the declared schema ({place}):");
         for c in changes {
-            println!("  - {}", shown(&c.to_string(), ERROR));
+            say!("  - {}", shown(&c.to_string(), ERROR));
         }
-        println!(
+        say!(
             "Write the revision they need: {} revision --autogenerate -m \"<message>\"",
             crate::app::current().name
         );
@@ -349,13 +396,13 @@ pub fn split(url: &DatabaseUrl, split: &Split, dry_run: bool) {
     } else {
         ("moved", "are")
     };
-    println!(
+    say!(
         "{url}: {verb} {} from {} to {}",
         described(&split.moved),
         shown(&split.from, ID),
         shown(&split.to, ID)
     );
-    println!(
+    say!(
         "  {} {} left with {}",
         split.from,
         if dry_run { "would be" } else { "is" },
@@ -374,28 +421,37 @@ pub fn split(url: &DatabaseUrl, split: &Split, dry_run: bool) {
         }
     );
     if let Some(r) = &split.restored {
-        println!("  {} {moved} put back in {}", shown(r, ID), split.from);
+        say!("  {} {moved} put back in {}", shown(r, ID), split.from);
     }
     if split.history_copied > 0 {
-        println!(
+        say!(
             "  {} history rows {moved} copied to {}_history",
-            split.history_copied, split.to
+            split.history_copied,
+            split.to
         );
     }
     if dry_run {
-        println!("Nothing was changed.");
+        say!("Nothing was changed.");
     }
 }
 
 /// `completions SHELL`: the completion script for `program`.
 pub fn completions(shell: clap_complete::Shell, mut command: clap::Command) {
     let name = command.get_name().to_string();
-    clap_complete::generate(shell, &mut command, name, &mut std::io::stdout());
+    // Written whole into memory first: clap_complete panics on a write that fails.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, name, &mut script);
+    say_raw!("{}", String::from_utf8_lossy(&script));
+}
+
+/// `--version`: the invocation and what it runs.
+pub fn version(invocation: &str, version: &str) {
+    say!("{invocation} {version}");
 }
 
 /// `revision --autogenerate` found the database already matching the declared schema.
 pub fn no_schema_changes(url: &DatabaseUrl, current: &[String], schema_dir: &Path) {
-    println!(
+    say!(
         "No changes in schema detected: {url} at {} matches {}; no revision written.",
         described(current),
         schema_dir.display()
@@ -404,17 +460,17 @@ pub fn no_schema_changes(url: &DatabaseUrl, current: &[String], schema_dir: &Pat
 
 /// A new revision file was written.
 pub fn generated(path: &Path) {
-    println!("Generating {} ... done", path.display());
+    say!("Generating {} ... done", path.display());
 }
 
 /// What to do with the new revision file.
 pub fn revision_written(autogenerated: bool) {
     if autogenerated {
-        println!(
+        say!(
             "Review the SQL it wrote, then rebuild: the new revision is embedded at the next build."
         );
     } else {
-        println!(
+        say!(
             "Write the SQL under '-- +upgrade' (and '-- +downgrade'): a revision with an empty upgrade fails the build."
         );
     }

@@ -73,7 +73,7 @@ impl Migrator<'_> {
         };
         let label = format!("{}-to-{}", before.join("+"), last.after.join("+"));
         if let Some(copy) = db.back_up(&label, self.settings.backups.keep)? {
-            info!(target: log_target(), "Backed the database up to {} before {why} (`restore` puts it back)", copy.display());
+            info!(target: log_target(), "Backed the database up to {} before {why} ({} puts it back)", copy.display(), crate::app::command("restore"));
         }
         Ok(())
     }

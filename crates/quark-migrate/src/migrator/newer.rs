@@ -331,7 +331,9 @@ impl Migrator<'_> {
         Err(Error::Unvouched {
             revisions: unvouched,
             hint: format!(
-                "`downgrade {target} --dry-run` shows the SQL it would run; once you have read it, `downgrade {target} --trust-remembered` runs it."
+                "{} shows the SQL it would run; once you have read it, {} runs it.",
+                crate::app::command(&format!("downgrade {target} --dry-run")),
+                crate::app::command(&format!("downgrade {target} --trust-remembered"))
             ),
         })
     }

@@ -99,9 +99,10 @@ impl<'a> Beside<'a> {
             Dialect::Mysql => {
                 return match db.second_connection()? {
                     Some(second) => Ok(Beside::Apart(Scratch::within(second)?)),
-                    None => Err(BackendError::message(
-                        "reading which statement of an interrupted revision took effect needs a scratch database on a second connection to the server, which the engine cannot open from a MySQL connection an application lent it: run the upgrade from a URL (the command line, or Migrations::migrate), or check the statement by hand and `upgrade --resume`",
-                    )),
+                    None => Err(BackendError::message(format!(
+                        "reading which statement of an interrupted revision took effect needs a scratch database on a second connection to the server, which the engine cannot open from a MySQL connection an application lent it: run the upgrade from a URL (the command line, or Migrations::migrate), or check the statement by hand and {}",
+                        crate::app::command("upgrade --resume"),
+                    ))),
                 };
             }
         };
