@@ -73,6 +73,7 @@ impl App {
 
     /// The prefix of scratch schemas and databases: the name in lower case, letters, digits and
     /// `_` only, at most 24 bytes, so that the name stays a plain identifier on every server.
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     pub(crate) fn scratch_prefix(&self) -> String {
         let mut prefix: String = self
             .name
@@ -102,17 +103,20 @@ thread_local! {
 }
 
 /// The application the engine works for on this thread.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 pub(crate) fn current() -> App {
     CURRENT.with(Cell::get)
 }
 
 /// The log target of the application the engine works for on this thread.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 pub(crate) fn log_target() -> &'static str {
     current().log_target
 }
 
 /// `subcommand` as a person runs it, in backticks: under the command line, with the
 /// application's invocation (`` `acme-svc db stamp --purge base` ``); from the library, bare.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 pub(crate) fn command(subcommand: &str) -> String {
     if COMMAND_LINE.with(Cell::get) {
         format!("`{} {subcommand}`", current().invocation())

@@ -18,11 +18,16 @@
 //!
 //! ```toml
 //! [dependencies]
-//! quark-migrate = { version = "0.1", default-features = false, features = ["sqlite"] }
+//! quark-migrate = { version = "0.3", default-features = false, features = ["sqlite"] }
 //!
 //! [build-dependencies]
-//! quark-migrate = { version = "0.1", default-features = false }
+//! # `sqlite` here rehearses every revision on SQLite in memory at build time; a server's driver
+//! # feature (`postgres`, `mysql`) rehearses on the server `QUARK_MIGRATE_CHECK_URL` names.
+//! quark-migrate = { version = "0.3", default-features = false, features = ["sqlite"] }
 //! ```
+//!
+//! The repository's `docs/recipes.md` has a complete application for each setup, each built
+//! and run by its tests.
 //!
 //! Your `build.rs` validates and embeds them, with `file:line` errors:
 //!

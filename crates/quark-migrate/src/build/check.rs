@@ -122,13 +122,57 @@ mod imp {
             ));
             warn_undeclared(&done, &declared, &parsed.dialect.to_string());
         }
-        if details {
-            if said.is_empty() {
-                said.push("nothing rehearsed (SQLite is not targeted, or the build-dependency has no `sqlite` feature, and no QUARK_MIGRATE_CHECK_URL)".into());
+        let unrehearsed: Vec<String> = Dialect::ALL
+            .iter()
+            .filter(|d| options.targets(**d))
+            .filter(|d| {
+                !(**d == Dialect::Sqlite && cfg!(feature = "sqlite"))
+                    && url
+                        .and_then(|u| DatabaseUrl::parse(u).ok())
+                        .is_none_or(|u| u.dialect != **d)
+            })
+            .map(ToString::to_string)
+            .collect();
+        // A build that rehearsed nothing says so, always: it is the check the application lost.
+        if said.is_empty() {
+            println!(
+                "cargo:warning=quark-migrate: nothing rehearsed ({}): {}",
+                unrehearsed.join(", "),
+                how_to_rehearse(options)
+            );
+        } else if details {
+            if !unrehearsed.is_empty() {
+                said.push(format!(
+                    "not rehearsed on {} (set {} to a server of it)",
+                    unrehearsed.join(", "),
+                    super::URL
+                ));
             }
             println!("cargo:warning=quark-migrate: {}", said.join("; "));
         }
         Ok(())
+    }
+
+    /// What rehearses migrations that nothing rehearsed: SQLite in memory when it is targeted,
+    /// else a live server of a targeted dialect.
+    fn how_to_rehearse(options: &Options) -> String {
+        if options.targets(Dialect::Sqlite) && !cfg!(feature = "sqlite") {
+            "enable the `sqlite` feature of the quark-migrate build-dependency to rehearse on SQLite in memory, or set QUARK_MIGRATE_CHECK_URL to a server".to_string()
+        } else {
+            let servers: Vec<&str> = [
+                (Dialect::Postgresql, "postgresql://..."),
+                (Dialect::Mysql, "mysql://..."),
+            ]
+            .into_iter()
+            .filter(|(d, _)| options.targets(*d))
+            .map(|(_, url)| url)
+            .collect();
+            format!(
+                "set {}={} (with that driver's feature on the quark-migrate build-dependency) to rehearse on a server",
+                super::URL,
+                servers.join(" or ")
+            )
+        }
     }
 
     /// A declared schema ahead of (or behind) the migrations is a warning: it is the state
@@ -197,11 +241,12 @@ mod imp {
                 super::URL
             ));
         }
-        if details {
-            println!(
-                "cargo:warning=quark-migrate: not rehearsed: enable the `sqlite` feature of the quark-migrate build-dependency"
-            );
-        }
+        // A build that rehearsed nothing says so, always.
+        let _ = details;
+        println!(
+            "cargo:warning=quark-migrate: nothing rehearsed: enable the `sqlite` feature of the quark-migrate build-dependency (or a server's driver feature and {})",
+            super::URL
+        );
         Ok(())
     }
 }

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 #[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub use crate::embed::Summary;
-use crate::revision::Dialect;
+/// The SQL dialects migrations target ([`Options::dialects`]).
+pub use crate::revision::Dialect;
 use crate::source::{build_map, read_dir};
 pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE};
 
