@@ -12,6 +12,9 @@
 //!   per migration, `refinery_grouped` one for all, as does `quark_single` (`--single-transaction`),
 //!   whose floor is `raw_single`: each revision's SQL and row as a batch, one commit for all.
 //!   Every measurement opens its connection in the timed part.
+//! - `drift_check_<backend>/{off,warn}`: the same start-up on a 500-table schema (500 revisions,
+//!   each a table and an index), without and with the start-up drift check (`check_drift`: the
+//!   live schema read and its fingerprint compared with the one recorded after the upgrade).
 //! - `build/*`: parsing and validating a generated chain as build.rs does, and the graph
 //!   operations (topological order, heads, history) on it.
 //!
@@ -359,6 +362,42 @@ fn noop(c: &mut Criterion) {
     }
 }
 
+/// Tables in the schema the drift check reads.
+const DRIFT_TABLES: usize = 500;
+
+fn drift_check(c: &mut Criterion) {
+    use quark_migrate::DriftCheck;
+    let files = embedded(DRIFT_TABLES);
+    let start = |url: &str, check: DriftCheck| {
+        let report = Migrations::new(files)
+            .unwrap()
+            .check_drift(check)
+            .migrate(url)
+            .unwrap();
+        black_box(report)
+    };
+    let measure = |c: &mut Criterion, name: &str, url: &str| {
+        Migrations::new(files).unwrap().migrate(url).unwrap();
+        let mut group = c.benchmark_group(format!("drift_check_{name}"));
+        group.sample_size(20);
+        group.bench_function("off", |b| b.iter(|| start(url, DriftCheck::Off)));
+        group.bench_function("warn", |b| b.iter(|| start(url, DriftCheck::Warn)));
+        group.finish();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:///{}", dir.path().join("drift.db").display());
+    measure(c, "sqlite", &url);
+    for server in [Server::Postgres, Server::Mysql] {
+        if !server.available() {
+            continue;
+        }
+        let mut names = Vec::new();
+        let db = server.create(&mut names);
+        measure(c, server.name(), &server.url(&db));
+        server.drop_all(&mut names);
+    }
+}
+
 fn apply(c: &mut Criterion) {
     let mut group = c.benchmark_group("apply_sqlite");
     group.sample_size(10);
@@ -497,5 +536,5 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, noop, apply, build);
+criterion_group!(benches, noop, apply, drift_check, build);
 criterion_main!(benches);

@@ -679,6 +679,7 @@ fn combined_changes(dialect: Dialect) {
 }
 
 on_each_backend! {
+    drift_is_clean_on_quarks_chain => sqlite_drift_is_clean_on_quarks_chain, postgres_drift_is_clean_on_quarks_chain, mysql_drift_is_clean_on_quarks_chain;
     adds_a_table => sqlite_adds_a_table, postgres_adds_a_table, mysql_adds_a_table;
     drops_a_table => sqlite_drops_a_table, postgres_drops_a_table, mysql_drops_a_table;
     adds_a_column => sqlite_adds_a_column, postgres_adds_a_column, mysql_adds_a_column;
@@ -833,6 +834,35 @@ fn check_is_clean_at_head(dialect: Dialect) {
     assert_eq!(target.leaked_since(&before), Vec::<String>::new());
     // check reads nothing of the database itself: it is still empty.
     assert!(schema_of(target.db().as_mut()).tables.is_empty());
+}
+
+/// quark's whole chain at head: the live schema is the one recorded after the upgrade and the
+/// declared one, so `drift` reports nothing and `--check-drift fail` starts.
+fn drift_is_clean_on_quarks_chain(dialect: Dialect) {
+    let Some(target) = Db::alone(dialect) else {
+        return;
+    };
+    let up = cli(&target.url(), &["--check-drift", "fail", "upgrade", "head"]);
+    assert_eq!(up.status.code(), Some(0), "{}", out_text(&up));
+    // The scratch database `drift` compares the declared schema on is dropped afterwards.
+    let before = target.scratches();
+    let out = cli(&target.url(), &["drift"]);
+    assert_eq!(out.status.code(), Some(0), "{}", out_text(&out));
+    let text = out_text(&out);
+    assert!(
+        text.contains("the same as recorded after the last migration")
+            && text.contains("the same as the declared schema")
+            && text.contains("No drift."),
+        "{text}"
+    );
+    let json = cli(&target.url(), &["--format", "json", "drift"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        (doc["record"].as_str(), doc["declared"].as_str()),
+        (Some("same"), Some("same"))
+    );
+    assert_eq!(doc["differences"], serde_json::json!([]));
+    assert_eq!(target.leaked_since(&before), Vec::<String>::new());
 }
 
 fn check_lists_what_the_chain_lacks(dialect: Dialect) {

@@ -1,6 +1,6 @@
 //! Operators coming from the Python quark-db-manage: its command lines and oslo-style
 //! configuration files work unchanged, quark keeps its revisions in a table of its own beside
-//! Neutron's, and contradicting version rows are refused (SQLite, through the real binary).
+//! Neutron's, and completions name quark's binary (SQLite, through the real binary).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -548,47 +548,6 @@ fn split_refuses_when_quarks_table_already_has_revisions() {
         e.contains("would move from quark_alembic_version to itself"),
         "{e}"
     );
-}
-
-#[test]
-fn contradicting_version_rows_are_refused_until_stamped() {
-    let site = Site::new();
-    let url = site.url();
-    site.ok(&["--database-connection", &url, "upgrade", "1284c81cf727"]);
-    site.db()
-        .execute("INSERT INTO alembic_version VALUES (?1)", [FIRST])
-        .unwrap();
-    for command in [
-        &["current"][..],
-        &["upgrade", "head"],
-        &["downgrade", "-1"],
-        &["stamp", SECOND],
-    ] {
-        let e = site.fails(&[&["--database-connection", url.as_str()][..], command].concat());
-        assert!(
-            e.contains(&format!("holds 1284c81cf727, {FIRST}: {FIRST} below 1284c81cf727, which already includes it; nothing was run"))
-                && e.contains("record that with `quark-db-manage stamp --purge 1284c81cf727`"),
-            "{e}"
-        );
-    }
-    assert_eq!(site.rows("alembic_version"), ["1284c81cf727", FIRST]);
-    site.ok(&[
-        "--database-connection",
-        &url,
-        "stamp",
-        "--purge",
-        "1284c81cf727",
-    ]);
-    site.ok(&["--database-connection", &url, "upgrade", "head"]);
-
-    // The same revision twice, in a table without Alembic's primary key.
-    let twice = shared_site(false, false);
-    twice
-        .db()
-        .execute("INSERT INTO alembic_version VALUES (?1)", [SECOND])
-        .unwrap();
-    let e = twice.fails(&["--database-connection", &twice.url(), "upgrade", "head"]);
-    assert!(e.contains(&format!("{SECOND} twice")), "{e}");
 }
 
 #[test]

@@ -305,6 +305,83 @@ pub enum Error {
     /// The declared schema is missing, unreadable, or refused by the database.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// The connection was lost (a failover) and no server took the run again in time.
+    #[error(
+        "the connection to {database} was lost and no server took the run again within {}s (the failover timeout, --failover-timeout): {last}. Nothing is lost: the next run goes on from what the database holds",
+        waited.as_secs()
+    )]
+    FailoverTimeout {
+        /// The database, its password masked.
+        database: String,
+        /// How long the run tried to connect again.
+        waited: std::time::Duration,
+        /// The last failure.
+        #[source]
+        last: Box<Error>,
+    },
+    /// A verify-only start found the database below this binary's heads, and no migrator
+    /// brought it there in time; nothing was written.
+    #[error("{}", not_migrated_message(self))]
+    NotMigrated {
+        /// The version table's rows (empty: base, or no version table).
+        current: Vec<String>,
+        /// The revisions an upgrade to head would apply, in order.
+        missing: Vec<String>,
+        /// A revision a migrator left part-way, if one did.
+        interrupted: Option<String>,
+        /// How long it waited.
+        waited: std::time::Duration,
+        /// The migrator holding the migration lock at the end, if one was.
+        holder: Option<String>,
+    },
+    /// The live schema differs from the one recorded after the last run that changed it
+    /// (`--check-drift fail`).
+    #[error(
+        "the schema differs from the one recorded after the last migration (at {}): {}. Nothing was changed; `{}` shows the SQL that brings it back",
+        describe(heads),
+        differences.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        crate::app::command("drift")
+    )]
+    SchemaDrift {
+        /// The revisions the database is at.
+        heads: Vec<String>,
+        /// What differs.
+        differences: Vec<crate::schema::Drifted>,
+    },
+    /// The run committed, but no replica that could take over replayed its last commit in time:
+    /// a failover now could lose what it did.
+    #[error(
+        "the run committed on the server (its log at {position}), but no replica that could take over replayed that within {}s (--replica-wait): {}. A failover now could lose it; the next run goes on from what the database holds",
+        waited.as_secs(),
+        replicas.join("; ")
+    )]
+    NotReplicated {
+        /// The server's log position after the run's last commit.
+        position: String,
+        /// How long the run waited.
+        waited: std::time::Duration,
+        /// The replicas, each with how far it had replayed.
+        replicas: Vec<String>,
+    },
+}
+
+impl Error {
+    /// Whether the run failed because its connection was lost, or the server could not serve
+    /// it any more (killed, shut down, demoted to a standby: a failover), with nothing known to
+    /// be left half-done that the next run cannot settle from the database. A run from a URL
+    /// reconnects by itself ([`crate::Migrations::failover_timeout`]); an application that lent
+    /// its own connection gets this error, and migrates again on a new connection.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            Error::Backend(e) => e.is_connection_lost(),
+            Error::StepFailed(f) => f.source.as_ref().is_some_and(|e| e.is_connection_lost()),
+            Error::CodeFailed(f) => matches!(
+                &f.error,
+                CodeError::Statement { source, .. } if source.is_connection_lost()
+            ),
+            _ => false,
+        }
+    }
 }
 
 impl From<BackendError> for Error {
@@ -343,6 +420,57 @@ impl From<FileError> for Error {
     fn from(e: FileError) -> Error {
         Error::Migrations(GraphError(vec![e]))
     }
+}
+
+/// What a verify-only start found missing, and how to run the migrator.
+fn not_migrated_message(e: &Error) -> String {
+    let Error::NotMigrated {
+        current,
+        missing,
+        interrupted,
+        waited,
+        holder,
+    } = e
+    else {
+        return String::new();
+    };
+    const SHOWN: usize = 5;
+    let mut list: Vec<&str> = missing.iter().take(SHOWN).map(String::as_str).collect();
+    let more = missing.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    if list.is_empty() {
+        list.push("none");
+    }
+    let part_way = interrupted
+        .as_ref()
+        .map(|r| format!("; a migrator left {r} part-way"))
+        .unwrap_or_default();
+    let waiting = match holder {
+        Some(h) => format!(
+            "after {}s a migrator still holds the migration lock ({h}): let it finish, or wait longer (--verify-wait)",
+            waited.as_secs()
+        ),
+        None => format!(
+            "no migrator holds the migration lock (after waiting {:.1}s, --verify-wait)",
+            waited.as_secs_f64()
+        ),
+    };
+    format!(
+        "the database is at {}, not at this binary's heads: {} {} missing ({}{more}){part_way}; {waiting}. Nothing was written. Run the migrator with the role that may change the schema: {}",
+        describe(current),
+        missing.len(),
+        if missing.len() == 1 {
+            "revision is"
+        } else {
+            "revisions are"
+        },
+        list.join(", "),
+        crate::app::command("upgrade head")
+    )
 }
 
 /// The stamps that record `state`: one purge to the first revision, then one per other.

@@ -173,9 +173,11 @@ pub use embed::{EmbeddedFile, SchemaFile};
 #[cfg(feature = "runtime")]
 pub use error::Error;
 #[cfg(feature = "runtime")]
-pub use migrations::{FleetResult, Migrations, Status};
+pub use migrations::{FleetResult, Migrations, Status, Verified};
 #[cfg(feature = "runtime")]
-pub use migrator::{Report, StepReport};
+pub use migrator::{DriftCheck, Report, StepReport};
+#[cfg(feature = "runtime")]
+pub use schema::{DriftKind, Drifted, drift, repair_sql};
 
 #[cfg(feature = "runtime")]
 pub(crate) use embed::load;

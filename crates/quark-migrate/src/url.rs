@@ -32,6 +32,13 @@ pub struct DatabaseUrl {
     pub host: Option<String>,
     /// Port.
     pub port: Option<u16>,
+    /// Every server to try, in order, each with its port (`None`: the default), as libpq reads
+    /// them: the hosts before the path (`postgresql://h1:5432,h2:5433/db`), or the `host=` and
+    /// `port=` query options (`?host=h1,h2&port=5432,5433`: one port for every host, or one
+    /// per host), which take precedence, as in libpq. One entry for a URL of one host, none for
+    /// a URL that names no host. [`DatabaseUrl::host`] and [`DatabaseUrl::port`] stay the first
+    /// host and port written before the path.
+    pub hosts: Vec<(String, Option<u16>)>,
     /// Database name; for SQLite, the file path (`None` for an in-memory database).
     pub database: Option<String>,
     /// Query options, percent-decoded, in order.
@@ -150,6 +157,7 @@ impl DatabaseUrl {
             password: None,
             host: None,
             port: None,
+            hosts: Vec::new(),
             database: None,
             query: Vec::new(),
             raw: raw.to_string(),
@@ -175,27 +183,57 @@ impl DatabaseUrl {
         }
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         url.query = parse_query(query);
-        let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| fail("unclosed '[' in the host"))?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        url.host = Some(decode(host)).filter(|h| !h.is_empty());
-        if let Some(p) = port.filter(|p| !p.is_empty()) {
-            url.port = Some(
-                p.parse()
-                    .map_err(|_| fail(&format!("port '{p}' is not a number from 0 to 65535")))?,
-            );
+        let (hostports, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let written = host_list(hostports).map_err(|reason| fail(&reason))?;
+        if let Some((host, port)) = written.first() {
+            url.host = Some(host.clone()).filter(|h| !h.is_empty());
+            url.port = *port;
         }
+        url.hosts = url.every_host(written).map_err(|reason| fail(&reason))?;
         url.database = Some(decode(path)).filter(|d| !d.is_empty());
         Ok(url)
+    }
+
+    /// The servers to try: the `host=` and `port=` query options paired as libpq pairs them,
+    /// each falling back on what is `written` before the path.
+    fn every_host(
+        &self,
+        written: Vec<(String, Option<u16>)>,
+    ) -> Result<Vec<(String, Option<u16>)>, String> {
+        let hosts: Vec<String> = match self.option("host") {
+            Some(list) => list.split(',').map(|h| h.trim().to_string()).collect(),
+            None => written.iter().map(|(h, _)| h.clone()).collect(),
+        };
+        let ports: Vec<Option<u16>> = match self.option("port") {
+            Some(list) => list
+                .split(',')
+                .map(|p| parse_port(p.trim()))
+                .collect::<Result<_, _>>()?,
+            None => written.iter().map(|(_, p)| *p).collect(),
+        };
+        if hosts.len() > 1 && hosts.iter().any(String::is_empty) {
+            return Err(format!(
+                "an empty host in the host list '{}'",
+                hosts.join(",")
+            ));
+        }
+        if hosts.iter().all(String::is_empty) {
+            return Ok(Vec::new());
+        }
+        let port = |i: usize| match ports.len() {
+            0 => Ok(None),
+            1 => Ok(ports[0]),
+            n if n == hosts.len() => Ok(ports[i]),
+            n => Err(format!(
+                "{n} ports for {} hosts: give one port for every host, or one per host",
+                hosts.len()
+            )),
+        };
+        hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Ok((h.clone(), port(i)?)))
+            .collect()
     }
 
     /// The URL as given, with the password and the values of secret query options replaced by
@@ -226,6 +264,38 @@ impl DatabaseUrl {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A port as written: empty for the default, else a number from 0 to 65535.
+fn parse_port(p: &str) -> Result<Option<u16>, String> {
+    if p.is_empty() {
+        return Ok(None);
+    }
+    p.parse()
+        .map(Some)
+        .map_err(|_| format!("port '{p}' is not a number from 0 to 65535"))
+}
+
+/// The hosts written before the path, comma-separated (`h1:5432,[::1]:5433,h3`), each
+/// percent-decoded with its port; one entry, perhaps an empty host, when none is written.
+fn host_list(hostports: &str) -> Result<Vec<(String, Option<u16>)>, String> {
+    hostports
+        .split(',')
+        .map(|hostport| {
+            let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+                let (h, after) = v6
+                    .split_once(']')
+                    .ok_or_else(|| "unclosed '[' in the host".to_string())?;
+                (h, after.strip_prefix(':'))
+            } else {
+                match hostport.rsplit_once(':') {
+                    Some((h, p)) => (h, Some(p)),
+                    None => (hostport, None),
+                }
+            };
+            Ok((decode(host), parse_port(port.unwrap_or_default())?))
+        })
+        .collect()
 }
 
 /// The query options `a=1&b=2`, percent-decoded. Empty pairs are skipped; a pair without `=`
@@ -354,6 +424,95 @@ mod tests {
                 .dialect,
             Dialect::Mysql
         );
+    }
+
+    fn hosts(list: &[(&str, Option<u16>)]) -> Vec<(String, Option<u16>)> {
+        list.iter().map(|(h, p)| (h.to_string(), *p)).collect()
+    }
+
+    #[test]
+    fn several_hosts_before_the_path_as_libpq_writes_them() {
+        let u = DatabaseUrl::parse(
+            "postgresql://app:s3cret@db1:5432,db2:5433,[::1]:5434,db4/app?target_session_attrs=read-write",
+        )
+        .unwrap();
+        assert_eq!(
+            u.hosts,
+            hosts(&[
+                ("db1", Some(5432)),
+                ("db2", Some(5433)),
+                ("::1", Some(5434)),
+                ("db4", None)
+            ])
+        );
+        // The first host stays where a single-host URL has it.
+        assert_eq!((u.host.as_deref(), u.port), (Some("db1"), Some(5432)));
+        assert_eq!(u.database.as_deref(), Some("app"));
+        assert_eq!(u.password.as_deref(), Some("s3cret"));
+        assert_eq!(u.option("target_session_attrs"), Some("read-write"));
+        assert_eq!(
+            u.masked(),
+            "postgresql://app:***@db1:5432,db2:5433,[::1]:5434,db4/app?target_session_attrs=read-write"
+        );
+        assert!(!format!("{u} {u:?}").contains("s3cret"));
+        // Percent-encoded hosts are decoded; no user information at all parses too.
+        let u = DatabaseUrl::parse("postgresql://h%2Done:1,h2:2/db").unwrap();
+        assert_eq!(u.hosts, hosts(&[("h-one", Some(1)), ("h2", Some(2))]));
+        // One host: one entry; none: no entry.
+        let one = DatabaseUrl::parse("postgresql://u@h:5432/db").unwrap();
+        assert_eq!(one.hosts, hosts(&[("h", Some(5432))]));
+        assert!(
+            DatabaseUrl::parse("postgresql://u@/db")
+                .unwrap()
+                .hosts
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn host_and_port_query_options_list_the_hosts_too() {
+        let u = DatabaseUrl::parse("postgresql://u@/db?host=h1,h2,h3&port=5432,5433,5434").unwrap();
+        assert_eq!(
+            u.hosts,
+            hosts(&[("h1", Some(5432)), ("h2", Some(5433)), ("h3", Some(5434))])
+        );
+        assert_eq!(
+            (u.host, u.port),
+            (None, None),
+            "as before: nothing before the path"
+        );
+        // One port for every host; the query options take precedence over the hosts before the
+        // path, and a port written there serves the query's hosts.
+        let u = DatabaseUrl::parse("postgresql://u@x:1/db?host=h1,h2&port=6000").unwrap();
+        assert_eq!(u.hosts, hosts(&[("h1", Some(6000)), ("h2", Some(6000))]));
+        let u = DatabaseUrl::parse("postgresql://u@:5433/db?host=/var/run/postgresql").unwrap();
+        assert_eq!(u.hosts, hosts(&[("/var/run/postgresql", Some(5433))]));
+        let u = DatabaseUrl::parse("postgresql://h1,h2/db?port=7000").unwrap();
+        assert_eq!(u.hosts, hosts(&[("h1", Some(7000)), ("h2", Some(7000))]));
+        // An empty port is the default.
+        let u = DatabaseUrl::parse("postgresql://u@/db?host=h1,h2&port=,5433").unwrap();
+        assert_eq!(u.hosts, hosts(&[("h1", None), ("h2", Some(5433))]));
+    }
+
+    #[test]
+    fn host_lists_that_do_not_pair_or_parse_are_refused() {
+        for (raw, reason) in [
+            (
+                "postgresql://u:pw1x@/db?host=h1,h2,h3&port=1,2",
+                "2 ports for 3 hosts",
+            ),
+            ("postgresql://u:pw1x@h1:1,h2:x/db", "port 'x'"),
+            ("postgresql://u:pw1x@/db?host=h1&port=99999", "port '99999'"),
+            (
+                "postgresql://u:pw1x@h1,,h3/db",
+                "an empty host in the host list",
+            ),
+            ("postgresql://u:pw1x@h1,[::1/db", "unclosed '['"),
+        ] {
+            let e = DatabaseUrl::parse(raw).unwrap_err();
+            assert!(e.reason.contains(reason), "{raw}: {e}");
+            assert!(!e.to_string().contains("pw1x"), "{e}");
+        }
     }
 
     #[test]

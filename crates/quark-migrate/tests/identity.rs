@@ -65,7 +65,7 @@ fn the_engine_logs_under_the_applications_target() {
         .unwrap();
     assert_eq!(
         targets_of("-> a1, things"),
-        ["tenant_svc::schema", "quark-migrate"]
+        ["tenant_svc::schema", "quark_migrate"]
     );
 }
 

@@ -31,7 +31,7 @@ use crate::revision::Dialect;
 pub use crate::url::DatabaseUrl;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use inline::{MANY_PER_TRIP, inline_params};
-pub use ops::{ServerFacts, ServerOps, SessionSettings, Tuning};
+pub use ops::{Replication, ServerFacts, ServerOps, SessionSettings, Tuning};
 #[cfg(feature = "tokio")]
 pub use served::{AsyncDatabase, Opener, Serving};
 
@@ -179,6 +179,20 @@ pub enum BackendError {
         #[source]
         source: Option<Cause>,
     },
+    /// The connection was lost, or the server cannot serve this session now: it was killed or
+    /// shut down, it is starting up, or it was demoted to a standby and takes no writes (what a
+    /// failover does), or, for a URL naming several hosts (or `target_session_attrs`), none of
+    /// them takes the session yet. Whether the statement or transaction in flight committed is
+    /// not known: the engine reconnects when it opened the connection from a URL
+    /// ([`crate::Migrations::migrate`]) and plans again from what the database holds.
+    #[error("{message}")]
+    ConnectionLost {
+        /// The driver's message.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The URL names a backend this build does not include.
     #[error("this build has no {0} driver; enable the '{0}' Cargo feature")]
     NotCompiled(&'static str),
@@ -219,6 +233,12 @@ impl BackendError {
             self,
             BackendError::LockWait { .. } | BackendError::Conflict { .. }
         )
+    }
+
+    /// Whether the connection was lost, or the server cannot serve this session now (see
+    /// [`BackendError::ConnectionLost`]): a new connection may find the server that does.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, BackendError::ConnectionLost { .. })
     }
 
     /// A connection that failed, to `target`.
@@ -498,6 +518,10 @@ pub struct ConnectOptions {
     pub busy_timeout: Duration,
     /// Who connects: the session's `application_name` (PostgreSQL) or `program_name` (MySQL).
     pub app: crate::App,
+    /// Opens a session that cannot write where the database enforces it (a verify-only start):
+    /// SQLite opens the file read-only, PostgreSQL and MySQL make the session's transactions
+    /// read-only.
+    pub read_only: bool,
 }
 
 impl Default for ConnectOptions {
@@ -506,6 +530,7 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(60),
             app: crate::app::current(),
+            read_only: false,
         }
     }
 }

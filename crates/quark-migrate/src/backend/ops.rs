@@ -35,6 +35,26 @@ pub struct SessionSettings {
     pub table_engine: Option<String>,
 }
 
+/// How far the replicas that could take over from a server have replayed its log (see
+/// [`ServerOps::replication`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Replication {
+    /// No replica that could take over streams from the server now: nothing to wait for.
+    NoReplicas,
+    /// `replica` (named for a message) has replayed the log up to the position asked about.
+    Replayed {
+        /// The replica.
+        replica: String,
+    },
+    /// Replicas stream from the server, none of which has replayed that far yet; each
+    /// described for a message (its name, state and how far behind it is).
+    Behind {
+        /// The replicas.
+        replicas: Vec<String>,
+    },
+}
+
 /// What a server offers a migration beyond running statements: its kind (clusters, poolers,
 /// standbys), waits for other sessions' locks that give way, clean-up after an interrupted
 /// statement, a second connection, who holds locks, backups. Every method has a default that
@@ -83,6 +103,20 @@ pub trait ServerOps {
     fn lock_holders(&mut self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Where the server's log stands now, past this session's last commit, when replicas that
+    /// could take over from the server stream it (asynchronously, so that a commit the server
+    /// acknowledged can be lost when one is promoted); `None` when there is nothing to wait
+    /// for (the default: a server without such replicas).
+    fn log_position(&mut self) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
+
+    /// How far the replicas that could take over have replayed the log, against `position`
+    /// (from [`ServerOps::log_position`]).
+    fn replication(&mut self, _position: &str) -> Result<Replication, BackendError> {
+        Ok(Replication::NoReplicas)
+    }
 }
 
 impl dyn Backend + '_ {
@@ -120,6 +154,17 @@ impl dyn Backend + '_ {
     pub(crate) fn lock_holders(&mut self) -> Vec<String> {
         self.server_ops()
             .map_or_else(Vec::new, |s| s.lock_holders())
+    }
+
+    /// [`ServerOps::log_position`], where the driver has it.
+    pub(crate) fn log_position(&mut self) -> Result<Option<String>, BackendError> {
+        self.server_ops().map_or(Ok(None), |s| s.log_position())
+    }
+
+    /// [`ServerOps::replication`], where the driver has it.
+    pub(crate) fn replication(&mut self, position: &str) -> Result<Replication, BackendError> {
+        self.server_ops()
+            .map_or(Ok(Replication::NoReplicas), |s| s.replication(position))
     }
 
     /// [`ServerOps::back_up`], where the driver has it.

@@ -11,8 +11,8 @@ use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::{Connection, OpenFlags};
 
 use super::{
     Backend, BackendError, Conn, ConnectOptions, Database, Row, ServerFacts, ServerOps, Session,
@@ -36,10 +36,17 @@ fn db_err(e: rusqlite::Error) -> BackendError {
 }
 
 impl Sqlite<'static> {
-    /// Opens (creating if needed) the database file `url` names.
+    /// Opens (creating if needed, unless read-only) the database file `url` names.
     pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
         let (conn, file) = match &url.database {
             None => (Connection::open_in_memory(), None),
+            Some(path) if options.read_only => (
+                Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                ),
+                Some(canonical_or_as_is(path)),
+            ),
             Some(path) => (Connection::open(path), Some(canonical_or_as_is(path))),
         };
         let conn = conn.map_err(|e| {
@@ -145,6 +152,24 @@ impl Backend for Sqlite<'_> {
                 "cannot lock {}: {e}",
                 path.display()
             ))),
+        }
+    }
+
+    fn lock_holder(&mut self, _name: &str) -> Option<String> {
+        let db = self.file.as_ref()?;
+        if self.lock.is_some() {
+            return None;
+        }
+        // Looked at without taking it, and without write access: a shared lock on the file, if
+        // it exists, is refused while a migrator holds it.
+        let path = files::lock_path(db);
+        let file = files::open_to_read(&path, false).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(_) => Some(format!("a process holds {}", path.display())),
         }
     }
 

@@ -149,6 +149,31 @@ pub struct DbArgs {
         value_parser = parse_seconds
     )]
     pub lock_lease: f64,
+    /// Seconds a run whose PostgreSQL connection was lost (a failover: the server killed, shut
+    /// down or demoted) keeps connecting again, to the server that takes writes now, before it
+    /// fails; it then goes on from what the database holds (0: fail at once).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        value_parser = parse_seconds
+    )]
+    pub failover_timeout: f64,
+    /// Seconds a run that wrote waits, on a server with streaming replicas, for one that could
+    /// take over to replay its last commit before it fails naming them (0: no wait).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        value_parser = parse_seconds
+    )]
+    pub replica_wait: f64,
+    /// After an upgrade (and --verify-only), compare the live schema with the one recorded after
+    /// the last migration: off, warn (log each difference), fail (exit 1 naming them).
+    #[arg(long, global = true, value_enum, default_value_t = CheckDrift::Off)]
+    pub check_drift: CheckDrift,
     /// Take no migration lock (for servers without advisory locks such as CockroachDB); only
     /// one migrator may then run at a time.
     #[arg(long, global = true)]
@@ -227,6 +252,17 @@ pub enum Backup {
     EveryChange,
 }
 
+/// What `--check-drift` does with a difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckDrift {
+    /// No comparison.
+    Off,
+    /// Log each difference as a warning.
+    Warn,
+    /// Fail, naming each difference.
+    Fail,
+}
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -271,6 +307,21 @@ pub enum Command {
         /// Continue a revision that stopped part-way, at its first unfinished statement.
         #[arg(long)]
         resume: bool,
+        /// Change nothing: check that the database is at head (or compatibly ahead), waiting
+        /// for a migrator running elsewhere, as an application whose role may not change the
+        /// schema starts; exit non-zero naming the missing revisions otherwise. Reads only the
+        /// engine's tables, on a read-only session.
+        #[arg(long, conflicts_with_all = ["resume", "delta", "sql", "dry_run", "single_transaction"])]
+        verify_only: bool,
+        /// Seconds --verify-only waits for a migrator to bring the database to head (0: one
+        /// look).
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 60.0,
+            value_parser = parse_seconds
+        )]
+        verify_wait: f64,
         /// How to run it.
         #[command(flatten)]
         mode: RunMode,
@@ -336,6 +387,15 @@ pub enum Command {
         /// List the backups instead, oldest first.
         #[arg(long, conflicts_with = "from")]
         list: bool,
+    },
+    /// Compare the live schema with the one recorded after the last migration, and with the
+    /// declared schema the binary embeds (on a scratch database of the same kind); exit 1
+    /// naming each difference, with the SQL that brings the database back.
+    Drift {
+        /// Record the live schema as the expected one instead (a database adopted, or a
+        /// difference accepted after review); takes the migration lock.
+        #[arg(long)]
+        record: bool,
     },
     /// Check that the migrations at head build the declared schema, on a scratch database of
     /// the configured kind (SQLite in memory when none is configured); exit 1 listing the

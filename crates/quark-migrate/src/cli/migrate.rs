@@ -23,6 +23,31 @@ pub(super) fn upgrade(
     migrate(ctx, &migrator, target, Direction::Upgrade, mode)
 }
 
+/// `upgrade --verify-only`: the database at head (or compatibly ahead), checked without
+/// writing, waiting up to `wait` for a migrator running elsewhere.
+pub(super) fn verify_only(
+    ctx: &Context<'_>,
+    target: Option<&str>,
+    wait: std::time::Duration,
+    ignore_drift: bool,
+) -> Result<(), Failure> {
+    if !matches!(target, None | Some("head" | "heads")) {
+        return Err(Failure::Usage(format!(
+            "--verify-only checks the database against this binary's heads; drop the target '{}'",
+            target.unwrap_or_default()
+        )));
+    }
+    let (url, _) = ctx.configured()?;
+    let migrations = ctx
+        .migrations
+        .clone()
+        .verify_wait(wait)
+        .ignore_drift(ignore_drift);
+    let verified = migrations.verify_url(&url)?;
+    output::verified(ctx.format(), &url, &verified);
+    Ok(())
+}
+
 /// `upgrade head` over many databases, `--jobs` at a time: a table of what each did, and a
 /// failure when any failed.
 pub(super) fn upgrade_all(ctx: &Context<'_>, urls: &[String]) -> Result<ExitCode, Failure> {
@@ -123,16 +148,25 @@ fn migrate(
         return script(ctx, migrator, spec, direction);
     }
     let target: Target = spec.parse()?;
-    let (url, mut db) = ctx.connect()?;
     if mode.dry_run {
+        let (url, mut db) = ctx.connect()?;
         let (report, sql) = migrator.preview(db.as_mut(), &target, direction)?;
         output::dry_run(ctx.format(), &url, direction, &report, &sql);
         return Ok(());
     }
-    let report = match direction {
-        Direction::Upgrade => migrator.upgrade(db.as_mut(), &target)?,
-        Direction::Downgrade => migrator.downgrade(db.as_mut(), &target)?,
-    };
+    // A connection lost on the way (a failover) is opened again, and the run goes on from what
+    // the database holds (--failover-timeout).
+    let (url, _) = ctx.configured()?;
+    let report = ctx.migrations.reconnecting(&url, |db| {
+        let report = match direction {
+            Direction::Upgrade => migrator.upgrade(db, &target)?,
+            Direction::Downgrade => migrator.downgrade(db, &target)?,
+        };
+        if direction == Direction::Upgrade {
+            ctx.migrations.drift_at_start(db, &report.after)?;
+        }
+        Ok(report)
+    })?;
     output::report(ctx.format(), &url, &report);
     Ok(())
 }

@@ -7,6 +7,7 @@
 mod args;
 mod author;
 mod config;
+mod drift;
 mod input_files;
 mod inspect;
 mod migrate;
@@ -21,14 +22,16 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches};
 use thiserror::Error;
 
-pub use args::{Backup, Cli, Command, DbArgs, Format, MAX_SECONDS, RunMode};
+pub use args::{Backup, CheckDrift, Cli, Command, DbArgs, Format, MAX_SECONDS, RunMode};
 pub use config::{ConfigError, ConfigFiles, UrlSource};
 pub use input_files::{CONFIG_FILE_LIMIT, DATABASES_FILE_LIMIT, InputFileError};
 
 use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::Error;
-use crate::migrator::{BackupPolicy, Backups, DEFAULT_VERSION_TABLE, LockWait, Migrator};
+use crate::migrator::{
+    BackupPolicy, Backups, DEFAULT_VERSION_TABLE, DriftCheck, LockWait, Migrator,
+};
 use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
 use crate::schema::SchemaError;
@@ -257,7 +260,14 @@ fn configured(
         .lock_timeout(whole_seconds("--lock-timeout", cli.lock_timeout)?)
         .connect_timeout(whole_seconds("--connect-timeout", cli.connect_timeout)?)
         .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
+        .failover_timeout(seconds("--failover-timeout", cli.failover_timeout)?)
+        .replica_wait(seconds("--replica-wait", cli.replica_wait)?)
         .refuse_newer_schema(cli.refuse_newer_schema)
+        .check_drift(match cli.check_drift {
+            CheckDrift::Off => DriftCheck::Off,
+            CheckDrift::Warn => DriftCheck::Warn,
+            CheckDrift::Fail => DriftCheck::Fail,
+        })
         .observe(output::ProgressLine::new(
             // One live line per terminal: not for several databases migrating at once.
             std::io::IsTerminal::is_terminal(&std::io::stderr())
@@ -290,7 +300,9 @@ fn over_many(ctx: &Context<'_>, command: &Command, fleet: &[String]) -> Result<E
             delta: None,
             ignore_drift: false,
             resume: false,
+            verify_only: false,
             mode,
+            ..
         } if matches!(target.as_deref(), None | Some("head" | "heads"))
             && !mode.sql
             && !mode.dry_run =>
@@ -313,10 +325,23 @@ fn dispatch(
     match command {
         Command::Upgrade {
             target,
+            verify_only: true,
+            verify_wait,
+            ignore_drift,
+            ..
+        } => migrate::verify_only(
+            ctx,
+            target.as_deref(),
+            seconds("--verify-wait", *verify_wait)?,
+            *ignore_drift,
+        )?,
+        Command::Upgrade {
+            target,
             delta,
             ignore_drift,
             resume,
             mode,
+            ..
         } => {
             let target = relative(target.as_deref(), *delta, '+')?;
             migrate::upgrade(ctx, &target, *ignore_drift, *resume, mode)?
@@ -345,6 +370,7 @@ fn dispatch(
         Command::Branches => inspect::branches(ctx),
         Command::Show { revision } => inspect::show(ctx, revision)?,
         Command::Check => return author::check(ctx, schema),
+        Command::Drift { record } => return drift::drift(ctx, schema, *record),
         Command::Revision {
             message,
             autogenerate,

@@ -312,6 +312,32 @@ pub fn show(map: &RevisionMap, revs: &[&Revision]) {
     }
 }
 
+/// What `upgrade --verify-only` found: the database ready for this binary.
+pub fn verified(format: Format, url: &DatabaseUrl, verified: &crate::Verified) {
+    match format {
+        Format::Json => say!(
+            "{}",
+            json!({
+                "database": url.masked(),
+                "current": verified.current,
+                "newer": verified.newer,
+                "waited_ms": u64::try_from(verified.waited.as_millis()).unwrap_or(u64::MAX),
+            })
+        ),
+        Format::Text if verified.newer.is_empty() => say!(
+            "Verified: {} is at {}, this binary's head; nothing was changed",
+            url.masked(),
+            described(&verified.current)
+        ),
+        Format::Text => say!(
+            "Verified: {} is at {}, ahead of this binary by {} (a newer release's, compatible); nothing was changed",
+            url.masked(),
+            described(&verified.current),
+            verified.newer.join(", ")
+        ),
+    }
+}
+
 /// What a move did: JSON only (the text form is the log lines written as it ran).
 pub fn report(format: Format, url: &DatabaseUrl, report: &Report) {
     if format == Format::Json {
@@ -361,6 +387,102 @@ pub fn script(direction: Direction, dialect: Dialect, report: &Report, sql: &str
         crate::app::current().version
     );
     say_raw!("{sql}");
+}
+
+/// `drift`: each difference and where the expected schema came from, then the SQL that brings
+/// the database back to each, as one script.
+pub(super) fn drift(format: Format, url: &DatabaseUrl, report: &super::drift::Report) {
+    match format {
+        Format::Json => {
+            let differences: Vec<Value> = report
+                .found
+                .iter()
+                .map(|f| {
+                    let mut item = serde_json::to_value(&f.drifted).unwrap_or(Value::Null);
+                    if let Value::Object(map) = &mut item {
+                        map.insert("source".into(), json!(f.source.name()));
+                        map.insert(
+                            "description".into(),
+                            json!(shown(&f.drifted.to_string(), JSON)),
+                        );
+                    }
+                    item
+                })
+                .collect();
+            let repairs: serde_json::Map<String, Value> = report
+                .repairs
+                .iter()
+                .map(|(source, sql)| (source.name().to_string(), json!(sql)))
+                .collect();
+            say!(
+                "{}",
+                json!({
+                    "database": url.masked(),
+                    "current": report.heads,
+                    "record": report.record,
+                    "record_note": report.record_note,
+                    "declared": report.declared,
+                    "differences": differences,
+                    "repair": repairs,
+                })
+            );
+        }
+        Format::Text => {
+            let record = match (report.record, &report.record_note) {
+                ("none", _) => {
+                    "no schema recorded yet (the next migration records it, or drift --record)"
+                        .to_string()
+                }
+                ("stale", Some(at)) => format!(
+                    "the record was taken at {at}, not at the current revisions: not compared"
+                ),
+                ("same", _) => "the same as recorded after the last migration".to_string(),
+                (other, _) => format!("{other} from the record of the last migration"),
+            };
+            let declared = match report.declared {
+                "none" => "no declared schema embedded",
+                "same" => "the same as the declared schema",
+                _ => "drifted from the declared schema",
+            };
+            say!(
+                "Schema of {} at {}: {record}; {declared}",
+                url.masked(),
+                described(&report.heads)
+            );
+            for f in &report.found {
+                say!(
+                    "DRIFT ({}): {}",
+                    f.source.name(),
+                    shown(&f.drifted.to_string(), ERROR)
+                );
+            }
+            if report.found.is_empty() {
+                say!("No drift.");
+                return;
+            }
+            for (source, sql) in &report.repairs {
+                let to = match source {
+                    super::drift::Source::Record => "the record",
+                    super::drift::Source::Declared => "the declared schema",
+                };
+                say!("-- SQL that brings the database back to {to} (review it; nothing was run):");
+                for statement in sql {
+                    say!("{};", shown(statement.trim_end_matches(';'), SQL));
+                }
+            }
+        }
+    }
+}
+
+/// `drift --record`: what was recorded.
+pub(super) fn drift_recorded(url: &DatabaseUrl, recorded: &crate::migrator::Recorded) {
+    say!(
+        "Recorded the schema of {} at {} as the expected one: {} tables, fingerprint {}",
+        url.masked(),
+        described(&recorded.heads),
+        recorded.tables,
+        &recorded.fingerprint[..recorded.fingerprint.len().min(12)]
+    );
 }
 
 /// `check`: where it checked, and each difference found.
@@ -625,6 +747,7 @@ fn report_json(database: &str, report: &Report) -> Value {
             "statements": s.statements,
             "duration_ms": s.duration.as_secs_f64() * 1000.0,
         })).collect::<Vec<_>>(),
+        "replicated_by": report.replicated_by.as_deref().map(cut),
     })
 }
 

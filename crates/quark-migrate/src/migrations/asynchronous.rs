@@ -16,6 +16,13 @@ impl Migrations {
         off_async_threads(move || migrations.migrate(&url)).await
     }
 
+    /// [`Migrations::verify`]: connects to `url` and checks, without writing, that it is ready
+    /// for this binary, waiting for a migrator running elsewhere.
+    pub async fn verify_async(&self, url: &str) -> Result<super::Verified, Error> {
+        let (migrations, url) = (self.clone(), url.to_string());
+        off_async_threads(move || migrations.verify(&url)).await
+    }
+
     /// [`Migrations::upgrade`] on the application's own connection, which is handed back
     /// whether the upgrade succeeded or failed.
     pub async fn upgrade_async<D: Database + Send + 'static>(
@@ -51,6 +58,15 @@ impl Migrations {
 /// Dropping the future before it finishes leaves the migration where it stood, as a killed
 /// process would (the next start finishes it).
 impl Migrations {
+    /// [`Migrations::verify_connection`] on `db`.
+    pub async fn verify_on<D: crate::AsyncDatabase + ?Sized>(
+        &self,
+        db: &mut D,
+    ) -> Result<super::Verified, Error> {
+        let migrations = self.clone();
+        serve_while(db, move |backend| migrations.verify_connection(backend)).await
+    }
+
     /// [`Migrations::upgrade`] on `db`.
     pub async fn upgrade_on<D: crate::AsyncDatabase + ?Sized>(
         &self,

@@ -36,9 +36,13 @@ use crate::{App, EmbeddedFile, load};
 
 #[cfg(feature = "tokio")]
 mod asynchronous;
+mod drift_at_start;
+mod failover;
 mod fleet;
+mod verify;
 
 pub use fleet::FleetResult;
+pub use verify::Verified;
 
 /// An application's migrations with the settings used to apply them.
 ///
@@ -299,6 +303,7 @@ impl Migrations {
             connect_timeout: self.connect_timeout,
             busy_timeout: self.settings.lock_timeout,
             app: self.app,
+            read_only: false,
         }
     }
 
@@ -345,16 +350,31 @@ impl Migrations {
     pub fn status<D: Database + ?Sized>(&self, db: &mut D) -> Result<Status, Error> {
         let _app = self.app.scope();
         let mut session = db.session()?;
-        let db = session.backend();
-        if let Some(current) = self.at_head(db) {
-            return Ok(Status {
-                current,
-                pending: Vec::new(),
-                drift: Vec::new(),
-                interrupted: None,
-                newer: Vec::new(),
-            });
+        self.status_of(session.backend())
+    }
+
+    /// [`Migrations::status`] on a session already open.
+    fn status_of(&self, db: &mut dyn Backend) -> Result<Status, Error> {
+        match self.status_at_head(db) {
+            Some(status) => Ok(status),
+            None => self.status_in_full(db),
         }
+    }
+
+    /// The status of a database at head, read in one round trip; `None` when that is not
+    /// certain (a missing table, on PostgreSQL, also aborts a transaction open on `db`).
+    fn status_at_head(&self, db: &mut dyn Backend) -> Option<Status> {
+        self.at_head(db).map(|current| Status {
+            current,
+            pending: Vec::new(),
+            drift: Vec::new(),
+            interrupted: None,
+            newer: Vec::new(),
+        })
+    }
+
+    /// The status, read the full way.
+    fn status_in_full(&self, db: &mut dyn Backend) -> Result<Status, Error> {
         let migrator = self.migrator()?;
         let current = match migrator.standing(db)? {
             Standing::Known(current) => current,
@@ -380,31 +400,40 @@ impl Migrations {
 
     /// Upgrades `db` (the application's own connection, or one from [`Migrations::connect`]) to
     /// every head under the migration lock; takes no lock when nothing is pending.
+    ///
+    /// The engine cannot open the application's connection again: when it is lost (a failover),
+    /// the error says so ([`Error::is_connection_lost`]), and the application migrates again on
+    /// a new connection, which goes on from what the database holds (or migrates from a URL,
+    /// [`Migrations::migrate`], which reconnects by itself).
     pub fn upgrade<D: Database + ?Sized>(&self, db: &mut D) -> Result<Report, Error> {
         let _app = self.app.scope();
         let mut session = db.session()?;
         let db = session.backend();
-        if let Some(heads) = self.at_head(db) {
-            return Ok(Report::nothing_to_upgrade(heads));
-        }
-        let migrator = self.migrator()?;
-        if self.summaries().is_some() {
+        let report = match self.at_head(db) {
+            Some(heads) => Report::nothing_to_upgrade(heads),
             // The build-time summaries said it is not at head: no second look on the way.
-            migrator.upgrade_checked(db, &Target::Heads)
-        } else {
-            migrator.upgrade(db, &Target::Heads)
-        }
+            None if self.summaries().is_some() => {
+                self.migrator()?.upgrade_checked(db, &Target::Heads)?
+            }
+            None => self.migrator()?.upgrade(db, &Target::Heads)?,
+        };
+        self.drift_at_start(db, &report.after)?;
+        Ok(report)
     }
 
     /// Connects to `url` and upgrades it to head: the one call an application makes on start-up.
+    /// A connection lost on the way (a failover) is opened again, to the server that takes
+    /// writes now, for at most [`Migrations::failover_timeout`], and the upgrade goes on from
+    /// what the database holds (see [`Migrations::reconnecting`]). On a server with replicas, it
+    /// returns once one that could take over has replayed the run's last commit
+    /// ([`Migrations::replica_wait`]).
     pub fn migrate(&self, url: &str) -> Result<Report, Error> {
         self.migrate_url(&DatabaseUrl::parse(url)?)
     }
 
     /// [`Migrations::migrate`] of a parsed URL.
     pub fn migrate_url(&self, url: &DatabaseUrl) -> Result<Report, Error> {
-        let _app = self.app.scope();
-        self.upgrade(&mut self.connect_url(url)?)
+        self.reconnecting(url, |db| self.upgrade(db))
     }
 }
 

@@ -15,6 +15,18 @@ pub(super) struct Fenced<'a> {
     pub(super) fence: Arc<Fence>,
 }
 
+impl Fenced<'_> {
+    /// `e`, or the lost lease when the lease has run out meanwhile: a statement that failed
+    /// after it (sent just before the process was paused, and refused once another migrator had
+    /// done its work, or its transaction aborted by the other's writes) failed because of that.
+    fn cause(&self, e: BackendError) -> BackendError {
+        match self.fence.check() {
+            Err(lost) => lost,
+            Ok(()) => e,
+        }
+    }
+}
+
 /// Whether `sql` is a bare `COMMIT`.
 fn is_commit(sql: &str) -> bool {
     sql.trim()
@@ -38,11 +50,11 @@ impl Backend for Fenced<'_> {
     }
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
         self.fence.check()?;
-        self.inner.table_exists(table)
+        self.inner.table_exists(table).map_err(|e| self.cause(e))
     }
     fn begin(&mut self) -> Result<(), BackendError> {
         self.fence.check()?;
-        self.inner.begin()
+        self.inner.begin().map_err(|e| self.cause(e))
     }
     fn commit(&mut self) -> Result<(), BackendError> {
         self.fence.commit(self.inner)
@@ -52,7 +64,7 @@ impl Backend for Fenced<'_> {
     }
     fn run(&mut self, sql: &str) -> Result<(), BackendError> {
         self.fence.check()?;
-        self.inner.run(sql)
+        self.inner.run(sql).map_err(|e| self.cause(e))
     }
     /// The batch up to each `COMMIT` as one batch, then that commit through the lease.
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
@@ -71,7 +83,7 @@ impl Backend for Fenced<'_> {
                     .run_batch(&statements[from..end])
                     .map_err(|e| BatchError {
                         index: e.index.map(|i| from + i),
-                        error: e.error,
+                        error: self.cause(e.error),
                     })?;
             }
             let Some(commit) = to else { break };
@@ -85,15 +97,17 @@ impl Backend for Fenced<'_> {
     }
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
         self.fence.check()?;
-        self.inner.execute(sql, params)
+        self.inner.execute(sql, params).map_err(|e| self.cause(e))
     }
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
         self.fence.check()?;
-        self.inner.query(sql, params)
+        self.inner.query(sql, params).map_err(|e| self.cause(e))
     }
     fn execute_many(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, BackendError> {
         self.fence.check()?;
-        self.inner.execute_many(sql, rows)
+        self.inner
+            .execute_many(sql, rows)
+            .map_err(|e| self.cause(e))
     }
     fn update_rows(
         &mut self,
@@ -103,11 +117,13 @@ impl Backend for Fenced<'_> {
         rows: &[Vec<Value>],
     ) -> Result<u64, BackendError> {
         self.fence.check()?;
-        self.inner.update_rows(table, key, columns, rows)
+        self.inner
+            .update_rows(table, key, columns, rows)
+            .map_err(|e| self.cause(e))
     }
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
         self.fence.check()?;
-        self.inner.query_text(queries)
+        self.inner.query_text(queries).map_err(|e| self.cause(e))
     }
     fn placeholder(&self, n: usize) -> String {
         self.inner.placeholder(n)

@@ -27,10 +27,15 @@ use log::{debug, warn};
 
 use crate::app::log_target;
 use crate::backend::waiting::{Try, wait_for_lock};
-use crate::backend::{Backend, BackendError, ServerFacts, Value};
+use crate::backend::{Backend, BackendError, ServerFacts, SessionSettings, Value};
 
 /// The key of the lock's one row.
 const ROW: &str = "migration";
+
+/// How long a takeover waits for the row: a holder paused between its fence update and its
+/// commit holds the row locked until it goes on, so the takeover gives up after this (and tries
+/// again on the next round of the wait) rather than wait as long as the holder stays paused.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(1);
 
 /// A migration lock held in a table.
 pub(super) struct Lease {
@@ -96,8 +101,14 @@ impl Fence {
             db.quote(&self.table),
             db.placeholder(1)
         );
-        if db.execute(&sql, &[Value::Text(self.token.clone())])? == 1 {
-            return db.commit();
+        // A failure once the lease ran out (the transaction aborted by the new holder's writes
+        // on Galera) is the lost lease's.
+        let lost_or = |e: BackendError| self.check().err().unwrap_or(e);
+        let fenced = db
+            .execute(&sql, &[Value::Text(self.token.clone())])
+            .map_err(lost_or)?;
+        if fenced == 1 {
+            return db.commit().map_err(lost_or);
         }
         let _ = db.rollback();
         Err(self.lost("another migrator took it over".to_string()))
@@ -205,8 +216,12 @@ impl Lease {
         let owner = owner();
         // The holder seen, and since when it has not renewed (by our clock).
         let mut seen: Option<(Holder, Instant)> = None;
+        // When the row was last asked for: the lease runs from there, whatever happens to this
+        // process between taking the row and starting to renew it (a pause there counts).
+        let mut asked = Instant::now();
         let place = format!("{} (lock table {table})", facts.node);
         wait_for_lock(&place, timeout, |_| {
+            asked = Instant::now();
             let holder = read(db, table)?;
             let taken = match &holder {
                 None => insert(db, table, &token, &owner, facts, lease),
@@ -246,7 +261,7 @@ impl Lease {
             table: table.to_string(),
             token: token.clone(),
             lease,
-            renewed: second.as_ref().map(|_| Mutex::new(Instant::now())),
+            renewed: second.as_ref().map(|_| Mutex::new(asked)),
             lost: Mutex::new(None),
             writing: Mutex::new(()),
         });
@@ -371,6 +386,20 @@ fn ensure_columns(db: &mut dyn Backend, table: &str) -> Result<(), BackendError>
     db.query(&probe, &[]).map(|_| ())
 }
 
+/// Who holds the lock kept in `table`, read without writing anything: `None` when nobody does
+/// (or the table was never made).
+pub(super) fn holder(db: &mut dyn Backend, table: &str) -> Result<Option<String>, BackendError> {
+    if !db.table_exists(table)? {
+        return Ok(None);
+    }
+    Ok(read(db, table)?.map(|h| {
+        format!(
+            "{} on {}, holding it since {}, renewed {} times",
+            h.owner, h.node, h.since, h.beat
+        )
+    }))
+}
+
 /// The lock row, if someone holds the lock.
 fn read(db: &mut dyn Backend, table: &str) -> Result<Option<Holder>, BackendError> {
     let sql = format!(
@@ -469,10 +498,28 @@ fn take_over(
         holder.token.as_str().into(),
         Value::Int(holder.beat),
     ];
-    match db.execute(&sql, &params) {
+    // In a transaction of its own under a short lock wait (behind a transaction pooler the wait
+    // is set with the transaction).
+    let bounded = SessionSettings {
+        lock_wait: TAKEOVER_WAIT,
+        table_engine: None,
+    };
+    let taken = db.migration_session(Some(&bounded)).and_then(|()| {
+        db.begin()?;
+        let n = db.execute(&sql, &params)?;
+        db.commit()?;
+        Ok(n)
+    });
+    if taken.is_err() {
+        let _ = db.rollback();
+    }
+    if let Err(e) = db.migration_session(None) {
+        debug!(target: log_target(), "could not put the session's lock wait back: {e}");
+    }
+    match taken {
         Ok(n) => n == 1,
         Err(e) => {
-            debug!(target: log_target(), "the lock's holder renewed it first: {e}");
+            debug!(target: log_target(), "the lock's holder renewed it first, or holds its row in a transaction: {e}");
             false
         }
     }

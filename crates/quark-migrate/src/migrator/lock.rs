@@ -64,15 +64,33 @@ impl Migrator<'_> {
         let held = self.lock(db)?;
         let guard = LockGuard { db, held };
         guard.db.migration_session(Some(&self.session_settings()))?;
-        self.settings.store.ensure(guard.db)?;
         match &guard.held {
-            // Under a lease, every statement and commit of the run is fenced by it.
-            Held::Lease(lease) => f(&mut Fenced {
-                fence: lease.fence(),
-                inner: &mut *guard.db,
-            }),
-            _ => f(guard.db),
+            // Under a lease, every statement and commit of the run is fenced by it, the
+            // engine's own tables made first included: a holder paused in that transaction
+            // past its lease commits none of it.
+            Held::Lease(lease) => {
+                let mut fenced = Fenced {
+                    fence: lease.fence(),
+                    inner: &mut *guard.db,
+                };
+                self.settings.store.ensure(&mut fenced)?;
+                f(&mut fenced)
+            }
+            _ => {
+                self.settings.store.ensure(guard.db)?;
+                f(guard.db)
+            }
         }
+    }
+
+    /// Who holds the migration lock, looked at without taking it or writing anything (an
+    /// application's role may have no right to either): `None` when nobody does.
+    pub(crate) fn lock_holder(&self, db: &mut dyn Backend) -> Result<Option<String>, Error> {
+        let store = &self.settings.store;
+        Ok(match db.facts()?.session_lock_unsafe {
+            None => db.lock_holder(store.version_table()),
+            Some(_) => lease::holder(db, &store.lock_table())?,
+        })
     }
 
     /// Takes the migration lock the server allows: its own on the session, or where a session's

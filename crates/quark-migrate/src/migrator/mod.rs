@@ -6,6 +6,7 @@
 
 mod backup;
 mod code_step;
+mod durable;
 mod fenced;
 mod lease;
 mod lock;
@@ -14,6 +15,7 @@ mod newer;
 mod offline;
 mod recover;
 mod run;
+mod schema_record;
 mod settings;
 mod shared_table;
 
@@ -42,6 +44,10 @@ use crate::plan;
 use crate::revision::{Direction, RevisionMap, Target};
 use crate::store::Store;
 use run::Mode;
+pub use schema_record::{Recorded, SchemaCheck};
+pub use settings::{
+    DEFAULT_FAILOVER_TIMEOUT, DEFAULT_REPLICA_WAIT, DEFAULT_VERIFY_WAIT, DriftCheck,
+};
 pub(crate) use settings::{Settings, setting_builders};
 
 /// What a command did.
@@ -53,6 +59,10 @@ pub struct Report {
     pub after: Vec<String>,
     /// The steps that ran, in order.
     pub steps: Vec<StepReport>,
+    /// The replica that had replayed the run's last commit when it reported success, on a
+    /// server with replicas that could take over from it (see
+    /// [`Migrator::replica_wait`]); `None` without any, or when the run took no lock.
+    pub replicated_by: Option<String>,
 }
 
 impl Report {
@@ -64,6 +74,7 @@ impl Report {
             before: heads.clone(),
             after: heads,
             steps: Vec::new(),
+            replicated_by: None,
         }
     }
 }
@@ -365,6 +376,7 @@ impl<'m> Migrator<'m> {
                 plan::upgrade(map, heads, target, dialect)
             })
         })
+        .and_then(|report| self.durable(db, report))
     }
 
     /// An upgrade on a database ahead of this binary: to head, nothing to do (or refused, see
@@ -377,11 +389,12 @@ impl<'m> Migrator<'m> {
                 heads: ahead.known_heads.clone(),
             });
         }
-        self.upgrade_ahead(ahead)?;
+        self.accept_ahead(ahead)?;
         Ok(Report {
             before: ahead.rows.clone(),
             after: ahead.rows.clone(),
             steps: Vec::new(),
+            replicated_by: None,
         })
     }
 
@@ -425,6 +438,7 @@ impl<'m> Migrator<'m> {
             before: first.before,
             after: rest.after,
             steps: first.steps.into_iter().chain(rest.steps).collect(),
+            replicated_by: None,
         })
     }
 
@@ -475,6 +489,7 @@ impl<'m> Migrator<'m> {
                 plan::downgrade(map, heads, target, dialect)
             })
         })
+        .and_then(|report| self.durable(db, report))
     }
 
     /// Sets the version table to `target` without running any SQL; `purge` first empties it,
@@ -520,7 +535,8 @@ impl<'m> Migrator<'m> {
                 let _ = db.rollback();
                 return Err(e.into());
             }
-            Ok(Report { before, after, steps: Vec::new() })
+            Ok(Report { before, after, steps: Vec::new(), replicated_by: None })
         })
+        .and_then(|report| self.durable(db, report))
     }
 }

@@ -201,7 +201,7 @@ impl Migrator<'_> {
     /// An upgrade to head on a database ahead of this binary: nothing to do, with a warning
     /// naming the newer revisions; refused when one of them is breaking, or when newer schemas
     /// are refused altogether.
-    pub(super) fn upgrade_ahead(&self, ahead: &Ahead) -> Result<(), Error> {
+    pub(crate) fn accept_ahead(&self, ahead: &Ahead) -> Result<(), Error> {
         let unvouched = ahead.unvouched();
         if !unvouched.is_empty() && !self.settings.vouching.trusts_unvouched() {
             if !self.settings.vouching.trusted().is_empty() {

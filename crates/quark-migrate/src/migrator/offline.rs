@@ -61,6 +61,7 @@ impl Migrator<'_> {
             self.settings.store.history_table().to_string(),
             self.settings.store.records_table(),
             self.settings.store.signatures_table(),
+            self.settings.store.schema_table(),
         ] {
             if db.table_exists(&table)? {
                 existing.push(table);
@@ -99,6 +100,7 @@ impl Migrator<'_> {
                 before: from.to_vec(),
                 after: from.to_vec(),
                 steps: Vec::new(),
+                replicated_by: None,
             });
         }
         script.migration_session(Some(&self.session_settings()))?;

@@ -48,19 +48,22 @@ impl Migrator<'_> {
             before: before.clone(),
             after: before.clone(),
             steps: Vec::new(),
+            replicated_by: None,
         };
         if grouped {
             db.begin()?;
         }
         for step in steps {
-            let skip = resume
-                .filter(|r| r.revision == step.revision.id && r.operation == step.direction.into())
-                .map_or(0, |r| r.statements_done);
+            let resumed = resume
+                .filter(|r| r.revision == step.revision.id && r.operation == step.direction.into());
+            let skip = resumed.map_or(0, |r| r.statements_done);
+            // The step left part-way has its in-progress row already: carried on, not doubled.
+            let recorded = resumed.is_some_and(|r| r.outcome == Outcome::InProgress);
             let group = grouped.then_some(before.as_slice());
             let report_step = if step.revision.code.is_some() {
                 self.run_code(db, step, group, mode)?
             } else {
-                self.run_step(db, step, skip, group)?
+                self.run_step(db, step, skip, recorded, group)?
             };
             self.settings.watch.tell(|| Event::StepFinished {
                 revision: report_step.revision.clone(),
@@ -93,6 +96,9 @@ impl Migrator<'_> {
                 let _ = db.rollback();
                 return Err(e.into());
             }
+        }
+        if mode == Mode::Apply && !steps.is_empty() && !self.scratch {
+            self.record_schema(db, &report.after);
         }
         Ok(report)
     }
@@ -150,6 +156,7 @@ impl Migrator<'_> {
         db: &mut dyn Backend,
         step: &Step<'_>,
         skip: usize,
+        recorded: bool,
         group: Option<&[String]>,
     ) -> Result<StepReport, Error> {
         let rev = step.revision;
@@ -176,6 +183,7 @@ impl Migrator<'_> {
             step,
             statements,
             skip,
+            recorded,
             group,
             started: Instant::now(),
             blocked_by: Vec::new(),
@@ -364,7 +372,12 @@ impl Migrator<'_> {
     fn resumable(&self, db: &mut dyn Backend, run: &mut StepRun<'_>) -> Result<(), Error> {
         run.entry
             .finish(Outcome::InProgress, run.skip, run.started, None);
-        self.settings.store.record(db, &run.entry)?;
+        if run.recorded {
+            // The row an interrupted run left goes on: the history shows the step once.
+            self.settings.store.update(db, &run.entry)?;
+        } else {
+            self.settings.store.record(db, &run.entry)?;
+        }
         // A resumed step runs on a new session: the settings the skipped statements made first.
         for s in &run.statements[..run.skip] {
             if effect(&s.sql, db.dialect()) == Effect::Session {
@@ -519,6 +532,8 @@ struct StepRun<'r> {
     step: &'r Step<'r>,
     statements: Vec<Statement>,
     skip: usize,
+    /// Whether the step's in-progress row is in the history already (an interrupted run's).
+    recorded: bool,
     group: Option<&'r [String]>,
     entry: HistoryEntry,
     started: Instant,

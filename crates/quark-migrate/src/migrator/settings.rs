@@ -12,6 +12,27 @@ use crate::store::Store;
 /// How long to wait for another migrator's lock, unless told.
 pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a run whose connection was lost tries to connect again, unless told.
+pub const DEFAULT_FAILOVER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a run waits for a replica to replay its last commit, unless told.
+pub const DEFAULT_REPLICA_WAIT: Duration = Duration::from_secs(60);
+
+/// How long a verify-only start waits for a migrator running elsewhere, unless told.
+pub const DEFAULT_VERIFY_WAIT: Duration = Duration::from_secs(60);
+
+/// Whether start-up compares the live schema with the one recorded after the last run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DriftCheck {
+    /// No comparison (the default).
+    #[default]
+    Off,
+    /// Each difference is logged as a warning, and start-up goes on.
+    Warn,
+    /// A difference fails start-up ([`crate::Error::SchemaDrift`]).
+    Fail,
+}
+
 /// The settings of a run.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -30,6 +51,14 @@ pub(crate) struct Settings {
     /// MySQL's storage engine for new tables (`--mysql-engine`), checked to be a name.
     pub(crate) table_engine: Option<String>,
     pub(crate) vouching: Arc<Vouching>,
+    /// How long a run from a URL whose connection was lost reconnects (a failover).
+    pub(crate) failover_timeout: Duration,
+    /// How long a run waits for a replica that could take over to replay its last commit.
+    pub(crate) replica_wait: Duration,
+    /// How long a verify-only start waits for the database to reach this binary's heads.
+    pub(crate) verify_wait: Duration,
+    /// Whether start-up compares the live schema with the recorded one.
+    pub(crate) drift_check: DriftCheck,
 }
 
 impl Default for Settings {
@@ -48,6 +77,10 @@ impl Default for Settings {
             watch: Watch::default(),
             table_engine: None,
             vouching: Arc::default(),
+            failover_timeout: DEFAULT_FAILOVER_TIMEOUT,
+            replica_wait: DEFAULT_REPLICA_WAIT,
+            verify_wait: DEFAULT_VERIFY_WAIT,
+            drift_check: DriftCheck::Off,
         }
     }
 }
@@ -145,6 +178,44 @@ macro_rules! setting_builders {
             /// instead of what the build embedded; see [`crate::remembered`].
             pub fn vouching(mut self, vouching: $crate::remembered::Vouching) -> Self {
                 self.settings_mut().vouching = std::sync::Arc::new(vouching);
+                self
+            }
+
+            /// How long a run from a URL ([`crate::Migrations::migrate`], `migrate_url`,
+            /// `reconnecting`, the command line) whose connection was lost (a failover: the
+            /// server killed, shut down or demoted) keeps connecting again, to the server that
+            /// takes writes now, before it gives up (default 60 s); each new connection plans
+            /// again from what the database holds. A run on a connection the application lends
+            /// cannot reconnect: it returns the error ([`crate::Error::is_connection_lost`]).
+            pub fn failover_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.settings_mut().failover_timeout = timeout;
+                self
+            }
+
+            /// How long a run that wrote waits, on a server with replicas that could take over
+            /// (asynchronous streaming replication), until one of them has replayed its last
+            /// commit, before it fails naming them and how far behind they are (default 60 s;
+            /// zero: no wait). A run reports success only once what it did would survive a
+            /// failover.
+            pub fn replica_wait(mut self, wait: std::time::Duration) -> Self {
+                self.settings_mut().replica_wait = wait;
+                self
+            }
+
+            /// How long a verify-only start ([`crate::Migrations::verify`], `upgrade
+            /// --verify-only`) waits for a migrator running elsewhere to bring the database to
+            /// this binary's heads before it fails naming what is missing (default 60 s; zero:
+            /// one look).
+            pub fn verify_wait(mut self, wait: std::time::Duration) -> Self {
+                self.settings_mut().verify_wait = wait;
+                self
+            }
+
+            /// Whether start-up ([`crate::Migrations::upgrade`], `migrate`, `verify`) compares
+            /// the live schema with the one the engine recorded after the last run that changed
+            /// it, and warns or fails on a difference (default: off; `--check-drift`).
+            pub fn check_drift(mut self, check: $crate::migrator::DriftCheck) -> Self {
+                self.settings_mut().drift_check = check;
                 self
             }
 

@@ -80,6 +80,16 @@ impl Dialect {
         }
     }
 
+    /// The statement that starts a transaction that may only read (on SQLite, whose
+    /// connection is opened read-only instead, a plain one).
+    pub fn begin_read_only(self) -> &'static str {
+        match self {
+            Dialect::Mysql => "START TRANSACTION READ ONLY",
+            Dialect::Postgresql => "BEGIN READ ONLY",
+            Dialect::Sqlite => "BEGIN",
+        }
+    }
+
     /// How this dialect spells a type of the portable vocabulary that it does not know by that
     /// name (`word` in upper case): `DATETIME` is `TIMESTAMP` (without time zone) on PostgreSQL.
     pub fn type_spelling(self, word: &str) -> Option<&'static str> {

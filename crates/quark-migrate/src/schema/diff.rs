@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::tables::{Column, ForeignKey, Index, Key, Schema, Table};
+use super::tables::{Check, Column, ForeignKey, Index, Key, Schema, Table};
 
 /// One difference between two schemas, as the change that removes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,10 @@ pub enum Change {
     AddForeignKey(String, ForeignKey),
     /// A foreign key to drop.
     DropForeignKey(String, ForeignKey),
+    /// A CHECK constraint to add.
+    AddCheck(String, Check),
+    /// A CHECK constraint to drop (a changed check is dropped and added).
+    DropCheck(String, Check),
 }
 
 impl Change {
@@ -57,7 +61,9 @@ impl Change {
             | Change::AddIndex(t, _)
             | Change::DropIndex(t, _)
             | Change::AddForeignKey(t, _)
-            | Change::DropForeignKey(t, _) => t,
+            | Change::DropForeignKey(t, _)
+            | Change::AddCheck(t, _)
+            | Change::DropCheck(t, _) => t,
         }
     }
 
@@ -82,6 +88,10 @@ impl Change {
             Change::AddColumn(t, c) if !c.nullable && c.default.is_none() => Some(format!(
                 "adds {t}.{} NOT NULL without a default: fails if the table has rows",
                 c.name
+            )),
+            Change::AddCheck(t, c) => Some(format!(
+                "adds CHECK ({}) on {t}: fails if a row breaks it",
+                c.expression
             )),
             _ => None,
         }
@@ -150,6 +160,8 @@ impl fmt::Display for Change {
                 k.ref_table,
                 cols(&k.ref_columns)
             ),
+            Change::AddCheck(t, c) => write!(f, "add check on {t} ({})", c.expression),
+            Change::DropCheck(t, c) => write!(f, "drop check on {t} ({})", c.expression),
         }
     }
 }
@@ -160,9 +172,9 @@ fn null_word(nullable: bool) -> &'static str {
 
 /// The changes that turn `old` into `new`, table by table in name order.
 ///
-/// Keys and foreign keys are compared by what they constrain, not by name (each database names
-/// unnamed constraints its own way); indexes by name. A renamed table or column shows as a drop
-/// and an add, as in Alembic.
+/// Keys, foreign keys and checks are compared by what they constrain, not by name (each database
+/// names unnamed constraints its own way); indexes by name. A renamed table or column shows as a
+/// drop and an add, as in Alembic (the drift report pairs them, see [`super::drift`]).
 pub fn diff(old: &Schema, new: &Schema) -> Vec<Change> {
     let mut changes = Vec::new();
     for (name, table) in &old.tables {
@@ -240,6 +252,16 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
     for k in &new.foreign_keys {
         if !old.foreign_keys.iter().any(|o| o.same_as(k)) {
             out.push(Change::AddForeignKey(t.clone(), k.clone()));
+        }
+    }
+    for c in &old.checks {
+        if !new.checks.iter().any(|n| n.expression == c.expression) {
+            out.push(Change::DropCheck(t.clone(), c.clone()));
+        }
+    }
+    for c in &new.checks {
+        if !old.checks.iter().any(|o| o.expression == c.expression) {
+            out.push(Change::AddCheck(t.clone(), c.clone()));
         }
     }
 }

@@ -1,14 +1,18 @@
-//! The declared schema and autogenerate: load the schema as declared into a scratch database,
-//! read it and a live database into one model, and write the SQL between them.
+//! The declared schema, autogenerate and drift: load the schema as declared into a scratch
+//! database, read it and a live database into one model, record that model, compare two of
+//! them, and write the SQL between them.
 //!
 //! Data flows one way here too: declared files → scratch database → [`Schema`] →
-//! [`diff::Change`]s → rendered SQL per dialect.
+//! [`diff::Change`]s → rendered SQL per dialect; and live database → [`Schema`] → record
+//! ([`Schema::to_record`]) → [`drift()`] against the live one later.
 
+mod checks;
 mod declared;
 mod diff;
+mod drift;
 mod identifiers;
 mod introspect;
-#[cfg(feature = "cli")]
+mod record;
 mod render;
 mod scratch;
 mod tables;
@@ -23,9 +27,11 @@ use crate::url::DatabaseUrl;
 pub(crate) use declared::load as load_declared;
 pub use declared::{DeclaredFile, read_dir as read_declared};
 pub use diff::{Change, diff};
+pub use drift::{DriftKind, Drifted, drift, repair_sql};
 pub use introspect::introspect;
 pub(crate) use introspect::introspect_only;
-pub use tables::{Column, ForeignKey, Index, Key, Schema, Table};
+pub use record::MAX_RECORD_BYTES;
+pub use tables::{Check, Column, ForeignKey, Index, Key, Schema, Table};
 pub use types::{Default, Type};
 
 #[cfg(feature = "cli")]
@@ -68,6 +74,12 @@ pub enum SchemaError {
     /// A database error while reading a schema.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// A recorded schema (see [`Schema::from_record`]) that cannot be read back.
+    #[error("the recorded schema cannot be read: {message}")]
+    Record {
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// The schema that `files` declare, as a database of `url`'s kind holds it (SQLite when `url`

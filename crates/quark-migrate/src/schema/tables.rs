@@ -1,19 +1,21 @@
-//! The backend-neutral model of a schema's tables: what introspection reads and the diff
-//! compares.
+//! The backend-neutral model of a schema's tables: what introspection reads, the diff compares
+//! and the engine records (see [`Schema::to_record`]).
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::types::{Default, Type};
 
 /// Every table of a database (the version tables excluded), by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     /// The tables, by name.
     pub tables: BTreeMap<String, Table>,
 }
 
 /// One table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     /// The table's name.
     pub name: String,
@@ -27,6 +29,9 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Foreign keys.
     pub foreign_keys: Vec<ForeignKey>,
+    /// CHECK constraints (not the one that makes a SQLite column an enumeration, see
+    /// [`Type::Enum`], nor a `CHECK (column IS NOT NULL)`, which is the column's nullability).
+    pub checks: Vec<Check>,
 }
 
 impl Table {
@@ -37,7 +42,7 @@ impl Table {
 }
 
 /// A primary key or unique constraint: its columns, and its name unless the database made it up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
     /// The name given in the schema; `None` when the database generated it.
     pub name: Option<String>,
@@ -46,7 +51,7 @@ pub struct Key {
 }
 
 /// A named index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     /// The index's name.
     pub name: String,
@@ -57,7 +62,7 @@ pub struct Index {
 }
 
 /// A foreign key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// The name given in the schema; `None` when the database generated it.
     pub name: Option<String>,
@@ -82,7 +87,7 @@ impl ForeignKey {
 }
 
 /// A column.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     /// The column's name.
     pub name: String,
@@ -95,3 +100,50 @@ pub struct Column {
     /// Whether the database numbers new rows itself (SERIAL, AUTO_INCREMENT, SQLite's rowid).
     pub autoincrement: bool,
 }
+
+/// A CHECK constraint.
+///
+/// Two checks are the same when their names and expressions are (the diff compares
+/// expressions only, as it compares keys by their columns).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Check {
+    /// The name given in the schema; `None` when the database generated it.
+    pub name: Option<String>,
+    /// The expression, normalized: the same constraint reads the same however it was spelled
+    /// (see the notes of `schema/checks.rs`).
+    pub expression: String,
+    /// Where introspection found it: what dropping it needs. Neither compared nor recorded.
+    #[serde(skip)]
+    pub(crate) found: Option<FoundCheck>,
+}
+
+/// Where a database keeps a check: its actual name, and, on MariaDB, the column whose
+/// definition holds it (such a check goes with a `MODIFY` of the column, not by name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FoundCheck {
+    /// The constraint's name in the database (generated or not). SQLite, which rebuilds a
+    /// table to drop a check, tells none.
+    pub name: String,
+    /// MariaDB: the column whose definition holds the check.
+    pub column: Option<String>,
+}
+
+impl Check {
+    /// A check named `name` (`None` for a name the database generates) on `expression`, which
+    /// the model keeps normalized.
+    pub fn new(name: Option<String>, expression: impl Into<String>) -> Check {
+        Check {
+            name,
+            expression: expression.into(),
+            found: None,
+        }
+    }
+}
+
+impl PartialEq for Check {
+    fn eq(&self, other: &Check) -> bool {
+        self.name == other.name && self.expression == other.expression
+    }
+}
+
+impl Eq for Check {}

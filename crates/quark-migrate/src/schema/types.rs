@@ -3,11 +3,14 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::identifiers::quote;
 use crate::revision::Dialect;
 
 /// A column type in the portable vocabulary; anything else is kept as the database spells it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Type {
     /// SMALLINT.
     SmallInt,
@@ -198,7 +201,8 @@ pub(crate) fn string_literals(text: &str, backslash: bool) -> Vec<String> {
 }
 
 /// A column default, read the same way whichever database stored it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Default {
     /// TRUE or FALSE.
     Bool(bool),

@@ -9,9 +9,11 @@ use crate::backend::{Backend, BackendError, Value};
 use crate::revision::Direction;
 
 mod records;
+mod schema_record;
 mod state;
 
 pub use records::RevisionRecord;
+pub use schema_record::SchemaRecord;
 
 /// What a history row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,14 +185,15 @@ impl Store {
     }
 
     /// Every table the engine keeps its own state in (version, history, revision records and
-    /// their signatures, lock): never part of an application's schema.
-    pub fn own_tables(&self) -> [String; 5] {
+    /// their signatures, lock, schema record): never part of an application's schema.
+    pub fn own_tables(&self) -> [String; 6] {
         [
             self.version_table.clone(),
             self.history_table.clone(),
             self.records_table(),
             self.signatures_table(),
             self.lock_table(),
+            self.schema_table(),
         ]
     }
 
@@ -282,6 +285,9 @@ impl Store {
                 db.quote(&signatures),
                 db.dialect().own_table_options()
             ));
+        }
+        if !db.table_exists(&self.schema_table())? {
+            create.push(self.create_schema_table(db));
         }
         // The tables in one transaction where DDL can be: one commit, and never only some.
         let together = create.len() > 1 && db.transactional_ddl();

@@ -9,12 +9,13 @@ use quark_migrate::revision::Dialect;
 
 /// The tables the engine keeps its state in under the default version table: never part of
 /// an application's schema.
-pub const ENGINE_TABLES: [&str; 5] = [
+pub const ENGINE_TABLES: [&str; 6] = [
     "alembic_version",
     "alembic_version_history",
     "alembic_version_revisions",
     "alembic_version_signatures",
     "alembic_version_lock",
+    "alembic_version_schema",
 ];
 
 /// A server kind.
@@ -199,6 +200,23 @@ macro_rules! on_each_backend {
         #[test]
         fn $mysql() {
             $scenario(Dialect::Mysql);
+        }
+    )*};
+}
+
+/// Two tests per scenario, one per server (PostgreSQL, MySQL/MariaDB); the test file has `Kind`
+/// in scope.
+#[allow(unused_macros)]
+macro_rules! on_each_server {
+    ($($scenario:ident => $postgres:ident, $mysql:ident;)*) => {$(
+        #[test]
+        fn $postgres() {
+            $scenario(Kind::Postgres);
+        }
+
+        #[test]
+        fn $mysql() {
+            $scenario(Kind::Mysql);
         }
     )*};
 }

@@ -109,6 +109,13 @@ impl Mysql<'static> {
         let user = url.username.clone().unwrap_or_else(|| "root".to_string());
         let database = url.database.clone().unwrap_or_default();
         let target = format!("MySQL at {host}:{port} database {database} as user {user}");
+        if url.hosts.len() > 1 {
+            return Err(BackendError::connect(
+                target,
+                "a MySQL URL names one host: several hosts (h1:p1,h2:p2) are PostgreSQL's (libpq's) failover list; point it at the cluster's address, or at one Galera node",
+                None,
+            ));
+        }
         let mut builder = OptsBuilder::new()
             .ip_or_hostname(Some(host.clone()))
             .tcp_port(port)

@@ -61,10 +61,13 @@ pub struct Postgres<'c> {
 struct Opened {
     config: Config,
     connector: Option<MakeRustlsConnect>,
-    /// The port dialled (over TCP, or the socket's number).
-    port: u16,
+    /// The ports dialled (over TCP, or the sockets' numbers), one per host.
+    ports: Vec<u16>,
     /// What the URL's `pooler` option says: `transaction`, `session` or `none`.
     pooler: Option<String>,
+    /// Whether the URL dials a cluster (several hosts, or `target_session_attrs`): a failed
+    /// connection that may succeed later is then a lost one, waited out as a failover.
+    cluster: bool,
 }
 
 impl Drop for Postgres<'_> {
@@ -88,8 +91,65 @@ fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     })
 }
 
+/// Whether `e` says the connection is gone, or that the server cannot serve this session now
+/// (shut down, crashed, starting up, demoted to a standby): what a failover does to a session.
+fn is_lost(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        return [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+            SqlState::CONNECTION_EXCEPTION,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::CONNECTION_DOES_NOT_EXIST,
+            SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+        ]
+        .contains(code);
+    }
+    has_io_cause(e)
+}
+
+/// Whether an I/O error is behind `e` (a reset or refused connection, a timeout).
+fn has_io_cause(e: &postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Whether a failed connection may succeed later without anything changed: the server was not
+/// reachable, refused the session for now (starting up, shutting down, too many
+/// connections) or takes no writes where writes were asked for; not a refused password, a
+/// database that does not exist, or TLS that cannot be agreed.
+fn is_transient_connect(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    match e.code() {
+        Some(code) => is_lost(e) || *code == SqlState::TOO_MANY_CONNECTIONS,
+        None => e.is_closed() || has_io_cause(e),
+    }
+}
+
 fn db_err(e: postgres::Error) -> BackendError {
     use postgres::error::SqlState;
+    if is_lost(&e) {
+        let message = match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => connect_message(&e),
+        };
+        return BackendError::ConnectionLost {
+            message: format!("the connection to the server was lost: {message}"),
+            source: Some(Box::new(e)),
+        };
+    }
     let Some(db) = e.as_db_error() else {
         return BackendError::driver(e.to_string(), e);
     };
@@ -106,17 +166,34 @@ fn db_err(e: postgres::Error) -> BackendError {
     }
 }
 
+/// Every host (a name, an address, or a socket directory) and port to try, in order: the
+/// URL's, else localhost on its port.
+fn hosts_of(url: &DatabaseUrl) -> Vec<(String, u16)> {
+    let hosts: Vec<(String, u16)> = url
+        .hosts
+        .iter()
+        .map(|(h, p)| (h.clone(), p.unwrap_or(5432)))
+        .collect();
+    if hosts.is_empty() {
+        return vec![("localhost".to_string(), url.port.unwrap_or(5432))];
+    }
+    hosts
+}
+
 impl Postgres<'static> {
-    /// Connects to the server and database `url` names.
+    /// Connects to the server and database `url` names: the first of its hosts that accepts the
+    /// session (and, with `target_session_attrs=read-write`, takes writes), as libpq does.
     pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
         let mut config = Config::new();
-        let socket = url.option("host");
-        match (socket, &url.host) {
-            (Some(dir), _) => config.host_path(dir),
-            (None, Some(host)) => config.host(host),
-            (None, None) => config.host("localhost"),
-        };
-        config.port(url.port.unwrap_or(5432));
+        let hosts = hosts_of(url);
+        for (host, port) in &hosts {
+            if host.starts_with('/') {
+                config.host_path(host);
+            } else {
+                config.host(host);
+            }
+            config.port(*port);
+        }
         let user = url
             .username
             .clone()
@@ -129,11 +206,29 @@ impl Postgres<'static> {
         config.dbname(&database);
         config.connect_timeout(options.connect_timeout);
         config.application_name(options.app.name);
+        let servers: Vec<String> = hosts.iter().map(|(h, p)| format!("{h}:{p}")).collect();
         let target = format!(
-            "PostgreSQL at {}:{} database {database} as user {user}",
-            socket.or(url.host.as_deref()).unwrap_or("localhost"),
-            url.port.unwrap_or(5432)
+            "PostgreSQL at {} database {database} as user {user}",
+            servers.join(",")
         );
+        let read_write = match url.option("target_session_attrs") {
+            None | Some("any") => false,
+            Some("read-write") => true,
+            Some(other) => {
+                return Err(BackendError::connect(
+                    target,
+                    format!(
+                        "unknown target_session_attrs '{other}' in the URL: use read-write (the server that takes writes) or any"
+                    ),
+                    None,
+                ));
+            }
+        };
+        if read_write {
+            config.target_session_attrs(postgres::config::TargetSessionAttrs::ReadWrite);
+        }
+        // A failed connection waits for a failover where the URL says a cluster is dialled.
+        let cluster = hosts.len() > 1 || read_write;
         let tls = Tls::from_url(url, TlsMode::Prefer)
             .and_then(|tls| {
                 // Building a TLS configuration costs more than a local connection: only when used.
@@ -163,12 +258,13 @@ impl Postgres<'static> {
                 ));
             }
         };
-        let client = blocking(|| connect(&config, &connector, &target))?;
+        let client = blocking(|| connect(&config, &connector, &target, cluster))?;
         let opened = Opened {
             config,
             connector,
-            port: url.port.unwrap_or(5432),
+            ports: hosts.iter().map(|(_, p)| *p).collect(),
             pooler,
+            cluster,
         };
         Ok(Postgres::new(
             PgClient::Blocking(Conn::Owned(client)),
@@ -219,17 +315,32 @@ impl<'c> Postgres<'c> {
     }
 }
 
-/// A connection as `config` says, over TLS when a connector is given.
+/// A connection as `config` says, over TLS when a connector is given. In a `cluster`, a
+/// failure that may pass (no host reachable, or none taking writes yet) is a lost connection:
+/// a failover may be under way.
 fn connect(
     config: &Config,
     connector: &Option<MakeRustlsConnect>,
     target: &str,
+    cluster: bool,
 ) -> Result<Client, BackendError> {
     match connector {
         Some(tls) => config.connect(tls.clone()),
         None => config.connect(NoTls),
     }
-    .map_err(|e| BackendError::connect(target, connect_message(&e), Some(Box::new(e))))
+    .map_err(|e| {
+        let message = connect_message(&e);
+        if cluster && is_transient_connect(&e) {
+            BackendError::ConnectionLost {
+                message: format!(
+                    "cannot connect to {target}: {message} (no host takes the session now: a failover may be under way)"
+                ),
+                source: Some(Box::new(e)),
+            }
+        } else {
+            BackendError::connect(target, message, Some(Box::new(e)))
+        }
+    })
 }
 
 /// The driver's message with its causes (the TLS or I/O error behind "error connecting").
@@ -295,13 +406,19 @@ impl Postgres<'_> {
         if let Some(pooled) = self.pooled {
             return Ok(pooled);
         }
-        let pooled = match self.opened.as_ref().map(|o| (o.pooler.as_deref(), o.port)) {
+        let pooled = match self
+            .opened
+            .as_ref()
+            .map(|o| (o.pooler.as_deref(), &o.ports))
+        {
             None => false,
             Some((Some(pooler), _)) => pooler == "transaction",
             Some((None, dialled)) => {
+                let dialled = dialled.clone();
                 let rows = self.query("SELECT current_setting('port')", &[])?;
                 let port = rows.first().and_then(|r| r[0].as_text()).unwrap_or("");
-                port.parse::<u16>().is_ok_and(|port| port != dialled)
+                port.parse::<u16>()
+                    .is_ok_and(|port| !dialled.contains(&port))
             }
         };
         if pooled {

@@ -3,7 +3,9 @@
 //! interrupted `CREATE INDEX CONCURRENTLY`, a second connection, and who holds locks.
 
 use super::{Opened, Postgres, blocking, connect};
-use crate::backend::{Backend, BackendError, Conn, ServerFacts, ServerOps, SessionSettings};
+use crate::backend::{
+    Backend, BackendError, Conn, Replication, ServerFacts, ServerOps, SessionSettings, Value,
+};
 use crate::revision::Dialect;
 
 /// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] <name> ON ...` statement
@@ -53,11 +55,14 @@ impl ServerOps for Postgres<'_> {
         if self.pooled.is_none()
             && let Some(Opened {
                 pooler: None,
-                port: dialled,
+                ports: dialled,
                 ..
             }) = &self.opened
         {
-            self.pooled = Some(port.parse::<u16>().is_ok_and(|port| port != *dialled));
+            self.pooled = Some(
+                port.parse::<u16>()
+                    .is_ok_and(|port| !dialled.contains(&port)),
+            );
         }
         let pooled = self.is_pooled()?;
         Ok(ServerFacts {
@@ -142,7 +147,14 @@ impl ServerOps for Postgres<'_> {
         let Some(opened) = self.opened.clone() else {
             return Ok(None);
         };
-        let client = blocking(|| connect(&opened.config, &opened.connector, &self.target))?;
+        let client = blocking(|| {
+            connect(
+                &opened.config,
+                &opened.connector,
+                &self.target,
+                opened.cluster,
+            )
+        })?;
         let mut second = Postgres::new(
             super::PgClient::Blocking(Conn::Owned(client)),
             self.target.clone(),
@@ -151,6 +163,66 @@ impl ServerOps for Postgres<'_> {
         );
         second.pooled = self.pooled;
         Ok(Some(Box::new(second)))
+    }
+    /// The primary's WAL position now (`pg_current_wal_lsn()`, past this session's last
+    /// commit), when it streams to a replica that could take over: a physical standby that
+    /// reports what it replayed (not `pg_basebackup` or `pg_receivewal`, which replay nothing,
+    /// nor a logical subscriber).
+    fn log_position(&mut self) -> Result<Option<String>, BackendError> {
+        let rows = self.query(
+            "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN '' ELSE pg_catalog.pg_current_wal_lsn()::text END,              (SELECT count(*) FROM pg_catalog.pg_stat_replication r WHERE r.state IS NULL),              (SELECT count(*) FROM pg_catalog.pg_stat_replication r WHERE r.replay_lsn IS NOT NULL AND NOT EXISTS              (SELECT 1 FROM pg_catalog.pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical'))",
+            &[],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| BackendError::message("no WAL position"))?;
+        let position = row[0].as_text().unwrap_or("").to_string();
+        if position.is_empty() {
+            // Demoted while the run went on: whatever it committed is for the new primary to show.
+            return Err(BackendError::ConnectionLost {
+                message: format!(
+                    "{} was demoted to a standby (in recovery) after the run's last commit",
+                    self.target
+                ),
+                source: None,
+            });
+        }
+        let (hidden, replicas) = (row[1].as_int().unwrap_or(0), row[2].as_int().unwrap_or(0));
+        if hidden > 0 && replicas == 0 {
+            log::warn!(target: crate::app::log_target(), "{}: this role cannot see how far the {hidden} replica(s) streaming from the server have replayed (pg_stat_replication shows that to members of pg_read_all_stats: GRANT pg_monitor TO the migrating role): not waiting for a replica to replay the run", self.target);
+            return Ok(None);
+        }
+        Ok((replicas > 0).then_some(position))
+    }
+    fn replication(&mut self, position: &str) -> Result<Replication, BackendError> {
+        let rows = self.query(
+            "SELECT coalesce(nullif(r.application_name, ''), 'pid ' || r.pid::text) || ' (' ||              coalesce(host(r.client_addr), 'local socket') || ')', r.state,              (r.replay_lsn >= $1::text::pg_lsn)::int, r.replay_lsn::text,              coalesce(pg_catalog.pg_wal_lsn_diff($1::text::pg_lsn, r.replay_lsn)::bigint, 0),              coalesce((extract(epoch FROM r.replay_lag) * 1000)::bigint, 0)              FROM pg_catalog.pg_stat_replication r WHERE r.replay_lsn IS NOT NULL AND NOT EXISTS              (SELECT 1 FROM pg_catalog.pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')              ORDER BY r.replay_lsn DESC",
+            &[Value::Text(position.to_string())],
+        )?;
+        if rows.is_empty() {
+            return Ok(Replication::NoReplicas);
+        }
+        let text = |r: &Vec<Value>, i: usize| r[i].as_text().unwrap_or("").to_string();
+        if let Some(r) = rows.iter().find(|r| r[2].as_int() == Some(1)) {
+            return Ok(Replication::Replayed {
+                replica: text(r, 0),
+            });
+        }
+        Ok(Replication::Behind {
+            replicas: rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {}, replayed up to {}, {} bytes behind, replay lag {} ms",
+                        text(r, 0),
+                        text(r, 1),
+                        text(r, 3),
+                        r[4].as_int().unwrap_or(0),
+                        r[5].as_int().unwrap_or(0)
+                    )
+                })
+                .collect(),
+        })
     }
     fn lock_holders(&mut self) -> Vec<String> {
         let sql = "SELECT a.pid::bigint, coalesce(a.state, ''), \

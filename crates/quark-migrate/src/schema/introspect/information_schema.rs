@@ -3,7 +3,8 @@
 use super::{empty_tables, get, list, on_delete, rows, table};
 use crate::backend::{Backend, BackendError};
 use crate::revision::Dialect;
-use crate::schema::tables::{Column, ForeignKey, Index, Key, Schema, Table};
+use crate::schema::checks::normalize;
+use crate::schema::tables::{Check, Column, ForeignKey, FoundCheck, Index, Key, Schema, Table};
 use crate::schema::types::{Default, Type};
 
 /// Reads every table of the current database.
@@ -15,6 +16,7 @@ pub(super) fn read(db: &mut dyn Backend) -> Result<Schema, BackendError> {
     columns(db, &mut schema)?;
     foreign_keys(db, &mut schema)?;
     indexes(db, &mut schema)?;
+    checks(db, &mut schema)?;
     Ok(schema)
 }
 
@@ -127,4 +129,75 @@ fn add_index(table: &mut Table, r: &[Option<String>]) {
             unique: false,
         }),
     }
+}
+
+/// Adds each table's CHECK constraints, from `information_schema.check_constraints` (MariaDB
+/// 10.2 and later, MySQL 8.0.16 and later; a server without it has none to read).
+///
+/// MariaDB names its table's checks `CONSTRAINT_<n>` and keeps a column's (one at most) in the
+/// column's definition under the column's name; MySQL names them `<table>_chk_<n>`: such names
+/// are generated. MariaDB makes a JSON column a LONGTEXT checked by `json_valid(<column>)`: that
+/// check is part of the type, not one of the table's. A `CHECK (<column> IS NOT NULL)` is the
+/// column's nullability in other words and is left out.
+fn checks(db: &mut dyn Backend, schema: &mut Schema) -> Result<(), BackendError> {
+    let view_columns: Vec<String> = rows(
+        db,
+        "SELECT UPPER(column_name) FROM information_schema.columns \
+         WHERE table_schema = 'information_schema' AND UPPER(table_name) = 'CHECK_CONSTRAINTS'",
+        &[],
+    )?
+    .iter()
+    .map(|r| get(r, 0))
+    .collect();
+    let has = |c: &str| view_columns.iter().any(|v| v == c);
+    let sql = if !has("CHECK_CLAUSE") {
+        return Ok(());
+    } else if has("TABLE_NAME") && has("LEVEL") {
+        // MariaDB: the table and whether the check is the column's.
+        "SELECT table_name, constraint_name, check_clause, level \
+         FROM information_schema.check_constraints WHERE constraint_schema = DATABASE() \
+         ORDER BY table_name, constraint_name"
+    } else {
+        // MySQL: names are unique in a database; the table comes from table_constraints.
+        "SELECT t.table_name, c.constraint_name, c.check_clause, 'Table' \
+         FROM information_schema.check_constraints c JOIN information_schema.table_constraints t \
+         ON t.constraint_schema = c.constraint_schema AND t.constraint_name = c.constraint_name \
+         AND t.constraint_type = 'CHECK' \
+         WHERE c.constraint_schema = DATABASE() ORDER BY t.table_name, c.constraint_name"
+    };
+    for r in rows(db, sql, &[])? {
+        let Some(table) = table(schema, &get(&r, 0)) else {
+            continue;
+        };
+        let name = get(&r, 1);
+        let column_level = get(&r, 3).eq_ignore_ascii_case("column");
+        let expr = normalize(&get(&r, 2), Dialect::Mysql, &|_| false);
+        let json = expr
+            .json_valid_of()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&name));
+        if (column_level && json) || expr.not_null_column().is_some() {
+            continue;
+        }
+        let generated = column_level
+            || name
+                .strip_prefix("CONSTRAINT_")
+                .or_else(|| name.strip_prefix(&format!("{}_chk_", table.name)))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        // A column's check is named after the column, but keeps that name when the column is
+        // renamed: then the column is the one the expression uses.
+        let column = column_level.then(|| match table.column(&name) {
+            Some(_) => name.clone(),
+            None => expr
+                .columns()
+                .into_iter()
+                .find(|c| table.column(c).is_some())
+                .unwrap_or_else(|| name.clone()),
+        });
+        table.checks.push(Check {
+            name: (!generated).then(|| name.clone()),
+            expression: expr.text(),
+            found: Some(FoundCheck { name, column }),
+        });
+    }
+    Ok(())
 }

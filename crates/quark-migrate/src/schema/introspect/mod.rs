@@ -43,6 +43,8 @@ fn read(
         t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         t.foreign_keys
             .sort_by(|a, b| (&a.columns, &a.ref_table).cmp(&(&b.columns, &b.ref_table)));
+        t.checks
+            .sort_by(|a, b| (&a.expression, &a.name).cmp(&(&b.expression, &b.name)));
     }
     Ok(schema)
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::{empty_tables, get, list, on_delete, rows, table};
 use crate::backend::{Backend, BackendError};
 use crate::revision::Dialect;
-use crate::schema::tables::{Column, ForeignKey, Index, Key, Schema, Table};
+use crate::schema::checks::normalize;
+use crate::schema::tables::{Check, Column, ForeignKey, FoundCheck, Index, Key, Schema, Table};
 use crate::schema::types::{Default, Type};
 
 /// Reads every table of the current schema.
@@ -18,6 +19,7 @@ pub(super) fn read(db: &mut dyn Backend) -> Result<Schema, BackendError> {
     let enums = enums(db)?;
     columns(db, &enums, &mut schema)?;
     constraints(db, &mut schema)?;
+    checks(db, &mut schema)?;
     indexes(db, &mut schema)?;
     Ok(schema)
 }
@@ -143,6 +145,58 @@ fn add_constraint(table: &mut Table, r: &[Option<String>]) {
             columns,
         }),
     }
+}
+
+/// Adds each table's CHECK constraints (read after the columns, whose types tell which casts
+/// PostgreSQL added), but those that only keep a column from NULL.
+fn checks(db: &mut dyn Backend, schema: &mut Schema) -> Result<(), BackendError> {
+    let checks = format!(
+        "SELECT cl.relname::text, co.conname::text, pg_get_expr(co.conbin, co.conrelid), {} \
+         FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid \
+         WHERE co.connamespace = current_schema()::regnamespace AND co.contype = 'c' \
+         ORDER BY cl.relname, co.conname",
+        columns_of("co.conkey", "co.conrelid"),
+    );
+    for r in rows(db, &checks, &[])? {
+        let Some(table) = table(schema, &get(&r, 0)) else {
+            continue;
+        };
+        let is_text = |name: &str| {
+            table
+                .column(name)
+                .is_some_and(|c| matches!(c.ty, Type::Varchar(_) | Type::Char(_) | Type::Text))
+        };
+        let expr = normalize(&get(&r, 2), Dialect::Postgresql, &is_text);
+        if expr.not_null_column().is_some() {
+            continue;
+        }
+        let name = get(&r, 1);
+        let generated = generated_check_name(&table.name, &list(&get(&r, 3)), &name);
+        table.checks.push(Check {
+            name: (!generated).then(|| name.clone()),
+            expression: expr.text(),
+            found: Some(FoundCheck { name, column: None }),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `name` is the one PostgreSQL gives a check on `columns` of `table`:
+/// `<table>_<column>_check` when it uses one column, `<table>_check` otherwise, a number after
+/// it when that name was taken, the table and column parts shortened to fit 63 bytes.
+fn generated_check_name(table: &str, columns: &[String], name: &str) -> bool {
+    let base = match columns {
+        [one] if !one.is_empty() => format!("{table}_{one}_check"),
+        _ => format!("{table}_check"),
+    };
+    let Some(at) = name.rfind("_check") else {
+        return false;
+    };
+    let (stem, number) = name.split_at(at + "_check".len());
+    if !number.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    stem == base || (base.len() + number.len() > 63 && name.len() >= 60 && stem.len() < base.len())
 }
 
 /// Adds each table's indexes that back no constraint.

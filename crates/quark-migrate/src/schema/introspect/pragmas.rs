@@ -1,13 +1,15 @@
 //! SQLite's tables, read through its pragmas (`table_info`, `index_list`, `index_info`,
-//! `foreign_key_list`) and, for enumerations, the `CREATE TABLE` statements it keeps.
+//! `foreign_key_list`) and, for CHECK constraints and enumerations, the `CREATE TABLE`
+//! statements it keeps.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{get, on_delete, rows};
 use crate::backend::{Backend, BackendError, Value};
 use crate::revision::Dialect;
-use crate::schema::tables::{Column, ForeignKey, Index, Key, Schema, Table};
-use crate::schema::types::{Default, Type, string_literals};
+use crate::schema::checks::{Expr, normalize, sqlite_checks};
+use crate::schema::tables::{Check, Column, ForeignKey, Index, Key, Schema, Table};
+use crate::schema::types::{Default, Type};
 
 /// Reads every table, or those whose names are in `only` (compared without regard to case).
 pub(super) fn read(
@@ -49,18 +51,28 @@ fn table(db: &mut dyn Backend, name: String, create: &str) -> Result<Table, Back
         name,
         ..Table::default()
     };
-    (table.columns, table.primary_key) = columns(db, &arg, create)?;
+    let mut checks: Vec<(Option<String>, Expr)> = sqlite_checks(create)
+        .into_iter()
+        .map(|(name, raw)| (name, normalize(&raw, Dialect::Sqlite, &|_| false)))
+        .collect();
+    (table.columns, table.primary_key) = columns(db, &arg, &mut checks)?;
     number_rowid(&mut table);
     indexes(db, &arg, &mut table)?;
     table.foreign_keys = foreign_keys(db, &arg)?;
+    table.checks = checks
+        .into_iter()
+        .filter(|(_, e)| e.not_null_column().is_none())
+        .map(|(name, e)| Check::new(name, e.text()))
+        .collect();
     Ok(table)
 }
 
-/// The columns of the table `arg` names, and its primary key.
+/// The columns of the table `arg` names, and its primary key. A VARCHAR column that one of
+/// `checks` limits to a list of strings is an enumeration, and that check is taken out.
 fn columns(
     db: &mut dyn Backend,
     arg: &[Value],
-    create: &str,
+    checks: &mut Vec<(Option<String>, Expr)>,
 ) -> Result<(Vec<Column>, Option<Key>), BackendError> {
     let cols = rows(
         db,
@@ -73,7 +85,7 @@ fn columns(
         let column_name = get(c, 0);
         let mut ty = Type::parse(&get(c, 1), Dialect::Sqlite);
         if let Type::Varchar(_) = ty
-            && let Some(values) = enum_check(create, &column_name)
+            && let Some(values) = enum_check(checks, &column_name)
         {
             ty = Type::Enum { name: None, values };
         }
@@ -183,40 +195,15 @@ fn reference_primary_keys(schema: &mut Schema) {
     }
 }
 
-/// The values of a `CHECK (<column> IN ('a', 'b'))` constraint on `column` in a SQLite
-/// `CREATE TABLE` statement: how SQLite keeps an enumeration.
-fn enum_check(create: &str, column: &str) -> Option<Vec<String>> {
-    let compact: String = create
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let column = column.to_ascii_lowercase();
-    let heads = [
-        format!("check({column}in("),
-        format!("check(\"{column}\"in("),
-        format!("check(`{column}`in("),
-    ];
-    let found = heads
-        .iter()
-        .find_map(|h| compact.find(h.as_str()).map(|i| i + h.len()))?;
-    let start = compact[..found].chars().count();
-    // Read the values from the original text, which keeps their spaces and case.
-    let lower = create.to_ascii_lowercase();
-    let mut seen = 0;
-    let mut offset = None;
-    for (i, c) in lower.char_indices() {
-        if !c.is_whitespace() {
-            if seen == start {
-                offset = Some(i);
-                break;
-            }
-            seen += 1;
-        }
-    }
-    let rest = &create[offset?..];
-    let values = string_literals(&rest[..rest.find(')')?], false);
-    (!values.is_empty()).then_some(values)
+/// The values of a `CHECK (<column> IN ('a', 'b'))` constraint on `column` among `checks`: how
+/// SQLite keeps an enumeration. That check is taken out of `checks`.
+fn enum_check(checks: &mut Vec<(Option<String>, Expr)>, column: &str) -> Option<Vec<String>> {
+    let at = checks.iter().position(|(_, e)| {
+        e.enum_of()
+            .is_some_and(|(c, _)| c.eq_ignore_ascii_case(column))
+    })?;
+    let (_, expr) = checks.remove(at);
+    expr.enum_of().map(|(_, values)| values)
 }
 
 #[cfg(test)]
@@ -225,11 +212,18 @@ mod tests {
 
     #[test]
     fn sqlite_enumerations_are_read_from_their_check() {
-        let create = "CREATE TABLE t (\n  id INTEGER,\n  kind VARCHAR(8) CHECK (kind IN ('shared', 'It''s')),\n  other VARCHAR(3))";
+        let create = "CREATE TABLE t (\n  id INTEGER CHECK (id > 0),\n  kind VARCHAR(8) CHECK (kind IN ('shared', 'It''s')),\n  other VARCHAR(3))";
+        let mut checks: Vec<(Option<String>, Expr)> = sqlite_checks(create)
+            .into_iter()
+            .map(|(name, raw)| (name, normalize(&raw, Dialect::Sqlite, &|_| false)))
+            .collect();
+        assert_eq!(enum_check(&mut checks, "other"), None);
         assert_eq!(
-            enum_check(create, "kind"),
+            enum_check(&mut checks, "kind"),
             Some(vec!["shared".to_string(), "It's".to_string()])
         );
-        assert_eq!(enum_check(create, "other"), None);
+        // The enumeration's check is no check of the table's.
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[0].1.text(), "id > 0");
     }
 }

@@ -3,8 +3,9 @@
 
 use super::{Renderer, constraint_name_of};
 use crate::revision::Dialect;
+use crate::schema::checks::{normalize, to_dialect};
 use crate::schema::diff::Change;
-use crate::schema::tables::{Column, ForeignKey};
+use crate::schema::tables::{Check, Column, ForeignKey};
 use crate::schema::types::Type;
 
 impl Renderer<'_> {
@@ -14,7 +15,7 @@ impl Renderer<'_> {
         let t = self.q(table);
         let c = self.q(&to.name);
         if self.d == Dialect::Mysql {
-            let def = self.column(table, to);
+            let def = self.column(table, to) + &self.column_checks(table, &to.name);
             self.sql(format!("ALTER TABLE {t} MODIFY {def}"));
             return;
         }
@@ -68,6 +69,85 @@ impl Renderer<'_> {
         let (t, n) = (self.q(table), self.q(name));
         let clause = self.foreign_key(&named);
         self.sql(format!("ALTER TABLE {t} ADD {clause} NOT VALID"));
+        self.sql(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {n}"));
+    }
+
+    /// MariaDB: the checks that the definition of `column` holds and that stay, as its
+    /// definition writes them (` CHECK (...)`): a `MODIFY` of the column would drop them.
+    pub(super) fn column_checks(&self, table: &str, column: &str) -> String {
+        let (Some(old), Some(new)) = (self.old.tables.get(table), self.new.tables.get(table))
+        else {
+            return String::new();
+        };
+        old.checks
+            .iter()
+            .filter(|c| c.found.as_ref().and_then(|f| f.column.as_deref()) == Some(column))
+            .filter(|c| new.checks.iter().any(|n| n.expression == c.expression))
+            .map(|c| format!(" CHECK ({})", to_dialect(&c.expression, self.d)))
+            .collect()
+    }
+
+    /// The name PostgreSQL would give an unnamed `check` of `table`: `<table>_<column>_check`
+    /// when it uses one of the table's columns, `<table>_check` otherwise.
+    pub(super) fn generated_check_name(&self, table: &str, check: &Check) -> String {
+        let columns: Vec<String> = normalize(&check.expression, Dialect::Postgresql, &|_| false)
+            .columns()
+            .into_iter()
+            .filter(|c| {
+                [self.old, self.new]
+                    .iter()
+                    .any(|s| s.tables.get(table).is_some_and(|t| t.column(c).is_some()))
+            })
+            .collect();
+        match &columns[..] {
+            [one] => constraint_name_of(&[table, one, "check"]),
+            _ => constraint_name_of(&[table, "check"]),
+        }
+    }
+
+    /// Adds a check to a table that holds rows: on PostgreSQL `NOT VALID` (a brief lock), then
+    /// validated (a scan that lets writes through; the revision runs outside a transaction),
+    /// under its name or the one PostgreSQL would have generated; on MySQL in one statement, in
+    /// the column's definition when MariaDB read it there (so that its downgrade, which drops it
+    /// as it was read, finds it there).
+    pub(super) fn add_check(&mut self, table: &str, check: &Check) {
+        let t = self.q(table);
+        let clause = to_dialect(&check.expression, self.d);
+        if self.d == Dialect::Mysql
+            && let Some(column) = check.found.as_ref().and_then(|f| f.column.as_deref())
+            && let Some(col) = self.new.tables.get(table).and_then(|n| n.column(column))
+        {
+            let def = self.column(table, col);
+            self.sql(format!("ALTER TABLE {t} MODIFY {def} CHECK ({clause})"));
+            return;
+        }
+        if self.d != Dialect::Postgresql {
+            let named = self.constraint_name(&check.name);
+            self.sql(format!("ALTER TABLE {t} ADD {named}CHECK ({clause})"));
+            return;
+        }
+        let name = check.name.clone().unwrap_or_else(|| {
+            let base = self.generated_check_name(table, check);
+            let taken = |n: &str| {
+                self.old.tables.get(table).is_some_and(|t| {
+                    t.checks.iter().any(|c| {
+                        c.name.as_deref() == Some(n)
+                            || c.found.as_ref().is_some_and(|f| f.name == n)
+                    })
+                })
+            };
+            (0..)
+                .map(|i| match i {
+                    0 => base.clone(),
+                    i => format!("{base}{i}"),
+                })
+                .find(|n| !taken(n))
+                .expect("a free name")
+        });
+        let n = self.q(&name);
+        self.sql(format!(
+            "ALTER TABLE {t} ADD CONSTRAINT {n} CHECK ({clause}) NOT VALID"
+        ));
         self.sql(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {n}"));
     }
 

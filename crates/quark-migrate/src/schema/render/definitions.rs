@@ -3,7 +3,8 @@
 
 use super::Renderer;
 use crate::revision::Dialect;
-use crate::schema::tables::{Column, ForeignKey, Index, Table};
+use crate::schema::checks::to_dialect;
+use crate::schema::tables::{Check, Column, ForeignKey, Index, Table};
 use crate::schema::types::Type;
 
 impl Renderer<'_> {
@@ -53,7 +54,16 @@ impl Renderer<'_> {
         clause
     }
 
-    /// `CREATE TABLE name` with the columns, keys and foreign keys of `t`.
+    /// A check's clause as in `CREATE TABLE` and `ADD`.
+    pub(super) fn check(&self, check: &Check) -> String {
+        format!(
+            "{}CHECK ({})",
+            self.constraint_name(&check.name),
+            to_dialect(&check.expression, self.d)
+        )
+    }
+
+    /// `CREATE TABLE name` with the columns, keys, foreign keys and checks of `t`.
     pub(super) fn create_table(&self, t: &Table, name: &str) -> String {
         let mut parts: Vec<String> = t.columns.iter().map(|c| self.column(&t.name, c)).collect();
         if let Some(k) = &t.primary_key {
@@ -72,6 +82,9 @@ impl Renderer<'_> {
         }
         for fk in &t.foreign_keys {
             parts.push(self.foreign_key(fk));
+        }
+        for check in &t.checks {
+            parts.push(self.check(check));
         }
         format!(
             "CREATE TABLE {} (\n    {}\n)",

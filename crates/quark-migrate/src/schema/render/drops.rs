@@ -4,7 +4,7 @@
 use super::Renderer;
 use crate::revision::Dialect;
 use crate::schema::diff::Change;
-use crate::schema::tables::{ForeignKey, Index, Key};
+use crate::schema::tables::{Check, ForeignKey, Index, Key};
 
 impl Renderer<'_> {
     /// MySQL: the foreign keys that stay but use an index, unique or primary key that goes
@@ -112,6 +112,46 @@ impl Renderer<'_> {
                 self.sql(sql);
             }
             Dialect::Mysql => self.sql(format!("ALTER TABLE {} DROP PRIMARY KEY", self.q(table))),
+        }
+    }
+
+    /// Drops a check: by its name, or the one the database gave it when introspection read it
+    /// (on PostgreSQL, failing that, the one it would have generated). On MariaDB a check that
+    /// the column's definition holds goes with a `MODIFY` of the column (unless `changes` drop
+    /// the column, and the check with it).
+    pub(super) fn drop_check(&mut self, table: &str, check: &Check, changes: &[&Change]) {
+        let t = self.q(table);
+        let found = check.found.as_ref();
+        let name = check
+            .name
+            .clone()
+            .or_else(|| found.map(|f| f.name.clone()).filter(|n| !n.is_empty()));
+        match self.d {
+            Dialect::Sqlite => {}
+            Dialect::Postgresql => {
+                let name = name.unwrap_or_else(|| self.generated_check_name(table, check));
+                self.sql(format!("ALTER TABLE {t} DROP CONSTRAINT {}", self.q(&name)));
+            }
+            Dialect::Mysql => {
+                if let Some(column) = found.and_then(|f| f.column.as_deref()) {
+                    let dropped = changes.iter().any(|c| {
+                        matches!(c, Change::DropColumn(ct, col) if ct == table && col.name == column)
+                    });
+                    let old = self.old.tables.get(table).and_then(|o| o.column(column));
+                    if let (false, Some(old)) = (dropped, old) {
+                        let def = self.column(table, old) + &self.column_checks(table, column);
+                        self.sql(format!("ALTER TABLE {t} MODIFY {def}"));
+                    }
+                    return;
+                }
+                match name {
+                    Some(n) => self.sql(format!("ALTER TABLE {t} DROP CONSTRAINT {}", self.q(&n))),
+                    None => self.out.push(super::Line::Comment(format!(
+                        "WARNING: the database named the check ({}) on {table}: drop it by its name, which `SHOW CREATE TABLE {table}` shows",
+                        check.expression
+                    ))),
+                }
+            }
         }
     }
 

@@ -26,6 +26,7 @@ pub enum Line {
 }
 
 /// `lines` as the text of a section: statements end with `;`, comments keep their own line.
+#[cfg(feature = "cli")]
 pub fn to_text(lines: &[Line]) -> String {
     let mut out = String::new();
     for line in lines {
@@ -48,6 +49,7 @@ pub fn to_text(lines: &[Line]) -> String {
 /// `CREATE INDEX CONCURRENTLY`, which cannot run inside one, and `VALIDATE CONSTRAINT`, whose
 /// scan lets writes through only once the `ADD CONSTRAINT ... NOT VALID` before it committed.
 /// The revision is then written `Transactional: false`.
+#[cfg(feature = "cli")]
 pub fn runs_outside_a_transaction(lines: &[Line]) -> bool {
     lines.iter().any(|l| {
         matches!(l, Line::Sql(sql) if sql.contains(" INDEX CONCURRENTLY ") || sql.contains(" VALIDATE CONSTRAINT "))
@@ -243,7 +245,7 @@ impl Renderer<'_> {
     }
 
     /// Drops the constraints and indexes that go from the tables that stay (`kept` changes), so
-    /// that the columns and tables they use can go: foreign keys, then the keys and indexes
+    /// that the columns and tables they use can go: foreign keys, then the keys, checks and indexes
     /// (InnoDB refuses to drop an index a foreign key uses, so such a foreign key, `borrowed`,
     /// is dropped too and added back afterwards).
     fn drop_constraints(&mut self, kept: &[&Change], borrowed: &[(String, ForeignKey)]) {
@@ -260,6 +262,7 @@ impl Renderer<'_> {
                 Change::DropIndex(t, ix) => self.drop_index(t, ix),
                 Change::DropUnique(t, k) => self.drop_unique(t, k),
                 Change::DropPrimaryKey(t, k) => self.drop_primary_key(t, k),
+                Change::DropCheck(t, check) => self.drop_check(t, check, kept),
                 _ => {}
             }
         }
@@ -329,6 +332,10 @@ impl Renderer<'_> {
                 )),
                 // An existing table keeps taking writes while its index builds.
                 Change::AddIndex(t, ix) => self.create_index(t, ix, true),
+                Change::AddCheck(t, check) => {
+                    self.warn(c);
+                    self.add_check(t, check);
+                }
                 _ => {}
             }
         }

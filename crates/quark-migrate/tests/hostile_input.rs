@@ -1,14 +1,17 @@
-//! The built `quark-db-manage` binary given hostile input: files that never end or never open
-//! (`/dev/zero`, a FIFO, a directory), durations too long for any database, passwords written
-//! unusually, and a database whose version table holds control characters and megabytes. Each
-//! run ends at once with a message naming the option or the file (exit 1, or clap's 2), never
-//! with a panic (101), a hang or a password printed.
+//! The command line of an application (`support/app.rs`, run as a process) given hostile input:
+//! files that never end or never open (`/dev/zero`, a FIFO, a directory), durations too long for
+//! any database, passwords written unusually, and a database whose version table holds control
+//! characters and megabytes. Each run ends at once with a message naming the option or the
+//! file (exit 1, or clap's 2), never with a panic (101), a hang or a password printed.
+
+#![cfg(all(feature = "cli", feature = "sqlite"))]
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_quark-db-manage");
+#[path = "support/app.rs"]
+mod app;
 
 struct Run {
     code: Option<i32>,
@@ -38,18 +41,16 @@ impl Run {
     }
 }
 
-/// Runs the binary in `dir` with `args`, killing it (and failing) if it takes over 60 s.
+/// Runs the command line in `dir` with `args`, killing it (and failing) if it takes over 60 s.
 fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
+    let mut child = app::command(args)
         .current_dir(dir)
-        .env_remove("DATABASE_URL")
         .env("HOME", dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run the binary");
+        .expect("run the command line");
     // Read as it writes, so that a full pipe never stalls it.
     let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
         std::thread::spawn(move || {
@@ -74,13 +75,13 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
     };
     Run {
         code: status.code(),
-        stdout: stdout.join().unwrap(),
+        stdout: app::without_harness(stdout.join().unwrap()),
         stderr: stderr.join().unwrap(),
     }
 }
 
 fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite:///{}", dir.join("quark.db").display())
+    format!("sqlite:///{}", dir.join("app.db").display())
 }
 
 #[cfg(unix)]
@@ -104,6 +105,8 @@ fn files_that_are_no_regular_files_are_refused_at_once() {
         }
     }
     for (file, kind) in &named {
+        // oslo-style configuration files, for an application that replaces the Python tool.
+        #[cfg(feature = "oslo")]
         run_in(d.path(), &["--config-file", file, "current"])
             .refused(&format!("--config-file {file}: {kind}, not a regular file"));
         run_in(
@@ -184,11 +187,11 @@ fn passwords_written_unusually_are_never_printed() {
     let d = tempfile::tempdir().unwrap();
     // URLs that do not parse, so nothing tries to connect.
     let urls = [
-        ("mysql://quark:pa/ss@db:port/quark", "pa/ss"),
-        ("mysql://quark:p?ss@db:port/quark", "p?ss"),
-        ("quark:s3cret@db/quark", "s3cret"),
-        ("oracle://quark:hunter22@db/quark", "hunter22"),
-        ("mysql://db:port/quark?sslpassword=tops3cret", "tops3cret"),
+        ("mysql://app:pa/ss@db:port/app", "pa/ss"),
+        ("mysql://app:p?ss@db:port/app", "p?ss"),
+        ("app:s3cret@db/app", "s3cret"),
+        ("oracle://app:hunter22@db/app", "hunter22"),
+        ("mysql://db:port/app?sslpassword=tops3cret", "tops3cret"),
     ];
     for (url, password) in urls {
         for format in ["text", "json"] {
@@ -205,9 +208,9 @@ fn passwords_written_unusually_are_never_printed() {
     std::fs::write(
         &fleet,
         "# the fleet\n\
-         mysql://quark:p#w/x@db1:port/quark  # first\n\
-         mysql://db2:port/quark?password=hunter22&pwd=hunter33\n\
-         oracle://quark:a@b/c?d@db3/quark\n",
+         mysql://app:p#w/x@db1:port/app  # first\n\
+         mysql://db2:port/app?password=hunter22&pwd=hunter33\n\
+         oracle://app:a@b/c?d@db3/app\n",
     )
     .unwrap();
     for format in ["text", "json"] {
@@ -226,7 +229,7 @@ fn passwords_written_unusually_are_never_printed() {
         for secret in ["p#w/x", "w/x", "hunter22", "hunter33", "a@b/c?d", "b/c?d"] {
             assert!(!all.contains(secret), "{secret} printed:\n{all}");
         }
-        assert!(all.contains("mysql://***@db1:port/quark"), "{all}");
+        assert!(all.contains("mysql://***@db1:port/app"), "{all}");
     }
 }
 
@@ -234,7 +237,7 @@ fn passwords_written_unusually_are_never_printed() {
 fn text_from_the_database_is_printed_escaped_and_cut() {
     let d = tempfile::tempdir().unwrap();
     let url = sqlite_url(d.path());
-    let db = rusqlite::Connection::open(d.path().join("quark.db")).unwrap();
+    let db = rusqlite::Connection::open(d.path().join("app.db")).unwrap();
     db.execute_batch("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
         .unwrap();
     let hostile = format!("evil\x1b[2J\x1b]0;owned\x07\r{}", "x".repeat(2_000_000));

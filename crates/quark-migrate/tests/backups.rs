@@ -1,18 +1,22 @@
-//! An appliance's point of no return: before quark's irreversible data revisions run on a SQLite
-//! file, the binary copies the file aside; `restore` puts the copy back byte for byte, even after
-//! the run was killed part-way.
+//! An appliance's point of no return: before the irreversible data revisions of the application
+//! in `support/app.rs` run on a SQLite file, its command line copies the file aside; `restore`
+//! puts the copy back byte for byte, even after the run was killed part-way.
+
+#![cfg(all(feature = "cli", feature = "sqlite"))]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-#[macro_use]
-mod support;
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/kills.rs"]
+mod kills;
 
-use support::{BIN, cli};
+use app::{FIRST, HEAD, SECOND, cli};
 
-/// The last revision before quark's first irreversible one.
-const BEFORE: &str = "1284c81cf727";
+/// The last revision before the first irreversible one.
+const BEFORE: &str = app::SEED;
 
 fn ok(url: &str, args: &[&str]) -> String {
     let out = cli(url, args);
@@ -45,7 +49,7 @@ fn backups_of(db: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_run_past_the_point_of_no_return_is_backed_up_and_restored_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("quark.db");
+    let db = dir.path().join("app.db");
     let url = format!("sqlite:///{}", db.display());
     ok(&url, &["upgrade", BEFORE]);
     assert!(backups_of(&db).is_empty(), "nothing irreversible ran yet");
@@ -61,7 +65,7 @@ fn a_run_past_the_point_of_no_return_is_backed_up_and_restored_byte_for_byte() {
         .to_string_lossy()
         .to_string();
     assert!(
-        name.ends_with(&format!("{BEFORE}-to-c07cd8303997")),
+        name.ends_with(&format!("{BEFORE}-to-{HEAD}")),
         "named with the revisions: {name}"
     );
     assert!(
@@ -80,9 +84,7 @@ fn a_run_past_the_point_of_no_return_is_backed_up_and_restored_byte_for_byte() {
 /// appeared beside the database (waited for by watching the directory, not by a clock). Panics if
 /// the run ended without making one.
 fn upgrade_until_backed_up(url: &str, db: &Path) -> (Child, Instant) {
-    let mut child = Command::new(BIN)
-        .args(["--database-connection", url, "upgrade", "head"])
-        .env_remove("DATABASE_URL")
+    let mut child = app::command(&["--database-connection", url, "upgrade", "head"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -103,7 +105,7 @@ fn a_run_killed_after_its_backup_is_undone_by_restore() {
     // How long a clean run goes on after its backup appears: the kills land within that.
     let window = {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("quark.db");
+        let db = dir.path().join("app.db");
         let url = format!("sqlite:///{}", db.display());
         ok(&url, &["upgrade", BEFORE]);
         let (mut child, backed_up) = upgrade_until_backed_up(&url, &db);
@@ -113,7 +115,7 @@ fn a_run_killed_after_its_backup_is_undone_by_restore() {
     };
     for trial in 0..3u32 {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("quark.db");
+        let db = dir.path().join("app.db");
         let url = format!("sqlite:///{}", db.display());
         ok(&url, &["upgrade", BEFORE]);
         let before = std::fs::read(&db).unwrap();
@@ -126,7 +128,7 @@ fn a_run_killed_after_its_backup_is_undone_by_restore() {
         child.kill().unwrap();
         let status = child.wait().unwrap();
         assert!(
-            support::killed(status),
+            kills::killed(status),
             "trial {trial}: the run was to be killed {} ms after its backup (a clean run goes on for {} ms), but it ended by itself: {status}",
             delay.as_millis(),
             window.as_millis()
@@ -144,10 +146,10 @@ fn a_run_killed_after_its_backup_is_undone_by_restore() {
 #[test]
 fn backups_are_kept_as_configured_and_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("quark.db");
+    let db = dir.path().join("app.db");
     let url = format!("sqlite:///{}", db.display());
-    ok(&url, &["upgrade", "1817eef6373c"]);
-    for target in ["4358d1b8cc75", BEFORE, "2748e48cee3a"] {
+    ok(&url, &["upgrade", FIRST]);
+    for target in [SECOND, BEFORE, app::RUST[0]] {
         ok(
             &url,
             &[
@@ -168,7 +170,7 @@ fn backups_are_kept_as_configured_and_can_be_turned_off() {
 #[test]
 fn restore_refuses_a_file_that_is_no_backup_and_keeps_the_file_it_replaces() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("quark.db");
+    let db = dir.path().join("app.db");
     let url = format!("sqlite:///{}", db.display());
     ok(&url, &["upgrade", BEFORE]);
     let before = std::fs::read(&db).unwrap();
@@ -200,7 +202,7 @@ fn restore_refuses_a_file_that_is_no_backup_and_keeps_the_file_it_replaces() {
             p.file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with("quark.db.before-restore.")
+                .starts_with("app.db.before-restore.")
         })
         .collect();
     assert_eq!(kept.len(), 1, "{said}");

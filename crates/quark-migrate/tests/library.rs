@@ -1,28 +1,35 @@
 //! The engine as an application adopts it: on the connection the application already holds
 //! (`rusqlite::Connection`, in memory too; `postgres::Client`; `mysql::Conn` and `PooledConn`),
 //! and from inside tokio runtimes of both flavours, sync and async, on SQLite, PostgreSQL and
-//! MariaDB. PostgreSQL and MariaDB follow the rules of `tests/support`.
+//! MariaDB; with the chain of the application in `support/app.rs`. PostgreSQL and MariaDB
+//! follow the rules of `support/servers.rs`.
 
-#![cfg(all(feature = "postgres", feature = "mysql"))]
+#![cfg(all(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "tokio"
+))]
 
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/servers.rs"]
+#[allow(dead_code)]
 #[macro_use]
-mod support;
+mod servers;
+#[path = "support/target.rs"]
+mod target;
 
 use std::fs::File;
 use std::time::Duration;
 
-use quark_db_manage::MIGRATIONS;
+use app::{BEFORE_HEAD, HEAD, migrations};
 use quark_migrate::backend::{Backend, Value};
 use quark_migrate::code::{Code, CodeError, Db};
 use quark_migrate::revision::Dialect;
 use quark_migrate::{EmbeddedFile, Error, Migrations};
-use support::{Kind, Target, TestDb};
-
-const HEAD: &str = "c07cd8303997";
-
-fn migrations() -> Migrations {
-    Migrations::new(MIGRATIONS).unwrap()
-}
+use servers::{Kind, TestDb};
+use target::Target;
 
 fn rows(db: &mut dyn Backend, sql: &str) -> i64 {
     db.query(sql, &[]).unwrap()[0][0].as_int().unwrap()
@@ -39,7 +46,7 @@ impl Own {
     fn open(target: &Target) -> Own {
         match target {
             Target::Sqlite(dir) => {
-                Own::Sqlite(rusqlite::Connection::open(dir.path().join("quark.db")).unwrap())
+                Own::Sqlite(rusqlite::Connection::open(dir.path().join("app.db")).unwrap())
             }
             Target::Server(t) => match t.kind {
                 Kind::Postgres => Own::Postgres(
@@ -97,17 +104,17 @@ fn the_applications_connection_is_migrated(dialect: Dialect) {
     let m = migrations();
     let mut own = Own::open(&target);
     let report = own.upgrade(&m).unwrap();
-    assert_eq!(report.steps.len(), MIGRATIONS.len());
+    assert_eq!(report.steps.len(), app::files().len());
     assert_eq!(report.after, [HEAD]);
     assert!(own.status(&m).is_up_to_date());
-    assert_eq!(own.count("SELECT count(*) FROM quark_ports"), 0);
+    assert_eq!(own.count("SELECT count(*) FROM items"), 0);
     let mut db = target.db();
     assert_eq!(
         rows(
             db.as_mut(),
             "SELECT count(*) FROM alembic_version_history WHERE outcome = 'success' AND checksum IS NOT NULL"
         ),
-        MIGRATIONS.len() as i64
+        app::files().len() as i64
     );
     // Drift is found on a lent connection as on any other.
     db.run(&format!(
@@ -151,7 +158,7 @@ fn the_applications_connection_is_migrated(dialect: Dialect) {
     }
     holder.unlock().unwrap();
     let report = own.upgrade(&patient).unwrap();
-    assert_eq!(report.before, ["da46a8b30bd8"]);
+    assert_eq!(report.before, [BEFORE_HEAD]);
     assert_eq!(report.after, [HEAD]);
 }
 
@@ -164,7 +171,7 @@ fn an_in_memory_sqlite_database_is_migrated_and_its_settings_kept() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let report = migrations().upgrade(&mut conn).unwrap();
-    assert_eq!(report.steps.len(), MIGRATIONS.len());
+    assert_eq!(report.steps.len(), app::files().len());
     let version: String = conn
         .query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
         .unwrap();
@@ -400,7 +407,7 @@ fn a_panic_in_an_async_migration_rolls_back_and_frees_the_lock(dialect: Dialect)
         .unwrap();
     assert_eq!(versions, [[Value::Text("a1".into())]], "left at a1");
     match &target {
-        Target::Sqlite(dir) => File::open(dir.path().join("quark.db.lock"))
+        Target::Sqlite(dir) => File::open(dir.path().join("app.db.lock"))
             .unwrap()
             .try_lock()
             .expect("the lock file was released"),

@@ -1,24 +1,26 @@
 //! One upgrade over many databases: 200 SQLite files, 20 PostgreSQL and 20 MariaDB databases,
 //! one broken on purpose, named by a file of URLs and migrated eight at a time; the broken one
 //! fails alone, the table says what each did, and the exit status says not all succeeded.
+//! Through the command line of the application in `support/app.rs`.
 
-#![cfg(all(feature = "postgres", feature = "mysql"))]
+#![cfg(all(
+    feature = "cli",
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql"
+))]
 
-use std::process::Command;
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/servers.rs"]
+#[allow(dead_code)]
+mod servers;
 
-#[macro_use]
-mod support;
-
-use support::{BIN, Kind, TestDb};
-
-const HEAD: &str = "c07cd8303997";
+use app::HEAD;
+use servers::{Kind, TestDb};
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let out = app::run(args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -47,12 +49,9 @@ fn two_hundred_files_and_forty_servers_one_broken() {
             servers.push(db);
         }
     }
-    // Broken on purpose: a table of quark's first revision already there.
+    // Broken on purpose: a table of the first revision already there.
     let broken = &servers[25];
-    broken
-        .db()
-        .run("CREATE TABLE quark_mac_address_ranges (id INT)")
-        .unwrap();
+    broken.db().run("CREATE TABLE items (id INT)").unwrap();
     let list = dir.path().join("databases.txt");
     let text = format!(
         "# every cell of the region\n{}\n\n# the end\n",
@@ -132,7 +131,7 @@ fn several_databases_are_for_a_plain_upgrade_only() {
     ]);
     assert!(!ok);
     assert!(
-        stderr.contains("migrated only by a plain `upgrade head`"),
+        stderr.contains("migrated only by a plain `testapp upgrade head`"),
         "{stderr}"
     );
     let (ok, stdout, stderr) = run(&[
