@@ -110,7 +110,7 @@ pub struct Check {
     /// The name given in the schema; `None` when the database generated it.
     pub name: Option<String>,
     /// The expression, normalized: the same constraint reads the same however it was spelled
-    /// (see the notes of `schema/checks.rs`).
+    /// (see the notes of `schema/checks/`).
     pub expression: String,
     /// Where introspection found it: what dropping it needs. Neither compared nor recorded.
     #[serde(skip)]
