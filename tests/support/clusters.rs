@@ -1,8 +1,10 @@
 //! The clusters on loopback that `.ci/clusters` runs: a 3-node MariaDB Galera cluster, PgBouncer
-//! in transaction mode in front of the PostgreSQL on 5432, and a hot standby of that server.
+//! in transaction mode in front of the PostgreSQL on 5432, a hot standby of that server, and a
+//! 3-member Patroni cluster (asynchronous streaming replication) with its etcd.
 //!
 //! A test never leaves behind a cluster nobody asked for. Where a cluster comes from:
-//! - its variable (`QUARK_GALERA_URLS`, `QUARK_PGBOUNCER_URL`, `QUARK_PG_STANDBY_URL`) is set:
+//! - its variable (`QUARK_GALERA_URLS`, `QUARK_PGBOUNCER_URL`, `QUARK_PG_STANDBY_URL`,
+//!   `QUARK_PATRONI_URL`) is set:
 //!   whoever set it runs the cluster (`.ci/run` does, under CI, and stops it when it ends; by
 //!   hand, `eval "$(bash .ci/clusters start all)"`);
 //! - else, under CI (`CI` set): a failure, since CI must run every cluster test;
@@ -25,6 +27,7 @@ pub enum Cluster {
     Galera,
     Pgbouncer,
     Standby,
+    Patroni,
 }
 
 impl Cluster {
@@ -33,6 +36,7 @@ impl Cluster {
             Cluster::Galera => "galera",
             Cluster::Pgbouncer => "pgbouncer",
             Cluster::Standby => "standby",
+            Cluster::Patroni => "patroni",
         }
     }
 
@@ -41,6 +45,7 @@ impl Cluster {
             Cluster::Galera => "QUARK_GALERA_URLS",
             Cluster::Pgbouncer => "QUARK_PGBOUNCER_URL",
             Cluster::Standby => "QUARK_PG_STANDBY_URL",
+            Cluster::Patroni => "QUARK_PATRONI_URL",
         }
     }
 }
@@ -69,10 +74,12 @@ fn started(cluster: Cluster) -> &'static OnceLock<Result<(), String>> {
     static GALERA: OnceLock<Result<(), String>> = OnceLock::new();
     static PGBOUNCER: OnceLock<Result<(), String>> = OnceLock::new();
     static STANDBY: OnceLock<Result<(), String>> = OnceLock::new();
+    static PATRONI: OnceLock<Result<(), String>> = OnceLock::new();
     match cluster {
         Cluster::Galera => &GALERA,
         Cluster::Pgbouncer => &PGBOUNCER,
         Cluster::Standby => &STANDBY,
+        Cluster::Patroni => &PATRONI,
     }
 }
 
@@ -89,6 +96,13 @@ fn exported(env: &str, variable: &str) -> Option<String> {
 /// started when `QUARK_CLUSTERS=1` asks for it; `None` (after printing why) when the cluster is
 /// not to be had here. Under CI a cluster that is not there is a failure, never a skip.
 pub fn urls(cluster: Cluster) -> Option<Vec<String>> {
+    let value = value(cluster)?;
+    Some(value.split(',').map(|u| u.trim().to_string()).collect())
+}
+
+/// The value of a cluster's variable, as [`urls`] finds it, unsplit (Patroni's is one URL
+/// naming every member: `postgresql://postgres@h1:p1,h2:p2,h3:p3/postgres?...`).
+pub fn value(cluster: Cluster) -> Option<String> {
     let value = match std::env::var(cluster.variable()) {
         Ok(value) if !value.trim().is_empty() => value,
         _ if std::env::var_os("CI").is_some() => panic!(
@@ -120,11 +134,17 @@ pub fn urls(cluster: Cluster) -> Option<Vec<String>> {
             return None;
         }
     };
-    Some(value.split(',').map(|u| u.trim().to_string()).collect())
+    Some(value.trim().to_string())
 }
 
 /// Held by a test that uses the Galera cluster: one at a time, since some kill its nodes.
 pub fn galera_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Held by a test that uses the Patroni cluster: one at a time, since they fail it over.
+pub fn patroni_turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
