@@ -30,6 +30,8 @@ pub struct RevisionRecord {
     pub message: String,
     /// Why releases before it cannot run on its schema (`Breaking:`).
     pub breaking: Option<String>,
+    /// The oldest revision a release must embed to keep running after it (`Compatible From:`).
+    pub compatible_from: Option<String>,
     /// Whether its statements run in a transaction.
     pub transactional: bool,
     /// The statements that revert it on this database's dialect, as the applying binary would
@@ -70,6 +72,7 @@ pub fn record_of(rev: &Revision, dialect: Dialect) -> RevisionRecord {
         branch_labels: rev.branch_labels.clone(),
         message: rev.message.clone(),
         breaking: rev.breaking.as_ref().map(|(reason, _)| reason.clone()),
+        compatible_from: rev.compatible_from.as_ref().map(|(id, _)| id.clone()),
         transactional: rev.transactional,
         downgrade_checksum: downgrade.as_deref().map(crate::checksum::checksum),
         downgrade,
@@ -100,6 +103,10 @@ fn signed_bytes(record: &RevisionRecord, dialect: Dialect) -> Vec<u8> {
     field("branch_labels", Some(&record.branch_labels.join(" ")));
     field("message", Some(&record.message));
     field("breaking", record.breaking.as_deref());
+    // Only when set: a record without it signs as it did before the field existed.
+    if let Some(from) = &record.compatible_from {
+        field("compatible_from", Some(from));
+    }
     field(
         "transactional",
         Some(if record.transactional { "1" } else { "0" }),
@@ -383,6 +390,7 @@ mod tests {
             branch_labels: vec![],
             message: "add b".into(),
             breaking: None,
+            compatible_from: None,
             transactional: true,
             downgrade: Some("DROP TABLE b\n;\n".into()),
             downgrade_checksum: None,

@@ -327,10 +327,191 @@ fn an_appliance_backs_up_before_a_breaking_revision_and_restores_it() {
     assert!(old.migrate(&place.url()).unwrap().steps.is_empty());
 }
 
+/// Release N+1 of expand/contract: adds `label` beside `name`, filled from it; N+1 reads only
+/// `label`.
+fn release_expand() -> Vec<EmbeddedFile> {
+    let mut files = release_n();
+    files.push(file(
+        "e3",
+        "a2",
+        "",
+        "ALTER TABLE items ADD COLUMN label VARCHAR(50);\nUPDATE items SET label = name;",
+        "ALTER TABLE items DROP COLUMN label;",
+    ));
+    files
+}
+
+/// Release N+2: contracts (drops `name`, which only release N reads), naming the expand
+/// revision as the oldest a release must embed to keep running.
+fn release_contract(compatible_from: &str) -> Vec<EmbeddedFile> {
+    let mut files = release_expand();
+    files.push(file(
+        "c4",
+        "e3",
+        &format!("-- Breaking: drops items.name, which release N reads\n{compatible_from}"),
+        "ALTER TABLE items DROP COLUMN name;",
+        "ALTER TABLE items ADD COLUMN name VARCHAR(50);\nUPDATE items SET name = label;",
+    ));
+    files
+}
+
+fn expand_contract_over_three_releases(dialect: Dialect) {
+    let n = release(release_n());
+    let n1 = release(release_expand());
+    let n2 = release(release_contract("-- Compatible From: e3"));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n.migrate(&place.url()).unwrap();
+    assert_eq!(steps(&n1.migrate(&place.url()).unwrap()), ["e3"]);
+    assert_eq!(steps(&n2.migrate(&place.url()).unwrap()), ["c4"]);
+    // N+1 embeds e3, which c4 names: it keeps starting, by migrating and by verifying.
+    let report = n1.migrate(&place.url()).unwrap();
+    assert!(report.steps.is_empty(), "{dialect:?}: {report:?}");
+    assert_eq!(report.after, ["c4"]);
+    n1.verify(&place.url())
+        .unwrap_or_else(|e| panic!("{dialect:?}: N+1 verifies on the contracted schema: {e}"));
+    let mut db = place.db(&n1);
+    db.run("INSERT INTO items (id, label) VALUES (7, 'after contract')")
+        .unwrap();
+    // N does not: it still reads `name`.
+    for refused in [
+        n.migrate(&place.url()).map(|_| ()),
+        n.verify(&place.url()).map(|_| ()),
+    ] {
+        match refused {
+            Err(e @ Error::BreakingNewer { .. }) => {
+                let said = e.to_string();
+                assert!(
+                    said.contains("c4") && said.contains("drops items.name"),
+                    "{said}"
+                );
+            }
+            other => panic!("{dialect:?}: release N must refuse c4: {other:?}"),
+        }
+    }
+    // The record's `compatible_from` is signed: a database writer who names a revision N
+    // embeds does not get N started on a schema it cannot run on.
+    db.execute(
+        &format!(
+            "UPDATE {} SET compatible_from = {} WHERE revision = {}",
+            db.quote("alembic_version_revisions"),
+            db.placeholder(1),
+            db.placeholder(2)
+        ),
+        &["a1".into(), "c4".into()],
+    )
+    .unwrap();
+    match n.migrate(&place.url()) {
+        Err(Error::Unvouched { revisions, .. }) => {
+            assert!(revisions.iter().any(|(r, _)| r == "c4"), "{revisions:?}")
+        }
+        other => panic!("{dialect:?}: a forged Compatible From must be refused: {other:?}"),
+    }
+}
+
+fn breaking_without_compatible_from_breaks_every_older_release(dialect: Dialect) {
+    let n1 = release(release_expand());
+    let n2 = release(release_contract(""));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n2.migrate(&place.url()).unwrap();
+    match n1.migrate(&place.url()) {
+        Err(Error::BreakingNewer { revision, .. }) => assert_eq!(revision, "c4"),
+        other => panic!("{dialect:?}: Breaking: alone breaks N+1 too: {other:?}"),
+    }
+}
+
+fn a_records_table_from_before_compatible_from(dialect: Dialect) {
+    let n1 = release(release_expand());
+    let n2 = release(release_contract("-- Compatible From: e3"));
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n1.migrate(&place.url()).unwrap();
+    // As a release before the column left the table.
+    let mut db = place.db(&n1);
+    let table = db.quote("alembic_version_revisions");
+    db.run(&format!("ALTER TABLE {table} DROP COLUMN compatible_from"))
+        .unwrap();
+    // Read as before (nothing compatible), and the column comes back with the next run.
+    assert!(!n1.status(db.as_mut()).unwrap().is_ahead());
+    // A preview shows the column added; the run adds it.
+    let (_, sql) = n2
+        .migrator()
+        .unwrap()
+        .preview(
+            db.as_mut(),
+            &Target::Revision("c4".into()),
+            quark_migrate::revision::Direction::Upgrade,
+        )
+        .unwrap();
+    assert!(
+        sql.contains("ADD COLUMN compatible_from"),
+        "{dialect:?}: {sql}"
+    );
+    assert_eq!(steps(&n2.migrate(&place.url()).unwrap()), ["c4"]);
+    let rows = db
+        .query(
+            &format!("SELECT compatible_from FROM {table} WHERE revision = 'c4'"),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows[0][0].as_text(), Some("e3"), "{dialect:?}");
+    assert!(n1.migrate(&place.url()).unwrap().steps.is_empty());
+}
+
+#[test]
+fn compatible_from_is_checked_at_build() {
+    let refused = |compatible_from: &str, breaking: bool| {
+        let mut files = release_expand();
+        files.push(file(
+            "c4",
+            "e3",
+            &[
+                if breaking {
+                    "-- Breaking: drops items.name"
+                } else {
+                    ""
+                },
+                compatible_from,
+            ]
+            .join(if breaking { "\n" } else { "" }),
+            "ALTER TABLE items DROP COLUMN name;",
+            "ALTER TABLE items ADD COLUMN name VARCHAR(50);",
+        ));
+        // A descendant of c4: a revision, but not an ancestor.
+        files.push(file("z9", "c4", "", "SELECT 1;", "SELECT 1;"));
+        match Migrations::new(Box::leak(files.into_boxed_slice())) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("'{compatible_from}' should be refused"),
+        }
+    };
+    let said = refused("-- Compatible From: z9", true);
+    assert!(
+        said.contains("migrations/c4_x.sql:6")
+            && said.contains("'z9', which is not an ancestor of c4"),
+        "{said}"
+    );
+    let said = refused("-- Compatible From: nope", true);
+    assert!(said.contains("unknown revision 'nope'"), "{said}");
+    let said = refused("-- Compatible From: c4", true);
+    assert!(said.contains("not an ancestor of c4"), "{said}");
+    let said = refused("-- Compatible From: e3", false);
+    assert!(
+        said.contains("'Compatible From:' without 'Breaking:'"),
+        "{said}"
+    );
+}
+
 on_each_backend! {
     old_release_after_new => sqlite_old_after_new, postgres_old_after_new, mysql_old_after_new;
     old_release_refuses_a_breaking_revision => sqlite_breaking, postgres_breaking, mysql_breaking;
     a_database_from_before_remembering => sqlite_before_remembering, postgres_before_remembering, mysql_before_remembering;
     another_line_of_descent_is_refused => sqlite_other_line, postgres_other_line, mysql_other_line;
     a_branch_ahead => sqlite_branch_ahead, postgres_branch_ahead, mysql_branch_ahead;
+    expand_contract_over_three_releases => sqlite_expand_contract, postgres_expand_contract, mysql_expand_contract;
+    breaking_without_compatible_from_breaks_every_older_release => sqlite_breaking_breaks_all, postgres_breaking_breaks_all, mysql_breaking_breaks_all;
+    a_records_table_from_before_compatible_from => sqlite_records_before_compatible_from, postgres_records_before_compatible_from, mysql_records_before_compatible_from;
 }

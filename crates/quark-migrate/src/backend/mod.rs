@@ -306,6 +306,14 @@ pub trait Backend: Send {
     /// Whether a table of this name exists.
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError>;
 
+    /// Whether the table of this name has a column of this name.
+    fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, BackendError> {
+        let sql = self
+            .dialect()
+            .column_exists_query(&self.placeholder(1), &self.placeholder(2));
+        Ok(!self.query(&sql, &[table.into(), column.into()])?.is_empty())
+    }
+
     /// Starts a transaction.
     fn begin(&mut self) -> Result<(), BackendError> {
         self.run(self.dialect().begin())

@@ -16,7 +16,8 @@ pub struct Script {
 }
 
 impl Script {
-    /// An empty script; `existing` are the tables the database already has.
+    /// An empty script; `existing` are the tables the database already has, and its columns
+    /// that the engine asks about, as `<table>.<column>`.
     pub fn new(dialect: Dialect, existing: impl IntoIterator<Item = String>) -> Script {
         Script {
             dialect,
@@ -75,6 +76,10 @@ impl Backend for Script {
 
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
         Ok(self.existing.contains(table))
+    }
+
+    fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, BackendError> {
+        Ok(self.existing.contains(&format!("{table}.{column}")))
     }
 
     fn begin(&mut self) -> Result<(), BackendError> {

@@ -52,6 +52,12 @@ impl Backend for Fenced<'_> {
         self.fence.check()?;
         self.inner.table_exists(table).map_err(|e| self.cause(e))
     }
+    fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, BackendError> {
+        self.fence.check()?;
+        self.inner
+            .column_exists(table, column)
+            .map_err(|e| self.cause(e))
+    }
     fn begin(&mut self) -> Result<(), BackendError> {
         self.fence.check()?;
         self.inner.begin().map_err(|e| self.cause(e))

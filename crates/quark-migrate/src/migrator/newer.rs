@@ -25,7 +25,8 @@ pub struct Ahead {
     pub rows: Vec<String>,
     /// The revisions applied that this binary does not embed, oldest first.
     pub newer: Vec<String>,
-    /// Those of them marked `Breaking:`, with the reason.
+    /// Those of them marked `Breaking:` for this binary (not naming, as `Compatible From:`, a
+    /// revision it embeds), with the reason.
     pub breaking: Vec<(String, String)>,
     /// This binary's heads that the database has passed.
     pub known_heads: Vec<String>,
@@ -117,6 +118,12 @@ fn revision_of(record: &RevisionRecord, table: &str) -> Result<Revision, Error> 
     }
     if let Some(reason) = &record.breaking {
         text.push_str(&format!("-- Breaking: {}\n", reason.replace('\n', " ")));
+        if let Some(from) = &record.compatible_from {
+            text.push_str(&format!(
+                "-- Compatible From: {}\n",
+                from.replace('\n', " ")
+            ));
+        }
     }
     text.push_str("\n-- +upgrade\nSELECT 1;\n");
     if let Some(sql) = &record.downgrade {
@@ -181,11 +188,18 @@ impl Migrator<'_> {
             .filter(|r| self.map.get(&r.id).is_none() && passed(&r.id))
             .map(|r| r.id.clone())
             .collect();
+        // A breaking revision that names, as the oldest a release must embed to keep running,
+        // one this binary embeds does not break it.
         let breaking = newer
             .iter()
             .filter_map(|id| {
-                let reason = map.get(id)?.breaking.as_ref()?.0.clone();
-                Some((id.clone(), reason))
+                let rev = map.get(id)?;
+                let reason = rev.breaking.as_ref()?.0.clone();
+                let spared = rev
+                    .compatible_from
+                    .as_ref()
+                    .is_some_and(|(from, _)| self.map.get(from).is_some());
+                (!spared).then(|| (id.clone(), reason))
             })
             .collect();
         Ok(Standing::Ahead(Box::new(Ahead {

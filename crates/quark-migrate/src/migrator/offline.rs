@@ -67,6 +67,9 @@ impl Migrator<'_> {
                 existing.push(table);
             }
         }
+        if existing.contains(&self.settings.store.records_table()) {
+            existing.extend(self.settings.store.known_columns(db)?);
+        }
         let mut script = Script::new(db.dialect(), existing);
         let report = self.write_script(&mut script, &heads, target, direction, Mode::Preview)?;
         Ok((report, script.text().to_string()))

@@ -99,6 +99,22 @@ impl Dialect {
         }
     }
 
+    /// A query that returns a row when the current schema's table named by the first
+    /// placeholder (`p1`) has a column named by the second (`p2`).
+    pub fn column_exists_query(self, p1: &str, p2: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("SELECT 1 FROM pragma_table_info({p1}) WHERE name = {p2}"),
+            Dialect::Postgresql => format!(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name = {p1} AND column_name = {p2}"
+            ),
+            Dialect::Mysql => format!(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = DATABASE() \
+                 AND table_name = {p1} AND column_name = {p2}"
+            ),
+        }
+    }
+
     /// Whether DDL inside a transaction rolls back with it (MySQL commits DDL implicitly).
     pub fn transactional_ddl(self) -> bool {
         self != Dialect::Mysql

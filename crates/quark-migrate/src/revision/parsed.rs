@@ -107,6 +107,9 @@ pub struct Revision {
     /// Why older releases cannot run on the schema this revision leaves (`Breaking:`, the
     /// contract step of expand/contract), and the header's line.
     pub breaking: Option<(String, usize)>,
+    /// The oldest revision a release must embed to keep running after this `Breaking:` one
+    /// (`Compatible From:`), and the header's line; `None`: it breaks every older release.
+    pub compatible_from: Option<(String, usize)>,
 }
 
 impl Revision {

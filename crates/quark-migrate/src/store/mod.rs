@@ -272,9 +272,17 @@ impl Store {
                  parents VARCHAR(1000) NOT NULL, depends_on VARCHAR(1000) NOT NULL, \
                  branch_labels VARCHAR(1000) NOT NULL, message {text} NOT NULL, breaking {text}, \
                  transactional INT NOT NULL, downgrade {text}, downgrade_checksum VARCHAR(64), \
-                 no_downgrade VARCHAR(255), recorded_at VARCHAR(40) NOT NULL){}",
+                 no_downgrade VARCHAR(255), recorded_at VARCHAR(40) NOT NULL, \
+                 compatible_from VARCHAR(32)){}",
                 db.quote(&records),
                 db.dialect().own_table_options()
+            ));
+        } else if !self.records_know_compatibility(db)? {
+            // Made by a release before `Compatible From:`: the column is added (NULL: breaks
+            // every older release, as `Breaking:` alone always meant).
+            create.push(format!(
+                "ALTER TABLE {} ADD COLUMN compatible_from VARCHAR(32)",
+                db.quote(&records)
             ));
         }
         let signatures = self.signatures_table();

@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 
 use super::Store;
+
+/// The records table's column added after 0.2 (`Compatible From:`).
+pub(super) const COMPATIBLE_FROM: &str = "compatible_from";
 use crate::backend::{Backend, BackendError, Value};
 pub use crate::remembered::RevisionRecord;
 
@@ -24,15 +27,10 @@ impl Store {
                 &[r.revision.as_str().into(), signature.as_str().into()],
             )?;
         }
-        let p: Vec<String> = (1..=10).map(|n| db.placeholder(n)).collect();
-        let sql = format!(
-            "INSERT INTO {} (revision, parents, depends_on, branch_labels, message, breaking, transactional, \
-             downgrade, downgrade_checksum, no_downgrade, recorded_at) VALUES ({}, {})",
-            db.quote(&self.records_table()),
-            p.join(", "),
-            db.placeholder(11)
-        );
-        let params = [
+        let mut columns = "revision, parents, depends_on, branch_labels, message, breaking, \
+                           transactional, downgrade, downgrade_checksum, no_downgrade, recorded_at"
+            .to_string();
+        let mut params = vec![
             r.revision.as_str().into(),
             r.parents.join(" ").as_str().into(),
             r.depends_on.join(" ").as_str().into(),
@@ -48,6 +46,17 @@ impl Store {
                 .as_str()
                 .into(),
         ];
+        // Named only when set: a table made before the column existed takes every other record.
+        if let Some(from) = &r.compatible_from {
+            columns.push_str(", compatible_from");
+            params.push(from.as_str().into());
+        }
+        let placeholders: Vec<String> = (1..=params.len()).map(|n| db.placeholder(n)).collect();
+        let sql = format!(
+            "INSERT INTO {} ({columns}) VALUES ({})",
+            db.quote(&self.records_table()),
+            placeholders.join(", ")
+        );
         db.execute(&sql, &params).map(|_| ())
     }
 
@@ -73,9 +82,15 @@ impl Store {
         if !db.table_exists(&table)? {
             return Ok(HashMap::new());
         }
+        // A table made before `Compatible From:` has no such column: NULL, as it meant then.
+        let compatible_from = if self.records_know_compatibility(db)? {
+            "compatible_from"
+        } else {
+            "NULL"
+        };
         let sql = format!(
             "SELECT revision, parents, depends_on, branch_labels, message, breaking, transactional, \
-             downgrade, downgrade_checksum, no_downgrade FROM {}",
+             downgrade, downgrade_checksum, no_downgrade, {compatible_from} FROM {}",
             db.quote(&table)
         );
         let words = |v: &Value| {
@@ -97,6 +112,7 @@ impl Store {
                 branch_labels: words(&r[3]),
                 message: text(&r[4]).unwrap_or_default(),
                 breaking: text(&r[5]),
+                compatible_from: text(&r[10]),
                 transactional: r[6].as_int() != Some(0),
                 downgrade: text(&r[7]),
                 downgrade_checksum: text(&r[8]),
@@ -105,6 +121,25 @@ impl Store {
             })
             .map(|r| (r.revision.clone(), r))
             .collect())
+    }
+
+    /// Whether the records table has the `compatible_from` column (a release before it made
+    /// the table without).
+    pub(super) fn records_know_compatibility(
+        &self,
+        db: &mut dyn Backend,
+    ) -> Result<bool, BackendError> {
+        db.column_exists(&self.records_table(), COMPATIBLE_FROM)
+    }
+
+    /// The columns added to the engine's tables since they were first made that the database
+    /// has, as `<table>.<column>` (what a preview's script is told exists).
+    pub fn known_columns(&self, db: &mut dyn Backend) -> Result<Vec<String>, BackendError> {
+        let mut known = Vec::new();
+        if self.records_know_compatibility(db)? {
+            known.push(format!("{}.{COMPATIBLE_FROM}", self.records_table()));
+        }
+        Ok(known)
     }
 
     /// The signatures kept beside the records, by revision; empty when there is no table.

@@ -19,6 +19,7 @@ pub(super) struct Header {
     pub(super) transactional: Option<(String, usize)>,
     pub(super) earlier_checksums: Option<(String, usize)>,
     pub(super) breaking: Option<(String, usize)>,
+    pub(super) compatible_from: Option<(String, usize)>,
 }
 
 impl Parser<'_> {
@@ -46,6 +47,7 @@ impl Parser<'_> {
                 Some("transactional") => Some(&mut h.transactional),
                 Some("earlier checksums") => Some(&mut h.earlier_checksums),
                 Some("breaking") => Some(&mut h.breaking),
+                Some("compatible from") => Some(&mut h.compatible_from),
                 _ => None,
             };
             let value = field.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
@@ -71,7 +73,7 @@ impl Parser<'_> {
                         _ => format!("unexpected text in the header: '{content}'"),
                     };
                     self.err(lineno, what).hint = Some(
-                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional, Breaking and Earlier Checksums"
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional, Breaking, Compatible From and Earlier Checksums"
                             .into(),
                     );
                 }
@@ -242,6 +244,32 @@ impl Parser<'_> {
             Some((reason, line)) => Some((reason.trim().to_string(), line)),
             None => None,
         }
+    }
+
+    /// The `Compatible From:` field's revision and line: one revision id, on a revision that
+    /// is `Breaking:` (the build checks that it is an ancestor).
+    pub(super) fn compatible_from(
+        &mut self,
+        field: Option<(String, usize)>,
+        breaking: bool,
+    ) -> Option<(String, usize)> {
+        let (id, line) = field?;
+        if !breaking {
+            self.err(line, "'Compatible From:' without 'Breaking:'").hint = Some(
+                "it names the oldest revision a release must embed to keep running after a breaking revision; add 'Breaking: <reason>' or remove it"
+                    .into(),
+            );
+            return None;
+        }
+        if !is_valid_id(&id) {
+            self.err(line, format!("invalid revision id '{id}' in 'Compatible From:'"))
+                .hint = Some(
+                "name one revision id: the oldest a release must embed to keep running after this one (e.g. the expand revision)"
+                    .into(),
+            );
+            return None;
+        }
+        Some((id, line))
     }
 
     /// The revision ids of a `Revises:` value, each checked; `None` is none.

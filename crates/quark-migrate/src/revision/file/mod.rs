@@ -111,8 +111,10 @@ impl<'a> Parser<'a> {
         let transactional = self.transactional(h.transactional);
         let earlier_checksums = self.earlier_checksums(h.earlier_checksums);
         let breaking = self.breaking(h.breaking);
+        let compatible_from = self.compatible_from(h.compatible_from, breaking.is_some());
         let rev = Revision {
             breaking,
+            compatible_from,
             id,
             message: h.message.join(" "),
             down_revisions,

@@ -49,7 +49,39 @@ impl RevisionMap {
             .iter()
             .map(|&i| slots[i].take().expect("each index once"))
             .collect();
-        Ok(RevisionMap::linked(revs, &dependency_ids, file_rank))
+        let map = RevisionMap::linked(revs, &dependency_ids, file_rank);
+        map.check_compatible_from().map_err(GraphError)?;
+        Ok(map)
+    }
+
+    /// Each `Compatible From:` names an ancestor of its revision.
+    fn check_compatible_from(&self) -> Result<(), Vec<FileError>> {
+        let mut errors = Vec::new();
+        for r in &self.revs {
+            let Some((from, line)) = &r.compatible_from else {
+                continue;
+            };
+            let below = self.ancestors([r.id.as_str()]);
+            let is_ancestor = from != &r.id && self.index.get(from).is_some_and(|&p| below[p]);
+            if !is_ancestor {
+                let what = if self.index.contains_key(from) {
+                    format!(
+                        "'Compatible From:' names '{from}', which is not an ancestor of {}",
+                        r.id
+                    )
+                } else {
+                    format!("'Compatible From:' names unknown revision '{from}'")
+                };
+                errors.push(FileError::new(&r.path, *line, what).hint(
+                    "name a revision this one descends from: the oldest a release must embed to keep running after it (the expand step)",
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The map of `revs`, already in topological order, given each one's dependencies (by id)
