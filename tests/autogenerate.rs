@@ -388,6 +388,24 @@ fn drops_a_column(dialect: Dialect) {
     );
 }
 
+fn renames_a_column(dialect: Dialect) {
+    run(
+        dialect,
+        Scenario {
+            edits: &[Edit::Replace(
+                "quark_tag_associations",
+                "    discriminator VARCHAR(255),\n",
+                "    associated_kind VARCHAR(255),\n",
+            )],
+            written: &[
+                "-- TWO STEPS: quark_tag_associations.discriminator is dropped while associated_kind is added: if this is a rename, expand first",
+                "marked `Breaking: <what it drops>` and `Compatible From: <the expand revision>`",
+            ],
+            after: nothing,
+        },
+    );
+}
+
 fn changes_a_type(dialect: Dialect) {
     run(
         dialect,
@@ -397,7 +415,11 @@ fn changes_a_type(dialect: Dialect) {
                 "    discriminator VARCHAR(255),",
                 "    discriminator VARCHAR(512),",
             )],
-            written: &["-- WARNING: changes the type of quark_tag_associations.discriminator"],
+            written: &[
+                "-- WARNING: changes the type of quark_tag_associations.discriminator",
+                "-- TWO STEPS: quark_tag_associations.discriminator changes type: expand first",
+                "`Compatible From: <the expand revision>`",
+            ],
             after: |db| {
                 assert_eq!(
                     texts(
@@ -685,6 +707,7 @@ on_each_backend! {
     adds_a_column => sqlite_adds_a_column, postgres_adds_a_column, mysql_adds_a_column;
     drops_a_column => sqlite_drops_a_column, postgres_drops_a_column, mysql_drops_a_column;
     changes_a_type => sqlite_changes_a_type, postgres_changes_a_type, mysql_changes_a_type;
+    renames_a_column => sqlite_renames_a_column, postgres_renames_a_column, mysql_renames_a_column;
     changes_nullability => sqlite_changes_nullability, postgres_changes_nullability, mysql_changes_nullability;
     changes_a_default => sqlite_changes_a_default, postgres_changes_a_default, mysql_changes_a_default;
     adds_drops_and_changes_indexes => sqlite_indexes, postgres_indexes, mysql_indexes;

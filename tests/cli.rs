@@ -137,6 +137,7 @@ fn upgrade_current_and_downgrade_with_the_seed_output() {
         [
             "alembic_version",
             "alembic_version_history",
+            "alembic_version_instances",
             "alembic_version_revisions",
             "alembic_version_schema",
             "alembic_version_signatures"
@@ -304,4 +305,58 @@ fn quiet_verbose_and_in_memory_databases() {
     .ok()
     .stderr();
     assert_eq!(memory.matches("Running upgrade").count(), 40);
+}
+
+/// A live instance of an older release (registered by the library, as a running service
+/// does) holds back quark's breaking revision: `upgrade head` refuses before applying
+/// anything and names it, `current` lists it with what it holds back, and
+/// `--ignore-live-releases` applies anyway.
+#[test]
+fn a_live_older_release_holds_back_a_breaking_revision() {
+    let db = Db::new();
+    // Just below 79b768afed65 (Breaking: renames tenant_id), where an older release runs.
+    db.run(&["upgrade", "271cce54e15b"]).ok();
+    db.conn()
+        .execute_batch(
+            "INSERT INTO alembic_version_instances (id, application, version, heads, host, pid, \
+             started_at, heartbeat_ms, ttl_ms) VALUES ('old', 'quark-server', '2015.1', \
+             '271cce54e15b', 'node-7', 4242, '2026-12-01T00:00:00Z', \
+             CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 600000)",
+        )
+        .unwrap();
+    let refused = db.run(&["upgrade", "head"]).fails();
+    assert!(
+        refused.stderr().contains("79b768afed65")
+            && refused
+                .stderr()
+                .contains("quark-server 2015.1 (pid 4242 on node-7")
+            && refused.stderr().contains("--wait-for-release-drain"),
+        "{}",
+        refused.stderr()
+    );
+    assert_eq!(db.versions(), ["271cce54e15b"], "nothing applied");
+
+    let current = db.run(&["--format", "json", "current"]).ok();
+    let json: serde_json::Value = serde_json::from_str(&current.stdout()).unwrap();
+    assert_eq!(json["live"][0]["version"], "2015.1", "{json}");
+    assert_eq!(json["live"][0]["holds_back"][0], "79b768afed65", "{json}");
+    let text = db.run(&["current"]).ok();
+    assert!(
+        text.stdout()
+            .contains("Live instance: quark-server 2015.1 (pid 4242 on node-7")
+            && text.stdout().contains("holds back 79b768afed65"),
+        "{}",
+        text.stdout()
+    );
+
+    let waited = db
+        .run(&["upgrade", "head", "--wait-for-release-drain", "0.2"])
+        .fails();
+    assert!(
+        waited.stderr().contains("79b768afed65"),
+        "{}",
+        waited.stderr()
+    );
+    db.run(&["upgrade", "head", "--ignore-live-releases"]).ok();
+    assert_eq!(db.history_count("79b768afed65", "upgrade"), 1);
 }

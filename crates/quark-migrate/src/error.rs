@@ -170,6 +170,17 @@ pub enum Error {
         /// Every revision this binary does not embed.
         newer: Vec<String>,
     },
+    /// A `Breaking:` revision was not applied: live instances are of releases it breaks.
+    #[error(
+        "{revision} is Breaking: for releases still live, so it was not applied: {}. Let them drain (upgrade --wait-for-release-drain SECONDS waits for them), or apply it anyway with --ignore-live-releases",
+        instances.join("; ")
+    )]
+    LiveReleases {
+        /// The breaking revision.
+        revision: String,
+        /// The live instances it would break, described.
+        instances: Vec<String>,
+    },
     /// Remembered SQL that no key this binary trusts signed would have run; nothing ran.
     #[error(
         "{} remembered by the database {} not vouched for: {}; nothing was run. The database's records of revisions this binary does not embed can be written by anyone with write access to them. {}",

@@ -173,11 +173,13 @@ pub use embed::{EmbeddedFile, SchemaFile};
 #[cfg(feature = "runtime")]
 pub use error::Error;
 #[cfg(feature = "runtime")]
-pub use migrations::{FleetResult, Migrations, Status, Verified};
+pub use migrations::{FleetResult, LiveInstance, Migrations, Status, Verified};
 #[cfg(feature = "runtime")]
-pub use migrator::{DriftCheck, Report, StepReport};
+pub use migrator::{DriftCheck, LiveReleases, Report, StepReport};
 #[cfg(feature = "runtime")]
 pub use schema::{DriftKind, Drifted, drift, repair_sql};
+#[cfg(feature = "runtime")]
+pub use store::InstanceRecord;
 
 #[cfg(feature = "runtime")]
 pub(crate) use embed::load;

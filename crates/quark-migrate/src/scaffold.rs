@@ -87,6 +87,9 @@ pub fn render(id: &str, rev: &NewRevision, create_date: &str) -> String {
         for warning in auto.warnings() {
             text.push_str(&format!("-- WARNING: {warning}\n"));
         }
+        for advice in auto.two_steps() {
+            text.push_str(&format!("-- TWO STEPS: {advice}\n"));
+        }
         text.push_str(&sections(
             "upgrade",
             &auto.upgrade.each_ref().map(|l| to_text(l)),

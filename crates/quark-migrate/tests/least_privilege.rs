@@ -481,6 +481,20 @@ fn scenario(
         !sent.iter().any(|s| s.starts_with("<lock")),
         "the application's connection tried the migration lock"
     );
+    // With the documented grants the application registers itself as a live instance, and
+    // removes its row when it stops.
+    let live = migrations
+        .register_instance(app_url)
+        .expect("the application registers as a live instance");
+    let mut db = servers::connect(migrator_url).unwrap();
+    let ids = |db: &mut Box<dyn Backend>| {
+        db.query("SELECT id FROM alembic_version_instances", &[])
+            .unwrap()
+            .len()
+    };
+    assert_eq!(ids(&mut db), 1);
+    drop(live);
+    assert_eq!(ids(&mut db), 0, "the row goes with the instance");
     sent
 }
 
@@ -685,7 +699,13 @@ fn mariadb_application_role_verifies_without_ddl() {
         "mysql://{}:change-me@127.0.0.1:3306/{}",
         names.migrator, names.database
     );
-    scenario(&map, &app_url, &migrator_url, &|| ());
+    let grant = documented("mysql after the first upgrade", &names);
+    scenario(&map, &app_url, &migrator_url, &|| {
+        let mut admin = servers::connect(&format!("{server}/test")).unwrap();
+        for sql in &grant {
+            admin.run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    });
     let statements = by_app(&mut admin);
     assert!(
         statements.iter().any(|s| s.contains("alembic_version")),

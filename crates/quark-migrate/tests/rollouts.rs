@@ -15,7 +15,7 @@ use quark_migrate::backend::Backend;
 use quark_migrate::migrator::Standing;
 use quark_migrate::remembered::{ReleaseKey, Vouching};
 use quark_migrate::revision::{Dialect, Target};
-use quark_migrate::{EmbeddedFile, Error, Migrations};
+use quark_migrate::{EmbeddedFile, Error, LiveReleases, Migrations};
 use servers::{Kind, TestDb, catalog};
 
 fn leak(s: String) -> &'static str {
@@ -505,6 +505,175 @@ fn compatible_from_is_checked_at_build() {
     );
 }
 
+/// A release of the application `shop` at `version`, whose instances register as live.
+fn shop(files: Vec<EmbeddedFile>, version: &'static str) -> Migrations {
+    release(files).app(quark_migrate::App::new("shop", version))
+}
+
+fn contract_waits_until_the_releases_it_breaks_have_drained(dialect: Dialect) {
+    let n = shop(release_n(), "1.0.0");
+    let n1 = shop(release_expand(), "1.1.0");
+    let n2 = shop(release_contract("-- Compatible From: e3"), "1.2.0");
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n.migrate(&place.url()).unwrap();
+    let live_n = n.register_instance(&place.url()).unwrap();
+    let live_n1 = n1.register_instance(&place.url()).unwrap();
+
+    // Asked to refuse (the command line's way), nothing is applied.
+    match n2
+        .clone()
+        .live_releases(LiveReleases::Refuse)
+        .migrate(&place.url())
+    {
+        Err(e @ Error::LiveReleases { .. }) => {
+            let said = e.to_string();
+            assert!(
+                said.contains("c4") && said.contains("shop 1.0.0") && !said.contains("shop 1.1.0"),
+                "{dialect:?}: {said}"
+            );
+        }
+        other => panic!("{dialect:?}: the contract must be refused while N is live: {other:?}"),
+    }
+    let mut db = place.db(&n2);
+    assert_eq!(n2.status(db.as_mut()).unwrap().current, ["a2"]);
+
+    // Start-up migration (the library's default) applies the expand and stops before the
+    // contract, succeeding.
+    let report = n2.migrate(&place.url()).unwrap();
+    assert_eq!(steps(&report), ["e3"], "{dialect:?}");
+    assert_eq!(report.held_back, ["c4"]);
+    assert_eq!(report.after, ["e3"]);
+    // Each start-up while N is live does the same, with nothing to apply.
+    let again = n2.migrate(&place.url()).unwrap();
+    assert!(again.steps.is_empty(), "{dialect:?}: {again:?}");
+    assert_eq!(
+        (again.after, again.held_back),
+        (vec!["e3".to_string()], vec!["c4".to_string()])
+    );
+
+    // What each live instance holds back.
+    let m = n2.migrator().unwrap();
+    let live = m.live_instances(db.as_mut(), &["e3".to_string()]).unwrap();
+    let seen: Vec<(String, Vec<String>)> = live
+        .iter()
+        .map(|l| (l.instance.version.clone(), l.holds_back.clone()))
+        .collect();
+    assert!(
+        seen.contains(&("1.0.0".into(), vec!["c4".into()])),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&("1.1.0".into(), vec![])), "{seen:?}");
+    assert_eq!(live[0].instance.heads.len(), 1);
+    assert_eq!(live[0].instance.pid, i64::from(std::process::id()));
+
+    // Told to wait, the contract runs once N's last instance has gone.
+    let started = std::time::Instant::now();
+    let drained = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        drop(live_n);
+    });
+    let report = n2
+        .clone()
+        .live_releases(LiveReleases::Wait(std::time::Duration::from_secs(30)))
+        .migrate(&place.url())
+        .unwrap();
+    drained.join().unwrap();
+    assert_eq!(steps(&report), ["c4"], "{dialect:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600));
+    assert!(report.held_back.is_empty());
+    // N+1 keeps starting on the contracted schema; its instance is still registered.
+    assert!(n1.migrate(&place.url()).unwrap().steps.is_empty());
+    assert_eq!(
+        m.live_instances(db.as_mut(), &["c4".to_string()])
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(live_n1);
+    assert!(
+        m.live_instances(db.as_mut(), &["c4".to_string()])
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn a_wait_for_drain_gives_up_and_force_applies(dialect: Dialect) {
+    let n = shop(release_n(), "1.0.0");
+    let n2 = shop(release_contract("-- Compatible From: e3"), "1.2.0");
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n.migrate(&place.url()).unwrap();
+    let _live_n = n.register_instance(&place.url()).unwrap();
+    match n2
+        .clone()
+        .live_releases(LiveReleases::Wait(std::time::Duration::from_millis(300)))
+        .migrate(&place.url())
+    {
+        Err(Error::LiveReleases {
+            revision,
+            instances,
+        }) => {
+            assert_eq!(revision, "c4");
+            assert_eq!(instances.len(), 1, "{instances:?}");
+        }
+        other => panic!("{dialect:?}: the wait ends in a refusal: {other:?}"),
+    }
+    let report = n2
+        .clone()
+        .live_releases(LiveReleases::Force)
+        .migrate(&place.url())
+        .unwrap();
+    assert_eq!(steps(&report), ["e3", "c4"], "{dialect:?}");
+}
+
+fn a_killed_instance_expires_and_a_live_one_outlives_its_ttl(dialect: Dialect) {
+    let n = shop(release_n(), "1.0.0");
+    let n2 = shop(release_contract("-- Compatible From: e3"), "1.2.0");
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n.migrate(&place.url()).unwrap();
+    // An instance whose heartbeat keeps it live past its time to live.
+    let beating = n
+        .clone()
+        .instance_ttl(std::time::Duration::from_secs(1))
+        .register_instance(&place.url())
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let m = n2.migrator().unwrap();
+    let mut db = place.db(&n2);
+    let live = m.live_instances(db.as_mut(), &["a2".to_string()]).unwrap();
+    assert_eq!(live.len(), 1, "{dialect:?}: renewed, still live");
+    drop(beating);
+    // A killed instance: its row stays, its heartbeat stops.
+    let table = db.quote("alembic_version_instances");
+    db.run(&format!(
+        "INSERT INTO {table} (id, application, version, heads, host, pid, started_at, heartbeat_ms, ttl_ms) \
+         VALUES ('killed', 'shop', '1.0.0', 'a2', 'gone', 1, '2026-01-01T00:00:00Z', 1000, 1000)"
+    ))
+    .unwrap();
+    assert!(
+        m.live_instances(db.as_mut(), &["a2".to_string()])
+            .unwrap()
+            .is_empty(),
+        "{dialect:?}: expired"
+    );
+    let report = n2
+        .clone()
+        .live_releases(LiveReleases::Refuse)
+        .migrate(&place.url())
+        .unwrap();
+    assert_eq!(steps(&report), ["e3", "c4"], "{dialect:?}");
+    let left = db.query(&format!("SELECT id FROM {table}"), &[]).unwrap();
+    assert!(
+        left.is_empty(),
+        "{dialect:?}: the expired row was removed: {left:?}"
+    );
+}
+
 on_each_backend! {
     old_release_after_new => sqlite_old_after_new, postgres_old_after_new, mysql_old_after_new;
     old_release_refuses_a_breaking_revision => sqlite_breaking, postgres_breaking, mysql_breaking;
@@ -514,4 +683,7 @@ on_each_backend! {
     expand_contract_over_three_releases => sqlite_expand_contract, postgres_expand_contract, mysql_expand_contract;
     breaking_without_compatible_from_breaks_every_older_release => sqlite_breaking_breaks_all, postgres_breaking_breaks_all, mysql_breaking_breaks_all;
     a_records_table_from_before_compatible_from => sqlite_records_before_compatible_from, postgres_records_before_compatible_from, mysql_records_before_compatible_from;
+    contract_waits_until_the_releases_it_breaks_have_drained => sqlite_contract_waits_for_drain, postgres_contract_waits_for_drain, mysql_contract_waits_for_drain;
+    a_wait_for_drain_gives_up_and_force_applies => sqlite_drain_timeout_and_force, postgres_drain_timeout_and_force, mysql_drain_timeout_and_force;
+    a_killed_instance_expires_and_a_live_one_outlives_its_ttl => sqlite_instance_expiry, postgres_instance_expiry, mysql_instance_expiry;
 }

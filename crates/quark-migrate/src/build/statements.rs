@@ -58,14 +58,19 @@ pub fn undeclared_destructive(
             .find(|f| f.path == rev.path)
             .map(|f| f.text.as_str());
         for dialect in Dialect::ALL.into_iter().filter(|d| targets(*d)) {
-            for (line, sql, reason) in destructive(rev, dialect) {
+            for (line, sql, reason, two_steps) in destructive(rev, dialect) {
                 if said(NOT_BREAKING, &sql, text, line) || !seen.insert((rev.path.clone(), line)) {
                     continue;
                 }
+                let two_steps = if two_steps {
+                    "\n  hint: in two steps, safe for a rolling deploy: expand (a revision that adds the new column and fills it, with `Db::in_chunks`/`update_rows` on a large table; the release that ships it reads only the new column), then contract (drop the old column) in a later revision marked `Breaking: <what it drops>` and `Compatible From: <the expand revision>`"
+                } else {
+                    ""
+                };
                 found.push(Finding {
                     at: format!("{}:{line}", rev.path),
                     what: format!(
-                        "`{}` {reason} (on {dialect}).\n  hint: mark the revision `Breaking: <what older releases cannot run on>` (the contract step, shipped once no release that needs the old schema runs), or say why it is safe above the statement: `{NOT_BREAKING} <why>`",
+                        "`{}` {reason} (on {dialect}).{two_steps}\n  hint: mark the revision `Breaking: <what older releases cannot run on>` (the contract step, shipped once no release that needs the old schema runs), or say why it is safe above the statement: `{NOT_BREAKING} <why>`",
                         shown(&sql)
                     ),
                 });
@@ -129,8 +134,9 @@ fn shown(sql: &str) -> String {
     }
 }
 
-/// The destructive statements of `rev`'s upgrade on `dialect`: line, text and why.
-fn destructive(rev: &Revision, dialect: Dialect) -> Vec<(usize, String, &'static str)> {
+/// The destructive statements of `rev`'s upgrade on `dialect`: line, text, why, and whether
+/// expand/contract would make it safe (a column renamed or retyped).
+fn destructive(rev: &Revision, dialect: Dialect) -> Vec<(usize, String, &'static str, bool)> {
     let Some(Ok(statements)) = rev.statements(Direction::Upgrade, dialect) else {
         return Vec::new();
     };
@@ -162,10 +168,14 @@ fn destructive(rev: &Revision, dialect: Dialect) -> Vec<(usize, String, &'static
             if created.contains(table) && !matches!(change, TableChange::RenameTable { .. }) || rebuilt {
                 return None;
             }
-            change.destructive()
+            let two_steps = matches!(
+                change,
+                TableChange::RenameColumn { .. } | TableChange::AlterColumnType { .. }
+            );
+            change.destructive().map(|reason| (reason, two_steps))
         });
-        if let Some(reason) = reason {
-            out.push((statement.line, statement.sql.clone(), reason));
+        if let Some((reason, two_steps)) = reason {
+            out.push((statement.line, statement.sql.clone(), reason, two_steps));
         }
     }
     out
@@ -242,6 +252,24 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_rename_or_a_type_change_is_told_the_two_step_form() {
+        for body in [
+            "ALTER TABLE items RENAME COLUMN name TO label;",
+            "ALTER TABLE items ADD COLUMN z INT;\n-- +postgresql\nALTER TABLE items ALTER COLUMN name TYPE TEXT;",
+        ] {
+            let found = findings(body, "");
+            assert_eq!(found.len(), 1, "{body}: {found:?}");
+            assert!(
+                found[0].contains("in two steps") && found[0].contains("Compatible From:"),
+                "{}",
+                found[0]
+            );
+        }
+        let dropped = findings("ALTER TABLE items DROP COLUMN name;", "");
+        assert!(!dropped[0].contains("in two steps"), "{}", dropped[0]);
     }
 
     #[test]

@@ -322,6 +322,14 @@ pub enum Command {
             value_parser = parse_seconds
         )]
         verify_wait: f64,
+        /// Wait up to SECONDS for live instances of releases a `Breaking:` revision breaks to
+        /// go (they are listed by `current`), then apply it; without it, such a revision is
+        /// refused, naming them, before anything is applied.
+        #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+        wait_for_release_drain: Option<f64>,
+        /// Apply `Breaking:` revisions even while live instances are of releases they break.
+        #[arg(long, conflicts_with = "wait_for_release_drain")]
+        ignore_live_releases: bool,
         /// How to run it.
         #[command(flatten)]
         mode: RunMode,

@@ -14,6 +14,13 @@ pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
     let interrupted = migrator.interrupted(db.as_mut())?;
     let (map, heads, _) = seen(ctx, &standing);
     let revisions: Vec<_> = heads.iter().filter_map(|h| map.get(h)).collect();
+    // What each live instance holds back of what this binary would still apply (nothing on a
+    // database ahead of it: this binary's heads are applied).
+    let applied: Vec<String> = match &standing {
+        Standing::Known(heads) => heads.clone(),
+        Standing::Ahead(_) => ctx.map.heads().iter().map(|r| r.id.clone()).collect(),
+    };
+    let live = migrator.live_instances(db.as_mut(), &applied)?;
     output::current(
         ctx.format(),
         ctx.cli.verbose,
@@ -21,6 +28,7 @@ pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
         &url,
         &revisions,
         interrupted.as_ref(),
+        &live,
     );
     Ok(())
 }

@@ -11,16 +11,14 @@ use crate::migrator::Migrator;
 use crate::plan;
 use crate::revision::{Direction, Target};
 
-/// `upgrade TARGET`.
+/// `upgrade TARGET` with `migrator` (its flags applied).
 pub(super) fn upgrade(
     ctx: &Context<'_>,
+    migrator: &Migrator<'_>,
     target: &str,
-    ignore_drift: bool,
-    resume: bool,
     mode: &RunMode,
 ) -> Result<(), Failure> {
-    let migrator = ctx.migrator()?.ignore_drift(ignore_drift).resume(resume);
-    migrate(ctx, &migrator, target, Direction::Upgrade, mode)
+    migrate(ctx, migrator, target, Direction::Upgrade, mode)
 }
 
 /// `upgrade --verify-only`: the database at head (or compatibly ahead), checked without

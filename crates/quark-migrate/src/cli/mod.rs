@@ -30,7 +30,7 @@ use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::migrator::{
-    BackupPolicy, Backups, DEFAULT_VERSION_TABLE, DriftCheck, LockWait, Migrator,
+    BackupPolicy, Backups, DEFAULT_VERSION_TABLE, DriftCheck, LiveReleases, LockWait, Migrator,
 };
 use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
@@ -263,6 +263,8 @@ fn configured(
         .failover_timeout(seconds("--failover-timeout", cli.failover_timeout)?)
         .replica_wait(seconds("--replica-wait", cli.replica_wait)?)
         .refuse_newer_schema(cli.refuse_newer_schema)
+        // A person or a job running the command is told, never left with a partial upgrade.
+        .live_releases(LiveReleases::Refuse)
         .check_drift(match cli.check_drift {
             CheckDrift::Off => DriftCheck::Off,
             CheckDrift::Warn => DriftCheck::Warn,
@@ -340,11 +342,25 @@ fn dispatch(
             delta,
             ignore_drift,
             resume,
+            wait_for_release_drain,
+            ignore_live_releases,
             mode,
             ..
         } => {
             let target = relative(target.as_deref(), *delta, '+')?;
-            migrate::upgrade(ctx, &target, *ignore_drift, *resume, mode)?
+            let live = match (wait_for_release_drain, ignore_live_releases) {
+                (_, true) => LiveReleases::Force,
+                (Some(wait), false) => {
+                    LiveReleases::Wait(seconds("--wait-for-release-drain", *wait)?)
+                }
+                (None, false) => LiveReleases::Refuse,
+            };
+            let migrator = ctx
+                .migrator()?
+                .ignore_drift(*ignore_drift)
+                .resume(*resume)
+                .live_releases(live);
+            migrate::upgrade(ctx, &migrator, &target, mode)?
         }
         Command::Downgrade {
             target,

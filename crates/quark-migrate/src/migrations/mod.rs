@@ -39,9 +39,11 @@ mod asynchronous;
 mod drift_at_start;
 mod failover;
 mod fleet;
+mod live;
 mod verify;
 
 pub use fleet::FleetResult;
+pub use live::LiveInstance;
 pub use verify::Verified;
 
 /// An application's migrations with the settings used to apply them.

@@ -14,6 +14,7 @@ mod lock_wait;
 mod newer;
 mod offline;
 mod recover;
+mod releases;
 mod run;
 mod schema_record;
 mod settings;
@@ -43,10 +44,12 @@ use crate::error::{Drift, Error};
 use crate::plan;
 use crate::revision::{Direction, RevisionMap, Target};
 use crate::store::Store;
+pub use releases::LiveRelease;
 use run::Mode;
 pub use schema_record::{Recorded, SchemaCheck};
 pub use settings::{
-    DEFAULT_FAILOVER_TIMEOUT, DEFAULT_REPLICA_WAIT, DEFAULT_VERIFY_WAIT, DriftCheck,
+    DEFAULT_FAILOVER_TIMEOUT, DEFAULT_INSTANCE_TTL, DEFAULT_REPLICA_WAIT, DEFAULT_VERIFY_WAIT,
+    DriftCheck, LiveReleases,
 };
 pub(crate) use settings::{Settings, setting_builders};
 
@@ -63,6 +66,9 @@ pub struct Report {
     /// server with replicas that could take over from it (see
     /// [`Migrator::replica_wait`]); `None` without any, or when the run took no lock.
     pub replicated_by: Option<String>,
+    /// `Breaking:` revisions an upgrade stopped before, since live instances are of releases
+    /// they break (see [`LiveReleases::StopBefore`]); empty otherwise.
+    pub held_back: Vec<String>,
 }
 
 impl Report {
@@ -75,6 +81,7 @@ impl Report {
             after: heads,
             steps: Vec::new(),
             replicated_by: None,
+            held_back: Vec::new(),
         }
     }
 }
@@ -365,6 +372,10 @@ impl<'m> Migrator<'m> {
             self.refuse_drift(db, &heads)?;
             return Ok(Report::nothing_to_upgrade(heads));
         }
+        self.wait_for_drain(db, &steps)?;
+        if let Some(report) = self.held_at_once(db, &heads, &steps)? {
+            return Ok(report);
+        }
         self.locked(db, |db| {
             let heads = match self.standing(db)? {
                 Standing::Known(heads) => heads,
@@ -372,9 +383,22 @@ impl<'m> Migrator<'m> {
             };
             self.refuse_drift(db, &heads)?;
             self.remember_applied(db, &heads)?;
-            self.settled_then(db, heads, |map, heads, dialect| {
-                plan::upgrade(map, heads, target, dialect)
-            })
+            let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+            let stop_before = match self.held_back(db, &steps)? {
+                Some(held) => self.settle_held(held)?,
+                None => None,
+            };
+            let mut report = self.settled_then(db, heads, |map, heads, dialect| {
+                let mut steps = plan::upgrade(map, heads, target, dialect)?;
+                if let Some(stop) = &stop_before
+                    && let Some(at) = steps.iter().position(|s| s.revision.id == *stop)
+                {
+                    steps.truncate(at);
+                }
+                Ok(steps)
+            })?;
+            report.held_back.extend(stop_before);
+            Ok(report)
         })
         .and_then(|report| self.durable(db, report))
     }
@@ -395,6 +419,7 @@ impl<'m> Migrator<'m> {
             after: ahead.rows.clone(),
             steps: Vec::new(),
             replicated_by: None,
+            held_back: Vec::new(),
         })
     }
 
@@ -439,6 +464,7 @@ impl<'m> Migrator<'m> {
             after: rest.after,
             steps: first.steps.into_iter().chain(rest.steps).collect(),
             replicated_by: None,
+            held_back: Vec::new(),
         })
     }
 
@@ -535,7 +561,7 @@ impl<'m> Migrator<'m> {
                 let _ = db.rollback();
                 return Err(e.into());
             }
-            Ok(Report { before, after, steps: Vec::new(), replicated_by: None })
+            Ok(Report { before, after, steps: Vec::new(), replicated_by: None, held_back: Vec::new() })
         })
         .and_then(|report| self.durable(db, report))
     }

@@ -104,6 +104,7 @@ impl Migrator<'_> {
                 after: from.to_vec(),
                 steps: Vec::new(),
                 replicated_by: None,
+                held_back: Vec::new(),
             });
         }
         script.migration_session(Some(&self.session_settings()))?;

@@ -49,6 +49,7 @@ impl Migrator<'_> {
             after: before.clone(),
             steps: Vec::new(),
             replicated_by: None,
+            held_back: Vec::new(),
         };
         if grouped {
             db.begin()?;

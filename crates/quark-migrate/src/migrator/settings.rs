@@ -33,6 +33,26 @@ pub enum DriftCheck {
     Fail,
 }
 
+/// How long a live instance's row outlives its last heartbeat, unless told.
+pub const DEFAULT_INSTANCE_TTL: Duration = Duration::from_secs(30);
+
+/// What an upgrade does with a `Breaking:` revision that would break a live instance of an
+/// older release (one registered with [`crate::Migrations::register_instance`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LiveReleases {
+    /// Applies what comes before it, stops there with a warning naming the instances, and
+    /// succeeds: an application migrating itself at start-up keeps running (the default).
+    #[default]
+    StopBefore,
+    /// Fails, naming the revision and the instances, before anything is applied.
+    Refuse,
+    /// Waits up to this long for those instances to go, then applies it or fails as
+    /// [`LiveReleases::Refuse`].
+    Wait(Duration),
+    /// Applies it anyway, with a warning naming the instances it breaks.
+    Force,
+}
+
 /// The settings of a run.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -59,6 +79,10 @@ pub(crate) struct Settings {
     pub(crate) verify_wait: Duration,
     /// Whether start-up compares the live schema with the recorded one.
     pub(crate) drift_check: DriftCheck,
+    /// What an upgrade does with a breaking revision while instances it breaks are live.
+    pub(crate) live_releases: LiveReleases,
+    /// How long a registered instance's row outlives its last heartbeat.
+    pub(crate) instance_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -81,6 +105,8 @@ impl Default for Settings {
             replica_wait: DEFAULT_REPLICA_WAIT,
             verify_wait: DEFAULT_VERIFY_WAIT,
             drift_check: DriftCheck::Off,
+            live_releases: LiveReleases::StopBefore,
+            instance_ttl: DEFAULT_INSTANCE_TTL,
         }
     }
 }
@@ -216,6 +242,23 @@ macro_rules! setting_builders {
             /// it, and warns or fails on a difference (default: off; `--check-drift`).
             pub fn check_drift(mut self, check: $crate::migrator::DriftCheck) -> Self {
                 self.settings_mut().drift_check = check;
+                self
+            }
+
+            /// What an upgrade does with a `Breaking:` revision while a live instance (see
+            /// [`crate::Migrations::register_instance`]) is of a release it breaks (one that
+            /// does not embed its `Compatible From:` revision): stop before it and succeed (the
+            /// default), refuse, wait for those instances to go, or force it.
+            pub fn live_releases(mut self, live: $crate::migrator::LiveReleases) -> Self {
+                self.settings_mut().live_releases = live;
+                self
+            }
+
+            /// How long a registered instance's row outlives its last heartbeat (default 30 s;
+            /// it is renewed every quarter of that): an instance killed without removing its
+            /// row stops counting as live after this.
+            pub fn instance_ttl(mut self, ttl: std::time::Duration) -> Self {
+                self.settings_mut().instance_ttl = ttl;
                 self
             }
 

@@ -115,6 +115,16 @@ impl Dialect {
         }
     }
 
+    /// An expression for the database's clock now, in milliseconds since the Unix epoch (on
+    /// SQLite, the machine's clock: the file's readers all run on it).
+    pub fn now_ms(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+            Dialect::Postgresql => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            Dialect::Mysql => "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
+        }
+    }
+
     /// Whether DDL inside a transaction rolls back with it (MySQL commits DDL implicitly).
     pub fn transactional_ddl(self) -> bool {
         self != Dialect::Mysql

@@ -8,10 +8,12 @@ use thiserror::Error;
 use crate::backend::{Backend, BackendError, Value};
 use crate::revision::Direction;
 
+mod instances;
 mod records;
 mod schema_record;
 mod state;
 
+pub use instances::InstanceRecord;
 pub use records::RevisionRecord;
 pub use schema_record::SchemaRecord;
 
@@ -185,8 +187,9 @@ impl Store {
     }
 
     /// Every table the engine keeps its own state in (version, history, revision records and
-    /// their signatures, lock, schema record): never part of an application's schema.
-    pub fn own_tables(&self) -> [String; 6] {
+    /// their signatures, lock, schema record, live instances): never part of an application's
+    /// schema.
+    pub fn own_tables(&self) -> [String; 7] {
         [
             self.version_table.clone(),
             self.history_table.clone(),
@@ -194,6 +197,7 @@ impl Store {
             self.signatures_table(),
             self.lock_table(),
             self.schema_table(),
+            self.instances_table(),
         ]
     }
 
@@ -296,6 +300,9 @@ impl Store {
         }
         if !db.table_exists(&self.schema_table())? {
             create.push(self.create_schema_table(db));
+        }
+        if !db.table_exists(&self.instances_table())? {
+            create.push(self.create_instances_table(db));
         }
         // The tables in one transaction where DDL can be: one commit, and never only some.
         let together = create.len() > 1 && db.transactional_ddl();

@@ -9,13 +9,14 @@ use quark_migrate::revision::Dialect;
 
 /// The tables the engine keeps its state in under the default version table: never part of
 /// an application's schema.
-pub const ENGINE_TABLES: [&str; 6] = [
+pub const ENGINE_TABLES: [&str; 7] = [
     "alembic_version",
     "alembic_version_history",
     "alembic_version_revisions",
     "alembic_version_signatures",
     "alembic_version_lock",
     "alembic_version_schema",
+    "alembic_version_instances",
 ];
 
 /// A server kind.

@@ -159,6 +159,7 @@ pub(super) fn report_json(database: &str, report: &Report) -> Value {
             "duration_ms": s.duration.as_secs_f64() * 1000.0,
         })).collect::<Vec<_>>(),
         "replicated_by": report.replicated_by.as_deref().map(cut),
+        "held_back": cut_all(&report.held_back),
     })
 }
 

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use super::{cut, cut_all};
 use crate::cli::Format;
-use crate::cli::shown::{ID, shown};
-use crate::migrator::{HistoryEntry, Outcome};
+use crate::cli::shown::{CELL, ID, shown};
+use crate::migrator::{HistoryEntry, LiveRelease, Outcome};
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 use crate::url::DatabaseUrl;
 
@@ -33,6 +33,7 @@ pub fn current(
     url: &DatabaseUrl,
     revs: &[&Revision],
     interrupted: Option<&HistoryEntry>,
+    live: &[LiveRelease],
 ) {
     if format == Format::Json {
         let current: Vec<_> = revs.iter().map(|r| revision_json(map, r)).collect();
@@ -47,9 +48,24 @@ pub fn current(
                 "started_at": cut(&e.applied_at),
             })
         });
+        let live: Vec<_> = live
+            .iter()
+            .map(|l| {
+                let i = &l.instance;
+                json!({
+                    "application": cut(&i.application),
+                    "version": cut(&i.version),
+                    "heads": cut_all(&i.heads),
+                    "host": cut(&i.host),
+                    "pid": i.pid,
+                    "started_at": cut(&i.started_at),
+                    "holds_back": cut_all(&l.holds_back),
+                })
+            })
+            .collect();
         say!(
             "{}",
-            json!({"database": url.masked(), "current": current, "interrupted": interrupted})
+            json!({"database": url.masked(), "current": current, "interrupted": interrupted, "live": live})
         );
         return;
     }
@@ -65,6 +81,21 @@ pub fn current(
     }
     if let Some(e) = interrupted {
         say!("{}", interrupted_line(e));
+    }
+    for l in live {
+        let holds = if l.holds_back.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<_> = l.holds_back.iter().map(|r| shown(r, ID)).collect();
+            format!(
+                "; holds back {} (Breaking: for its release)",
+                ids.join(", ")
+            )
+        };
+        say!(
+            "Live instance: {}{holds}",
+            shown(&l.instance.describe(), CELL)
+        );
     }
 }
 
