@@ -12,18 +12,69 @@ use crate::schema::tables::{Check, Column, ForeignKey, Index, Key, Schema, Table
 use crate::schema::types::{Default, Type};
 
 /// Reads every table, or those whose names are in `only` (compared without regard to case).
+/// Four queries whatever the number of tables: each pragma joined to the table list.
 pub(super) fn read(
     db: &mut dyn Backend,
     only: Option<&BTreeSet<String>>,
 ) -> Result<Schema, BackendError> {
+    let mut columns = by_table(rows(
+        db,
+        &format!(
+            "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) p WHERE {APPLICATION} ORDER BY m.name, p.cid"
+        ),
+        &[],
+    )?);
+    let mut indexes = by_table(rows(
+        db,
+        &format!(
+            "SELECT m.name, il.name, il.\"unique\", il.origin, ii.name FROM sqlite_master m \
+             JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
+             WHERE {APPLICATION} ORDER BY m.name, il.name, ii.seqno"
+        ),
+        &[],
+    )?);
+    let mut foreign_keys = by_table(rows(
+        db,
+        &format!(
+            "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete FROM sqlite_master m \
+             JOIN pragma_foreign_key_list(m.name) f WHERE {APPLICATION} ORDER BY m.name, f.id, f.seq"
+        ),
+        &[],
+    )?);
     let mut schema = Schema::default();
     for t in &tables(db, only)? {
         let name = get(t, 0);
-        let table = table(db, name.clone(), &get(t, 1))?;
+        let found = Found {
+            columns: columns.remove(&name).unwrap_or_default(),
+            indexes: indexes.remove(&name).unwrap_or_default(),
+            foreign_keys: foreign_keys.remove(&name).unwrap_or_default(),
+        };
+        let table = table(name.clone(), &get(t, 1), &found);
         schema.tables.insert(name, table);
     }
     reference_primary_keys(&mut schema);
     Ok(schema)
+}
+
+/// Which rows of `sqlite_master m` are the application's tables.
+const APPLICATION: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+
+/// Rows whose first field is a table's name, by that name, without it.
+fn by_table(rows: Vec<Vec<Option<String>>>) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
+    let mut out: BTreeMap<String, Vec<Vec<Option<String>>>> = BTreeMap::new();
+    for mut row in rows {
+        let table = row.remove(0).unwrap_or_default();
+        out.entry(table).or_default().push(row);
+    }
+    out
+}
+
+/// What the pragmas said of one table: its columns, its indexes' columns, its foreign keys.
+struct Found {
+    columns: Vec<Vec<Option<String>>>,
+    indexes: Vec<Vec<Option<String>>>,
+    foreign_keys: Vec<Vec<Option<String>>>,
 }
 
 /// The name and `CREATE TABLE` statement of each table (of those in `only`, when given).
@@ -44,9 +95,8 @@ fn tables(
     rows(db, &sql, &names)
 }
 
-/// The table `name`, which the statement `create` created.
-fn table(db: &mut dyn Backend, name: String, create: &str) -> Result<Table, BackendError> {
-    let arg = [Value::from(name.as_str())];
+/// The table `name`, which the statement `create` created, as the pragmas `found` it.
+fn table(name: String, create: &str, found: &Found) -> Table {
     let mut table = Table {
         name,
         ..Table::default()
@@ -55,33 +105,28 @@ fn table(db: &mut dyn Backend, name: String, create: &str) -> Result<Table, Back
         .into_iter()
         .map(|(name, raw)| (name, normalize(&raw, Dialect::Sqlite, &|_| false)))
         .collect();
-    (table.columns, table.primary_key) = columns(db, &arg, &mut checks)?;
+    (table.columns, table.primary_key) = columns(&found.columns, &mut checks);
     number_rowid(&mut table);
-    indexes(db, &arg, &mut table)?;
-    table.foreign_keys = foreign_keys(db, &arg)?;
+    indexes(&found.indexes, &mut table);
+    table.foreign_keys = foreign_keys(&found.foreign_keys);
     table.checks = checks
         .into_iter()
         .filter(|(_, e)| e.not_null_column().is_none())
         .map(|(name, e)| Check::new(name, e.text()))
         .collect();
-    Ok(table)
+    table
 }
 
-/// The columns of the table `arg` names, and its primary key. A VARCHAR column that one of
-/// `checks` limits to a list of strings is an enumeration, and that check is taken out.
+/// The columns of a table (`pragma_table_info`'s name, type, notnull, dflt_value, pk), and its
+/// primary key. A VARCHAR column that one of `checks` limits to a list of strings is an
+/// enumeration, and that check is taken out.
 fn columns(
-    db: &mut dyn Backend,
-    arg: &[Value],
+    cols: &[Vec<Option<String>>],
     checks: &mut Vec<(Option<String>, Expr)>,
-) -> Result<(Vec<Column>, Option<Key>), BackendError> {
-    let cols = rows(
-        db,
-        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
-        arg,
-    )?;
+) -> (Vec<Column>, Option<Key>) {
     let mut columns = Vec::new();
     let mut pk: Vec<(i64, String)> = Vec::new();
-    for c in &cols {
+    for c in cols {
         let column_name = get(c, 0);
         let mut ty = Type::parse(&get(c, 1), Dialect::Sqlite);
         if let Type::Varchar(_) = ty
@@ -109,7 +154,7 @@ fn columns(
         name: None,
         columns: pk.into_iter().map(|(_, c)| c).collect(),
     });
-    Ok((columns, primary_key))
+    (columns, primary_key)
 }
 
 /// A lone INTEGER primary key is the rowid: SQLite numbers new rows itself.
@@ -124,23 +169,19 @@ fn number_rowid(table: &mut Table) {
     }
 }
 
-/// Adds the unique constraints and the indexes created by name of the table `arg` names.
-fn indexes(db: &mut dyn Backend, arg: &[Value], table: &mut Table) -> Result<(), BackendError> {
-    for ix in rows(
-        db,
-        "SELECT name, \"unique\", origin FROM pragma_index_list(?) ORDER BY name",
-        arg,
-    )? {
-        let index_name = get(&ix, 0);
-        let columns: Vec<String> = rows(
-            db,
-            "SELECT name FROM pragma_index_info(?) ORDER BY seqno",
-            &[Value::from(index_name.as_str())],
-        )?
-        .iter()
-        .map(|r| get(r, 0))
-        .collect();
-        match get(&ix, 2).as_str() {
+/// Adds the unique constraints and the indexes created by name, from one row per indexed
+/// column in order (`pragma_index_list`'s name, unique, origin and `pragma_index_info`'s name).
+fn indexes(rows: &[Vec<Option<String>>], table: &mut Table) {
+    let mut at = 0;
+    while at < rows.len() {
+        let index_name = get(&rows[at], 0);
+        let same: Vec<&Vec<Option<String>>> = rows[at..]
+            .iter()
+            .take_while(|r| get(r, 0) == index_name)
+            .collect();
+        at += same.len();
+        let columns: Vec<String> = same.iter().map(|r| get(r, 3)).collect();
+        match get(same[0], 2).as_str() {
             "u" => table.uniques.push(Key {
                 name: None,
                 columns,
@@ -148,35 +189,31 @@ fn indexes(db: &mut dyn Backend, arg: &[Value], table: &mut Table) -> Result<(),
             "c" => table.indexes.push(Index {
                 name: index_name,
                 columns,
-                unique: get(&ix, 1) == "1",
+                unique: get(same[0], 1) == "1",
             }),
             _ => {}
         }
     }
-    Ok(())
 }
 
-/// The foreign keys of the table `arg` names.
-fn foreign_keys(db: &mut dyn Backend, arg: &[Value]) -> Result<Vec<ForeignKey>, BackendError> {
+/// The foreign keys of a table, from `pragma_foreign_key_list`'s id, table, from, to and
+/// on_delete, a row per column in order.
+fn foreign_keys(rows: &[Vec<Option<String>>]) -> Vec<ForeignKey> {
     let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
-    for fk in rows(
-        db,
-        "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq",
-        arg,
-    )? {
+    for fk in rows {
         let entry = fks
-            .entry(get(&fk, 0).parse().unwrap_or(0))
+            .entry(get(fk, 0).parse().unwrap_or(0))
             .or_insert_with(|| ForeignKey {
                 name: None,
                 columns: Vec::new(),
-                ref_table: get(&fk, 1),
+                ref_table: get(fk, 1),
                 ref_columns: Vec::new(),
-                on_delete: on_delete(&get(&fk, 4)),
+                on_delete: on_delete(&get(fk, 4)),
             });
-        entry.columns.push(get(&fk, 2));
+        entry.columns.push(get(fk, 2));
         entry.ref_columns.extend(fk[3].clone());
     }
-    Ok(fks.into_values().collect())
+    fks.into_values().collect()
 }
 
 /// `REFERENCES t` without columns means t's primary key: fills in those columns.
