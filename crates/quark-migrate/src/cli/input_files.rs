@@ -156,6 +156,28 @@ pub(crate) fn read_text(
     })
 }
 
+/// The URLs of a `--databases` file, one a line. `#` starts a comment at the start of a line or
+/// after white space only: a `#` inside a URL (in a password) belongs to it.
+pub(crate) fn database_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let comment = line
+                .char_indices()
+                .find(|&(i, c)| {
+                    c == '#'
+                        && line[..i]
+                            .chars()
+                            .next_back()
+                            .is_none_or(char::is_whitespace)
+                })
+                .map_or(line.len(), |(i, _)| i);
+            line[..comment].trim()
+        })
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

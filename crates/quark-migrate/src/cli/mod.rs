@@ -13,11 +13,15 @@ mod inspect;
 mod migrate;
 mod output;
 mod progress_line;
+mod settings;
+
+use settings::{configured, fleet_urls, seconds};
+#[cfg(test)]
+use {input_files::database_lines, settings::whole_seconds};
 mod shown;
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches};
 use thiserror::Error;
@@ -29,9 +33,7 @@ pub use input_files::{CONFIG_FILE_LIMIT, DATABASES_FILE_LIMIT, InputFileError};
 use crate::app::log_target;
 use crate::backend::Backend;
 use crate::error::Error;
-use crate::migrator::{
-    BackupPolicy, Backups, DEFAULT_VERSION_TABLE, DriftCheck, LiveReleases, LockWait, Migrator,
-};
+use crate::migrator::{LiveReleases, Migrator};
 use crate::plan::PlanError;
 use crate::revision::{Dialect, GraphError, RevisionMap, TargetError};
 use crate::schema::SchemaError;
@@ -238,62 +240,6 @@ fn run(
     dispatch(&ctx, command, schema)
 }
 
-/// The migrations with the settings the command line and the configuration files give.
-fn configured(
-    cli: &DbArgs,
-    config: &ConfigFiles,
-    app: App,
-    files: &'static [EmbeddedFile],
-) -> Result<Migrations, Failure> {
-    let version_table = cli
-        .version_table
-        .clone()
-        .or_else(|| config.version_table())
-        .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_string());
-    let mut migrations = Migrations::new(files)?;
-    if let Some(engine) = cli.mysql_engine.clone().or_else(|| config.mysql_engine()) {
-        migrations = migrations.mysql_engine(&engine)?;
-    }
-    Ok(migrations
-        .app(app)
-        .version_table(&version_table)?
-        .lock_timeout(whole_seconds("--lock-timeout", cli.lock_timeout)?)
-        .connect_timeout(whole_seconds("--connect-timeout", cli.connect_timeout)?)
-        .lock_lease(seconds("--lock-lease", cli.lock_lease)?)
-        .failover_timeout(seconds("--failover-timeout", cli.failover_timeout)?)
-        .replica_wait(seconds("--replica-wait", cli.replica_wait)?)
-        .refuse_newer_schema(cli.refuse_newer_schema)
-        // A person or a job running the command is told, never left with a partial upgrade.
-        .live_releases(LiveReleases::Refuse)
-        .check_drift(match cli.check_drift {
-            CheckDrift::Off => DriftCheck::Off,
-            CheckDrift::Warn => DriftCheck::Warn,
-            CheckDrift::Fail => DriftCheck::Fail,
-        })
-        .observe(output::ProgressLine::new(
-            // One live line per terminal: not for several databases migrating at once.
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && cli.format == Format::Text
-                && !cli.quiet
-                && cli.database_connection.len() <= 1
-                && cli.databases.is_none(),
-            seconds("--progress-interval", cli.progress_interval)?,
-        ))
-        .backups(Backups {
-            policy: match cli.backup {
-                Backup::Never => BackupPolicy::Never,
-                Backup::PointOfNoReturn => BackupPolicy::PointOfNoReturn,
-                Backup::EveryChange => BackupPolicy::EveryChange,
-            },
-            keep: cli.keep_backups,
-        })
-        .use_lock(!cli.no_lock)
-        .lock_wait(LockWait {
-            timeout: seconds("--ddl-lock-timeout", cli.ddl_lock_timeout)?,
-            retries: cli.ddl_lock_retries,
-        }))
-}
-
 /// A run over several databases: only a plain `upgrade head`.
 fn over_many(ctx: &Context<'_>, command: &Command, fleet: &[String]) -> Result<ExitCode, Failure> {
     match command {
@@ -412,73 +358,6 @@ fn dispatch(
         } => author::merge(message, revisions, migrations_dir)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The databases a run over many names: every --database-connection, then the lines of
-/// --databases (a regular file of at most [`DATABASES_FILE_LIMIT`] bytes; blank lines and
-/// comments skipped).
-fn fleet_urls(cli: &DbArgs) -> Result<Vec<String>, Failure> {
-    let mut urls = cli.database_connection.clone();
-    if let Some(file) = &cli.databases {
-        let text = input_files::read_text(file, "--databases", DATABASES_FILE_LIMIT)
-            .map_err(|e| Failure::Usage(e.to_string()))?;
-        urls.extend(database_lines(&text));
-        if urls.is_empty() {
-            return Err(Failure::Usage(format!(
-                "--databases {} names no database",
-                file.display()
-            )));
-        }
-    }
-    Ok(urls)
-}
-
-/// The URLs of a `--databases` file, one a line. `#` starts a comment at the start of a line or
-/// after white space only: a `#` inside a URL (in a password) belongs to it.
-fn database_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(|line| {
-            let comment = line
-                .char_indices()
-                .find(|&(i, c)| {
-                    c == '#'
-                        && line[..i]
-                            .chars()
-                            .next_back()
-                            .is_none_or(char::is_whitespace)
-                })
-                .map_or(line.len(), |(i, _)| i);
-            line[..comment].trim()
-        })
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// A duration given in seconds on the command line: from 0 to [`args::MAX_SECONDS`], the
-/// longest wait every database accepts (clap checks it; a [`DbArgs`] built by hand is checked
-/// here).
-fn seconds(flag: &str, value: f64) -> Result<Duration, Failure> {
-    args::check_seconds(value)
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| {
-            Failure::Usage(format!(
-                "{flag} {value:?} is not a number of seconds from 0 to {}",
-                args::MAX_SECONDS
-            ))
-        })
-}
-
-/// [`seconds`] for a whole number of seconds.
-fn whole_seconds(flag: &str, value: u64) -> Result<Duration, Failure> {
-    if value > args::MAX_SECONDS {
-        return Err(Failure::Usage(format!(
-            "{flag} {value} is more than {} seconds, the longest wait the databases accept",
-            args::MAX_SECONDS
-        )));
-    }
-    Ok(Duration::from_secs(value))
 }
 
 /// The target of `upgrade`/`downgrade` with upstream's `--delta N`: `+N` (`-N`) from the
@@ -614,6 +493,7 @@ pub(crate) fn run_offline<I: Into<std::ffi::OsString> + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn the_command_line_carries_the_applications_name_and_version() {
