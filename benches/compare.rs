@@ -72,6 +72,9 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
     }
     let sources = chain(n);
     let map = build_map(&sources).unwrap();
+    let digests: &'static [&'static str; 3] = Box::leak(Box::new(
+        quark_migrate::build::accepted_digests(&map).map(leak),
+    ));
     let files: Vec<EmbeddedFile> = map
         .iter()
         .map(|rev| {
@@ -86,6 +89,7 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                     earlier: &[],
                     signatures: [None; 3],
                     trusted_keys: &[],
+                    digests,
                 }),
                 code: None,
             }

@@ -136,6 +136,7 @@ fn upgrade_current_and_downgrade_with_the_seed_output() {
         db.tables(),
         [
             "alembic_version",
+            "alembic_version_digest",
             "alembic_version_history",
             "alembic_version_instances",
             "alembic_version_revisions",

@@ -17,6 +17,21 @@ pub fn checksum(sql: &str) -> String {
     hex
 }
 
+/// The digest of what a build accepts as applied on one dialect: each revision's id, the
+/// checksum its upgrade records and its earlier checksums, in id order. Two builds with the same
+/// digest accept the same history; a database whose history a build with this digest checked
+/// in full need not be checked again until its history grows.
+pub fn accepted_digest<'a>(
+    revisions: impl IntoIterator<Item = (&'a str, Option<&'a str>, &'a [String])>,
+) -> String {
+    let mut lines: Vec<String> = revisions
+        .into_iter()
+        .map(|(id, sum, earlier)| format!("{id} {} {}\n", sum.unwrap_or("-"), earlier.join(",")))
+        .collect();
+    lines.sort_unstable();
+    checksum(&lines.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

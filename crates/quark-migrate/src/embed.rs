@@ -36,6 +36,10 @@ pub struct Summary {
     pub signatures: [Option<&'static str>; 3],
     /// The public keys (hex) the release trusts to have signed remembered records.
     pub trusted_keys: &'static [&'static str],
+    /// The digest of what the build accepts as applied, per dialect in
+    /// [`crate::revision::Dialect::ALL`] order (the same in every summary; see
+    /// [`crate::build::accepted_digests`]).
+    pub digests: &'static [&'static str; 3],
 }
 
 /// One file of the declared schema (`migrations/schema/*.sql`) embedded at build time.

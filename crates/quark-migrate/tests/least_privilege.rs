@@ -4,6 +4,8 @@
 //! here), the server's own record shows no DDL from the application's role; on SQLite, the
 //! database file is not changed by a byte.
 
+#[path = "support/recording.rs"]
+mod recording;
 #[path = "support/servers.rs"]
 #[allow(dead_code)]
 mod servers;
@@ -12,13 +14,12 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use quark_migrate::backend::{
-    Backend, BackendError, BatchError, Row, ServerOps, TextRows, Tuning, Value,
-};
+use quark_migrate::backend::{Backend, Value};
 use quark_migrate::code::{Code, CodeError, Db};
 use quark_migrate::migrator::Migrator;
 use quark_migrate::revision::{RevisionMap, Target};
 use quark_migrate::{Error, Migrations, source};
+use recording::Recording;
 
 /// a1 and c3 in SQL; b2 in Rust, held at its start until the test opens the gate.
 fn chain(dir: &Path, c3_sql: &str) -> RevisionMap {
@@ -344,87 +345,6 @@ fn ddl_is_told_from_the_rest() {
     assert!(is_ddl("/* c */ alter table t add b int"));
     assert!(!is_ddl("SELECT version_num FROM alembic_version"));
     assert!(!is_ddl("BEGIN READ ONLY"));
-}
-
-/// A connection that records every statement the engine sends through it.
-struct Recording {
-    inner: Box<dyn Backend>,
-    sent: std::sync::Arc<Mutex<Vec<String>>>,
-}
-
-impl Recording {
-    fn record(&self, sql: &str) {
-        self.sent.lock().unwrap().push(sql.to_string());
-    }
-}
-
-impl Backend for Recording {
-    fn dialect(&self) -> quark_migrate::revision::Dialect {
-        self.inner.dialect()
-    }
-    fn try_lock(&mut self, name: &str) -> Result<bool, BackendError> {
-        self.record(&format!("<lock {name}>"));
-        self.inner.try_lock(name)
-    }
-    fn lock_holder(&mut self, name: &str) -> Option<String> {
-        self.inner.lock_holder(name)
-    }
-    fn unlock(&mut self) -> Result<(), BackendError> {
-        self.inner.unlock()
-    }
-    fn table_exists(&mut self, table: &str) -> Result<bool, BackendError> {
-        self.inner.table_exists(table)
-    }
-    fn begin(&mut self) -> Result<(), BackendError> {
-        self.record("BEGIN");
-        self.inner.begin()
-    }
-    fn commit(&mut self) -> Result<(), BackendError> {
-        self.record("COMMIT");
-        self.inner.commit()
-    }
-    fn rollback(&mut self) -> Result<(), BackendError> {
-        self.inner.rollback()
-    }
-    fn run(&mut self, sql: &str) -> Result<(), BackendError> {
-        self.record(sql);
-        self.inner.run(sql)
-    }
-    fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
-        for s in statements {
-            self.record(s);
-        }
-        self.inner.run_batch(statements)
-    }
-    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, BackendError> {
-        self.record(sql);
-        self.inner.execute(sql, params)
-    }
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, BackendError> {
-        self.record(sql);
-        self.inner.query(sql, params)
-    }
-    fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {
-        for q in queries {
-            self.record(q);
-        }
-        self.inner.query_text(queries)
-    }
-    fn placeholder(&self, n: usize) -> String {
-        self.inner.placeholder(n)
-    }
-    fn quote(&self, name: &str) -> String {
-        self.inner.quote(name)
-    }
-    fn transactional_ddl(&self) -> bool {
-        self.inner.transactional_ddl()
-    }
-    fn tuning(&self) -> Tuning {
-        self.inner.tuning()
-    }
-    fn server_ops(&mut self) -> Option<&mut dyn ServerOps> {
-        self.inner.server_ops()
-    }
 }
 
 /// The scenario on a server, once its roles exist: `app_url` and `migrator_url` connect as the

@@ -674,6 +674,94 @@ fn a_killed_instance_expires_and_a_live_one_outlives_its_ttl(dialect: Dialect) {
     );
 }
 
+/// The variable that hands [`registered_instance_process`] its database.
+const INSTANCE_URL: &str = "QUARK_TEST_INSTANCE_URL";
+
+/// Run as a child process by [`a_killed_process_leaves_a_row_that_expires`]: release N's
+/// instance, registered with a one-second time to live, alive until it is killed.
+#[test]
+#[ignore = "run as a child process by a_killed_process_leaves_a_row_that_expires"]
+fn registered_instance_process() {
+    let Ok(url) = std::env::var(INSTANCE_URL) else {
+        return;
+    };
+    let _live = shop(release_n(), "1.0.0")
+        .instance_ttl(std::time::Duration::from_secs(1))
+        .register_instance(&url)
+        .unwrap();
+    println!("registered");
+    std::thread::sleep(std::time::Duration::from_secs(600));
+}
+
+fn a_killed_process_leaves_a_row_that_expires(dialect: Dialect) {
+    let n = shop(release_n(), "1.0.0");
+    let n2 = shop(release_contract("-- Compatible From: e3"), "1.2.0");
+    let Some(place) = Place::new(dialect) else {
+        return;
+    };
+    n.migrate(&place.url()).unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "registered_instance_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(INSTANCE_URL, place.url())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let m = n2.migrator().unwrap();
+    let mut db = place.db(&n2);
+    let live =
+        |db: &mut Box<dyn Backend>| m.live_instances(db.as_mut(), &["a2".to_string()]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while live(&mut db).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{dialect:?}: the child never registered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Still live after its time to live: its heartbeat renews it.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(live(&mut db).len(), 1, "{dialect:?}: renewed by the child");
+    assert!(matches!(
+        n2.clone()
+            .live_releases(LiveReleases::Refuse)
+            .migrate(&place.url()),
+        Err(Error::LiveReleases { .. })
+    ));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let table = db.quote("alembic_version_instances");
+    let rows = |db: &mut Box<dyn Backend>| {
+        db.query(&format!("SELECT id FROM {table}"), &[])
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        rows(&mut db),
+        1,
+        "{dialect:?}: a killed process removes nothing"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !live(&mut db).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{dialect:?}: the row never expired"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let report = n2
+        .clone()
+        .live_releases(LiveReleases::Refuse)
+        .migrate(&place.url())
+        .unwrap();
+    assert_eq!(steps(&report), ["e3", "c4"], "{dialect:?}");
+    assert_eq!(rows(&mut db), 0, "{dialect:?}: the expired row was removed");
+}
+
 on_each_backend! {
     old_release_after_new => sqlite_old_after_new, postgres_old_after_new, mysql_old_after_new;
     old_release_refuses_a_breaking_revision => sqlite_breaking, postgres_breaking, mysql_breaking;
@@ -686,4 +774,5 @@ on_each_backend! {
     contract_waits_until_the_releases_it_breaks_have_drained => sqlite_contract_waits_for_drain, postgres_contract_waits_for_drain, mysql_contract_waits_for_drain;
     a_wait_for_drain_gives_up_and_force_applies => sqlite_drain_timeout_and_force, postgres_drain_timeout_and_force, mysql_drain_timeout_and_force;
     a_killed_instance_expires_and_a_live_one_outlives_its_ttl => sqlite_instance_expiry, postgres_instance_expiry, mysql_instance_expiry;
+    a_killed_process_leaves_a_row_that_expires => sqlite_killed_instance, postgres_killed_instance, mysql_killed_instance;
 }

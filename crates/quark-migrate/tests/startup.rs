@@ -94,6 +94,9 @@ mod with_summaries {
     fn embedded() -> &'static [EmbeddedFile] {
         let files = app::files();
         let map = app::migrations().map().unwrap().clone();
+        let digests: &'static [&'static str; 3] = Box::leak(Box::new(
+            quark_migrate::build::accepted_digests(&map).map(leak),
+        ));
         let embedded: Vec<EmbeddedFile> = files
             .iter()
             .map(|file| {
@@ -107,6 +110,7 @@ mod with_summaries {
                         earlier: &[],
                         signatures: [None; 3],
                         trusted_keys: &[],
+                        digests,
                     }),
                     ..*file
                 }

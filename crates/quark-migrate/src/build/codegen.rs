@@ -91,7 +91,7 @@ pub(super) fn generate_from(
             .collect();
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?}, signatures: [{}], trusted_keys: TRUSTED_KEYS }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?}, signatures: [{}], trusted_keys: TRUSTED_KEYS, digests: &DIGESTS }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,
@@ -101,5 +101,24 @@ pub(super) fn generate_from(
             signatures.join(", ")
         );
     }
-    format!("{{\n{modules}    const TRUSTED_KEYS: &[&str] = &{trusted:?};\n&[\n{entries}]}}")
+    format!(
+        "{{\n{modules}    const TRUSTED_KEYS: &[&str] = &{trusted:?};\n    const DIGESTS: [&str; 3] = {:?};\n&[\n{entries}]}}",
+        accepted_digests(map)
+    )
+}
+
+/// The digest of what the build of `map` accepts as applied, per dialect in [`Dialect::ALL`]
+/// order: what [`crate::build::Summary::digests`] holds.
+pub fn accepted_digests(map: &RevisionMap) -> [String; 3] {
+    Dialect::ALL.map(|d| {
+        let sums: Vec<(String, Option<String>)> = map
+            .iter()
+            .map(|r| (r.id.clone(), r.checksum(Direction::Upgrade, d)))
+            .collect();
+        crate::checksum::accepted_digest(
+            map.iter()
+                .zip(&sums)
+                .map(|(r, (id, sum))| (id.as_str(), sum.as_deref(), &r.earlier_checksums[..])),
+        )
+    })
 }

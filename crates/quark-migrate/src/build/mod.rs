@@ -21,7 +21,7 @@ pub use crate::embed::Summary;
 /// The SQL dialects migrations target ([`Options::dialects`]).
 pub use crate::revision::Dialect;
 use crate::source::{build_map, read_dir};
-pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE};
+pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE, accepted_digests};
 
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that
 /// embeds them to `OUT_DIR`, telling Cargo to rebuild when any file in `dir` changes; with the

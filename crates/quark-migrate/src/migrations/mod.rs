@@ -276,18 +276,49 @@ impl Migrations {
     /// The database's revisions when it is at the embedded heads with no applied revision edited,
     /// read in one round trip and checked against the build-time summaries; `None` when that is not certain, and
     /// the full check must decide.
-    fn at_head(&self, db: &mut dyn Backend) -> Option<Vec<String>> {
-        let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
+    fn at_head(&self, db: &mut dyn Backend, record: Record) -> Option<Vec<String>> {
+        let first = self.summaries()?.next()?;
         let dialect = db.dialect().index();
+        let digest = first.digests[dialect];
         let heads = self.heads().ok()?;
-        self.settings
-            .store
-            .at_heads(db, &heads, self.files.len(), |revision, sum| {
-                summaries.get(revision).is_none_or(|s| {
+        let store = &self.settings.store;
+        if let Some(rows) = store.at_heads_by_digest(db, &heads, digest) {
+            return Some(rows);
+        }
+        let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
+        let state = store.read_state(db).ok()?;
+        let sound = state.is_at(&heads, self.files.len())
+            && state.checksums.iter().all(|(revision, sum)| {
+                summaries.get(revision.as_str()).is_none_or(|s| {
                     s.checksums[dialect].is_none_or(|embedded| embedded == sum)
-                        || s.earlier.contains(&sum)
+                        || s.earlier.contains(&sum.as_str())
                 })
-            })
+            });
+        if sound && record == Record::Digest {
+            self.record_digest(db, digest, state.last_id);
+        }
+        sound.then_some(state.heads)
+    }
+
+    /// Records that this build checked the whole history and found it sound, so that the next
+    /// start-ups read a constant amount; the engine's tables made first where a release before
+    /// the digest left them (under the lock). A failure only costs the next start-up the full
+    /// check.
+    fn record_digest(&self, db: &mut dyn Backend, digest: &str, history_id: Option<i64>) {
+        let store = &self.settings.store;
+        let recorded = match db.table_exists(&store.digest_table()) {
+            Ok(true) => store
+                .record_digest(db, digest, history_id)
+                .map_err(Error::from),
+            Ok(false) => self
+                .migrator()
+                .and_then(|m| m.ensure_tables(db))
+                .and_then(|()| Ok(store.record_digest(db, digest, history_id)?)),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = recorded {
+            log::debug!(target: crate::app::log_target(), "Could not record the digest of the history checked (the next start-up checks it in full again): {e}");
+        }
     }
 
     /// Opens the database `url` names, with these timeouts.
@@ -366,7 +397,7 @@ impl Migrations {
     /// The status of a database at head, read in one round trip; `None` when that is not
     /// certain (a missing table, on PostgreSQL, also aborts a transaction open on `db`).
     fn status_at_head(&self, db: &mut dyn Backend) -> Option<Status> {
-        self.at_head(db).map(|current| Status {
+        self.at_head(db, Record::Nothing).map(|current| Status {
             current,
             pending: Vec::new(),
             drift: Vec::new(),
@@ -411,7 +442,7 @@ impl Migrations {
         let _app = self.app.scope();
         let mut session = db.session()?;
         let db = session.backend();
-        let report = match self.at_head(db) {
+        let report = match self.at_head(db, Record::Digest) {
             Some(heads) => Report::nothing_to_upgrade(heads),
             // The build-time summaries said it is not at head: no second look on the way.
             None if self.summaries().is_some() => {
@@ -437,6 +468,15 @@ impl Migrations {
     pub fn migrate_url(&self, url: &DatabaseUrl) -> Result<Report, Error> {
         self.reconnecting(url, |db| self.upgrade(db))
     }
+}
+
+/// Whether a start-up that checked the whole history and found it sound records so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// Records the digest (an upgrade, which may write).
+    Digest,
+    /// Writes nothing (`status`, a verify-only start).
+    Nothing,
 }
 
 /// What the build embedded to vouch with: the keys it trusts and its signatures of its own
@@ -484,6 +524,9 @@ mod tests {
             })
             .collect();
         let map = build_map(&files).unwrap();
+        let digests: &'static [&'static str; 3] = Box::leak(Box::new(
+            quark_migrate::build::accepted_digests(&map).map(leak),
+        ));
         let embedded: Vec<EmbeddedFile> = map
             .iter()
             .zip(&files)
@@ -497,6 +540,7 @@ mod tests {
                     earlier: &[],
                     signatures: [None; 3],
                     trusted_keys: &[],
+                    digests,
                 }),
                 code: None,
             })

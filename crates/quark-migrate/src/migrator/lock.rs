@@ -83,6 +83,12 @@ impl Migrator<'_> {
         }
     }
 
+    /// Makes the engine's tables that are missing (a database a release before them left), under
+    /// the migration lock.
+    pub(crate) fn ensure_tables(&self, db: &mut dyn Backend) -> Result<(), Error> {
+        self.locked(db, |_| Ok(()))
+    }
+
     /// Who holds the migration lock, looked at without taking it or writing anything (an
     /// application's role may have no right to either): `None` when nobody does.
     pub(crate) fn lock_holder(&self, db: &mut dyn Backend) -> Result<Option<String>, Error> {

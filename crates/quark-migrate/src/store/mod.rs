@@ -8,6 +8,7 @@ use thiserror::Error;
 use crate::backend::{Backend, BackendError, Value};
 use crate::revision::Direction;
 
+mod digest;
 mod instances;
 mod records;
 mod schema_record;
@@ -187,9 +188,9 @@ impl Store {
     }
 
     /// Every table the engine keeps its own state in (version, history, revision records and
-    /// their signatures, lock, schema record, live instances): never part of an application's
-    /// schema.
-    pub fn own_tables(&self) -> [String; 7] {
+    /// their signatures, lock, schema record, live instances, digest of the last full check):
+    /// never part of an application's schema.
+    pub fn own_tables(&self) -> [String; 8] {
         [
             self.version_table.clone(),
             self.history_table.clone(),
@@ -198,6 +199,7 @@ impl Store {
             self.lock_table(),
             self.schema_table(),
             self.instances_table(),
+            self.digest_table(),
         ]
     }
 
@@ -303,6 +305,9 @@ impl Store {
         }
         if !db.table_exists(&self.instances_table())? {
             create.push(self.create_instances_table(db));
+        }
+        if !db.table_exists(&self.digest_table())? {
+            create.push(self.create_digest_table(db));
         }
         // The tables in one transaction where DDL can be: one commit, and never only some.
         let together = create.len() > 1 && db.transactional_ddl();

@@ -16,6 +16,8 @@ pub struct State {
     pub unfinished: bool,
     /// How many revisions the records table remembers.
     pub remembered: usize,
+    /// The id of the newest history row (none without history).
+    pub last_id: Option<i64>,
 }
 
 impl State {
@@ -88,16 +90,17 @@ impl Store {
             checksums: HashMap::new(),
             unfinished: false,
             remembered: remembered.len(),
+            last_id: None,
         };
         for row in rows {
-            let [_, revision, checksum, direction, outcome, done]: [Option<String>; 6] = row
+            let [id, revision, checksum, direction, outcome, done]: [Option<String>; 6] = row
                 .try_into()
                 .map_err(|_| BackendError::message(format!("{history}: expected 6 columns")))?;
-            let outcome = outcome.as_deref().and_then(Outcome::from_name);
-            let done = done.and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
+            state.last_id = id.and_then(|id| id.parse().ok()).or(state.last_id);
+            let parsed = outcome.as_deref().and_then(Outcome::from_name);
             // Rows come oldest first: the last one decides.
-            state.unfinished = outcome == Some(Outcome::InProgress)
-                || (outcome == Some(Outcome::Failed) && done > 0);
+            state.unfinished = unfinished(outcome.clone(), done);
+            let outcome = parsed;
             if direction.as_deref() == Some(Operation::Upgrade.name())
                 && outcome == Some(Outcome::Success)
                 && let (Some(revision), Some(checksum)) = (revision, checksum)
@@ -107,4 +110,12 @@ impl Store {
         }
         Ok(state)
     }
+}
+
+/// Whether a history row with this outcome and count of statements done is a step left
+/// part-way: in progress, or failed after some of its statements took effect.
+pub(super) fn unfinished(outcome: Option<String>, done: Option<String>) -> bool {
+    let outcome = outcome.as_deref().and_then(Outcome::from_name);
+    let done = done.and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
+    outcome == Some(Outcome::InProgress) || (outcome == Some(Outcome::Failed) && done > 0)
 }

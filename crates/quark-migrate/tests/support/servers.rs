@@ -9,7 +9,7 @@ use quark_migrate::revision::Dialect;
 
 /// The tables the engine keeps its state in under the default version table: never part of
 /// an application's schema.
-pub const ENGINE_TABLES: [&str; 7] = [
+pub const ENGINE_TABLES: [&str; 8] = [
     "alembic_version",
     "alembic_version_history",
     "alembic_version_revisions",
@@ -17,6 +17,7 @@ pub const ENGINE_TABLES: [&str; 7] = [
     "alembic_version_lock",
     "alembic_version_schema",
     "alembic_version_instances",
+    "alembic_version_digest",
 ];
 
 /// A server kind.
