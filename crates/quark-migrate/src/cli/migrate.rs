@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::app::log_target;
-use crate::migrator::Migrator;
+use crate::migrations::Record;
+use crate::migrator::{Migrator, Report};
 use crate::plan;
 use crate::revision::{Direction, Target};
 
@@ -19,6 +20,32 @@ pub(super) fn upgrade(
     mode: &RunMode,
 ) -> Result<(), Failure> {
     migrate(ctx, migrator, target, Direction::Upgrade, mode)
+}
+
+/// `upgrade head` on a database already there, found as an application's start-up finds it
+/// (with the build's summaries and the digest of the last full check: a constant amount read,
+/// the revisions not parsed); `false`, having changed nothing, when it is not certain.
+pub(super) fn already_at_head(
+    ctx: &Context<'_>,
+    target: &str,
+    mode: &RunMode,
+) -> Result<bool, Failure> {
+    let every_head = match target {
+        "heads" => true,
+        "head" => ctx.migrations.heads()?.len() == 1,
+        _ => false,
+    };
+    if !every_head || mode.sql || mode.dry_run || mode.single_transaction {
+        return Ok(false);
+    }
+    let (url, _) = ctx.configured()?;
+    let mut db = ctx.migrations.connect_url(&url)?;
+    let Some(heads) = ctx.migrations.at_head(db.as_mut(), Record::Digest) else {
+        return Ok(false);
+    };
+    ctx.migrations.drift_at_start(db.as_mut(), &heads)?;
+    output::report(ctx.format(), &url, &Report::nothing_to_upgrade(heads));
+    Ok(true)
 }
 
 /// `upgrade --verify-only`: the database at head (or compatibly ahead), checked without

@@ -294,6 +294,9 @@ fn dispatch(
             ..
         } => {
             let target = relative(target.as_deref(), *delta, '+')?;
+            if !*resume && migrate::already_at_head(ctx, &target, mode)? {
+                return Ok(ExitCode::SUCCESS);
+            }
             let live = match (wait_for_release_drain, ignore_live_releases) {
                 (_, true) => LiveReleases::Force,
                 (Some(wait), false) => {

@@ -276,7 +276,7 @@ impl Migrations {
     /// The database's revisions when it is at the embedded heads with no applied revision edited,
     /// read in one round trip and checked against the build-time summaries; `None` when that is not certain, and
     /// the full check must decide.
-    fn at_head(&self, db: &mut dyn Backend, record: Record) -> Option<Vec<String>> {
+    pub(crate) fn at_head(&self, db: &mut dyn Backend, record: Record) -> Option<Vec<String>> {
         let first = self.summaries()?.next()?;
         let dialect = db.dialect().index();
         let digest = first.digests[dialect];
@@ -472,7 +472,7 @@ impl Migrations {
 
 /// Whether a start-up that checked the whole history and found it sound records so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Record {
+pub(crate) enum Record {
     /// Records the digest (an upgrade, which may write).
     Digest,
     /// Writes nothing (`status`, a verify-only start).
