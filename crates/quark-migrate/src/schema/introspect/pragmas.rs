@@ -12,49 +12,70 @@ use crate::schema::tables::{Check, Column, ForeignKey, Index, Key, Schema, Table
 use crate::schema::types::{Default, Type};
 
 /// Reads every table, or those whose names are in `only` (compared without regard to case).
-/// Four queries whatever the number of tables: each pragma joined to the table list.
+/// Four queries whatever the number of tables: each pragma joined to the table list, which
+/// `only` narrows first (a rehearsal compares one table per revision of a long chain).
 pub(super) fn read(
     db: &mut dyn Backend,
     only: Option<&BTreeSet<String>>,
 ) -> Result<Schema, BackendError> {
+    let (chosen, names) = chosen(only);
     let mut columns = by_table(rows(
         db,
         &format!(
             "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk FROM sqlite_master m \
-             JOIN pragma_table_info(m.name) p WHERE {APPLICATION} ORDER BY m.name, p.cid"
+             JOIN pragma_table_info(m.name) p WHERE {chosen} ORDER BY m.name, p.cid"
         ),
-        &[],
+        &names,
     )?);
     let mut indexes = by_table(rows(
         db,
         &format!(
             "SELECT m.name, il.name, il.\"unique\", il.origin, ii.name FROM sqlite_master m \
              JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
-             WHERE {APPLICATION} ORDER BY m.name, il.name, ii.seqno"
+             WHERE {chosen} ORDER BY m.name, il.name, ii.seqno"
         ),
-        &[],
+        &names,
     )?);
     let mut foreign_keys = by_table(rows(
         db,
         &format!(
             "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete FROM sqlite_master m \
-             JOIN pragma_foreign_key_list(m.name) f WHERE {APPLICATION} ORDER BY m.name, f.id, f.seq"
+             JOIN pragma_foreign_key_list(m.name) f WHERE {chosen} ORDER BY m.name, f.id, f.seq"
         ),
-        &[],
+        &names,
     )?);
     let mut schema = Schema::default();
-    for t in &tables(db, only)? {
-        let name = get(t, 0);
+    for t in rows(
+        db,
+        &format!("SELECT m.name, m.sql FROM sqlite_master m WHERE {chosen} ORDER BY m.name"),
+        &names,
+    )? {
+        let name = get(&t, 0);
         let found = Found {
             columns: columns.remove(&name).unwrap_or_default(),
             indexes: indexes.remove(&name).unwrap_or_default(),
             foreign_keys: foreign_keys.remove(&name).unwrap_or_default(),
         };
-        let table = table(name.clone(), &get(t, 1), &found);
+        let table = table(name.clone(), &get(&t, 1), &found);
         schema.tables.insert(name, table);
     }
     reference_primary_keys(&mut schema);
     Ok(schema)
+}
+
+/// The condition on `sqlite_master m` that picks the application's tables (those in `only`,
+/// when given), and its parameters.
+fn chosen(only: Option<&BTreeSet<String>>) -> (String, Vec<Value>) {
+    match only {
+        None => (APPLICATION.to_string(), Vec::new()),
+        Some(only) => (
+            format!(
+                "{APPLICATION} AND m.name COLLATE NOCASE IN ({})",
+                vec!["?"; only.len()].join(", ")
+            ),
+            only.iter().map(|t| Value::from(t.as_str())).collect(),
+        ),
+    }
 }
 
 /// Which rows of `sqlite_master m` are the application's tables.
@@ -75,24 +96,6 @@ struct Found {
     columns: Vec<Vec<Option<String>>>,
     indexes: Vec<Vec<Option<String>>>,
     foreign_keys: Vec<Vec<Option<String>>>,
-}
-
-/// The name and `CREATE TABLE` statement of each table (of those in `only`, when given).
-fn tables(
-    db: &mut dyn Backend,
-    only: Option<&BTreeSet<String>>,
-) -> Result<Vec<Vec<Option<String>>>, BackendError> {
-    let mut sql = String::from(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-    );
-    let mut names = Vec::new();
-    if let Some(only) = only {
-        let marks = vec!["?"; only.len()].join(", ");
-        sql.push_str(&format!(" AND name COLLATE NOCASE IN ({marks})"));
-        names.extend(only.iter().map(|t| Value::from(t.as_str())));
-    }
-    sql.push_str(" ORDER BY name");
-    rows(db, &sql, &names)
 }
 
 /// The table `name`, which the statement `create` created, as the pragmas `found` it.
