@@ -12,49 +12,74 @@ use crate::schema::tables::{Check, Column, ForeignKey, Index, Key, Schema, Table
 use crate::schema::types::{Default, Type};
 
 /// Reads every table, or those whose names are in `only` (compared without regard to case).
-/// Four queries whatever the number of tables: each pragma joined to the table list, which
-/// `only` narrows first (a rehearsal compares one table per revision of a long chain).
+/// Five queries whatever the number of tables: each pragma joined to the list of tables, and
+/// their statements. With `only` (a rehearsal reads one table per revision of a long chain) the
+/// pragmas are joined to the names given, so that only the last query reads the schema table.
 pub(super) fn read(
     db: &mut dyn Backend,
     only: Option<&BTreeSet<String>>,
 ) -> Result<Schema, BackendError> {
-    let (chosen, names) = chosen(only);
-    let mut columns = by_table(rows(
-        db,
-        &format!(
-            "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk FROM sqlite_master m \
-             JOIN pragma_table_info(m.name) p WHERE {chosen} ORDER BY m.name, p.cid"
+    let asked: Vec<Value> = only
+        .map(|o| o.iter().map(|t| Value::from(t.as_str())).collect())
+        .unwrap_or_default();
+    let (tables, condition) = match only {
+        None => ("sqlite_master m".to_string(), APPLICATION.to_string()),
+        // An empty list is one NULL name, which no pragma answers.
+        Some(_) => (
+            format!(
+                "(SELECT column1 AS name FROM (VALUES {})) m",
+                vec!["(?)"; asked.len().max(1)].join(", ")
+            ),
+            "1 = 1".to_string(),
         ),
-        &names,
-    )?);
-    let mut indexes = by_table(rows(
+    };
+    let names: Vec<Value> = match (only, asked.is_empty()) {
+        (Some(_), true) => vec![Value::Null],
+        _ => asked.clone(),
+    };
+    let pragma = |db: &mut dyn Backend, columns: &str, joined: &str, order: &str| {
+        rows(
+            db,
+            &format!(
+                "SELECT m.name, {columns} FROM {tables} {joined} WHERE {condition} ORDER BY m.name, {order}"
+            ),
+            &names,
+        )
+        .map(by_table)
+    };
+    let mut columns = pragma(
         db,
-        &format!(
-            "SELECT m.name, il.name, il.\"unique\", il.origin, ii.name FROM sqlite_master m \
-             JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
-             WHERE {chosen} ORDER BY m.name, il.name, ii.seqno"
-        ),
-        &names,
-    )?);
-    let mut foreign_keys = by_table(rows(
+        "p.name, p.type, p.\"notnull\", p.dflt_value, p.pk",
+        "JOIN pragma_table_info(m.name) p",
+        "p.cid",
+    )?;
+    let mut indexes = pragma(
         db,
-        &format!(
-            "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete FROM sqlite_master m \
-             JOIN pragma_foreign_key_list(m.name) f WHERE {chosen} ORDER BY m.name, f.id, f.seq"
-        ),
-        &names,
-    )?);
+        "il.name, il.\"unique\", il.origin, ii.name",
+        "JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii",
+        "il.name, ii.seqno",
+    )?;
+    let mut foreign_keys = pragma(
+        db,
+        "f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete",
+        "JOIN pragma_foreign_key_list(m.name) f",
+        "f.id, f.seq",
+    )?;
+    let mut statements = format!("SELECT m.name, m.sql FROM sqlite_master m WHERE {APPLICATION}");
+    if only.is_some() {
+        statements.push_str(&format!(
+            " AND m.name COLLATE NOCASE IN ({})",
+            vec!["?"; asked.len()].join(", ")
+        ));
+    }
     let mut schema = Schema::default();
-    for t in rows(
-        db,
-        &format!("SELECT m.name, m.sql FROM sqlite_master m WHERE {chosen} ORDER BY m.name"),
-        &names,
-    )? {
+    for t in rows(db, &format!("{statements} ORDER BY m.name"), &asked)? {
         let name = get(&t, 0);
+        let key = name.to_ascii_lowercase();
         let found = Found {
-            columns: columns.remove(&name).unwrap_or_default(),
-            indexes: indexes.remove(&name).unwrap_or_default(),
-            foreign_keys: foreign_keys.remove(&name).unwrap_or_default(),
+            columns: columns.remove(&key).unwrap_or_default(),
+            indexes: indexes.remove(&key).unwrap_or_default(),
+            foreign_keys: foreign_keys.remove(&key).unwrap_or_default(),
         };
         let table = table(name.clone(), &get(&t, 1), &found);
         schema.tables.insert(name, table);
@@ -63,29 +88,15 @@ pub(super) fn read(
     Ok(schema)
 }
 
-/// The condition on `sqlite_master m` that picks the application's tables (those in `only`,
-/// when given), and its parameters.
-fn chosen(only: Option<&BTreeSet<String>>) -> (String, Vec<Value>) {
-    match only {
-        None => (APPLICATION.to_string(), Vec::new()),
-        Some(only) => (
-            format!(
-                "{APPLICATION} AND m.name COLLATE NOCASE IN ({})",
-                vec!["?"; only.len()].join(", ")
-            ),
-            only.iter().map(|t| Value::from(t.as_str())).collect(),
-        ),
-    }
-}
-
 /// Which rows of `sqlite_master m` are the application's tables.
 const APPLICATION: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-/// Rows whose first field is a table's name, by that name, without it.
+/// Rows whose first field is a table's name, by that name in lower case (SQLite's names are
+/// told apart without regard to ASCII case), without it.
 fn by_table(rows: Vec<Vec<Option<String>>>) -> BTreeMap<String, Vec<Vec<Option<String>>>> {
     let mut out: BTreeMap<String, Vec<Vec<Option<String>>>> = BTreeMap::new();
     for mut row in rows {
-        let table = row.remove(0).unwrap_or_default();
+        let table = row.remove(0).unwrap_or_default().to_ascii_lowercase();
         out.entry(table).or_default().push(row);
     }
     out
