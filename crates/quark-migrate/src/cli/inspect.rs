@@ -12,13 +12,13 @@ pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
     let migrator = ctx.migrator()?;
     let standing = migrator.standing(db.as_mut())?;
     let interrupted = migrator.interrupted(db.as_mut())?;
-    let (map, heads, _) = seen(ctx, &standing);
+    let (map, heads, _) = seen(ctx, &standing)?;
     let revisions: Vec<_> = heads.iter().filter_map(|h| map.get(h)).collect();
     // What each live instance holds back of what this binary would still apply (nothing on a
     // database ahead of it: this binary's heads are applied).
     let applied: Vec<String> = match &standing {
         Standing::Known(heads) => heads.clone(),
-        Standing::Ahead(_) => ctx.map.heads().iter().map(|r| r.id.clone()).collect(),
+        Standing::Ahead(_) => ctx.map()?.heads().iter().map(|r| r.id.clone()).collect(),
     };
     let live = migrator.live_instances(db.as_mut(), &applied)?;
     output::current(
@@ -37,11 +37,11 @@ pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
 fn seen<'s>(
     ctx: &'s Context<'_>,
     standing: &'s Standing,
-) -> (&'s RevisionMap, &'s [String], &'s [String]) {
-    match standing {
-        Standing::Known(heads) => (ctx.map, heads, &[]),
+) -> Result<(&'s RevisionMap, &'s [String], &'s [String]), Failure> {
+    Ok(match standing {
+        Standing::Known(heads) => (ctx.map()?, heads, &[]),
         Standing::Ahead(ahead) => (&ahead.map, &ahead.rows, &ahead.newer),
-    }
+    })
 }
 
 /// `verify`: applied revisions against the embedded SQL; an error listing any drift. On a
@@ -51,7 +51,7 @@ pub(super) fn verify(ctx: &Context<'_>) -> Result<(), Failure> {
     let (url, mut db) = ctx.connect()?;
     let migrator = ctx.migrator()?;
     let standing = migrator.standing(db.as_mut())?;
-    let (map, current, newer) = seen(ctx, &standing);
+    let (map, current, newer) = seen(ctx, &standing)?;
     let drift = migrator.on_map(map).verify(db.as_mut())?;
     let vouched = match &standing {
         Standing::Ahead(ahead) => &ahead.vouched[..],
@@ -92,8 +92,8 @@ pub(super) fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Fail
         (None, false) => None,
     };
     let (map, current, _) = match &standing {
-        Some(standing) => seen(ctx, standing),
-        None => (ctx.map, &[][..], &[][..]),
+        Some(standing) => seen(ctx, standing)?,
+        None => (ctx.map()?, &[][..], &[][..]),
     };
     let listed = map.history(if uses_current { current } else { &[] }, &range)?;
     output::revisions(ctx.format(), ctx.cli.verbose, map, &listed);
@@ -101,20 +101,25 @@ pub(super) fn history(ctx: &Context<'_>, range: Option<&str>) -> Result<(), Fail
 }
 
 /// `heads`.
-pub(super) fn heads(ctx: &Context<'_>) {
-    output::revisions(ctx.format(), ctx.cli.verbose, ctx.map, &ctx.map.heads());
+pub(super) fn heads(ctx: &Context<'_>) -> Result<(), Failure> {
+    let map = ctx.map()?;
+    output::revisions(ctx.format(), ctx.cli.verbose, map, &map.heads());
+    Ok(())
 }
 
 /// `branches`: each branch point and where it leads.
-pub(super) fn branches(ctx: &Context<'_>) {
-    output::branches(ctx.map, &ctx.map.branch_points());
+pub(super) fn branches(ctx: &Context<'_>) -> Result<(), Failure> {
+    let map = ctx.map()?;
+    output::branches(map, &map.branch_points());
+    Ok(())
 }
 
 /// `show REV`.
 pub(super) fn show(ctx: &Context<'_>, revision: &str) -> Result<(), Failure> {
     let target: Target = revision.parse()?;
-    let ids = plan::resolve(ctx.map, &[], &target)?;
-    let revisions: Vec<_> = ids.iter().filter_map(|id| ctx.map.get(id)).collect();
-    output::show(ctx.map, &revisions);
+    let map = ctx.map()?;
+    let ids = plan::resolve(map, &[], &target)?;
+    let revisions: Vec<_> = ids.iter().filter_map(|id| map.get(id)).collect();
+    output::show(map, &revisions);
     Ok(())
 }

@@ -214,7 +214,7 @@ fn script(
     };
     let from = match from {
         None | Some("" | "base") => Vec::new(),
-        Some(from) => plan::resolve(ctx.map, &[], &from.parse()?)?,
+        Some(from) => plan::resolve(ctx.map()?, &[], &from.parse()?)?,
     };
     let target: Target = to.parse()?;
     let dialect = ctx.offline_dialect()?;

@@ -231,7 +231,6 @@ fn run(
         cli,
         config: &config,
         migrations: &migrations,
-        map: migrations.map()?,
     };
     let fleet = fleet_urls(cli)?;
     if fleet.len() > 1 || cli.databases.is_some() {
@@ -331,8 +330,8 @@ fn dispatch(
         Command::Restore { from, list } => migrate::restore(ctx, from.as_deref(), *list)?,
         Command::Verify => inspect::verify(ctx)?,
         Command::History { range } => inspect::history(ctx, range.as_deref())?,
-        Command::Heads => inspect::heads(ctx),
-        Command::Branches => inspect::branches(ctx),
+        Command::Heads => inspect::heads(ctx)?,
+        Command::Branches => inspect::branches(ctx)?,
         Command::Show { revision } => inspect::show(ctx, revision)?,
         Command::Check => return author::check(ctx, schema),
         Command::Drift { record } => return drift::drift(ctx, schema, *record),
@@ -392,7 +391,6 @@ struct Context<'a> {
     cli: &'a DbArgs,
     config: &'a ConfigFiles,
     migrations: &'a Migrations,
-    map: &'a RevisionMap,
 }
 
 impl Context<'_> {
@@ -447,6 +445,12 @@ impl Context<'_> {
 
     fn migrator(&self) -> Result<Migrator<'_>, Failure> {
         Ok(self.migrations.migrator()?)
+    }
+
+    /// The embedded revisions, parsed when a command first needs them (a start-up at head
+    /// does not).
+    fn map(&self) -> Result<&RevisionMap, Failure> {
+        Ok(self.migrations.map()?)
     }
 
     fn format(&self) -> Format {
