@@ -407,7 +407,7 @@ def growth_table(rows):
     for n, clean, edit, total, noop, floor in rows:
         print(f"| {n:,} revisions | {fmt(clean)} | {fmt(edit)} | {fmt(total)} | {fmt(noop)} | {fmt(floor)} |")
     for (n1, *small), (n2, *large) in zip(rows, rows[1:]):
-        cells = " | ".join(f"{b / a:.1f}x" for a, b in zip(small, large))
+        cells = " | ".join(f"{b / a:.1f}x" if a else "-" for a, b in zip(small, large))
         print(f"| growth {n1:,} -> {n2:,} | {cells} |")
 
 
