@@ -56,13 +56,7 @@ impl Migrator<'_> {
             self.unfinished(db, false)?;
         }
         let mut existing = Vec::new();
-        for table in [
-            self.settings.store.version_table().to_string(),
-            self.settings.store.history_table().to_string(),
-            self.settings.store.records_table(),
-            self.settings.store.signatures_table(),
-            self.settings.store.schema_table(),
-        ] {
+        for table in self.settings.store.own_tables() {
             if db.table_exists(&table)? {
                 existing.push(table);
             }
