@@ -74,6 +74,11 @@ pub(crate) struct Lexer<'a> {
     failed: bool,
 }
 
+/// Whether `b` is white space to SQL (ASCII only: a Unicode space such as U+2028 is text).
+pub(crate) fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
+}
+
 /// Whether `b` may continue a word.
 pub(crate) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
@@ -113,14 +118,9 @@ impl Lexer<'_> {
         let (d, b) = (self.dialect, self.src[self.pos]);
         let next = self.src.get(self.pos + 1).copied();
         let kind = match b {
-            b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c' => {
+            b if is_space(b) => {
                 self.pos += 1;
-                while self.pos < self.src.len()
-                    && matches!(
-                        self.src[self.pos],
-                        b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c'
-                    )
-                {
+                while self.pos < self.src.len() && is_space(self.src[self.pos]) {
                     self.pos += 1;
                 }
                 Kind::Space

@@ -115,7 +115,10 @@ fn statement(
     }
     sql.push_str(&text[at..end]);
     Statement {
-        sql: sql.trim_end().to_string(),
+        // SQL's white space only: what the lexer took for text stays (U+2028 is not space).
+        sql: sql
+            .trim_end_matches(|c: char| c.is_ascii() && crate::lexer::is_space(c as u8))
+            .to_string(),
         line,
     }
 }
