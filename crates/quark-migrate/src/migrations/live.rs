@@ -40,28 +40,6 @@ impl Drop for LiveInstance {
     }
 }
 
-/// A random id for an instance.
-fn instance_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        bytes = (now ^ u128::from(std::process::id())).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "an unknown host".to_string())
-}
-
 impl Migrations {
     /// Registers this instance of the application as live in the database at `url` (its name
     /// and version, the heads it embeds, host and pid), for as long as the returned value is
@@ -75,11 +53,11 @@ impl Migrations {
         let map = self.map()?;
         let ttl = self.settings.instance_ttl.max(Duration::from_secs(1));
         let record = InstanceRecord {
-            id: instance_id(),
+            id: crate::migrator::token(),
             application: self.app.name.to_string(),
             version: self.app.version.to_string(),
             heads: map.heads().iter().map(|r| r.id.clone()).collect(),
-            host: host(),
+            host: crate::migrator::host(),
             pid: i64::from(std::process::id()),
             started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),

@@ -168,16 +168,21 @@ fn owner() -> String {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "migrator".to_string());
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    format!("{program} (pid {}) on {}", std::process::id(), host())
+}
+
+/// The name of the machine this process runs on, as its rows in the engine's tables show it.
+pub(crate) fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "an unknown host".to_string());
-    format!("{program} (pid {}) on {host}", std::process::id())
+        .unwrap_or_else(|| "an unknown host".to_string())
 }
 
-fn token() -> String {
+/// 128 random bits as hex: a lock holder's token, a live instance's id.
+pub(crate) fn token() -> String {
     let mut bytes = [0u8; 16];
     // A clash needs two migrators drawing the same 128 bits: the pid and time serve if the
     // system has no randomness to give.

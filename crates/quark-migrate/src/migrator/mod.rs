@@ -44,6 +44,7 @@ use crate::error::{Drift, Error};
 use crate::plan;
 use crate::revision::{Direction, RevisionMap, Target};
 use crate::store::Store;
+pub(crate) use lease::{host, token};
 pub use releases::LiveRelease;
 use run::Mode;
 pub use schema_record::{Recorded, SchemaCheck};
