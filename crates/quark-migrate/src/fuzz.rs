@@ -163,7 +163,12 @@ fn url_composed(text: &str) {
         .fold(0usize, |a, b| a.wrapping_add(b.into()));
     let user = field(&[':', '/', '?', '@', '#']);
     let password = format!("{MARK}{}", field(&['*']));
-    let host = field(&['@', '/', '?', ':', '[', ']', '&', '#']);
+    // A host list (`a,b`) names no empty host.
+    let host = field(&['@', '/', '?', ':', '[', ']', '&', '#'])
+        .split(',')
+        .filter(|h| !h.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
     let database = field(&['@', '?']);
     let options = field(&['@']);
     let scheme = ["mysql", "postgresql+psycopg2", "mariadb"][form / 8 % 3];
