@@ -257,6 +257,64 @@ impl DatabaseUrl {
         out
     }
 
+    /// This URL for the tenant `name`: on PostgreSQL the schema `name` of the same database
+    /// (the `schema` option), on MySQL the database `name` on the same server.
+    pub fn for_tenant(&self, name: &str) -> Result<DatabaseUrl, UrlError> {
+        let fail = |reason: String| UrlError {
+            url: self.masked(),
+            reason,
+        };
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(fail(format!(
+                "the tenant name {name:?} is empty or holds a control character"
+            )));
+        }
+        const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'_')
+            .remove(b'-')
+            .remove(b'.');
+        let encoded = percent_encoding::utf8_percent_encode(name, KEPT).to_string();
+        let (_, after_scheme) = split_scheme(&self.raw);
+        let (_, rest) = split_userinfo(after_scheme);
+        let prefix = &self.raw[..self.raw.len() - rest.len()];
+        let (hostpath, query) = match rest.split_once('?') {
+            Some((h, q)) => (h, Some(q)),
+            None => (rest, None),
+        };
+        let text = match self.dialect {
+            Dialect::Postgresql => {
+                if self.option("schema").is_some() {
+                    return Err(fail(
+                        "the URL names a schema already: give the database's URL without `schema=` to name its tenants".to_string(),
+                    ));
+                }
+                match query {
+                    Some(q) if !q.is_empty() && !q.ends_with('&') => {
+                        format!("{}&schema={encoded}", self.raw)
+                    }
+                    Some(_) => format!("{}schema={encoded}", self.raw),
+                    None => format!("{}?schema={encoded}", self.raw),
+                }
+            }
+            Dialect::Mysql => {
+                let hosts = hostpath.split_once('/').map_or(hostpath, |(h, _)| h);
+                let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+                format!("{prefix}{hosts}/{encoded}{query}")
+            }
+            Dialect::Sqlite => {
+                return Err(fail(
+                    "a SQLite database has no tenants inside it: list each tenant's file (--databases)".to_string(),
+                ));
+            }
+        };
+        DatabaseUrl::parse(&text)
+    }
+
+    /// The URL as written, its password included: never show it.
+    pub(crate) fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// The value of query option `key`, if given.
     pub fn option(&self, key: &str) -> Option<&str> {
         self.query
@@ -524,6 +582,51 @@ mod tests {
         assert!(e.reason.contains("port 'port'"));
         assert!(!e.to_string().contains("secret"));
         assert!(DatabaseUrl::parse("quark.db").is_err());
+    }
+
+    #[test]
+    fn a_tenant_is_a_schema_on_postgresql_and_a_database_on_mysql() {
+        let pg = DatabaseUrl::parse("postgresql://u:p?w@h1,h2:5433/app?sslmode=require").unwrap();
+        let t = pg.for_tenant("acme co").unwrap();
+        assert_eq!(t.option("schema"), Some("acme co"));
+        assert_eq!(t.option("sslmode"), Some("require"));
+        assert_eq!(
+            (t.password.as_deref(), t.database.as_deref()),
+            (Some("p?w"), Some("app"))
+        );
+        assert_eq!(t.hosts, pg.hosts);
+        let bare = DatabaseUrl::parse("postgresql://h/app").unwrap();
+        assert_eq!(
+            bare.for_tenant("t_1").unwrap().masked(),
+            "postgresql://h/app?schema=t_1"
+        );
+        assert!(
+            t.for_tenant("other")
+                .unwrap_err()
+                .reason
+                .contains("names a schema already")
+        );
+        let my = DatabaseUrl::parse("mysql://root:s3cret@db:3306/main?charset=utf8mb4").unwrap();
+        let t = my.for_tenant("tenant-7").unwrap();
+        assert_eq!(t.database.as_deref(), Some("tenant-7"));
+        assert_eq!((t.port, t.option("charset")), (Some(3306), Some("utf8mb4")));
+        assert_eq!(
+            t.masked(),
+            "mysql://root:***@db:3306/tenant-7?charset=utf8mb4"
+        );
+        let odd = DatabaseUrl::parse("mysql://db")
+            .unwrap()
+            .for_tenant("a/b?c")
+            .unwrap();
+        assert_eq!(odd.database.as_deref(), Some("a/b?c"));
+        for bad in ["", "a\nb"] {
+            assert!(my.for_tenant(bad).is_err(), "{bad:?}");
+        }
+        let err = DatabaseUrl::parse("sqlite:///x.db")
+            .unwrap()
+            .for_tenant("a")
+            .unwrap_err();
+        assert!(err.reason.contains("--databases"), "{err}");
     }
 
     #[test]

@@ -552,6 +552,13 @@ pub fn connect(
     url: &DatabaseUrl,
     options: &ConnectOptions,
 ) -> Result<Box<dyn Backend>, BackendError> {
+    if url.dialect != Dialect::Postgresql && url.option("schema").is_some() {
+        return Err(BackendError::connect(
+            url.masked(),
+            "the `schema` option names a PostgreSQL schema: a MySQL tenant is a database, named in the URL's path, and a SQLite tenant a file",
+            None,
+        ));
+    }
     match url.dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, options)?)),

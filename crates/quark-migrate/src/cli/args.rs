@@ -77,6 +77,32 @@ pub struct DbArgs {
     /// How many databases `upgrade` migrates at once when given several.
     #[arg(long, global = true, value_name = "N", default_value_t = 4)]
     pub jobs: usize,
+    /// A file of tenant names, one a line (comments as in --databases): `upgrade` migrates
+    /// each tenant of the configured database: on PostgreSQL a schema of it, holding the
+    /// tenant's own version tables; on MySQL a database on its server.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "databases")]
+    pub schemas: Option<PathBuf>,
+    /// A query run (read-only) on the configured database whose first column names the
+    /// tenants, as --schemas, e.g. "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\_%'".
+    #[arg(long, global = true, value_name = "SQL", conflicts_with_all = ["databases", "schemas"])]
+    pub schemas_from: Option<String>,
+    /// Over several databases, migrate the first N alone first: if one of them fails, no other
+    /// is started.
+    #[arg(long, global = true, value_name = "N", default_value_t = 0)]
+    pub canary: usize,
+    /// Over several databases, after the canary, migrate them N to a wave, each wave once the
+    /// one before it has finished [default: all in one wave].
+    #[arg(long, global = true, value_name = "N", default_value_t = 0)]
+    pub wave_size: usize,
+    /// Over several databases, start no more once more than N have failed (those under way
+    /// finish) [default: every database is started].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_failures: Option<usize>,
+    /// Over several databases, migrate only shard K of N (K from 0, e.g. a Kubernetes Indexed
+    /// Job's $JOB_COMPLETION_INDEX): every database is in exactly one shard, the same on every
+    /// machine, so N runs side by side share the list.
+    #[arg(long, global = true, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
     /// Configuration file (neutron.conf style, as oslo.config reads it) whose [database] section
     /// has `connection = URL`; may be repeated, later files overriding earlier ones. Without
     /// --config-file or --config-dir, <program>.conf (and <program>.conf.d/) is looked for in ~
@@ -214,6 +240,19 @@ pub struct DbArgs {
 /// The longest wait an option may ask for, in seconds: 2147483 (24.8 days), the most that
 /// SQLite's busy timeout and PostgreSQL's `lock_timeout` take (2^31 - 1 milliseconds).
 pub const MAX_SECONDS: u64 = 2_147_483;
+
+/// `K/N`: shard K (from 0) of N.
+pub(crate) fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((k, n)) if k < n => Ok((k, n)),
+        _ => Err(format!(
+            "'{text}' is not a shard K/N with K from 0 to N-1 (e.g. 0/3, 1/3, 2/3)"
+        )),
+    }
+}
 
 /// A number of seconds from 0 to [`MAX_SECONDS`], fractions allowed (`--lock-lease`,
 /// `--ddl-lock-timeout`, `--progress-interval`).

@@ -73,25 +73,43 @@ pub(super) fn verify_only(
     Ok(())
 }
 
-/// `upgrade head` over many databases, `--jobs` at a time: a table of what each did, and a
-/// failure when any failed.
+/// `upgrade head` over many databases, `--jobs` at a time, in waves (--canary, --wave-size)
+/// within a failure budget (--max-failures): a table of what each did, and a failure when any
+/// failed or was not started.
 pub(super) fn upgrade_all(ctx: &Context<'_>, urls: &[String]) -> Result<ExitCode, Failure> {
     let total = urls.len();
-    let results = ctx.migrations.migrate_all(urls, ctx.cli.jobs, |done, result| {
-        let how = match &result.outcome {
-            Ok(report) => format!("{} revisions", report.steps.len()),
-            Err(e) => format!("FAILED: {e}"),
-        };
-        log::info!(target: log_target(), "{done}/{total} databases done: {} ({how}, {:.1?})", result.database, result.duration);
-    });
-    output::fleet(ctx.format(), &results);
-    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
-    if failed > 0 {
-        return Err(Failure::Usage(format!(
-            "{failed} of {total} databases failed (the others were upgraded); see the table above"
-        )));
+    let cli = ctx.cli;
+    let mut plan = crate::WavePlan::new(cli.jobs)
+        .canary(cli.canary)
+        .wave_size(cli.wave_size);
+    if let Some(max) = cli.max_failures {
+        plan = plan.max_failures(max);
     }
-    Ok(ExitCode::SUCCESS)
+    let results = ctx.migrations.migrate_waves(urls, &plan, |done, result| {
+        let how = match &result.outcome {
+            Some(Ok(report)) => format!("{} revisions", report.steps.len()),
+            Some(Err(e)) => format!("FAILED: {e}"),
+            None => "not started".to_string(),
+        };
+        log::info!(target: log_target(), "{done}/{total} databases done: {} (wave {}, {how}, {:.1?})", result.database, result.wave, result.duration);
+    });
+    output::fleet(ctx.format(), &results, cli.canary > 0);
+    let failed = results.iter().filter(|r| r.failed()).count();
+    let untouched = results.iter().filter(|r| r.outcome.is_none()).count();
+    match (failed, untouched) {
+        (0, _) => Ok(ExitCode::SUCCESS),
+        (_, 0) => Err(Failure::Usage(format!(
+            "{failed} of {total} databases failed (the others were upgraded); see the table above"
+        ))),
+        _ => Err(Failure::Usage(format!(
+            "{failed} of {total} databases failed and {untouched} were not started ({}): fix the failure and run again; databases already at head are skipped",
+            if cli.canary > 0 && results.iter().any(|r| r.wave == 1 && r.failed()) {
+                "a canary failed".to_string()
+            } else {
+                format!("more than {} failed", cli.max_failures.unwrap_or(0))
+            }
+        ))),
+    }
 }
 
 /// `downgrade TARGET [--trust-remembered]`.

@@ -15,10 +15,11 @@ mod output;
 mod progress_line;
 mod settings;
 
-use settings::{configured, fleet_urls, seconds};
+use settings::{configured, seconds};
 #[cfg(test)]
 use {input_files::database_lines, settings::whole_seconds};
 mod shown;
+mod tenants;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -232,8 +233,7 @@ fn run(
         config: &config,
         migrations: &migrations,
     };
-    let fleet = fleet_urls(cli)?;
-    if fleet.len() > 1 || cli.databases.is_some() {
+    if let Some(fleet) = tenants::fleet(&ctx)? {
         return over_many(&ctx, command, &fleet);
     }
     dispatch(&ctx, command, schema)
@@ -257,7 +257,7 @@ fn over_many(ctx: &Context<'_>, command: &Command, fleet: &[String]) -> Result<E
             migrate::upgrade_all(ctx, fleet)
         }
         _ => Err(Failure::Usage(format!(
-            "several databases (--database-connection repeated, or --databases) are migrated only by a plain {}: run other commands on one database at a time",
+            "several databases (--database-connection repeated, --databases, --schemas or --schemas-from) are migrated only by a plain {}: run other commands on one database at a time",
             crate::app::command("upgrade head")
         ))),
     }

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::args::{self, Backup, CheckDrift, DbArgs, Format};
-use super::input_files::{self, DATABASES_FILE_LIMIT, database_lines};
 use super::{ConfigFiles, Failure, output};
 use crate::migrator::{
     BackupPolicy, Backups, DEFAULT_VERSION_TABLE, DriftCheck, LiveReleases, LockWait,
@@ -49,7 +48,9 @@ pub(super) fn configured(
                 && cli.format == Format::Text
                 && !cli.quiet
                 && cli.database_connection.len() <= 1
-                && cli.databases.is_none(),
+                && cli.databases.is_none()
+                && cli.schemas.is_none()
+                && cli.schemas_from.is_none(),
             seconds("--progress-interval", cli.progress_interval)?,
         ))
         .backups(Backups {
@@ -91,23 +92,4 @@ pub(super) fn whole_seconds(flag: &str, value: u64) -> Result<Duration, Failure>
         )));
     }
     Ok(Duration::from_secs(value))
-}
-
-/// The databases a run over many names: every --database-connection, then the lines of
-/// --databases (a regular file of at most [`DATABASES_FILE_LIMIT`] bytes; blank lines and
-/// comments skipped).
-pub(super) fn fleet_urls(cli: &DbArgs) -> Result<Vec<String>, Failure> {
-    let mut urls = cli.database_connection.clone();
-    if let Some(file) = &cli.databases {
-        let text = input_files::read_text(file, "--databases", DATABASES_FILE_LIMIT)
-            .map_err(|e| Failure::Usage(e.to_string()))?;
-        urls.extend(database_lines(&text));
-        if urls.is_empty() {
-            return Err(Failure::Usage(format!(
-                "--databases {} names no database",
-                file.display()
-            )));
-        }
-    }
-    Ok(urls)
 }

@@ -1,7 +1,11 @@
-//! Many databases in one run, several at a time: each upgraded under its own lock, a failure
-//! stopping none of the others.
+//! Many databases in one run, several at a time: each upgraded under its own lock, a canary
+//! first and then waves, a failure stopping none of the others until the run's failure budget
+//! is spent.
 
-use std::time::Duration;
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use super::Migrations;
 use crate::error::Error;
@@ -13,10 +17,92 @@ use crate::url::DatabaseUrl;
 pub struct FleetResult {
     /// The database's URL, its password masked.
     pub database: String,
-    /// What the upgrade did, or why it failed.
-    pub outcome: Result<Report, Error>,
+    /// The wave it was in, from 1 (the canary's, when the plan has one).
+    pub wave: usize,
+    /// What the upgrade did, or why it failed; `None` when it was not started, the run having
+    /// stopped before it (a canary failed, or the failures passed the budget).
+    pub outcome: Option<Result<Report, Error>>,
     /// How long it took, connecting included.
     pub duration: Duration,
+}
+
+impl FleetResult {
+    /// Whether the database was started and failed.
+    pub fn failed(&self) -> bool {
+        matches!(self.outcome, Some(Err(_)))
+    }
+}
+
+/// How a run over many databases goes ([`Migrations::migrate_waves`]): how many at once, a
+/// canary set, waves, and how many failures it takes to start no more.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WavePlan {
+    jobs: usize,
+    canary: usize,
+    wave_size: usize,
+    max_failures: Option<usize>,
+}
+
+impl WavePlan {
+    /// `jobs` databases at once, in one wave, every database started whatever fails.
+    pub fn new(jobs: usize) -> WavePlan {
+        WavePlan {
+            jobs: jobs.max(1),
+            canary: 0,
+            wave_size: 0,
+            max_failures: None,
+        }
+    }
+
+    /// The first `n` databases go first, as a wave of their own: if any of them fails, no other
+    /// database is started.
+    pub fn canary(mut self, n: usize) -> WavePlan {
+        self.canary = n;
+        self
+    }
+
+    /// The databases after the canary go `n` to a wave (0: all in one); a wave starts when the
+    /// one before it has finished.
+    pub fn wave_size(mut self, n: usize) -> WavePlan {
+        self.wave_size = n;
+        self
+    }
+
+    /// Once more than `n` databases have failed, no other is started (those under way finish).
+    pub fn max_failures(mut self, n: usize) -> WavePlan {
+        self.max_failures = Some(n);
+        self
+    }
+
+    /// The waves of a run over `count` databases, as ranges of their indexes.
+    fn waves(&self, count: usize) -> Vec<Range<usize>> {
+        let canary = self.canary.min(count);
+        let mut waves = Vec::new();
+        if canary > 0 {
+            waves.push(0..canary);
+        }
+        let size = if self.wave_size == 0 {
+            count.max(1)
+        } else {
+            self.wave_size
+        };
+        let mut start = canary;
+        while start < count {
+            let end = (start + size).min(count);
+            waves.push(start..end);
+            start = end;
+        }
+        waves
+    }
+}
+
+/// Whether the database `url` falls in shard `index` of `shards` (from 0): each URL, its
+/// password masked, is in exactly one shard, the same on every machine and in every order.
+pub fn in_shard(url: &str, index: usize, shards: usize) -> bool {
+    let key = crate::checksum::checksum(&crate::url::mask_password(url.trim()));
+    let n = u64::from_str_radix(&key[..15], 16).expect("hex digits");
+    shards > 0 && n % shards as u64 == index as u64
 }
 
 impl Migrations {
@@ -30,43 +116,129 @@ impl Migrations {
         jobs: usize,
         done: impl Fn(usize, &FleetResult) + Sync,
     ) -> Vec<FleetResult> {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let finished = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<std::sync::Mutex<Option<FleetResult>>> =
-            urls.iter().map(|_| std::sync::Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..jobs.clamp(1, urls.len().max(1)) {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(url) = urls.get(i) else {
-                            return;
-                        };
-                        let started = std::time::Instant::now();
-                        // Parsed once: for what is shown, and for the run.
-                        let (database, outcome) = match DatabaseUrl::parse(url) {
-                            Ok(u) => (u.masked().to_string(), self.migrate_url(&u)),
-                            Err(e) => (crate::url::mask_password(url), Err(e.into())),
-                        };
-                        let result = FleetResult {
-                            database,
-                            outcome,
-                            duration: started.elapsed(),
-                        };
-                        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        done(n, &result);
-                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                    }
-                });
-            }
-        });
+        self.migrate_waves(urls, &WavePlan::new(jobs), done)
+    }
+
+    /// Upgrades every database of `urls` to head as `plan` says: the canary, then each wave
+    /// once the one before it has finished, `jobs` at a time, starting no more once the failure
+    /// budget is spent. Run again after an interruption, it finds the databases already at head
+    /// at the cost of one check each. `done` hears of each database as it finishes; the results
+    /// come back in the order of `urls`, those never started with no outcome.
+    pub fn migrate_waves(
+        &self,
+        urls: &[String],
+        plan: &WavePlan,
+        done: impl Fn(usize, &FleetResult) + Sync,
+    ) -> Vec<FleetResult> {
+        let waves = plan.waves(urls.len());
+        let results: Vec<Mutex<Option<FleetResult>>> =
+            urls.iter().map(|_| Mutex::new(None)).collect();
+        let finished = AtomicUsize::new(0);
+        let failures = AtomicUsize::new(0);
+        let stopped = AtomicBool::new(false);
+        for (w, wave) in waves.iter().enumerate() {
+            let canary = plan.canary > 0 && w == 0;
+            let next = AtomicUsize::new(wave.start);
+            std::thread::scope(|scope| {
+                for _ in 0..plan.jobs.clamp(1, wave.len().max(1)) {
+                    scope.spawn(|| {
+                        loop {
+                            if stopped.load(Ordering::SeqCst) {
+                                return;
+                            }
+                            let i = next.fetch_add(1, Ordering::SeqCst);
+                            if i >= wave.end {
+                                return;
+                            }
+                            let result = self.one_of_many(&urls[i], w + 1);
+                            if result.failed() {
+                                let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
+                                if canary || plan.max_failures.is_some_and(|max| failed > max) {
+                                    stopped.store(true, Ordering::SeqCst);
+                                }
+                            }
+                            let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                            done(n, &result);
+                            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                        }
+                    });
+                }
+            });
+        }
         results
             .into_iter()
-            .map(|r| {
+            .zip(urls)
+            .enumerate()
+            .map(|(i, (r, url))| {
                 r.into_inner()
                     .unwrap_or_else(|p| p.into_inner())
-                    .expect("every database was run")
+                    .unwrap_or_else(|| FleetResult {
+                        database: shown(url),
+                        wave: waves
+                            .iter()
+                            .position(|w| w.contains(&i))
+                            .map_or(1, |w| w + 1),
+                        outcome: None,
+                        duration: Duration::ZERO,
+                    })
             })
             .collect()
+    }
+
+    /// Upgrades the database `url` as one of a run's, in wave `wave`.
+    fn one_of_many(&self, url: &str, wave: usize) -> FleetResult {
+        let started = Instant::now();
+        // Parsed once: for what is shown, and for the run.
+        let (database, outcome) = match DatabaseUrl::parse(url) {
+            Ok(u) => (u.masked().to_string(), self.migrate_url(&u)),
+            Err(e) => (crate::url::mask_password(url), Err(e.into())),
+        };
+        FleetResult {
+            database,
+            wave,
+            outcome: Some(outcome),
+            duration: started.elapsed(),
+        }
+    }
+}
+
+/// A URL as a run's results show it.
+fn shown(url: &str) -> String {
+    match DatabaseUrl::parse(url) {
+        Ok(u) => u.masked(),
+        Err(_) => crate::url::mask_password(url),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_canary_then_waves_of_the_rest() {
+        let plan = WavePlan::new(2).canary(2).wave_size(3);
+        assert_eq!(plan.waves(9), vec![0..2, 2..5, 5..8, 8..9]);
+        assert_eq!(WavePlan::new(2).waves(4), vec![0..4]);
+        assert_eq!(WavePlan::new(2).canary(10).waves(3), vec![0..3]);
+        assert_eq!(
+            WavePlan::new(2).wave_size(2).waves(0),
+            Vec::<Range<usize>>::new()
+        );
+    }
+
+    #[test]
+    fn every_url_is_in_exactly_one_shard() {
+        let urls: Vec<String> = (0..300).map(|i| format!("sqlite:///t/{i}.db")).collect();
+        let mut sizes = [0usize; 3];
+        for url in &urls {
+            let shards: Vec<usize> = (0..3).filter(|&k| in_shard(url, k, 3)).collect();
+            assert_eq!(shards.len(), 1, "{url}");
+            sizes[shards[0]] += 1;
+        }
+        assert!(sizes.iter().all(|&n| n > 60), "{sizes:?}");
+        // The password does not move a database to another shard.
+        let a = "postgresql://u:one@h/db?schema=t1";
+        let b = "postgresql://u:two@h/db?schema=t1";
+        assert!((0..5).all(|k| in_shard(a, k, 5) == in_shard(b, k, 5)));
     }
 }

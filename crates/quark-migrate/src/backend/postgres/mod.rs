@@ -56,6 +56,12 @@ pub struct Postgres<'c> {
     pooled: Option<bool>,
     /// The statement wait to set in each transaction, behind a transaction pooler.
     local_lock_timeout: Option<Duration>,
+    /// The tenant's schema (the URL's `schema` option): the only one on the search path, for
+    /// the session, or behind a transaction pooler for each transaction.
+    schema: Option<String>,
+    /// Whether a transaction the driver did not open is under way (behind a transaction pooler
+    /// with a tenant's schema, a statement outside one is sent in one of the driver's own).
+    in_transaction: bool,
 }
 
 /// How the engine opened a connection.
@@ -185,6 +191,11 @@ impl Postgres<'static> {
                 ));
             }
         };
+        let schema = url.option("schema").map(str::to_string);
+        let target = match &schema {
+            Some(schema) => format!("{target} schema {schema}"),
+            None => target,
+        };
         let client = blocking(|| connect(&config, &connector, &target, cluster))?;
         let opened = Opened {
             config,
@@ -193,12 +204,14 @@ impl Postgres<'static> {
             pooler,
             cluster,
         };
-        Ok(Postgres::new(
+        let mut db = Postgres::new(
             PgClient::Blocking(Conn::Owned(client)),
             target,
             database,
             Some(opened),
-        ))
+        );
+        db.enter_schema(schema)?;
+        Ok(db)
     }
 }
 
@@ -238,7 +251,65 @@ impl<'c> Postgres<'c> {
             opened,
             pooled: None,
             local_lock_timeout: None,
+            schema: None,
+            in_transaction: false,
         }
+    }
+
+    /// Puts `schema`, which must exist, alone on the search path: for the session on a direct
+    /// connection, else for each transaction, so that nothing of one tenant stays on a server
+    /// connection a pooler hands to another client.
+    fn enter_schema(&mut self, schema: Option<String>) -> Result<(), BackendError> {
+        let Some(schema) = schema else {
+            return Ok(());
+        };
+        let found = self.query(
+            "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+            &[schema.as_str().into()],
+        )?;
+        if found.is_empty() {
+            return Err(BackendError::connect(
+                self.target.clone(),
+                format!(
+                    "the schema {schema} does not exist: create it (CREATE SCHEMA {}) before migrating the tenant",
+                    Dialect::Postgresql.quote(&schema)
+                ),
+                None,
+            ));
+        }
+        let pooled = self.is_pooled()?;
+        if !pooled {
+            self.run(&search_path(&schema))?;
+        }
+        self.schema = Some(schema);
+        Ok(())
+    }
+
+    /// Whether the tenant's search path goes with each transaction.
+    fn path_per_transaction(&self) -> bool {
+        self.schema.is_some() && self.pooled == Some(true)
+    }
+}
+
+/// The statement that puts `schema` alone on the search path.
+fn search_path(schema: &str) -> String {
+    format!("SET search_path TO {}", Dialect::Postgresql.quote(schema))
+}
+
+/// Whether `sql` opens a transaction (`Some(true)`), ends one (`Some(false)`), or neither.
+fn transaction_edge(sql: &str) -> Option<bool> {
+    let mut words = sql
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty());
+    let first = words.next()?.to_ascii_uppercase();
+    match first.as_str() {
+        "BEGIN" | "START" => Some(true),
+        "COMMIT" | "END" | "ABORT" => Some(false),
+        "ROLLBACK" => match words.next().map(str::to_ascii_uppercase).as_deref() {
+            Some("TO") => None,
+            _ => Some(false),
+        },
+        _ => None,
     }
 }
 
@@ -282,9 +353,17 @@ fn join_statements(statements: &[&str]) -> String {
     out
 }
 
-/// A stable 64-bit advisory-lock key for a database and version table.
-fn lock_key(database: &str, table: &str) -> i64 {
-    let digest = crate::checksum::checksum(&format!("quark-db-manage:{database}:{table}"));
+/// A stable 64-bit advisory-lock key for a database, a tenant's schema and a version table.
+fn lock_key(database: &str, schema: Option<&str>, table: &str) -> i64 {
+    let name = match schema {
+        // A schema's name may hold `:`: its length keeps two tenants' keys apart.
+        Some(schema) => format!(
+            "quark-db-manage:{database}:{}:{schema}:{table}",
+            schema.len()
+        ),
+        None => format!("quark-db-manage:{database}:{table}"),
+    };
+    let digest = crate::checksum::checksum(&name);
     i64::from_str_radix(&digest[..15], 16).expect("hex digits")
 }
 
@@ -297,9 +376,38 @@ impl Postgres<'static> {
 }
 
 impl Postgres<'_> {
-    /// Makes `call` on the connection, off any async runtime.
+    /// Makes `call` on the connection, off any async runtime: in a transaction of its own that
+    /// sets the tenant's search path, when that goes with each transaction and none is open.
     fn call(&mut self, call: Call) -> Result<Reply, BackendError> {
-        self.client.as_mut().expect("open until dropped").call(call)
+        let wrapped = match self.local_settings() {
+            Some(set) if self.path_per_transaction() && !self.in_transaction => set,
+            _ => return self.client.as_mut().expect("open until dropped").call(call),
+        };
+        let client = self.client.as_mut().expect("open until dropped");
+        client.call(Call::Batch(format!("BEGIN;\n{wrapped}")))?;
+        match client.call(call) {
+            Ok(reply) => client.call(Call::Batch("COMMIT".into())).map(|_| reply),
+            Err(e) => {
+                let _ = client.call(Call::Batch("ROLLBACK".into()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `statements` as one script, knowing which of them open or end a transaction.
+    fn script(&mut self, statements: &[&str], script: String) -> Result<(), BackendError> {
+        let opens = statements.first().and_then(|s| transaction_edge(s)) == Some(true);
+        if opens {
+            self.in_transaction = true;
+        }
+        let result = self.call(Call::Batch(script));
+        // A failed statement leaves the transaction it was in open (aborted) until rolled back.
+        if result.is_ok() || !opens {
+            for edge in statements.iter().filter_map(|s| transaction_edge(s)) {
+                self.in_transaction = edge;
+            }
+        }
+        result.map(|_| ())
     }
 
     /// The messages of a simple-query script.
@@ -343,11 +451,21 @@ impl Postgres<'_> {
 
     /// The settings each transaction makes for itself behind a transaction pooler.
     fn local_settings(&self) -> Option<String> {
-        let timeout = self.local_lock_timeout?;
-        Some(format!(
-            "SET LOCAL lock_timeout = '{}ms';\nSET LOCAL standard_conforming_strings = on",
-            timeout.as_millis().max(1)
-        ))
+        let timeout = self.local_lock_timeout.map(|timeout| {
+            format!(
+                "SET LOCAL lock_timeout = '{}ms';\nSET LOCAL standard_conforming_strings = on",
+                timeout.as_millis().max(1)
+            )
+        });
+        let path = self
+            .schema
+            .as_deref()
+            .filter(|_| self.path_per_transaction())
+            .map(|schema| search_path(schema).replacen("SET ", "SET LOCAL ", 1));
+        match (timeout, path) {
+            (Some(t), Some(p)) => Some(format!("{t};\n{p}")),
+            (t, p) => t.or(p),
+        }
     }
 
     /// The session holding the advisory lock `key` and what it runs (a migrator killed
@@ -383,7 +501,7 @@ impl Backend for Postgres<'_> {
         if self.lock.is_some() {
             return Ok(true);
         }
-        let key = lock_key(&self.database, name);
+        let key = lock_key(&self.database, self.schema.as_deref(), name);
         let rows = self.query("SELECT pg_try_advisory_lock($1)", &[Value::Int(key)])?;
         let taken = rows.first().and_then(|r| r[0].as_int()) == Some(1);
         if taken {
@@ -393,7 +511,7 @@ impl Backend for Postgres<'_> {
     }
 
     fn lock_holder(&mut self, name: &str) -> Option<String> {
-        self.holder_of(lock_key(&self.database, name))
+        self.holder_of(lock_key(&self.database, self.schema.as_deref(), name))
     }
 
     fn unlock(&mut self) -> Result<(), BackendError> {
@@ -420,7 +538,7 @@ impl Backend for Postgres<'_> {
     }
 
     fn run(&mut self, sql: &str) -> Result<(), BackendError> {
-        self.call(Call::Batch(sql.to_string())).map(|_| ())
+        self.script(&[sql], sql.to_string())
     }
 
     fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
@@ -434,7 +552,7 @@ impl Backend for Postgres<'_> {
         {
             script = join_statements(&[statements[0], &set]) + &join_statements(&statements[1..]);
         }
-        self.run(&script)
+        self.script(statements, script)
             .map_err(|error| BatchError { index: None, error })
     }
 
@@ -597,6 +715,37 @@ mod tests {
             ("ALTER TABLE t ADD COLUMN y INT", None),
         ] {
             assert_eq!(concurrent_index_name(sql).as_deref(), name, "{sql}");
+        }
+    }
+
+    #[test]
+    fn each_tenant_schema_has_its_own_lock() {
+        let keys = [
+            lock_key("db", None, "alembic_version"),
+            lock_key("db", Some("a"), "alembic_version"),
+            lock_key("db", Some("b"), "alembic_version"),
+            lock_key("db", Some("a:alembic_version"), ""),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            assert!(keys[i + 1..].iter().all(|b| a != b), "{keys:?}");
+        }
+        assert_eq!(keys[1], lock_key("db", Some("a"), "alembic_version"));
+    }
+
+    #[test]
+    fn statements_that_open_or_end_a_transaction() {
+        for (sql, edge) in [
+            ("BEGIN", Some(true)),
+            ("begin;\nSET LOCAL x = 1", Some(true)),
+            ("START TRANSACTION READ ONLY", Some(true)),
+            ("COMMIT", Some(false)),
+            (" rollback ;", Some(false)),
+            ("ROLLBACK TO SAVEPOINT s", None),
+            ("END", Some(false)),
+            ("SELECT 1", None),
+            ("", None),
+        ] {
+            assert_eq!(transaction_edge(sql), edge, "{sql:?}");
         }
     }
 

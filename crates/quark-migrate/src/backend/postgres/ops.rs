@@ -162,6 +162,7 @@ impl ServerOps for Postgres<'_> {
             Some(opened),
         );
         second.pooled = self.pooled;
+        second.enter_schema(self.schema.clone())?;
         Ok(Some(Box::new(second)))
     }
     /// The primary's WAL position now (`pg_current_wal_lsn()`, past this session's last
