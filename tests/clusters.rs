@@ -532,6 +532,75 @@ fn pgbouncer_transaction_pooling_simultaneous_startups() {
     }
 }
 
+/// Six tenant schemas of one database migrated three at a time through PgBouncer in
+/// transaction mode (3 server connections a pool): each schema ends as a direct migration
+/// leaves a database, and no server connection is left with a tenant's search path.
+#[test]
+fn pgbouncer_tenant_schemas_keep_their_search_path_to_their_transactions() {
+    let Some(bouncer) = clusters::urls(Cluster::Pgbouncer) else {
+        return;
+    };
+    let Some(reference) = TestDb::new(Kind::Postgres) else {
+        return;
+    };
+    succeeds(&reference.url, &["upgrade", "head"]);
+    let expected = catalog(reference.db().as_mut(), Dialect::Postgresql);
+    let db = TestDb::new(Kind::Postgres).unwrap();
+    for i in 0..6 {
+        db.db().run(&format!("CREATE SCHEMA t{i}")).unwrap();
+    }
+    let url = format!("{}/{}", bouncer[0], db.name);
+    let out = run(
+        &url,
+        &[
+            "--schemas-from",
+            "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname ~ '^t[0-9]$' ORDER BY 1",
+            "--jobs",
+            "3",
+            "upgrade",
+            "head",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).ends_with("6 databases: 6 upgraded, 0 failed\n"),
+        "{}",
+        text(&out)
+    );
+    for i in 0..6 {
+        let mut tenant = connect(&format!("{}?schema=t{i}", db.url)).unwrap();
+        // pg_indexes names the schema in each index's definition.
+        let seen: Vec<String> = catalog(tenant.as_mut(), Dialect::Postgresql)
+            .into_iter()
+            .filter(|l| !l.starts_with("alembic_version_lock"))
+            .map(|l| l.replace(&format!(" ON t{i}."), " ON public."))
+            .collect();
+        let differ: Vec<_> = seen.iter().filter(|l| !expected.contains(l)).collect();
+        assert!(
+            differ.is_empty() && seen.len() == expected.len(),
+            "schema t{i}: {differ:?}"
+        );
+    }
+    let public = db
+        .db()
+        .query(
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(public[0][0].as_int(), Some(0), "nothing in public");
+    // Every server connection of the pool, as the next clients get them.
+    for k in 0..12 {
+        let mut client = connect(&url).unwrap();
+        let path = client.query("SHOW search_path", &[]).unwrap();
+        assert_eq!(
+            path[0][0].as_text(),
+            Some("\"$user\", public"),
+            "client {k} after the run"
+        );
+    }
+}
+
 #[test]
 fn postgres_standby_reads_and_refuses() {
     let Some(standby) = clusters::urls(Cluster::Standby) else {

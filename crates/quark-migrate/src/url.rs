@@ -311,6 +311,7 @@ impl DatabaseUrl {
     }
 
     /// The URL as written, its password included: never show it.
+    #[cfg(feature = "cli")]
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }
