@@ -173,7 +173,9 @@ pub use embed::{EmbeddedFile, SchemaFile};
 #[cfg(feature = "runtime")]
 pub use error::Error;
 #[cfg(feature = "runtime")]
-pub use migrations::{FleetResult, LiveInstance, Migrations, Status, Verified, WavePlan, in_shard};
+pub use migrations::{
+    FleetResult, FleetStatus, LiveInstance, Migrations, Status, Verified, WavePlan, in_shard,
+};
 #[cfg(feature = "runtime")]
 pub use migrator::{DriftCheck, LiveReleases, Report, StepReport};
 #[cfg(feature = "runtime")]

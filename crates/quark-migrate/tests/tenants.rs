@@ -129,6 +129,26 @@ fn a_failed_canary_starts_nothing_else() {
             }
         }
     }
+
+    // Where each stands: a line each and a summary.
+    let (ok, stdout, stderr) = run(&["--databases", file.to_str().unwrap(), "current"]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1 + 12 + 1, "{stdout}");
+    assert!(
+        lines[1].starts_with(urls[0].as_str())
+            && lines[1].contains(HEAD)
+            && lines[1].ends_with("at head")
+    );
+    assert!(
+        lines[3].ends_with(&format!("{REVISIONS} pending")),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(
+        lines[13],
+        "12 databases: 2 at head, 10 behind, 0 ahead, 0 other, 0 failed"
+    );
 }
 
 #[test]
@@ -388,6 +408,39 @@ fn postgresql_schemas_named_by_a_query_each_keep_their_own_versions() {
             )
             .unwrap();
         assert_eq!(tables[0][0].as_int(), Some(0), "nothing in {schema}");
+    }
+
+    let (ok, stdout, stderr) = run(&[
+        "--database-connection",
+        &db.url,
+        "--schemas-from",
+        "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname LIKE 'tenant\\_%' OR nspname = 'other' ORDER BY 1",
+        "--format",
+        "json",
+        "current",
+    ]);
+    assert!(ok, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let states: Vec<(&str, &str)> = doc["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["database"].as_str().unwrap(),
+                d["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let pending = format!("{REVISIONS} pending");
+    assert_eq!(states.len(), 5, "{stdout}");
+    for (database, state) in states {
+        let expected = if database.ends_with("schema=other") {
+            pending.as_str()
+        } else {
+            "at head"
+        };
+        assert_eq!(state, expected, "{database}");
     }
 
     // A list naming a schema that is not there: that tenant fails, by name; the others are

@@ -1,6 +1,6 @@
 //! The subcommands that read: `current`, `verify`, `history`, `heads`, `branches`, `show`.
 
-use super::{Context, Failure, output};
+use super::{Context, ExitCode, Failure, output};
 use crate::error::Error;
 use crate::migrator::Standing;
 use crate::plan;
@@ -31,6 +31,21 @@ pub(super) fn current(ctx: &Context<'_>) -> Result<(), Failure> {
         &live,
     );
     Ok(())
+}
+
+/// `current` over many databases, `--jobs` at a time: a line each and a summary; a failure
+/// when any could not be read.
+pub(super) fn current_all(ctx: &Context<'_>, urls: &[String]) -> Result<ExitCode, Failure> {
+    let results = ctx.migrations.status_all(urls, ctx.cli.jobs);
+    output::fleet_status(ctx.format(), &results);
+    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+    if failed > 0 {
+        return Err(Failure::Usage(format!(
+            "{failed} of {} databases could not be read; see the table above",
+            results.len()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The graph to show the database in, its rows, and the revisions newer than this binary.

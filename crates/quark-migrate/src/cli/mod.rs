@@ -239,7 +239,7 @@ fn run(
     dispatch(&ctx, command, schema)
 }
 
-/// A run over several databases: only a plain `upgrade head`.
+/// A run over several databases: a plain `upgrade head`, or `current`.
 fn over_many(ctx: &Context<'_>, command: &Command, fleet: &[String]) -> Result<ExitCode, Failure> {
     match command {
         Command::Upgrade {
@@ -256,9 +256,11 @@ fn over_many(ctx: &Context<'_>, command: &Command, fleet: &[String]) -> Result<E
         {
             migrate::upgrade_all(ctx, fleet)
         }
+        Command::Current => inspect::current_all(ctx, fleet),
         _ => Err(Failure::Usage(format!(
-            "several databases (--database-connection repeated, --databases, --schemas or --schemas-from) are migrated only by a plain {}: run other commands on one database at a time",
-            crate::app::command("upgrade head")
+            "several databases (--database-connection repeated, --databases, --schemas or --schemas-from) are migrated only by a plain {} and read only by {}: run other commands on one database at a time",
+            crate::app::command("upgrade head"),
+            crate::app::command("current")
         ))),
     }
 }

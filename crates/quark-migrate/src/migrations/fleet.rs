@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::Migrations;
+use super::{Migrations, Status};
 use crate::error::Error;
 use crate::migrator::Report;
 use crate::url::DatabaseUrl;
@@ -31,6 +31,15 @@ impl FleetResult {
     pub fn failed(&self) -> bool {
         matches!(self.outcome, Some(Err(_)))
     }
+}
+
+/// The status of one database of many ([`Migrations::status_all`]).
+#[derive(Debug)]
+pub struct FleetStatus {
+    /// The database's URL, its password masked.
+    pub database: String,
+    /// Where it stands, or why that could not be read.
+    pub outcome: Result<Status, Error>,
 }
 
 /// How a run over many databases goes ([`Migrations::migrate_waves`]): how many at once, a
@@ -138,31 +147,17 @@ impl Migrations {
         let stopped = AtomicBool::new(false);
         for (w, wave) in waves.iter().enumerate() {
             let canary = plan.canary > 0 && w == 0;
-            let next = AtomicUsize::new(wave.start);
-            std::thread::scope(|scope| {
-                for _ in 0..plan.jobs.clamp(1, wave.len().max(1)) {
-                    scope.spawn(|| {
-                        loop {
-                            if stopped.load(Ordering::SeqCst) {
-                                return;
-                            }
-                            let i = next.fetch_add(1, Ordering::SeqCst);
-                            if i >= wave.end {
-                                return;
-                            }
-                            let result = self.one_of_many(&urls[i], w + 1);
-                            if result.failed() {
-                                let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
-                                if canary || plan.max_failures.is_some_and(|max| failed > max) {
-                                    stopped.store(true, Ordering::SeqCst);
-                                }
-                            }
-                            let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                            done(n, &result);
-                            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                        }
-                    });
+            side_by_side(wave.clone(), plan.jobs, &stopped, |i| {
+                let result = self.one_of_many(&urls[i], w + 1);
+                if result.failed() {
+                    let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
+                    if canary || plan.max_failures.is_some_and(|max| failed > max) {
+                        stopped.store(true, Ordering::SeqCst);
+                    }
                 }
+                let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                done(n, &result);
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
             });
         }
         results
@@ -185,6 +180,33 @@ impl Migrations {
             .collect()
     }
 
+    /// Reads where each database of `urls` stands, `jobs` at a time, writing nothing; the
+    /// results come back in the order of `urls`.
+    pub fn status_all(&self, urls: &[String], jobs: usize) -> Vec<FleetStatus> {
+        let results: Vec<Mutex<Option<FleetStatus>>> =
+            urls.iter().map(|_| Mutex::new(None)).collect();
+        side_by_side(0..urls.len(), jobs, &AtomicBool::new(false), |i| {
+            let (database, outcome) = match DatabaseUrl::parse(&urls[i]) {
+                Ok(u) => (
+                    u.masked(),
+                    self.connect_url(&u)
+                        .and_then(|mut db| self.status_of(db.as_mut())),
+                ),
+                Err(e) => (crate::url::mask_password(&urls[i]), Err(e.into())),
+            };
+            *results[i].lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(FleetStatus { database, outcome });
+        });
+        results
+            .into_iter()
+            .map(|r| {
+                r.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .expect("every database was read")
+            })
+            .collect()
+    }
+
     /// Upgrades the database `url` as one of a run's, in wave `wave`.
     fn one_of_many(&self, url: &str, wave: usize) -> FleetResult {
         let started = Instant::now();
@@ -200,6 +222,24 @@ impl Migrations {
             duration: started.elapsed(),
         }
     }
+}
+
+/// Runs `work` on each index of `range`, `jobs` at a time, starting none once `stop` is set.
+fn side_by_side(range: Range<usize>, jobs: usize, stop: &AtomicBool, work: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(range.start);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, range.len().max(1)) {
+            scope.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= range.end {
+                        return;
+                    }
+                    work(i);
+                }
+            });
+        }
+    });
 }
 
 /// A URL as a run's results show it.

@@ -42,7 +42,7 @@ mod fleet;
 mod live;
 mod verify;
 
-pub use fleet::{FleetResult, WavePlan, in_shard};
+pub use fleet::{FleetResult, FleetStatus, WavePlan, in_shard};
 pub use live::LiveInstance;
 pub use verify::Verified;
 

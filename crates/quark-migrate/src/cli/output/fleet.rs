@@ -119,3 +119,92 @@ pub fn fleet(format: Format, results: &[crate::FleetResult], canary: bool) {
         );
     }
 }
+
+/// Where each of many databases stands: a line each (database, current revisions, state) and a
+/// summary, or one JSON document.
+pub fn fleet_status(format: Format, results: &[crate::FleetStatus]) {
+    let state = |s: &crate::Status| {
+        if let Some(entry) = &s.interrupted {
+            format!("interrupted in {}", entry.revision)
+        } else if s.is_ahead() {
+            format!("ahead ({} newer)", s.newer.len())
+        } else if !s.drift.is_empty() {
+            format!("drift ({} edited)", s.drift.len())
+        } else if s.pending.is_empty() {
+            "at head".to_string()
+        } else {
+            format!("{} pending", s.pending.len())
+        }
+    };
+    let current = |s: &crate::Status| {
+        if s.current.is_empty() {
+            "base".to_string()
+        } else {
+            s.current.join(",")
+        }
+    };
+    if format == Format::Json {
+        let list: Vec<Value> = results
+            .iter()
+            .map(|r| match &r.outcome {
+                Ok(s) => json!({
+                    "database": cut(&r.database),
+                    "current": s.current,
+                    "pending": s.pending,
+                    "newer": s.newer,
+                    "state": state(s),
+                    "at_head": s.is_up_to_date() && !s.is_ahead(),
+                }),
+                Err(e) => json!({
+                    "database": cut(&r.database),
+                    "state": "failed",
+                    "error": cut(&e.to_string()),
+                }),
+            })
+            .collect();
+        let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+        say!("{}", json!({"databases": list, "ok": failed == 0}));
+        return;
+    }
+    let rows: Vec<[String; 3]> = results
+        .iter()
+        .map(|r| {
+            let database = shown(&r.database, CELL).into_owned();
+            match &r.outcome {
+                Ok(s) => [database, current(s), state(s)],
+                Err(e) => [
+                    database,
+                    String::new(),
+                    format!("failed: {}", shown(&e.to_string(), CELL)),
+                ],
+            }
+        })
+        .collect();
+    let header = ["DATABASE", "CURRENT", "STATE"].map(String::from);
+    let mut widths = [0usize; 2];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        say!(
+            "{:<w0$}  {:<w1$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            w0 = widths[0],
+            w1 = widths[1]
+        );
+    }
+    let count = |f: &dyn Fn(&str) -> bool| rows.iter().filter(|r| f(&r[2])).count();
+    say!(
+        "{} databases: {} at head, {} behind, {} ahead, {} other, {} failed",
+        results.len(),
+        count(&|s| s == "at head"),
+        count(&|s| s.ends_with(" pending")),
+        count(&|s| s.starts_with("ahead")),
+        count(&|s| s.starts_with("interrupted") || s.starts_with("drift")),
+        count(&|s| s.starts_with("failed: ")),
+    );
+}

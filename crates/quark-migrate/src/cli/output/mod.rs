@@ -30,7 +30,7 @@ mod schema;
 mod upkeep;
 
 pub use super::progress_line::ProgressLine;
-pub use fleet::fleet;
+pub use fleet::{fleet, fleet_status};
 pub use migrations::{dry_run, report, script, verified, verify};
 pub use revisions::{branches, current, revisions, show};
 pub use schema::{check, generated, no_schema_changes, revision_written};
