@@ -215,7 +215,7 @@ impl<'a> Db<'a> {
             last = Some(reached.clone());
             let full = rows.len() == chunk;
             done += rows.len() as u64;
-            each(self, rows)?;
+            crate::telemetry::chunk(rows.len()).in_scope(|| each(self, rows))?;
             self.progress(done, total);
             if !full {
                 return Ok(());

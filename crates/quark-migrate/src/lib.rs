@@ -161,6 +161,8 @@ pub mod schema;
 #[cfg(feature = "runtime")]
 mod store;
 #[cfg(feature = "runtime")]
+mod telemetry;
+#[cfg(feature = "runtime")]
 mod url;
 
 pub use app::App;

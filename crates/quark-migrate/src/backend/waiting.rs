@@ -30,11 +30,12 @@ pub(crate) struct GaveUp {
     pub holder: Option<String>,
 }
 
-/// Looks with `attempt` until it finds what it waits for, or `timeout` has passed: pauses
+/// Looks with `attempt` until it finds `what` it waits for, or `timeout` has passed: pauses
 /// doubling from 5 ms to 250 ms between looks, `announce` told what held it up the first time
 /// it has to wait (once), and one last look at the end. `attempt` is told whether its answer
 /// will be shown (to describe the holder only then: first and last).
 pub(crate) fn wait_until<T>(
+    what: &str,
     timeout: Duration,
     announce: impl FnOnce(&Option<String>),
     mut attempt: impl FnMut(bool) -> Result<Try<T>, BackendError>,
@@ -43,6 +44,8 @@ pub(crate) fn wait_until<T>(
     let mut pause = FIRST_PAUSE;
     let mut announce = Some(announce);
     let mut first_holder: Option<Option<String>> = None;
+    // Entered from the first time it has to wait until it returns.
+    let mut _waiting = None;
     loop {
         let shown = first_holder.is_none();
         let holder = match attempt(shown)? {
@@ -51,6 +54,11 @@ pub(crate) fn wait_until<T>(
         };
         if let Some(announce) = announce.take() {
             announce(&holder);
+            let span = crate::telemetry::lock_wait(what);
+            if let Some(holder) = &holder {
+                span.record("quark.holder", holder.as_str());
+            }
+            _waiting = Some(span.entered());
             first_holder = Some(holder);
         }
         if start.elapsed() >= timeout {
@@ -84,7 +92,7 @@ pub(crate) fn wait_for_lock<T>(
             held_by(holder)
         )
     };
-    wait_until(timeout, announce, attempt)?.map_err(|gave_up| BackendError::LockTimeout {
+    wait_until(place, timeout, announce, attempt)?.map_err(|gave_up| BackendError::LockTimeout {
         target: place.to_string(),
         waited: gave_up.waited,
         holder: gave_up.holder,

@@ -383,6 +383,44 @@ pub enum Error {
 }
 
 impl Error {
+    /// A short name of what went wrong, the same for every error of a kind (`lock_timeout`,
+    /// `step_failed`): for metrics and spans (`error.type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Url { .. } => "url",
+            Error::Connect { .. } => "connect",
+            Error::LockTimeout { .. } => "lock_timeout",
+            Error::NewerSchema { .. } => "newer_schema",
+            Error::BreakingNewer { .. } => "breaking_newer",
+            Error::LiveReleases { .. } => "live_releases",
+            Error::Unvouched { .. } => "unvouched",
+            Error::ReadOnly { .. } => "read_only",
+            Error::Backend { .. } => "backend",
+            Error::Plan { .. } => "plan",
+            Error::TableName { .. } => "table_name",
+            Error::Migrations { .. } => "migrations",
+            Error::UnknownRevisions { .. } => "unknown_revisions",
+            Error::InconsistentVersions { .. } => "inconsistent_versions",
+            Error::InSharedTable { .. } => "in_shared_table",
+            Error::Split { .. } => "split",
+            Error::Drift { .. } => "drift",
+            Error::StepFailed { .. } => "step_failed",
+            Error::CodeFailed { .. } => "code_failed",
+            Error::TableEngine { .. } => "table_engine",
+            Error::CodeMissing { .. } => "code_missing",
+            Error::NotScriptable { .. } => "not_scriptable",
+            Error::Unsettled { .. } => "unsettled",
+            Error::Unfinished { .. } => "unfinished",
+            Error::Schema { .. } => "schema",
+            Error::FailoverTimeout { .. } => "failover_timeout",
+            Error::NotMigrated { .. } => "not_migrated",
+            Error::SchemaDrift { .. } => "schema_drift",
+            Error::NotReplicated { .. } => "not_replicated",
+        }
+    }
+}
+
+impl Error {
     /// Whether the run failed because its connection was lost, or the server could not serve
     /// it any more (killed, shut down, demoted to a standby: a failover), with nothing known to
     /// be left half-done that the next run cannot settle from the database. A run from a URL

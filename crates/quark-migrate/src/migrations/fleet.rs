@@ -145,10 +145,11 @@ impl Migrations {
         let finished = AtomicUsize::new(0);
         let failures = AtomicUsize::new(0);
         let stopped = AtomicBool::new(false);
+        let span = crate::telemetry::fleet(urls.len(), plan.jobs, waves.len());
         for (w, wave) in waves.iter().enumerate() {
             let canary = plan.canary > 0 && w == 0;
             side_by_side(wave.clone(), plan.jobs, &stopped, |i| {
-                let result = self.one_of_many(&urls[i], w + 1);
+                let result = span.in_scope(|| self.one_of_many(&urls[i], w + 1));
                 if result.failed() {
                     let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
                     if canary || plan.max_failures.is_some_and(|max| failed > max) {
@@ -160,6 +161,11 @@ impl Migrations {
                 *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
             });
         }
+        span.record("quark.failed", failures.load(Ordering::SeqCst));
+        span.record(
+            "quark.not_started",
+            urls.len() - finished.load(Ordering::SeqCst),
+        );
         results
             .into_iter()
             .zip(urls)
@@ -212,7 +218,7 @@ impl Migrations {
         let started = Instant::now();
         // Parsed once: for what is shown, and for the run.
         let (database, outcome) = match DatabaseUrl::parse(url) {
-            Ok(u) => (u.masked().to_string(), self.migrate_url(&u)),
+            Ok(u) => (u.masked().to_string(), self.migrate_in_wave(&u, Some(wave))),
             Err(e) => (crate::url::mask_password(url), Err(e.into())),
         };
         FleetResult {

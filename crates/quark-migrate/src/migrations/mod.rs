@@ -31,6 +31,7 @@ use crate::plan;
 use crate::remembered::{TrustedKey, Vouching};
 use crate::revision::{Dialect, RevisionMap, Target};
 use crate::schema::{self, Change, DeclaredFile, Schema, Scratch};
+use crate::telemetry;
 use crate::url::DatabaseUrl;
 use crate::{App, EmbeddedFile, load};
 
@@ -442,6 +443,18 @@ impl Migrations {
         let _app = self.app.scope();
         let mut session = db.session()?;
         let db = session.backend();
+        let span = telemetry::upgrade(db.dialect());
+        let upgraded = span.in_scope(|| self.upgrade_session(db));
+        if let Ok(report) = &upgraded {
+            span.record("quark.revisions", report.steps.len());
+            span.record("quark.at_head", report.steps.is_empty());
+        }
+        telemetry::finish(&span, &upgraded, Error::kind);
+        upgraded
+    }
+
+    /// [`Migrations::upgrade`] on a session already open.
+    fn upgrade_session(&self, db: &mut dyn Backend) -> Result<Report, Error> {
         let report = match self.at_head(db, Record::Digest) {
             Some(heads) => Report::nothing_to_upgrade(heads),
             // The build-time summaries said it is not at head: no second look on the way.
@@ -466,7 +479,19 @@ impl Migrations {
 
     /// [`Migrations::migrate`] of a parsed URL.
     pub fn migrate_url(&self, url: &DatabaseUrl) -> Result<Report, Error> {
-        self.reconnecting(url, |db| self.upgrade(db))
+        self.migrate_in_wave(url, None)
+    }
+
+    /// [`Migrations::migrate_url`] as one database of a run over many, in wave `wave`.
+    pub(super) fn migrate_in_wave(
+        &self,
+        url: &DatabaseUrl,
+        wave: Option<usize>,
+    ) -> Result<Report, Error> {
+        let span = telemetry::database(url, wave);
+        let migrated = span.in_scope(|| self.reconnecting(url, |db| self.upgrade(db)));
+        telemetry::finish(&span, &migrated, Error::kind);
+        migrated
     }
 }
 

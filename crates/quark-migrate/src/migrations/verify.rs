@@ -89,7 +89,7 @@ impl Migrations {
                 );
             }
         };
-        let outcome = wait_until(timeout, announce, |shown| {
+        let outcome = wait_until("the database to be migrated", timeout, announce, |shown| {
             let look = match self.look(db) {
                 Ok(look) => look,
                 Err(e) => return Ok(Try::Got(Err(e))),

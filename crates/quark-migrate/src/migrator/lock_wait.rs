@@ -63,7 +63,9 @@ impl Migrator<'_> {
         }
         let pause = Duration::from_millis(500 * (1 << attempt.saturating_sub(1).min(4)));
         warn!(target: log_target(), "{what} {why}; trying again in {pause:?} (attempt {} of {})", attempt.saturating_add(1), self.settings.lock_wait.retries.saturating_add(1));
-        std::thread::sleep(pause);
+        let span = crate::telemetry::lock_wait(what);
+        span.record("quark.holder", why.as_str());
+        span.in_scope(|| std::thread::sleep(pause));
         (true, holders)
     }
 }

@@ -135,7 +135,7 @@ impl Migrator<'_> {
             }
         };
         let mut last = None;
-        let outcome = wait_until(timeout, announce, |_| {
+        let outcome = wait_until("live releases to drain", timeout, announce, |_| {
             Ok(match self.held_back(db, steps) {
                 Ok(None) => Try::Got(Ok(())),
                 Ok(Some(held)) => {

@@ -15,6 +15,7 @@ use crate::error::{Error, StepFailure};
 use crate::plan::Step;
 use crate::revision::{Dialect, Direction, Effect, Statement};
 use crate::store::{HistoryEntry, Outcome, Store};
+use crate::telemetry;
 
 /// What a run does with the database it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +62,21 @@ impl Migrator<'_> {
             // The step left part-way has its in-progress row already: carried on, not doubled.
             let recorded = resumed.is_some_and(|r| r.outcome == Outcome::InProgress);
             let group = grouped.then_some(before.as_slice());
-            let report_step = if step.revision.code.is_some() {
-                self.run_code(db, step, group, mode)?
-            } else {
-                self.run_step(db, step, skip, recorded, group)?
-            };
+            let span = telemetry::revision(step);
+            let started = Instant::now();
+            let ran = span.in_scope(|| {
+                if step.revision.code.is_some() {
+                    self.run_code(db, step, group, mode)
+                } else {
+                    self.run_step(db, step, skip, recorded, group)
+                }
+            });
+            telemetry::finish(&span, &ran, Error::kind);
+            if mode == Mode::Apply && !self.scratch {
+                telemetry::revision_finished(step, started.elapsed(), ran.is_ok());
+            }
+            let report_step = ran?;
+            span.record("quark.statements", report_step.statements);
             self.settings.watch.tell(|| Event::StepFinished {
                 revision: report_step.revision.clone(),
                 direction: report_step.direction,
@@ -260,7 +271,8 @@ impl Migrator<'_> {
         let last = batch.len();
         let book_statements = book.as_ref().map(Script::statements).unwrap_or_default();
         batch.extend(book_statements);
-        match db.run_batch(&batch) {
+        let ran = telemetry::batch(last - first).in_scope(|| db.run_batch(&batch));
+        match ran {
             Ok(()) if book.is_some() => return Ok(()),
             Ok(()) => {}
             Err(BatchError {
@@ -387,6 +399,9 @@ impl Migrator<'_> {
         }
         for i in run.skip..run.statements.len() {
             let data = effect(&run.statements[i].sql, db.dialect()) == Effect::Data;
+            let statement = &run.statements[i];
+            let _span =
+                telemetry::statement(&statement.sql, db.dialect(), statement.line, i).entered();
             let mut attempt = 0;
             loop {
                 attempt += 1;
