@@ -656,3 +656,40 @@ fn drift_names_what_changed_by_hand_and_prints_the_sql_that_brings_it_back() {
     );
     db.run(&["drift"]).ok();
 }
+
+#[test]
+fn log_lines_as_json_for_a_log_shipper() {
+    let db = Db::new();
+    let out = db.run(&["--log-format", "json", "upgrade", "head"]).ok();
+    let lines: Vec<serde_json::Value> = out
+        .stderr()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(lines.len() >= 40, "{}", out.stderr());
+    for line in &lines {
+        assert!(
+            line["ts"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{line}"
+        );
+        assert!(
+            ["INFO", "WARN"].contains(&line["level"].as_str().unwrap()),
+            "{line}"
+        );
+        assert!(
+            line["target"].is_string() && line["message"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("-> {FIRST}"))),
+        "{}",
+        out.stderr()
+    );
+    // Results on stdout are not log lines.
+    let current = db.run(&["--log-format", "json", "current"]).ok();
+    assert!(current.stdout().contains(HEAD), "{}", current.stdout());
+}

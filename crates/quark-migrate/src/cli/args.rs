@@ -214,6 +214,10 @@ pub struct DbArgs {
     /// downgrade); log lines stay on stderr.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Log lines on stderr for people (text) or for a log shipper (json: one object a line,
+    /// with ts, level, target and message).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub log_format: Format,
     /// SQL dialect of an offline (--sql) script when no database URL is given (upstream's
     /// --database-engine; `engine` under [database] in the configuration files).
     #[arg(

@@ -182,17 +182,23 @@ fn init_logger(cli: &DbArgs, app: App) {
     if let Ok(filters) = std::env::var("RUST_LOG") {
         builder.parse_filters(&filters);
     }
+    let json = cli.log_format == Format::Json;
     let _ = builder
-        .format(|buf, record| {
+        .format(move |buf, record| {
             // A line may quote what a database holds: shown escaped and cut.
             let message = record.args().to_string();
-            writeln!(
-                buf,
-                "{:<5} [{}] {}",
-                record.level(),
-                record.target(),
-                shown::shown(&message, shown::MESSAGE)
-            )
+            let message = shown::shown(&message, shown::MESSAGE);
+            if json {
+                let ts = humantime::format_rfc3339_millis(std::time::SystemTime::now());
+                let line = serde_json::json!({
+                    "ts": ts.to_string(),
+                    "level": record.level().as_str(),
+                    "target": record.target(),
+                    "message": message,
+                });
+                return writeln!(buf, "{line}");
+            }
+            writeln!(buf, "{:<5} [{}] {message}", record.level(), record.target())
         })
         .try_init();
 }
