@@ -63,7 +63,7 @@ class Fleet:
         if self.kind == "postgres":
             psql("postgres", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
             psql("postgres", f"CREATE DATABASE {BENCH_DB}")
-            psql(BENCH_DB, f"DO $$ BEGIN FOR i IN 0..{n - 1} LOOP EXECUTE format('CREATE SCHEMA t%s', lpad(i::text, 5, '0')); END LOOP; END $$")
+            psql(BENCH_DB, f"DO $$ BEGIN FOR i IN 0..{n - 1} LOOP EXECUTE format('CREATE SCHEMA t_%s', lpad(i::text, 5, '0')); END LOOP; END $$")
             return ["--database-connection", f"{PG}/{BENCH_DB}", "--schemas-from",
                     "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname LIKE 't\\_%' ORDER BY 1"]
         if self.kind == "mariadb":

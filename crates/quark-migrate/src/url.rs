@@ -316,6 +316,23 @@ impl DatabaseUrl {
         &self.raw
     }
 
+    /// The URL without its `schema` option, as written: the same text for every tenant schema
+    /// of one database (never show it: it holds the password).
+    pub(crate) fn without_schema(&self) -> String {
+        let (_, after_scheme) = split_scheme(&self.raw);
+        let (_, rest) = split_userinfo(after_scheme);
+        let prefix = &self.raw[..self.raw.len() - rest.len()];
+        let Some((path, query)) = rest.split_once('?') else {
+            return self.raw.clone();
+        };
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .filter(|pair| decode(pair.split('=').next().unwrap_or("")) != "schema")
+            .collect();
+        format!("{prefix}{path}?{}", kept.join("&"))
+    }
+
     /// The value of query option `key`, if given.
     pub fn option(&self, key: &str) -> Option<&str> {
         self.query
@@ -623,6 +640,16 @@ mod tests {
         for bad in ["", "a\nb"] {
             assert!(my.for_tenant(bad).is_err(), "{bad:?}");
         }
+        let a = pg.for_tenant("a").unwrap();
+        let b = pg.for_tenant("b b").unwrap();
+        assert_eq!(a.without_schema(), b.without_schema());
+        assert_eq!(a.without_schema(), pg.raw);
+        let other =
+            DatabaseUrl::parse("postgresql://u:p?w@h1,h2:5433/app2?sslmode=require").unwrap();
+        assert_ne!(
+            other.for_tenant("a").unwrap().without_schema(),
+            a.without_schema()
+        );
         let err = DatabaseUrl::parse("sqlite:///x.db")
             .unwrap()
             .for_tenant("a")

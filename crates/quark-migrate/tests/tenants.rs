@@ -410,6 +410,36 @@ fn postgresql_schemas_named_by_a_query_each_keep_their_own_versions() {
         assert_eq!(tables[0][0].as_int(), Some(0), "nothing in {schema}");
     }
 
+    // Run again, one at a time: one session for the query, one for every tenant in turn.
+    let sessions = || {
+        connect(&db.url)
+            .unwrap()
+            .query(
+                "SELECT sessions FROM pg_catalog.pg_stat_database WHERE datname = current_database()",
+                &[],
+            )
+            .unwrap()[0][0]
+            .as_int()
+            .unwrap()
+    };
+    let before = sessions();
+    let (ok, stdout, stderr) = run(&[
+        "--database-connection",
+        &db.url,
+        "--schemas-from",
+        "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1",
+        "--jobs",
+        "1",
+        "upgrade",
+    ]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.ends_with("4 databases: 4 upgraded, 0 failed\n"),
+        "{stdout}"
+    );
+    // The reading session above counts too.
+    assert_eq!(sessions() - before, 1 + 2, "sessions opened");
+
     let (ok, stdout, stderr) = run(&[
         "--database-connection",
         &db.url,

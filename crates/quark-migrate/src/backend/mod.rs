@@ -306,6 +306,12 @@ pub trait Backend: Send {
     /// Whether a table of this name exists.
     fn table_exists(&mut self, table: &str) -> Result<bool, BackendError>;
 
+    /// Moves this session to the tenant schema `schema` of the same database, where the driver
+    /// has schemas and the session holds no lock nor transaction; false where it cannot.
+    fn enter_tenant_schema(&mut self, _schema: &str) -> Result<bool, BackendError> {
+        Ok(false)
+    }
+
     /// Whether the table of this name has a column of this name.
     fn column_exists(&mut self, table: &str, column: &str) -> Result<bool, BackendError> {
         let sql = self

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Migrations, Status};
+use crate::backend::Backend;
 use crate::error::Error;
 use crate::migrator::Report;
 use crate::url::DatabaseUrl;
@@ -148,8 +149,8 @@ impl Migrations {
         let span = crate::telemetry::fleet(urls.len(), plan.jobs, waves.len());
         for (w, wave) in waves.iter().enumerate() {
             let canary = plan.canary > 0 && w == 0;
-            side_by_side(wave.clone(), plan.jobs, &stopped, |i| {
-                let result = span.in_scope(|| self.one_of_many(&urls[i], w + 1));
+            side_by_side(wave.clone(), plan.jobs, &stopped, |i, kept| {
+                let result = span.in_scope(|| self.one_of_many(&urls[i], w + 1, kept));
                 if result.failed() {
                     let failed = failures.fetch_add(1, Ordering::SeqCst) + 1;
                     if canary || plan.max_failures.is_some_and(|max| failed > max) {
@@ -191,18 +192,23 @@ impl Migrations {
     pub fn status_all(&self, urls: &[String], jobs: usize) -> Vec<FleetStatus> {
         let results: Vec<Mutex<Option<FleetStatus>>> =
             urls.iter().map(|_| Mutex::new(None)).collect();
-        side_by_side(0..urls.len(), jobs, &AtomicBool::new(false), |i| {
-            let (database, outcome) = match DatabaseUrl::parse(&urls[i]) {
-                Ok(u) => (
-                    u.masked(),
-                    self.connect_url(&u)
-                        .and_then(|mut db| self.status_of(db.as_mut())),
-                ),
-                Err(e) => (crate::url::mask_password(&urls[i]), Err(e.into())),
-            };
-            *results[i].lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(FleetStatus { database, outcome });
-        });
+        side_by_side(
+            0..urls.len(),
+            jobs,
+            &AtomicBool::new(false),
+            |i, _: &mut ()| {
+                let (database, outcome) = match DatabaseUrl::parse(&urls[i]) {
+                    Ok(u) => (
+                        u.masked(),
+                        self.connect_url(&u)
+                            .and_then(|mut db| self.status_of(db.as_mut())),
+                    ),
+                    Err(e) => (crate::url::mask_password(&urls[i]), Err(e.into())),
+                };
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(FleetStatus { database, outcome });
+            },
+        );
         results
             .into_iter()
             .map(|r| {
@@ -213,12 +219,13 @@ impl Migrations {
             .collect()
     }
 
-    /// Upgrades the database `url` as one of a run's, in wave `wave`.
-    fn one_of_many(&self, url: &str, wave: usize) -> FleetResult {
+    /// Upgrades the database `url` as one of a run's, in wave `wave`, on the session the worker
+    /// `kept` from the tenant before when it is another schema of the same database.
+    fn one_of_many(&self, url: &str, wave: usize, kept: &mut Option<Kept>) -> FleetResult {
         let started = Instant::now();
         // Parsed once: for what is shown, and for the run.
         let (database, outcome) = match DatabaseUrl::parse(url) {
-            Ok(u) => (u.masked().to_string(), self.migrate_in_wave(&u, Some(wave))),
+            Ok(u) => (u.masked().to_string(), self.migrate_tenant(&u, wave, kept)),
             Err(e) => (crate::url::mask_password(url), Err(e.into())),
         };
         FleetResult {
@@ -230,18 +237,80 @@ impl Migrations {
     }
 }
 
-/// Runs `work` on each index of `range`, `jobs` at a time, starting none once `stop` is set.
-fn side_by_side(range: Range<usize>, jobs: usize, stop: &AtomicBool, work: impl Fn(usize) + Sync) {
+/// A session a worker keeps from one tenant schema to the next of the same database: what
+/// it was opened for (the URL without its schema), and the session.
+pub(super) struct Kept {
+    key: String,
+    db: Box<dyn Backend>,
+}
+
+impl Migrations {
+    /// Upgrades the database `url` in wave `wave`: a tenant schema on the session `kept` from
+    /// the tenant before when that is another schema of the same database (no new connection,
+    /// no new TLS handshake), else on a session of its own, which is then kept. A session that
+    /// failed is not kept; one lost is opened again as [`Migrations::migrate_url`] does.
+    fn migrate_tenant(
+        &self,
+        url: &DatabaseUrl,
+        wave: usize,
+        kept: &mut Option<Kept>,
+    ) -> Result<Report, Error> {
+        let Some(schema) = url.option("schema") else {
+            return self.migrate_in_wave(url, Some(wave));
+        };
+        let key = url.without_schema();
+        let span = crate::telemetry::database(url, Some(wave));
+        let migrated = span.in_scope(|| {
+            let reused = match kept.take() {
+                Some(mut k) if k.key == key => match k.db.enter_tenant_schema(schema) {
+                    Ok(true) => Some(k),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let mut session = match reused {
+                Some(k) => k,
+                None => match self.connect_url(url) {
+                    Ok(db) => Kept { key, db },
+                    Err(e) if e.is_connection_lost() => {
+                        return self.reconnecting(url, |db| self.upgrade(db));
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            match self.upgrade(session.db.as_mut()) {
+                Ok(report) => {
+                    *kept = Some(session);
+                    Ok(report)
+                }
+                Err(e) if e.is_connection_lost() => self.reconnecting(url, |db| self.upgrade(db)),
+                Err(e) => Err(e),
+            }
+        });
+        crate::telemetry::finish(&span, &migrated, Error::kind);
+        migrated
+    }
+}
+
+/// Runs `work` on each index of `range`, `jobs` at a time, starting none once `stop` is set;
+/// each worker has a state of its own that `work` is given.
+fn side_by_side<W: Default>(
+    range: Range<usize>,
+    jobs: usize,
+    stop: &AtomicBool,
+    work: impl Fn(usize, &mut W) + Sync,
+) {
     let next = AtomicUsize::new(range.start);
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, range.len().max(1)) {
             scope.spawn(|| {
+                let mut state = W::default();
                 while !stop.load(Ordering::SeqCst) {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= range.end {
                         return;
                     }
-                    work(i);
+                    work(i, &mut state);
                 }
             });
         }

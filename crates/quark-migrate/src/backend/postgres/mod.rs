@@ -56,6 +56,8 @@ pub struct Postgres<'c> {
     pooled: Option<bool>,
     /// The statement wait to set in each transaction, behind a transaction pooler.
     local_lock_timeout: Option<Duration>,
+    /// What the driver connects to, without the tenant's schema.
+    plain_target: String,
     /// The tenant's schema (the URL's `schema` option): the only one on the search path, for
     /// the session, or behind a transaction pooler for each transaction.
     schema: Option<String>,
@@ -192,10 +194,6 @@ impl Postgres<'static> {
             }
         };
         let schema = url.option("schema").map(str::to_string);
-        let target = match &schema {
-            Some(schema) => format!("{target} schema {schema}"),
-            None => target,
-        };
         let client = blocking(|| connect(&config, &connector, &target, cluster))?;
         let opened = Opened {
             config,
@@ -244,6 +242,7 @@ impl<'c> Postgres<'c> {
     fn new(client: PgClient<'c>, target: String, database: String, opened: Option<Opened>) -> Self {
         Postgres {
             client: Some(client),
+            plain_target: target.clone(),
             target,
             database,
             lock: None,
@@ -281,6 +280,7 @@ impl<'c> Postgres<'c> {
         if !pooled {
             self.run(&search_path(&schema))?;
         }
+        self.target = format!("{} schema {schema}", self.plain_target);
         self.schema = Some(schema);
         Ok(())
     }
@@ -528,6 +528,14 @@ impl Backend for Postgres<'_> {
             &[table.into()],
         )?;
         Ok(!rows.is_empty())
+    }
+
+    fn enter_tenant_schema(&mut self, schema: &str) -> Result<bool, BackendError> {
+        if self.lock.is_some() || self.in_transaction || self.opened.is_none() {
+            return Ok(false);
+        }
+        self.enter_schema(Some(schema.to_string()))?;
+        Ok(true)
     }
 
     fn begin(&mut self) -> Result<(), BackendError> {

@@ -157,7 +157,7 @@ impl ServerOps for Postgres<'_> {
         })?;
         let mut second = Postgres::new(
             super::PgClient::Blocking(Conn::Owned(client)),
-            self.target.clone(),
+            self.plain_target.clone(),
             self.database.clone(),
             Some(opened),
         );
