@@ -16,17 +16,8 @@ mod app;
 #[allow(dead_code)]
 mod servers;
 
-use app::HEAD;
+use app::{HEAD, outcome as run};
 use servers::{Kind, TestDb};
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = app::run(args);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn two_hundred_files_and_forty_servers_one_broken() {

@@ -21,17 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use app::{HEAD, REVISIONS};
+use app::{HEAD, REVISIONS, outcome as run};
 use servers::{Kind, TestDb, connect};
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = app::run(args);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// `n` SQLite files' URLs in `dir` (not created).
 fn files(dir: &Path, n: usize) -> Vec<String> {

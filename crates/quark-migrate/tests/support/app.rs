@@ -247,6 +247,17 @@ pub fn run(args: &[&str]) -> Output {
     stripped(command(args).output().unwrap())
 }
 
+/// Runs the command line with `args`: whether it succeeded, and what it printed on stdout and
+/// stderr.
+pub fn outcome(args: &[&str]) -> (bool, String, String) {
+    let out = run(args);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Runs the command line on the database at `url`.
 pub fn cli(url: &str, args: &[&str]) -> Output {
     run(&[&["--database-connection", url], args].concat())
