@@ -379,9 +379,12 @@ impl Postgres<'_> {
     /// Makes `call` on the connection, off any async runtime: in a transaction of its own that
     /// sets the tenant's search path, when that goes with each transaction and none is open.
     fn call(&mut self, call: Call) -> Result<Reply, BackendError> {
-        let wrapped = match self.local_settings() {
-            Some(set) if self.path_per_transaction() && !self.in_transaction => set,
-            _ => return self.client.as_mut().expect("open until dropped").call(call),
+        // The settings are written out only for a call that needs them.
+        let settings = (self.path_per_transaction() && !self.in_transaction)
+            .then(|| self.local_settings())
+            .flatten();
+        let Some(wrapped) = settings else {
+            return self.client.as_mut().expect("open until dropped").call(call);
         };
         let client = self.client.as_mut().expect("open until dropped");
         client.call(Call::Batch(format!("BEGIN;\n{wrapped}")))?;
