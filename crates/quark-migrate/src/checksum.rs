@@ -17,6 +17,16 @@ pub fn checksum(sql: &str) -> String {
     hex
 }
 
+/// A stable number from `text`: the first 60 bits of its [`checksum`], its first 15 hex
+/// digits (advisory-lock keys, shards).
+#[cfg(feature = "runtime")]
+pub(crate) fn number(text: &str) -> u64 {
+    checksum(text)
+        .chars()
+        .take(15)
+        .fold(0, |n, c| (n << 4) | u64::from(c.to_digit(16).unwrap_or(0)))
+}
+
 /// The digest of what a build accepts as applied on one dialect: each revision's id, the
 /// checksum its upgrade records and its earlier checksums, in id order. Two builds with the same
 /// digest accept the same history; a database whose history a build with this digest checked
@@ -35,6 +45,15 @@ pub fn accepted_digest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "runtime")]
+    #[test]
+    fn a_number_is_the_first_fifteen_hex_digits_of_the_checksum() {
+        for text in ["quark-db-manage:app:alembic_version", "", "x\r\ny"] {
+            let hex = checksum(text);
+            assert_eq!(number(text), u64::from_str_radix(&hex[..15], 16).unwrap());
+        }
+    }
 
     #[test]
     fn known_value_and_line_ending_independence() {

@@ -110,8 +110,7 @@ impl WavePlan {
 /// Whether the database `url` falls in shard `index` of `shards` (from 0): each URL, its
 /// password masked, is in exactly one shard, the same on every machine and in every order.
 pub fn in_shard(url: &str, index: usize, shards: usize) -> bool {
-    let key = crate::checksum::checksum(&crate::url::mask_password(url.trim()));
-    let n = u64::from_str_radix(&key[..15], 16).expect("hex digits");
+    let n = crate::checksum::number(&crate::url::mask_password(url.trim()));
     shards > 0 && n % shards as u64 == index as u64
 }
 
