@@ -90,6 +90,7 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                     signatures: [None; 3],
                     trusted_keys: &[],
                     digests,
+                    checkpoint_of: None,
                 }),
                 code: None,
             }

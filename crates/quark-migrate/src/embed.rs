@@ -40,6 +40,8 @@ pub struct Summary {
     /// [`crate::revision::Dialect::ALL`] order (the same in every summary; see
     /// [`crate::build::accepted_digests`]).
     pub digests: &'static [&'static str; 3],
+    /// For a checkpoint, the revision whose schema it holds (`Checkpoint Of:`).
+    pub checkpoint_of: Option<&'static str>,
 }
 
 /// One file of the declared schema (`migrations/schema/*.sql`) embedded at build time.

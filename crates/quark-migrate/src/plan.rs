@@ -100,11 +100,14 @@ pub fn resolve(
 }
 
 /// The upgrade steps from `current` to `target`, in order; empty when there is nothing to do.
+/// From base, with `checkpoints`, the newest checkpoint on the way runs first, instead of the
+/// revisions it stands for.
 pub fn upgrade<'m>(
     map: &'m RevisionMap,
     current: &[String],
     target: &Target,
     dialect: Dialect,
+    checkpoints: bool,
 ) -> Result<Vec<Step<'m>>, PlanError> {
     if matches!(target, Target::Relative { from: None, steps } | Target::LabelRelative { steps, .. } if *steps < 0)
     {
@@ -116,6 +119,16 @@ pub fn upgrade<'m>(
     let goal = map.ancestors(wanted.iter().map(String::as_str));
     let mut applied = map.ancestors(current.iter().map(String::as_str));
     let mut steps = Vec::new();
+    let from = checkpoint(map, current, &goal, dialect).filter(|_| checkpoints);
+    if let Some((checkpoint, covered)) = from {
+        applied = covered;
+        steps.push(Step {
+            revision: checkpoint,
+            direction: Direction::Upgrade,
+            before: Vec::new(),
+            after: map.heads_of(&applied),
+        });
+    }
     for i in 0..map.len() {
         if goal[i] && !applied[i] {
             let revision = map.at(i);
@@ -137,6 +150,31 @@ pub fn upgrade<'m>(
         }
     }
     Ok(steps)
+}
+
+/// The checkpoint a database at base (`current` empty) runs instead of replaying history on its
+/// way to `goal`, with the revisions it stands for: of those that run on `dialect` and whose
+/// revision and its ancestors are all in `goal`, the one that stands for the most.
+fn checkpoint<'m>(
+    map: &'m RevisionMap,
+    current: &[String],
+    goal: &[bool],
+    dialect: Dialect,
+) -> Option<(&'m Revision, Vec<bool>)> {
+    if !current.is_empty() {
+        return None;
+    }
+    map.checkpoints()
+        .iter()
+        .filter(|c| c.can_run(Direction::Upgrade, dialect))
+        .filter_map(|c| {
+            let (of, _) = c.checkpoint_of.as_ref()?;
+            let covered = map.ancestors([of.as_str()]);
+            let within = covered.iter().zip(goal).all(|(c, g)| !c || *g);
+            within.then(|| (covered.iter().filter(|c| **c).count(), c, covered))
+        })
+        .max_by_key(|(count, c, _)| (*count, std::cmp::Reverse(c.id.clone())))
+        .map(|(_, c, covered)| (c, covered))
 }
 
 /// The one step that applies (`Upgrade`) or reverts (`Downgrade`) `revision` from `current`:
@@ -299,7 +337,7 @@ mod tests {
     #[test]
     fn upgrade_from_base_and_from_the_middle() {
         let m = chain();
-        let steps = upgrade(&m, &[], &t("head"), D).unwrap();
+        let steps = upgrade(&m, &[], &t("head"), D, true).unwrap();
         assert_eq!(ids(&steps), ["a", "b", "c", "d"]);
         assert_eq!(
             (steps[0].removed(), steps[0].added()),
@@ -310,22 +348,26 @@ mod tests {
             (vec!["a".to_string()], vec!["b".to_string()])
         );
         assert_eq!(
-            ids(&upgrade(&m, &["b".into()], &t("head"), D).unwrap()),
+            ids(&upgrade(&m, &["b".into()], &t("head"), D, true).unwrap()),
             ["c", "d"]
         );
         assert!(
-            upgrade(&m, &["d".into()], &t("head"), D)
+            upgrade(&m, &["d".into()], &t("head"), D, true)
                 .unwrap()
                 .is_empty()
         );
-        assert!(upgrade(&m, &["d".into()], &t("b"), D).unwrap().is_empty());
+        assert!(
+            upgrade(&m, &["d".into()], &t("b"), D, true)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn relative_steps() {
         let m = chain();
         assert_eq!(
-            ids(&upgrade(&m, &["a".into()], &t("+2"), D).unwrap()),
+            ids(&upgrade(&m, &["a".into()], &t("+2"), D, true).unwrap()),
             ["b", "c"]
         );
         assert_eq!(
@@ -337,16 +379,16 @@ mod tests {
             ["d", "c", "b"]
         );
         assert_eq!(
-            ids(&upgrade(&m, &[], &t("b+1"), D).unwrap()),
+            ids(&upgrade(&m, &[], &t("b+1"), D, true).unwrap()),
             ["a", "b", "c"]
         );
-        let e = upgrade(&m, &["c".into()], &t("+5"), D).unwrap_err();
+        let e = upgrade(&m, &["c".into()], &t("+5"), D, true).unwrap_err();
         assert_eq!(
             e.to_string(),
             "cannot move +5 revisions: only 1 revision(s) lie above c"
         );
         assert!(matches!(
-            upgrade(&m, &[], &t("-1"), D),
+            upgrade(&m, &[], &t("-1"), D, true),
             Err(PlanError::WrongDirection(_))
         ));
         assert!(matches!(
@@ -372,7 +414,7 @@ mod tests {
     fn merges_and_branches_update_the_version_rows() {
         let m =
             crate::revision::test_support::map(&[("r", ""), ("a", "r"), ("b", "r"), ("m", "a, b")]);
-        let steps = upgrade(&m, &[], &t("head"), D).unwrap();
+        let steps = upgrade(&m, &[], &t("head"), D, true).unwrap();
         assert_eq!(ids(&steps), ["r", "a", "b", "m"]);
         assert_eq!(steps[2].after, vec!["a".to_string(), "b".to_string()]);
         assert_eq!(steps[3].removed(), vec!["a".to_string(), "b".to_string()]);
@@ -412,16 +454,114 @@ mod tests {
             .dialects
             .push((Dialect::Postgresql, generic));
         let m = RevisionMap::new(revs).unwrap();
-        let e = upgrade(&m, &[], &t("head"), Dialect::Mysql).unwrap_err();
+        let e = upgrade(&m, &[], &t("head"), Dialect::Mysql, true).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("revision a (migrations/a_x.sql) has no upgrade section for mysql")
         );
         assert_eq!(
-            upgrade(&m, &[], &t("head"), Dialect::Postgresql)
+            upgrade(&m, &[], &t("head"), Dialect::Postgresql, true)
                 .unwrap()
                 .len(),
             1
         );
+    }
+
+    /// A checkpoint `id` of revision `of`, with an upgrade on `dialects` (generic when empty).
+    fn checkpoint_of(id: &str, of: &str, dialects: &[Dialect]) -> Revision {
+        let sections = if dialects.is_empty() {
+            "-- +upgrade\nCREATE TABLE t (x INT);\n".to_string()
+        } else {
+            dialects
+                .iter()
+                .map(|d| format!("-- +upgrade {d}\nCREATE TABLE t (x INT);\n"))
+                .collect()
+        };
+        let text = format!(
+            "-- schema as of {of}\n--\n-- Revision ID: {id}\n-- Checkpoint Of: {of}\n\n{sections}"
+        );
+        crate::revision::parse_revision(
+            &format!("migrations/{id}_x.sql"),
+            &format!("{id}_x.sql"),
+            &text,
+        )
+        .unwrap()
+    }
+
+    fn with_checkpoints(checkpoints: Vec<Revision>) -> RevisionMap {
+        let mut revs: Vec<Revision> = chain().iter().cloned().collect();
+        revs.extend(checkpoints);
+        RevisionMap::new(revs).unwrap()
+    }
+
+    #[test]
+    fn a_database_at_base_starts_from_the_newest_checkpoint_on_its_way() {
+        let m = with_checkpoints(vec![
+            checkpoint_of("cpb", "b", &[]),
+            checkpoint_of("cpc", "c", &[]),
+        ]);
+        let steps = upgrade(&m, &[], &t("head"), D, true).unwrap();
+        assert_eq!(ids(&steps), ["cpc", "d"]);
+        assert_eq!(
+            (steps[0].before.clone(), steps[0].after.clone()),
+            (vec![], vec!["c".to_string()])
+        );
+        assert_eq!(
+            (steps[1].removed(), steps[1].added()),
+            (vec!["c".to_string()], vec!["d".to_string()])
+        );
+        // A target below the newest checkpoint takes the one under it; below both, none.
+        assert_eq!(ids(&upgrade(&m, &[], &t("b"), D, true).unwrap()), ["cpb"]);
+        assert_eq!(ids(&upgrade(&m, &[], &t("+1"), D, true).unwrap()), ["a"]);
+        // Past base, or asked to replay, the revisions run.
+        assert_eq!(
+            ids(&upgrade(&m, &["a".into()], &t("head"), D, true).unwrap()),
+            ["b", "c", "d"]
+        );
+        assert_eq!(
+            ids(&upgrade(&m, &[], &t("head"), D, false).unwrap()),
+            ["a", "b", "c", "d"]
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_without_a_section_for_the_dialect_is_passed_by() {
+        let m = with_checkpoints(vec![
+            checkpoint_of("cpb", "b", &[]),
+            checkpoint_of("cpc", "c", &[Dialect::Postgresql]),
+        ]);
+        assert_eq!(
+            ids(&upgrade(&m, &[], &t("head"), Dialect::Postgresql, true).unwrap()),
+            ["cpc", "d"]
+        );
+        assert_eq!(
+            ids(&upgrade(&m, &[], &t("head"), Dialect::Mysql, true).unwrap()),
+            ["cpb", "c", "d"]
+        );
+    }
+
+    #[test]
+    fn checkpoints_are_checked_where_the_graph_is_linked() {
+        let errors = |c: Revision| {
+            RevisionMap::new(chain().iter().cloned().chain([c]).collect())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            errors(checkpoint_of("cpz", "zz", &[]))
+                .contains("migrations/cpz_x.sql:4: 'Checkpoint Of:' names unknown revision 'zz'")
+        );
+        assert!(
+            errors(checkpoint_of("b", "c", &[]))
+                .contains("migrations/b_x.sql:3: duplicate revision id 'b'")
+        );
+        let m = with_checkpoints(vec![checkpoint_of("cpc", "c", &[])]);
+        assert_eq!(m.len(), 4, "a checkpoint is no revision of the graph");
+        assert_eq!(m.heads().len(), 1);
+        assert_eq!(
+            m.revision_or_checkpoint("cpc").map(|r| r.id.as_str()),
+            Some("cpc")
+        );
+        assert!(m.without_checkpoints().checkpoints().is_empty());
     }
 }

@@ -59,6 +59,7 @@ fn chain(n: usize, edited: Option<usize>) -> &'static [EmbeddedFile] {
                     signatures: [None; 3],
                     trusted_keys: &[],
                     digests,
+                    checkpoint_of: None,
                 }),
                 code: None,
             }

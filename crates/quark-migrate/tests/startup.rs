@@ -111,6 +111,7 @@ mod with_summaries {
                         signatures: [None; 3],
                         trusted_keys: &[],
                         digests,
+                        checkpoint_of: None,
                     }),
                     ..*file
                 }

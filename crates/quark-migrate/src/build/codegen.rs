@@ -48,7 +48,7 @@ pub(super) fn generate_from(
     let mut modules = String::new();
     let mut entries = String::new();
     let trusted: Vec<String> = vouching.trusted().iter().map(|k| k.to_hex()).collect();
-    for rev in map.iter() {
+    for rev in map.iter().chain(map.checkpoints()) {
         let file = files
             .iter()
             .find(|f| f.path == rev.path)
@@ -91,14 +91,15 @@ pub(super) fn generate_from(
             .collect();
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?}, signatures: [{}], trusted_keys: TRUSTED_KEYS, digests: &DIGESTS }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?}, signatures: [{}], trusted_keys: TRUSTED_KEYS, digests: &DIGESTS, checkpoint_of: {:?} }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
             rev.id,
             map.is_head(&rev.id),
             checksums.join(", "),
             rev.earlier_checksums,
-            signatures.join(", ")
+            signatures.join(", "),
+            rev.checkpoint_of.as_ref().map(|(of, _)| of)
         );
     }
     format!(
@@ -111,12 +112,12 @@ pub(super) fn generate_from(
 /// order: what [`crate::build::Summary::digests`] holds.
 pub fn accepted_digests(map: &RevisionMap) -> [String; 3] {
     Dialect::ALL.map(|d| {
-        let sums: Vec<(String, Option<String>)> = map
-            .iter()
+        let all = || map.iter().chain(map.checkpoints());
+        let sums: Vec<(String, Option<String>)> = all()
             .map(|r| (r.id.clone(), r.checksum(Direction::Upgrade, d)))
             .collect();
         crate::checksum::accepted_digest(
-            map.iter()
+            all()
                 .zip(&sums)
                 .map(|(r, (id, sum))| (id.as_str(), sum.as_deref(), &r.earlier_checksums[..])),
         )

@@ -234,9 +234,10 @@ impl Migrations {
 
     /// How many revisions are embedded.
     pub fn len(&self) -> usize {
-        match self.map.get() {
-            Some(map) => map.len(),
-            None => self.files.len(),
+        match (self.map.get(), self.summaries()) {
+            (Some(map), _) => map.len(),
+            (None, Some(summaries)) => summaries.filter(|s| s.checkpoint_of.is_none()).count(),
+            (None, None) => self.files.len(),
         }
     }
 
@@ -288,7 +289,7 @@ impl Migrations {
         }
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
         let state = store.read_state(db).ok()?;
-        let sound = state.is_at(&heads, self.files.len())
+        let sound = state.is_at(&heads, self.len())
             && state.checksums.iter().all(|(revision, sum)| {
                 summaries.get(revision.as_str()).is_none_or(|s| {
                     s.checksums[dialect].is_none_or(|embedded| embedded == sum)
@@ -422,7 +423,13 @@ impl Migrations {
                 });
             }
         };
-        let steps = plan::upgrade(self.map()?, &current, &Target::Heads, db.dialect())?;
+        let steps = plan::upgrade(
+            self.map()?,
+            &current,
+            &Target::Heads,
+            db.dialect(),
+            self.settings.from_checkpoints,
+        )?;
         Ok(Status {
             pending: steps.iter().map(|s| s.revision.id.clone()).collect(),
             drift: migrator.verify(db)?,
@@ -566,6 +573,7 @@ mod tests {
                     signatures: [None; 3],
                     trusted_keys: &[],
                     digests,
+                    checkpoint_of: None,
                 }),
                 code: None,
             })

@@ -285,11 +285,16 @@ impl<'m> Migrator<'m> {
         recorded: &HashMap<String, String>,
     ) -> Vec<Drift> {
         let applied = self.map.ancestors(heads.iter().map(String::as_str));
-        self.map
+        let revisions = self
+            .map
             .iter()
             .enumerate()
             .filter(|(i, r)| applied[*i] && !self.map.is_remembered(&r.id))
-            .filter_map(|(_, r)| {
+            .map(|(_, r)| r);
+        // A checkpoint the database ran is checked as a revision is.
+        revisions
+            .chain(self.map.checkpoints())
+            .filter_map(|r| {
                 let recorded = recorded.get(&r.id)?;
                 let embedded = r.checksum(Direction::Upgrade, db.dialect())?;
                 (!r.accepts_checksum(db.dialect(), recorded)).then(|| Drift {
@@ -368,7 +373,13 @@ impl<'m> Migrator<'m> {
             Standing::Known(heads) => heads,
             Standing::Ahead(ahead) => return self.nothing_ahead(target, &ahead),
         };
-        let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+        let steps = plan::upgrade(
+            self.map,
+            &heads,
+            target,
+            db.dialect(),
+            self.settings.from_checkpoints,
+        )?;
         if steps.is_empty() && self.interrupted(db)?.is_none() && self.remembers(db, &heads)? {
             self.refuse_drift(db, &heads)?;
             return Ok(Report::nothing_to_upgrade(heads));
@@ -384,13 +395,20 @@ impl<'m> Migrator<'m> {
             };
             self.refuse_drift(db, &heads)?;
             self.remember_applied(db, &heads)?;
-            let steps = plan::upgrade(self.map, &heads, target, db.dialect())?;
+            let steps = plan::upgrade(
+                self.map,
+                &heads,
+                target,
+                db.dialect(),
+                self.settings.from_checkpoints,
+            )?;
             let stop_before = match self.held_back(db, &steps)? {
                 Some(held) => self.settle_held(held)?,
                 None => None,
             };
             let mut report = self.settled_then(db, heads, |map, heads, dialect| {
-                let mut steps = plan::upgrade(map, heads, target, dialect)?;
+                let mut steps =
+                    plan::upgrade(map, heads, target, dialect, self.settings.from_checkpoints)?;
                 if let Some(stop) = &stop_before
                     && let Some(at) = steps.iter().position(|s| s.revision.id == *stop)
                 {
@@ -490,7 +508,7 @@ impl<'m> Migrator<'m> {
             .store
             .at_heads(db, &wanted, self.map.len(), |revision, sum| {
                 ignore
-                    || self.map.get(revision).is_none_or(|r| {
+                    || self.map.revision_or_checkpoint(revision).is_none_or(|r| {
                         self.map.is_remembered(&r.id)
                             || r.checksum(Direction::Upgrade, dialect).is_none()
                             || r.accepts_checksum(dialect, sum)

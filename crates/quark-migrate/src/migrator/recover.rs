@@ -35,7 +35,7 @@ impl Migrator<'_> {
         db: &mut dyn Backend,
         mut entry: HistoryEntry,
     ) -> Result<HistoryEntry, Error> {
-        let Some(rev) = self.map.get(&entry.revision) else {
+        let Some(rev) = self.map.revision_or_checkpoint(&entry.revision) else {
             return Err(Error::Unfinished(Box::new(entry)));
         };
         let Some(direction) = entry.operation.direction() else {

@@ -141,9 +141,10 @@ impl Migrator<'_> {
     pub(super) fn announce(&self, db: &mut dyn Backend, step: &Step<'_>) {
         let rev = step.revision;
         let parents = rev.parents_label();
-        let (from, to) = match step.direction {
-            Direction::Upgrade => (parents, rev.id.clone()),
-            Direction::Downgrade => (rev.id.clone(), parents),
+        let (from, to) = match (step.direction, &rev.checkpoint_of) {
+            (_, Some((of, _))) => (parents, format!("{of} from checkpoint {}", rev.id)),
+            (Direction::Upgrade, None) => (parents, rev.id.clone()),
+            (Direction::Downgrade, None) => (rev.id.clone(), parents),
         };
         if self.scratch {
             debug!(target: log_target(), "(scratch) Running {} {from} -> {to}, {}", step.direction.name(), rev.message);

@@ -63,6 +63,8 @@ pub(crate) struct Settings {
     pub(crate) use_lock: bool,
     pub(crate) lock_wait: LockWait,
     pub(crate) ignore_drift: bool,
+    /// Whether a database at base starts from a checkpoint (the default) or replays history.
+    pub(crate) from_checkpoints: bool,
     pub(crate) resume: bool,
     pub(crate) single_transaction: bool,
     pub(crate) refuse_newer: bool,
@@ -94,6 +96,7 @@ impl Default for Settings {
             use_lock: true,
             lock_wait: LockWait::default(),
             ignore_drift: false,
+            from_checkpoints: true,
             resume: false,
             single_transaction: false,
             refuse_newer: false,
@@ -173,6 +176,14 @@ macro_rules! setting_builders {
             /// Proceed even when applied revisions changed since they were applied.
             pub fn ignore_drift(mut self, ignore: bool) -> Self {
                 self.settings_mut().ignore_drift = ignore;
+                self
+            }
+
+            /// Build a database at base by replaying every revision, never from a checkpoint
+            /// (`Checkpoint Of:`); default false: the newest checkpoint on the way runs instead
+            /// of the revisions it stands for.
+            pub fn replay_history(mut self, replay: bool) -> Self {
+                self.settings_mut().from_checkpoints = !replay;
                 self
             }
 

@@ -110,6 +110,10 @@ pub struct Revision {
     /// The oldest revision a release must embed to keep running after this `Breaking:` one
     /// (`Compatible From:`), and the header's line; `None`: it breaks every older release.
     pub compatible_from: Option<(String, usize)>,
+    /// For a checkpoint, the revision whose schema it holds (`Checkpoint Of:`) and the header's
+    /// line: it stands beside the graph, run instead of that revision and its ancestors on a
+    /// database at base.
+    pub checkpoint_of: Option<(String, usize)>,
 }
 
 impl Revision {

@@ -20,6 +20,7 @@ pub(super) struct Header {
     pub(super) earlier_checksums: Option<(String, usize)>,
     pub(super) breaking: Option<(String, usize)>,
     pub(super) compatible_from: Option<(String, usize)>,
+    pub(super) checkpoint_of: Option<(String, usize)>,
 }
 
 impl Parser<'_> {
@@ -48,6 +49,7 @@ impl Parser<'_> {
                 Some("earlier checksums") => Some(&mut h.earlier_checksums),
                 Some("breaking") => Some(&mut h.breaking),
                 Some("compatible from") => Some(&mut h.compatible_from),
+                Some("checkpoint of") => Some(&mut h.checkpoint_of),
                 _ => None,
             };
             let value = field.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
@@ -61,7 +63,7 @@ impl Parser<'_> {
             } else if matches!(field.as_ref().map(|(k, _)| k.as_str()), Some("create date")) {
                 h.create_date = Some(value);
                 h.message_done = true;
-            } else if h.id.is_some() || h.revises.is_some() {
+            } else if h.id.is_some() || h.revises.is_some() || h.checkpoint_of.is_some() {
                 if !content.is_empty() {
                     let what = match &field {
                         Some((k, _)) if !k.contains(' ') || k.split(' ').count() <= 3 => {
@@ -73,7 +75,7 @@ impl Parser<'_> {
                         _ => format!("unexpected text in the header: '{content}'"),
                     };
                     self.err(lineno, what).hint = Some(
-                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional, Breaking, Compatible From and Earlier Checksums"
+                        "header fields are Revision ID, Revises, Create Date, Branch Labels, Depends On, Transactional, Breaking, Compatible From, Earlier Checksums and Checkpoint Of"
                             .into(),
                     );
                 }
@@ -133,7 +135,11 @@ impl Parser<'_> {
         &mut self,
         field: Option<(String, usize)>,
         id_line: usize,
+        checkpoint: bool,
     ) -> Option<(Vec<String>, usize)> {
+        if checkpoint && field.is_none() {
+            return Some((Vec::new(), 0));
+        }
         let Some((revises, revises_line)) = field else {
             let c = self.language.comment_prefix();
             self.err(id_line, "malformed header: no 'Revises:' line")
@@ -272,6 +278,60 @@ impl Parser<'_> {
         Some((id, line))
     }
 
+    /// The `Checkpoint Of:` field's revision and line: one revision id, on a SQL file with no
+    /// parents, no downgrade and none of the fields that place a revision in the graph.
+    pub(super) fn checkpoint_of(
+        &mut self,
+        h: &Header,
+        parents: &[String],
+        has_downgrade: bool,
+    ) -> Option<(String, usize)> {
+        let (id, line) = h.checkpoint_of.clone()?;
+        let hint = "a checkpoint stands beside the graph: it holds the schema as of the revision it names, and only a database at base runs it (docs/migration-format.md#checkpoints)";
+        if self.language == Language::Rust {
+            self.err(line, "a checkpoint is a .sql file").hint = Some(
+                "write it with `quark-db-manage checkpoint <revision>`, which renders the schema per dialect".into(),
+            );
+            return None;
+        }
+        if !is_valid_id(&id) {
+            self.err(
+                line,
+                format!("invalid revision id '{id}' in 'Checkpoint Of:'"),
+            )
+            .hint =
+                Some("name one revision id: the revision whose schema the checkpoint holds".into());
+            return None;
+        }
+        let placed = [
+            (
+                "Revises",
+                h.revises
+                    .as_ref()
+                    .filter(|_| !parents.is_empty())
+                    .map(|(_, l)| *l),
+            ),
+            ("Branch Labels", h.labels.as_ref().map(|(_, l)| *l)),
+            ("Depends On", h.depends_on.as_ref().map(|(_, l)| *l)),
+            ("Breaking", h.breaking.as_ref().map(|(_, l)| *l)),
+            (
+                "Earlier Checksums",
+                h.earlier_checksums.as_ref().map(|(_, l)| *l),
+            ),
+        ];
+        for (field, at) in placed {
+            if let Some(at) = at {
+                self.err(at, format!("a checkpoint has no '{field}:'")).hint = Some(hint.into());
+            }
+        }
+        if has_downgrade {
+            self.err(line, "a checkpoint has no downgrade section").hint = Some(
+                "a database built from a checkpoint downgrades through the revisions it stands for, whose schema it holds; remove the '-- +downgrade' sections".into(),
+            );
+        }
+        Some((id, line))
+    }
+
     /// The revision ids of a `Revises:` value, each checked; `None` is none.
     fn id_list(&mut self, value: &str, line: usize) -> Vec<String> {
         let ids = list(value);
@@ -377,5 +437,53 @@ mod tests {
     fn message_is_the_first_paragraph() {
         let r = parse("a_x.sql", "-- first line\n-- second line\n--\n-- more detail\n-- Revision ID: a\n-- Revises: None\n-- +upgrade\nSELECT 1;\n").unwrap();
         assert_eq!(r.message, "first line second line");
+    }
+
+    #[test]
+    fn a_checkpoint_names_its_revision_and_nothing_that_places_it_in_the_graph() {
+        let good = "-- the schema as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\nCREATE TABLE t (x INT);\n";
+        let r = parse("cp_x.sql", good).unwrap();
+        assert_eq!(r.checkpoint_of, Some(("b2".to_string(), 4)));
+        assert!(r.down_revisions.is_empty());
+        let with_none = good.replace("-- Checkpoint Of", "-- Revises: None\n-- Checkpoint Of");
+        assert!(parse("cp_x.sql", &with_none).is_ok());
+        let cases = [
+            ("-- Revises: a1\n", 4, "a checkpoint has no 'Revises:'"),
+            (
+                "-- Branch Labels: x\n",
+                4,
+                "a checkpoint has no 'Branch Labels:'",
+            ),
+            (
+                "-- Depends On: a1\n",
+                4,
+                "a checkpoint has no 'Depends On:'",
+            ),
+        ];
+        for (field, line, message) in cases {
+            let text = good.replace("-- Checkpoint Of", &format!("{field}-- Checkpoint Of"));
+            let e = first_error("cp_x.sql", &text);
+            assert_eq!((e.line, e.message.as_str()), (line, message), "{text}");
+        }
+        let e = first_error(
+            "cp_x.sql",
+            &format!("{good}\n-- +downgrade\nDROP TABLE t;\n"),
+        );
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (4, "a checkpoint has no downgrade section")
+        );
+        let e = first_error("cp_x.sql", &good.replace("Of: b2", "Of: B-2"));
+        assert!(
+            e.message
+                .contains("invalid revision id 'B-2' in 'Checkpoint Of:'"),
+            "{e}"
+        );
+        let rust = "//! x\n//!\n//! Revision ID: cp\n//! Checkpoint Of: b2\n\npub fn upgrade(_: &mut dyn quark_migrate::code::Tx) -> Result<(), quark_migrate::code::CodeError> { Ok(()) }\n";
+        let e = first_error("cp_x.rs", rust);
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (4, "a checkpoint is a .sql file")
+        );
     }
 }

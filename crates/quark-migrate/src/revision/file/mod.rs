@@ -104,8 +104,10 @@ impl<'a> Parser<'a> {
         downgrade: Sections,
         code: Option<Code>,
     ) -> Option<Revision> {
-        let (id, id_line) = self.revision_id(h.id, file_name)?;
-        let (down_revisions, revises_line) = self.revises(h.revises, id_line)?;
+        let (id, id_line) = self.revision_id(h.id.clone(), file_name)?;
+        let (down_revisions, revises_line) =
+            self.revises(h.revises.clone(), id_line, h.checkpoint_of.is_some())?;
+        let checkpoint_of = self.checkpoint_of(&h, &down_revisions, !downgrade.is_empty());
         let branch_labels = self.branch_labels(h.labels);
         let (depends_on, depends_on_line) = self.depends_on(h.depends_on, &down_revisions);
         let transactional = self.transactional(h.transactional);
@@ -113,6 +115,7 @@ impl<'a> Parser<'a> {
         let breaking = self.breaking(h.breaking);
         let compatible_from = self.compatible_from(h.compatible_from, breaking.is_some());
         let rev = Revision {
+            checkpoint_of,
             breaking,
             compatible_from,
             id,

@@ -30,12 +30,17 @@ pub struct RevisionMap {
     labels: HashMap<String, usize>,
     /// The revisions joined from a database's records rather than embedded.
     remembered: HashSet<String>,
+    /// Checkpoints (`Checkpoint Of:`): beside the graph, each the schema as of one revision.
+    checkpoints: Vec<Revision>,
 }
 
 impl RevisionMap {
     /// Links `revisions` into a graph, reporting every duplicate id, unknown parent, duplicate
     /// label and cycle. Several heads are allowed here; see [`RevisionMap::check_heads`].
     pub fn new(revisions: Vec<Revision>) -> Result<RevisionMap, GraphError> {
+        let (checkpoints, revisions): (Vec<Revision>, Vec<Revision>) = revisions
+            .into_iter()
+            .partition(|r| r.checkpoint_of.is_some());
         let links = links(&revisions).map_err(GraphError)?;
         let order =
             topological_order(&revisions, &links.by_id, &links.needs).map_err(GraphError)?;
@@ -49,9 +54,50 @@ impl RevisionMap {
             .iter()
             .map(|&i| slots[i].take().expect("each index once"))
             .collect();
-        let map = RevisionMap::linked(revs, &dependency_ids, file_rank);
+        let mut map = RevisionMap::linked(revs, &dependency_ids, file_rank);
         map.check_compatible_from().map_err(GraphError)?;
+        map.check_checkpoints(&checkpoints).map_err(GraphError)?;
+        map.checkpoints = checkpoints;
         Ok(map)
+    }
+
+    /// Each checkpoint names a revision of the graph, and no id is used twice.
+    fn check_checkpoints(&self, checkpoints: &[Revision]) -> Result<(), Vec<FileError>> {
+        let mut errors = Vec::new();
+        for (i, c) in checkpoints.iter().enumerate() {
+            let Some((of, line)) = &c.checkpoint_of else {
+                continue;
+            };
+            let taken = self
+                .index
+                .get(&c.id)
+                .map(|&p| &self.revs[p])
+                .or_else(|| checkpoints[..i].iter().find(|o| o.id == c.id));
+            if let Some(first) = taken {
+                errors.push(
+                    FileError::new(
+                        &c.path,
+                        c.id_line,
+                        format!("duplicate revision id '{}'", c.id),
+                    )
+                    .hint(format!(
+                        "'{}' already has this id; give one of them a new id",
+                        first.path
+                    )),
+                );
+            }
+            if !self.index.contains_key(of) {
+                errors.push(
+                    FileError::new(&c.path, *line, format!("'Checkpoint Of:' names unknown revision '{of}'"))
+                        .hint("name the revision whose schema the checkpoint holds; a checkpoint of a revision since removed is removed with it"),
+                );
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Each `Compatible From:` names an ancestor of its revision.
@@ -123,6 +169,7 @@ impl RevisionMap {
             file_rank,
             labels,
             remembered: HashSet::new(),
+            checkpoints: Vec::new(),
         }
     }
 
@@ -134,10 +181,30 @@ impl RevisionMap {
     ) -> Result<RevisionMap, GraphError> {
         let ids: HashSet<String> = remembered.iter().map(|r| r.id.clone()).collect();
         let mut all: Vec<Revision> = embedded.revs.clone();
+        all.extend(embedded.checkpoints.iter().cloned());
         all.extend(remembered);
         let mut map = RevisionMap::new(all)?;
         map.remembered = ids;
         Ok(map)
+    }
+
+    /// The checkpoints: each holds the schema as of the revision its `Checkpoint Of:` names.
+    pub fn checkpoints(&self) -> &[Revision] {
+        &self.checkpoints
+    }
+
+    /// The revision or checkpoint whose id is `id`: what a history row can name.
+    pub fn revision_or_checkpoint(&self, id: &str) -> Option<&Revision> {
+        self.get(id)
+            .or_else(|| self.checkpoints.iter().find(|c| c.id == id))
+    }
+
+    /// This graph without its checkpoints: every database is then built by replaying history.
+    pub fn without_checkpoints(&self) -> RevisionMap {
+        RevisionMap {
+            checkpoints: Vec::new(),
+            ..self.clone()
+        }
     }
 
     /// Whether revision `id` was joined from a database's records ([`RevisionMap::with_remembered`])
