@@ -25,7 +25,7 @@ pub fn new_id(map: &RevisionMap) -> std::io::Result<String> {
         let mut bytes = [0u8; 6];
         getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        if map.get(&id).is_none() {
+        if map.revision_or_checkpoint(&id).is_none() {
             return Ok(id);
         }
     }
@@ -143,6 +143,56 @@ pub fn write(
         .create_new(true)
         .open(&path)?;
     file.write_all(render(&id, rev, &now()).as_bytes())?;
+    Ok((id, path))
+}
+
+/// What goes into a checkpoint file: the revision it stands for, how many revisions that is,
+/// the revisions written in Rust it does not run, and its upgrade per dialect it was rendered
+/// for.
+#[derive(Debug, Clone)]
+pub struct NewCheckpoint {
+    /// The revision whose schema it holds.
+    pub of: String,
+    /// How many revisions (`of` and its ancestors) it stands for.
+    pub revisions: usize,
+    /// Revisions written in Rust among them, which a database built from it does not run.
+    pub code_revisions: Vec<String>,
+    /// The upgrade's statements per dialect rendered, in [`Dialect::ALL`] order.
+    pub upgrade: Vec<(Dialect, String)>,
+}
+
+/// The text of a checkpoint file.
+pub fn render_checkpoint(id: &str, checkpoint: &NewCheckpoint, create_date: &str) -> String {
+    let of = &checkpoint.of;
+    let mut text = format!(
+        "-- checkpoint: the schema as of {of}\n--\n-- Revision ID: {id}\n-- Checkpoint Of: {of}\n-- Create Date: {create_date}\n\n-- Written by `checkpoint {of}` from the schema its {} revisions leave on a fresh database\n-- of each dialect below. A database at base runs this instead of those revisions, and is\n-- then at {of}; databases past base upgrade through the revisions as before. The build\n-- checks that it still gives that schema. A dialect without a section replays the revisions.\n",
+        checkpoint.revisions
+    );
+    if !checkpoint.code_revisions.is_empty() {
+        text.push_str(&format!(
+            "-- Not run from here: the revisions written in Rust among them ({}).\n",
+            checkpoint.code_revisions.join(", ")
+        ));
+    }
+    for (dialect, sql) in &checkpoint.upgrade {
+        text.push_str(&format!("\n-- +upgrade {dialect}\n{sql}"));
+    }
+    text
+}
+
+/// Writes a new checkpoint into `dir` (never over an existing file); returns its id and path.
+pub fn write_checkpoint(
+    dir: &Path,
+    map: &RevisionMap,
+    checkpoint: &NewCheckpoint,
+) -> std::io::Result<(String, PathBuf)> {
+    let id = new_id(map)?;
+    let path = dir.join(file_name(&id, &format!("checkpoint {}", checkpoint.of)));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    file.write_all(render_checkpoint(&id, checkpoint, &now()).as_bytes())?;
     Ok((id, path))
 }
 

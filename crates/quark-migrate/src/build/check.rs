@@ -209,6 +209,12 @@ mod imp {
                 done.reused
             ));
         }
+        if done.checkpoints > 0 {
+            text.push_str(&format!(
+                ", {} checkpoint(s) give the schema of the revisions they stand for",
+                done.checkpoints
+            ));
+        }
         if !done.skipped.is_empty() {
             text.push_str(&format!(
                 ", skipped {} written in Rust ({})",

@@ -10,7 +10,7 @@
 mod check;
 mod codegen;
 #[cfg(feature = "runtime")]
-mod rehearsal;
+pub(crate) mod rehearsal;
 mod statements;
 
 use std::path::PathBuf;

@@ -29,6 +29,8 @@ pub struct Rehearsed {
     pub verified: Vec<String>,
     /// Revisions only applied, having passed in an earlier rehearsal with the same key.
     pub reused: usize,
+    /// Checkpoints found to give the schema of the revisions they stand for.
+    pub checkpoints: usize,
 }
 
 /// The key of each revision of `map` on `dialect`, by position: a checksum of its upgrade and
@@ -105,6 +107,12 @@ pub fn rehearse(
         applied[i] = true;
         last = Some(i);
     }
+    for checkpoint in map.checkpoints() {
+        if let Some(key) = check_checkpoint(map, checkpoint, &keys, fresh, passed)? {
+            done.checkpoints += 1;
+            done.verified.push(key);
+        }
+    }
     if let Some(declared) = declared.filter(|d| !d.is_empty()) {
         let everything = vec![true; map.len()];
         if applied != everything {
@@ -118,6 +126,71 @@ pub fn rehearse(
         done.undeclared = schema::diff(&at_head, &wanted);
     }
     Ok(done)
+}
+
+/// Checks that `checkpoint` gives, on a fresh database of the scratch's dialect, the schema
+/// that replaying the revisions it stands for leaves; its key (the checkpoint's text and the key
+/// of its revision) once it passed, `None` when it has no section for the dialect. A key in
+/// `passed` is not checked again.
+fn check_checkpoint(
+    map: &RevisionMap,
+    checkpoint: &Revision,
+    keys: &[String],
+    fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
+    passed: &std::collections::HashSet<String>,
+) -> Result<Option<String>, Fault> {
+    let connect = |e: BackendError| Fault(format!("cannot open a scratch database: {e}"));
+    let Some((of, line)) = &checkpoint.checkpoint_of else {
+        return Ok(None);
+    };
+    let mut scratch = fresh().map_err(connect)?;
+    let dialect = scratch.db().dialect();
+    let Some(text) = checkpoint.checksummed_text(Direction::Upgrade, dialect) else {
+        return Ok(None);
+    };
+    let position = map.position(of).expect("the graph checked the checkpoint's revision");
+    let key = crate::checksum::checksum(&format!("{dialect}\n{}\n{text}\n--\n{}\n", checkpoint.id, keys[position]));
+    if passed.contains(&key) {
+        return Ok(Some(key));
+    }
+    let statements = statements(checkpoint, scratch.db(), Direction::Upgrade)?;
+    run(checkpoint, scratch.db(), Direction::Upgrade, &statements)?;
+    let built = introspect(scratch.db())?;
+    let replayed = schema_at(map, of, fresh)?;
+    let differs = schema::diff(&replayed, &built);
+    if !differs.is_empty() {
+        let count = map.ancestors([of.as_str()]).iter().filter(|a| **a).count();
+        return Err(Fault(format!(
+            "{}:{line}: checkpoint {} does not give the schema its {count} revisions up to {of} leave on {dialect}; from that schema to the checkpoint's:\n{}\n    (write it again with `checkpoint {of}`, or delete it: databases then replay the revisions)",
+            checkpoint.path,
+            checkpoint.id,
+            list(&differs)
+        )));
+    }
+    Ok(Some(key))
+}
+
+/// The schema revision `of` and its ancestors leave, replayed on a fresh scratch database
+/// (revisions written in Rust, which cannot run here, assumed to change no schema).
+fn schema_at(
+    map: &RevisionMap,
+    of: &str,
+    fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
+) -> Result<Schema, Fault> {
+    introspect(replayed(map, of, fresh)?.db())
+}
+
+/// A fresh scratch database with revision `of` and its ancestors applied (revisions written in
+/// Rust, which cannot run here, left out).
+pub(crate) fn replayed(
+    map: &RevisionMap,
+    of: &str,
+    fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
+) -> Result<Scratch, Fault> {
+    let mut scratch =
+        fresh().map_err(|e| Fault(format!("cannot open a scratch database: {e}")))?;
+    replay(map, scratch.db(), &map.ancestors([of]))?;
+    Ok(scratch)
 }
 
 /// Applies the upgrades of the revisions `which` marks, in order, checking nothing.
@@ -519,5 +592,35 @@ mod tests {
             "{fault}"
         );
         assert!(fault.contains("t_c"), "{fault}");
+    }
+
+    #[test]
+    fn a_checkpoint_must_give_the_schema_of_the_revisions_it_stands_for() {
+        let with = |checkpoint: &str| {
+            let mut revs: Vec<Revision> = map(&[
+                ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
+                ("b2", "a1", "ALTER TABLE t_a ADD COLUMN y TEXT;\nCREATE INDEX ix_y ON t_a (y);", "DROP INDEX ix_y;\nALTER TABLE t_a DROP COLUMN y;"),
+                ("c3", "b2", "CREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
+            ])
+            .iter()
+            .cloned()
+            .collect();
+            let text = format!("-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n");
+            revs.push(crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap());
+            RevisionMap::new(revs).unwrap()
+        };
+        let good = with("CREATE TABLE t_a (x INT, y TEXT);\nCREATE INDEX ix_y ON t_a (y);");
+        let done = sqlite(&good).unwrap();
+        assert_eq!(done.checkpoints, 1);
+        // Its key is kept with the revisions', and a rehearsal given them does not check it again.
+        let passed = done.verified.iter().cloned().collect();
+        let again = rehearse(&good, None, &mut || Scratch::open(None, &ConnectOptions::default()), &passed).unwrap();
+        assert_eq!((again.checkpoints, again.reused), (1, 3));
+        let fault = sqlite(&with("CREATE TABLE t_a (x INT, y TEXT);")).unwrap_err().0;
+        assert!(
+            fault.starts_with("migrations/cp_x.sql:4: checkpoint cp does not give the schema its 2 revisions up to b2 leave on sqlite"),
+            "{fault}"
+        );
+        assert!(fault.contains("ix_y"), "{fault}");
     }
 }

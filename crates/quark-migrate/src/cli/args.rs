@@ -494,6 +494,21 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Write a checkpoint of a revision: one file holding the schema that revision and its
+    /// ancestors leave, per dialect, which a database at base runs instead of replaying them.
+    /// Databases past base are untouched; the build checks that it gives that schema.
+    Checkpoint {
+        /// The revision (or unique prefix) whose schema it holds.
+        revision: String,
+        /// A PostgreSQL or MySQL/MariaDB server to render that dialect's section on (a scratch
+        /// schema or database is made there and dropped); SQLite is rendered in memory.
+        /// Dialects without one get no section, and replay the revisions.
+        #[arg(long, value_name = "URL")]
+        scratch_url: Vec<String>,
+        /// Where the migration files are.
+        #[arg(long, value_name = "DIR", default_value = "migrations")]
+        migrations_dir: PathBuf,
+    },
     /// Write a merge revision joining two or more heads.
     Merge {
         /// The revision's message.

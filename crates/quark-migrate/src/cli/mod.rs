@@ -366,6 +366,11 @@ fn dispatch(
             revisions,
             migrations_dir,
         } => author::merge(message, revisions, migrations_dir)?,
+        Command::Checkpoint {
+            revision,
+            scratch_url,
+            migrations_dir,
+        } => author::checkpoint(ctx, revision, scratch_url, migrations_dir)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -333,7 +333,7 @@ impl Migrations {
         Ok(backend::connect(url, &self.connect_options())?)
     }
 
-    fn connect_options(&self) -> ConnectOptions {
+    pub(crate) fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             connect_timeout: self.connect_timeout,
             busy_timeout: self.settings.lock_timeout,
