@@ -310,6 +310,16 @@ impl Migrator<'_> {
         step: &Step<'_>,
     ) -> Result<(), BackendError> {
         match step.direction {
+            // A checkpoint is remembered as the revisions it stands for, which a later
+            // downgrade reverts.
+            Direction::Upgrade if step.revision.checkpoint_of.is_some() => {
+                let covered = self.map.ancestors(step.after.iter().map(String::as_str));
+                for (rev, _) in self.map.iter().zip(covered).filter(|(_, c)| *c) {
+                    let record = self.settings.vouching.record(rev, db.dialect());
+                    self.settings.store.remember(db, &record)?;
+                }
+                Ok(())
+            }
             Direction::Upgrade => {
                 let record = self.settings.vouching.record(step.revision, db.dialect());
                 self.settings.store.remember(db, &record)

@@ -1,0 +1,248 @@
+//! Checkpoints: `checkpoint REV` writes one file holding the schema REV and its ancestors leave;
+//! a database at base runs it instead of replaying them and ends with the schema a replay gives,
+//! downgrades through the old revisions, and a database past base never runs it. On a chain of
+//! 1,000 revisions on SQLite and 40 on PostgreSQL and MariaDB, through the command line of the
+//! application in `support/app.rs`.
+
+#![cfg(all(
+    feature = "cli",
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql"
+))]
+
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/servers.rs"]
+#[allow(dead_code)]
+#[macro_use]
+mod servers;
+#[path = "support/target.rs"]
+mod target;
+
+use std::path::Path;
+
+use quark_migrate::backend::Backend;
+use quark_migrate::revision::{Dialect, RevisionMap};
+use quark_migrate::schema::{self, Schema};
+use quark_migrate::source::{build_map, read_dir};
+use quark_migrate::{Error, Migrations};
+use target::Target;
+
+fn id(i: usize) -> String {
+    format!("r{i:04}")
+}
+
+/// Writes a chain of `n` revisions into `dir`: each creates a table with a foreign key to the
+/// table before it, a default and an index, and adds a column to the table before it.
+fn write_chain(dir: &Path, n: usize) {
+    for i in 1..=n {
+        let (revises, fk, add, drop) = if i == 1 {
+            ("None".to_string(), String::new(), String::new(), String::new())
+        } else {
+            (
+                id(i - 1),
+                format!(", FOREIGN KEY (parent) REFERENCES t{} (id)", i - 1),
+                format!("ALTER TABLE t{} ADD COLUMN c{i} INT;\n", i - 1),
+                format!("ALTER TABLE t{} DROP COLUMN c{i};\n", i - 1),
+            )
+        };
+        let text = format!(
+            "-- revision {i}\n--\n-- Revision ID: {}\n-- Revises: {revises}\n\n-- +upgrade\nCREATE TABLE t{i} (id INT NOT NULL PRIMARY KEY, parent INT, name VARCHAR(40) DEFAULT 'x'{fk});\nCREATE INDEX ix_t{i}_name ON t{i} (name);\n{add}\n-- +downgrade\n{drop}DROP TABLE t{i};\n",
+            id(i)
+        );
+        std::fs::write(dir.join(format!("{}_revision_{i}.sql", id(i))), text).unwrap();
+    }
+}
+
+fn map_of(dir: &Path) -> RevisionMap {
+    build_map(&read_dir(dir, "migrations").unwrap()).unwrap()
+}
+
+/// Runs `checkpoint of` on `dir` (with the server of `scratch`, if any); the file it wrote.
+fn checkpoint(dir: &Path, of: &str, scratch: Option<&str>) -> String {
+    let dir_arg = dir.display().to_string();
+    let mut args = vec!["checkpoint", of, "--migrations-dir", &dir_arg];
+    if let Some(url) = scratch {
+        args.extend(["--scratch-url", url]);
+    }
+    let (ok, stdout, stderr) = app::outcome(&args);
+    assert!(ok, "checkpoint {of}: {stdout}\n{stderr}");
+    let written: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains("_checkpoint_"))
+        .collect();
+    let [name] = &written[..] else {
+        panic!("one checkpoint file, not {written:?}");
+    };
+    assert!(stdout.contains(name.as_str()), "{stdout}");
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn upgrade(m: &Migrations, db: &mut dyn Backend, to: &str) -> Vec<String> {
+    let report = m
+        .migrator()
+        .unwrap()
+        .upgrade(db, &to.parse().unwrap())
+        .unwrap_or_else(|e| panic!("upgrade to {to} on {}: {e}", db.dialect()));
+    report.steps.iter().map(|s| s.revision.clone()).collect()
+}
+
+fn downgrade(m: &Migrations, db: &mut dyn Backend, to: &str) -> usize {
+    let report = m
+        .migrator()
+        .unwrap()
+        .downgrade(db, &to.parse().unwrap())
+        .unwrap_or_else(|e| panic!("downgrade to {to} on {}: {e}", db.dialect()));
+    report.steps.len()
+}
+
+/// The schema as the engine reads it, and as the server's catalog describes it.
+fn schema_of(db: &mut dyn Backend) -> (Schema, Vec<String>) {
+    let dialect = db.dialect();
+    let read = schema::introspect(db, &[]).unwrap();
+    let catalog = match dialect {
+        // SQLite keeps each table's CREATE text, which a replay writes otherwise: the engine's
+        // reading of it is the comparison there.
+        Dialect::Sqlite => Vec::new(),
+        _ => servers::catalog(db, dialect),
+    };
+    (read, catalog)
+}
+
+fn assert_same(replayed: &mut dyn Backend, built: &mut dyn Backend, when: &str) {
+    let (a, a_catalog) = schema_of(replayed);
+    let (b, b_catalog) = schema_of(built);
+    let differs = schema::diff(&a, &b);
+    assert!(differs.is_empty(), "{when}: {differs:#?}");
+    assert_eq!(a_catalog, b_catalog, "{when}");
+}
+
+/// A checkpoint at `of` of an `n`-revision chain: a database at base runs it and the revisions
+/// after it, and has the schema a replay gives; it downgrades across it through the old
+/// revisions and comes back; one past base upgrades through the revisions; `verify` checks the
+/// checkpoint's checksum as it checks a revision's.
+fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
+    let (n, at) = match dialect {
+        Dialect::Sqlite => (1_000, 990),
+        _ => (40, 30),
+    };
+    let (Some(replayed), Some(built), Some(past)) = (
+        Target::new(dialect),
+        Target::new(dialect),
+        Target::new(dialect),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), n);
+    let history = Migrations::from_map(map_of(dir.path()));
+    let scratch = (dialect != Dialect::Sqlite).then(|| built.url());
+    let text = checkpoint(dir.path(), &id(at), scratch.as_deref());
+    assert!(text.contains(&format!("-- +upgrade {dialect}\n")), "{text}");
+    let map = map_of(dir.path());
+    let cp = map.checkpoints()[0].id.clone();
+    let with_checkpoint = Migrations::from_map(map);
+
+    let (mut a, mut b) = (replayed.db(), built.db());
+    assert_eq!(upgrade(&history, a.as_mut(), "head").len(), n);
+    let steps = upgrade(&with_checkpoint, b.as_mut(), "head");
+    assert_eq!(steps.len(), 1 + n - at, "the checkpoint, then what follows it");
+    assert_eq!((steps[0].as_str(), steps[1].as_str()), (cp.as_str(), id(at + 1).as_str()));
+    let m = with_checkpoint.migrator().unwrap();
+    assert_eq!(m.current(b.as_mut()).unwrap(), [id(n)]);
+    assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} at head"));
+    assert!(m.verify(b.as_mut()).unwrap().is_empty());
+    // It is remembered as the revisions it stands for, as a replay remembers them.
+    let remembered = |db: &mut dyn Backend| {
+        let mut ids: Vec<String> = db
+            .query("SELECT revision FROM alembic_version_revisions", &[])
+            .unwrap()
+            .into_iter()
+            .map(|r| r[0].as_text().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(remembered(b.as_mut()), remembered(a.as_mut()));
+    assert_eq!(remembered(b.as_mut()).len(), n);
+
+    // Down across the checkpoint, through the revisions it stands for, and back.
+    let below = id(at - 10);
+    assert_eq!(downgrade(&with_checkpoint, b.as_mut(), &below), n - at + 10);
+    downgrade(&history, a.as_mut(), &below);
+    assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} at {below}"));
+    assert_eq!(upgrade(&with_checkpoint, b.as_mut(), "head").len(), n - at + 10);
+    upgrade(&history, a.as_mut(), "head");
+    assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} back at head"));
+
+    // A database past base upgrades through the revisions: the checkpoint is not for it.
+    let mut c = past.db();
+    upgrade(&history, c.as_mut(), &id(3));
+    let steps = upgrade(&with_checkpoint, c.as_mut(), "head");
+    assert_eq!(steps.len(), n - 3);
+    assert!(!steps.contains(&cp));
+    assert_same(a.as_mut(), c.as_mut(), &format!("{dialect} from {} to head", id(3)));
+
+    // `replay_history` replays even from base.
+    let d_target = Target::new(dialect).unwrap();
+    let mut d = d_target.db();
+    let replay = with_checkpoint.clone().replay_history(true);
+    assert_eq!(upgrade(&replay, d.as_mut(), "head").len(), n);
+
+    // The checkpoint's text edited after a database ran it is drift, named.
+    let path = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("_checkpoint_"))
+        .unwrap();
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("VARCHAR(40)", "VARCHAR(41)");
+    std::fs::write(&path, edited).unwrap();
+    let edited = Migrations::from_map(map_of(dir.path()));
+    let drift = edited.migrator().unwrap().verify(b.as_mut()).unwrap();
+    assert_eq!(
+        drift.iter().map(|d| d.revision.as_str()).collect::<Vec<_>>(),
+        [cp.as_str()]
+    );
+    match edited.upgrade(&mut b) {
+        Err(Error::Drift(d)) => assert_eq!(d[0].revision, cp),
+        other => panic!("an edited checkpoint is drift: {other:?}"),
+    }
+}
+
+/// A history whose revisions leave rows is refused, naming the tables: a checkpoint holds the
+/// schema only.
+#[test]
+fn a_history_that_leaves_rows_is_not_checkpointed() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in app::files() {
+        let name = file.path.rsplit('/').next().unwrap();
+        std::fs::write(dir.path().join(name), file.source).unwrap();
+    }
+    let dir_arg = dir.path().display().to_string();
+    let (ok, _, stderr) = app::outcome(&["checkpoint", app::SEED, "--migrations-dir", &dir_arg]);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("the revisions up to {} leave rows in t_r02 (1)", app::SEED)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a checkpoint holds the schema only"), "{stderr}");
+    let written = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("checkpoint")
+        })
+        .count();
+    assert_eq!(written, 0, "nothing written");
+}
+
+on_each_backend! {
+    a_checkpoint_gives_the_schema_of_a_replay => sqlite_checkpoint_replay, postgres_checkpoint_replay, mysql_checkpoint_replay;
+}
