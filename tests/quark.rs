@@ -712,7 +712,117 @@ fn earlier_checksums_still_verify(dialect: Dialect) {
     assert_eq!(drift[0].revision, "1817eef6373c");
 }
 
+/// Where 1acd075bd7e1 stands: the revision quark's checkpoint is taken at, below the data
+/// revisions that follow it.
+const CHECKPOINTED: &str = "1acd075bd7e1";
+
+/// `checkpoint 1acd075bd7e1` on a copy of quark's migrations: a fresh database built from it and
+/// the 29 revisions after it has the schema of the whole replay (the engine's reading and, on a
+/// server, its catalog), at head and back at the newest irreversible revision; a database past
+/// base upgrades through the revisions.
+fn a_checkpoint_gives_the_schema_of_the_whole_replay(dialect: Dialect) {
+    let (Some(replayed), Some(built), Some(past)) = (
+        Target::new(dialect),
+        Target::new(dialect),
+        Target::new(dialect),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for file in MIGRATIONS {
+        let name = file.path.rsplit('/').next().unwrap();
+        std::fs::write(dir.path().join(name), file.source).unwrap();
+    }
+    let mut args = vec!["checkpoint", CHECKPOINTED, "--migrations-dir"];
+    let dir_arg = dir.path().display().to_string();
+    args.push(&dir_arg);
+    let scratch = built.url();
+    if dialect != Dialect::Sqlite {
+        args.extend(["--scratch-url", &scratch]);
+    }
+    let out = std::process::Command::new(support::BIN)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|n| n.contains("_checkpoint_"))
+        .unwrap();
+    let text: &'static str = std::fs::read_to_string(dir.path().join(&name))
+        .unwrap()
+        .leak();
+    let path: &'static str = format!("migrations/{name}").leak();
+    let mut files = MIGRATIONS.to_vec();
+    files.push(quark_migrate::EmbeddedFile {
+        path,
+        source: text,
+        summary: None,
+        code: None,
+    });
+    let with_checkpoint = Migrations::new(files.leak()).unwrap();
+    let m = with_checkpoint.migrator().unwrap();
+    let checkpoint = m.map().checkpoints()[0].id.clone();
+    let history = migrations();
+    let h = history.migrator().unwrap();
+
+    let (mut a, mut b) = (replayed.db(), built.db());
+    go(&h, a.as_mut(), Direction::Upgrade, "head");
+    let report = m.upgrade(b.as_mut(), &"head".parse().unwrap()).unwrap();
+    assert_eq!(
+        report.steps.len(),
+        30,
+        "the checkpoint and the 29 revisions after it"
+    );
+    assert_eq!(report.steps[0].revision, checkpoint);
+    let same = |a: &mut dyn Backend, b: &mut dyn Backend, when: &str| {
+        assert_facts(&facts(b), &facts(a), when);
+        let (read_a, read_b) = (
+            quark_migrate::schema::introspect(a, &support::ENGINE_TABLES).unwrap(),
+            quark_migrate::schema::introspect(b, &support::ENGINE_TABLES).unwrap(),
+        );
+        let differs = quark_migrate::schema::diff(&read_a, &read_b);
+        assert!(differs.is_empty(), "{when}: {differs:#?}");
+        if dialect != Dialect::Sqlite {
+            assert_eq!(
+                support::catalog(a, dialect),
+                support::catalog(b, dialect),
+                "{when}"
+            );
+        }
+    };
+    same(a.as_mut(), b.as_mut(), &format!("{dialect} at head"));
+    assert_eq!(m.verify(b.as_mut()).unwrap(), []);
+    go(&m, b.as_mut(), Direction::Downgrade, NEWEST_IRREVERSIBLE);
+    go(&h, a.as_mut(), Direction::Downgrade, NEWEST_IRREVERSIBLE);
+    same(
+        a.as_mut(),
+        b.as_mut(),
+        &format!("{dialect} at {NEWEST_IRREVERSIBLE}"),
+    );
+    go(&m, b.as_mut(), Direction::Upgrade, "head");
+    go(&h, a.as_mut(), Direction::Upgrade, "head");
+    same(a.as_mut(), b.as_mut(), &format!("{dialect} back at head"));
+
+    let mut c = past.db();
+    go(&h, c.as_mut(), Direction::Upgrade, "1817eef6373c");
+    let report = m.upgrade(c.as_mut(), &"head".parse().unwrap()).unwrap();
+    assert_eq!(report.steps.len(), 39);
+    assert!(report.steps.iter().all(|s| s.revision != checkpoint));
+    same(
+        a.as_mut(),
+        c.as_mut(),
+        &format!("{dialect} from its first revision"),
+    );
+}
+
 on_each_backend! {
+    a_checkpoint_gives_the_schema_of_the_whole_replay => sqlite_checkpoint_gives_the_replayed_schema, postgres_checkpoint_gives_the_replayed_schema, mysql_checkpoint_gives_the_replayed_schema;
     every_revision_matches_its_declaration => sqlite_every_revision_matches_its_declaration, postgres_every_revision_matches_its_declaration, mysql_every_revision_matches_its_declaration;
     whole_chain_round_trips => sqlite_whole_chain_round_trips, postgres_whole_chain_round_trips, mysql_whole_chain_round_trips;
     every_revision_upgrades_straight_to_head => sqlite_every_revision_upgrades_straight_to_head, postgres_every_revision_upgrades_straight_to_head, mysql_every_revision_upgrades_straight_to_head;

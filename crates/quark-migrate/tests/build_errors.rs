@@ -435,19 +435,30 @@ fn details_say_what_was_rehearsed_and_skipped() {
 #[test]
 fn a_checkpoint_is_rehearsed_against_the_revisions_it_stands_for() {
     let checkpoint = |sql: &str| {
-        format!("-- the schema as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{sql}\n")
+        format!(
+            "-- the schema as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{sql}\n"
+        )
     };
     let scratch = Scratch::new("scratch_checkpoint");
     scratch
         .write("a1_x.sql", good("a1", "None"))
         .write("b2_x.sql", good("b2", "a1"))
         .write("c3_x.sql", good("c3", "b2"))
-        .write("cp_x.sql", checkpoint("CREATE TABLE t_a1 (x INT);\nCREATE TABLE t_b2 (x INT);"));
+        .write(
+            "cp_x.sql",
+            checkpoint("CREATE TABLE t_a1 (x INT);\nCREATE TABLE t_b2 (x INT);"),
+        );
     let out = scratch.cargo_with("run", &[("QUARK_MIGRATE_CHECK", "details")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert_has(&stderr, "1 checkpoint(s) give the schema of the revisions they stand for");
-    assert_has(&String::from_utf8_lossy(&out.stdout), "migrations/cp_x.sql CREATE TABLE t_a1 (x INT);");
+    assert_has(
+        &stderr,
+        "1 checkpoint(s) give the schema of the revisions they stand for",
+    );
+    assert_has(
+        &String::from_utf8_lossy(&out.stdout),
+        "migrations/cp_x.sql CREATE TABLE t_a1 (x INT);",
+    );
     scratch.write("cp_x.sql", checkpoint("CREATE TABLE t_a1 (x INT);"));
     let stderr = scratch.fails();
     assert_has(
@@ -455,8 +466,14 @@ fn a_checkpoint_is_rehearsed_against_the_revisions_it_stands_for() {
         "migrations/cp_x.sql:4: checkpoint cp does not give the schema its 2 revisions up to b2 leave on sqlite",
     );
     assert_has(&stderr, "t_b2");
-    scratch.write("cp_x.sql", checkpoint("CREATE TABLE t_a1 (x INT);").replace("Of: b2", "Of: zz9"));
-    assert_has(&scratch.fails(), "migrations/cp_x.sql:4: 'Checkpoint Of:' names unknown revision 'zz9'");
+    scratch.write(
+        "cp_x.sql",
+        checkpoint("CREATE TABLE t_a1 (x INT);").replace("Of: b2", "Of: zz9"),
+    );
+    assert_has(
+        &scratch.fails(),
+        "migrations/cp_x.sql:4: 'Checkpoint Of:' names unknown revision 'zz9'",
+    );
 }
 
 /// `QUARK_MIGRATE_CHECK_URL` rehearses on a real server too, in a scratch schema it drops.

@@ -38,7 +38,12 @@ fn id(i: usize) -> String {
 fn write_chain(dir: &Path, n: usize) {
     for i in 1..=n {
         let (revises, fk, add, drop) = if i == 1 {
-            ("None".to_string(), String::new(), String::new(), String::new())
+            (
+                "None".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
         } else {
             (
                 id(i - 1),
@@ -148,8 +153,15 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     let (mut a, mut b) = (replayed.db(), built.db());
     assert_eq!(upgrade(&history, a.as_mut(), "head").len(), n);
     let steps = upgrade(&with_checkpoint, b.as_mut(), "head");
-    assert_eq!(steps.len(), 1 + n - at, "the checkpoint, then what follows it");
-    assert_eq!((steps[0].as_str(), steps[1].as_str()), (cp.as_str(), id(at + 1).as_str()));
+    assert_eq!(
+        steps.len(),
+        1 + n - at,
+        "the checkpoint, then what follows it"
+    );
+    assert_eq!(
+        (steps[0].as_str(), steps[1].as_str()),
+        (cp.as_str(), id(at + 1).as_str())
+    );
     let m = with_checkpoint.migrator().unwrap();
     assert_eq!(m.current(b.as_mut()).unwrap(), [id(n)]);
     assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} at head"));
@@ -173,7 +185,10 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     assert_eq!(downgrade(&with_checkpoint, b.as_mut(), &below), n - at + 10);
     downgrade(&history, a.as_mut(), &below);
     assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} at {below}"));
-    assert_eq!(upgrade(&with_checkpoint, b.as_mut(), "head").len(), n - at + 10);
+    assert_eq!(
+        upgrade(&with_checkpoint, b.as_mut(), "head").len(),
+        n - at + 10
+    );
     upgrade(&history, a.as_mut(), "head");
     assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} back at head"));
 
@@ -183,7 +198,11 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     let steps = upgrade(&with_checkpoint, c.as_mut(), "head");
     assert_eq!(steps.len(), n - 3);
     assert!(!steps.contains(&cp));
-    assert_same(a.as_mut(), c.as_mut(), &format!("{dialect} from {} to head", id(3)));
+    assert_same(
+        a.as_mut(),
+        c.as_mut(),
+        &format!("{dialect} from {} to head", id(3)),
+    );
 
     // `replay_history` replays even from base.
     let d_target = Target::new(dialect).unwrap();
@@ -204,7 +223,10 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     let edited = Migrations::from_map(map_of(dir.path()));
     let drift = edited.migrator().unwrap().verify(b.as_mut()).unwrap();
     assert_eq!(
-        drift.iter().map(|d| d.revision.as_str()).collect::<Vec<_>>(),
+        drift
+            .iter()
+            .map(|d| d.revision.as_str())
+            .collect::<Vec<_>>(),
         [cp.as_str()]
     );
     match edited.upgrade(&mut b) {
@@ -226,10 +248,16 @@ fn a_history_that_leaves_rows_is_not_checkpointed() {
     let (ok, _, stderr) = app::outcome(&["checkpoint", app::SEED, "--migrations-dir", &dir_arg]);
     assert!(!ok);
     assert!(
-        stderr.contains(&format!("the revisions up to {} leave rows in t_r02 (1)", app::SEED)),
+        stderr.contains(&format!(
+            "the revisions up to {} leave rows in t_r02 (1)",
+            app::SEED
+        )),
         "{stderr}"
     );
-    assert!(stderr.contains("a checkpoint holds the schema only"), "{stderr}");
+    assert!(
+        stderr.contains("a checkpoint holds the schema only"),
+        "{stderr}"
+    );
     let written = std::fs::read_dir(dir.path())
         .unwrap()
         .filter(|e| {

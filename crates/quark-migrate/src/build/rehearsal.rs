@@ -148,8 +148,13 @@ fn check_checkpoint(
     let Some(text) = checkpoint.checksummed_text(Direction::Upgrade, dialect) else {
         return Ok(None);
     };
-    let position = map.position(of).expect("the graph checked the checkpoint's revision");
-    let key = crate::checksum::checksum(&format!("{dialect}\n{}\n{text}\n--\n{}\n", checkpoint.id, keys[position]));
+    let position = map
+        .position(of)
+        .expect("the graph checked the checkpoint's revision");
+    let key = crate::checksum::checksum(&format!(
+        "{dialect}\n{}\n{text}\n--\n{}\n",
+        checkpoint.id, keys[position]
+    ));
     if passed.contains(&key) {
         return Ok(Some(key));
     }
@@ -187,8 +192,7 @@ pub(crate) fn replayed(
     of: &str,
     fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
 ) -> Result<Scratch, Fault> {
-    let mut scratch =
-        fresh().map_err(|e| Fault(format!("cannot open a scratch database: {e}")))?;
+    let mut scratch = fresh().map_err(|e| Fault(format!("cannot open a scratch database: {e}")))?;
     replay(map, scratch.db(), &map.ancestors([of]))?;
     Ok(scratch)
 }
@@ -599,14 +603,23 @@ mod tests {
         let with = |checkpoint: &str| {
             let mut revs: Vec<Revision> = map(&[
                 ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
-                ("b2", "a1", "ALTER TABLE t_a ADD COLUMN y TEXT;\nCREATE INDEX ix_y ON t_a (y);", "DROP INDEX ix_y;\nALTER TABLE t_a DROP COLUMN y;"),
+                (
+                    "b2",
+                    "a1",
+                    "ALTER TABLE t_a ADD COLUMN y TEXT;\nCREATE INDEX ix_y ON t_a (y);",
+                    "DROP INDEX ix_y;\nALTER TABLE t_a DROP COLUMN y;",
+                ),
                 ("c3", "b2", "CREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
             ])
             .iter()
             .cloned()
             .collect();
-            let text = format!("-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n");
-            revs.push(crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap());
+            let text = format!(
+                "-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n"
+            );
+            revs.push(
+                crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap(),
+            );
             RevisionMap::new(revs).unwrap()
         };
         let good = with("CREATE TABLE t_a (x INT, y TEXT);\nCREATE INDEX ix_y ON t_a (y);");
@@ -614,9 +627,17 @@ mod tests {
         assert_eq!(done.checkpoints, 1);
         // Its key is kept with the revisions', and a rehearsal given them does not check it again.
         let passed = done.verified.iter().cloned().collect();
-        let again = rehearse(&good, None, &mut || Scratch::open(None, &ConnectOptions::default()), &passed).unwrap();
+        let again = rehearse(
+            &good,
+            None,
+            &mut || Scratch::open(None, &ConnectOptions::default()),
+            &passed,
+        )
+        .unwrap();
         assert_eq!((again.checkpoints, again.reused), (1, 3));
-        let fault = sqlite(&with("CREATE TABLE t_a (x INT, y TEXT);")).unwrap_err().0;
+        let fault = sqlite(&with("CREATE TABLE t_a (x INT, y TEXT);"))
+            .unwrap_err()
+            .0;
         assert!(
             fault.starts_with("migrations/cp_x.sql:4: checkpoint cp does not give the schema its 2 revisions up to b2 leave on sqlite"),
             "{fault}"
