@@ -33,16 +33,21 @@ fn id(i: usize) -> String {
     format!("r{i:04}")
 }
 
+/// The first revision's table with an auto-increment key, one row left of two: its counter is
+/// past the rows.
+const COUNTED: &str = "-- +sqlite\nCREATE TABLE counted (id INTEGER PRIMARY KEY, name VARCHAR(40));\n-- +postgresql\nCREATE TABLE counted (id SERIAL PRIMARY KEY, name VARCHAR(40));\n-- +mysql\nCREATE TABLE counted (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40));\nINSERT INTO counted (name) VALUES ('one');\nINSERT INTO counted (name) VALUES ('two');\nDELETE FROM counted WHERE name = 'two';\n";
+
 /// Writes a chain of `n` revisions into `dir`: each creates a table with a foreign key to the
-/// table before it, a default and an index, and adds a column to the table before it.
+/// table before it, a default, an index and a row (its text with a quote and a backslash), and
+/// adds a column to the table before it; the first also makes `counted`.
 fn write_chain(dir: &Path, n: usize) {
     for i in 1..=n {
         let (revises, fk, add, drop) = if i == 1 {
             (
                 "None".to_string(),
                 String::new(),
-                String::new(),
-                String::new(),
+                COUNTED.to_string(),
+                "DROP TABLE counted;\n".to_string(),
             )
         } else {
             (
@@ -53,7 +58,7 @@ fn write_chain(dir: &Path, n: usize) {
             )
         };
         let text = format!(
-            "-- revision {i}\n--\n-- Revision ID: {}\n-- Revises: {revises}\n\n-- +upgrade\nCREATE TABLE t{i} (id INT NOT NULL PRIMARY KEY, parent INT, name VARCHAR(40) DEFAULT 'x'{fk});\nCREATE INDEX ix_t{i}_name ON t{i} (name);\n{add}\n-- +downgrade\n{drop}DROP TABLE t{i};\n",
+            "-- revision {i}\n--\n-- Revision ID: {}\n-- Revises: {revises}\n\n-- +upgrade\nCREATE TABLE t{i} (id INT NOT NULL PRIMARY KEY, parent INT, name VARCHAR(40) DEFAULT 'x'{fk});\nCREATE INDEX ix_t{i}_name ON t{i} (name);\nINSERT INTO t{i} (id, name) VALUES (1, 'it''s a \\\\ in {i}');\n{add}\n-- +downgrade\n{drop}DROP TABLE t{i};\n",
             id(i)
         );
         std::fs::write(dir.join(format!("{}_revision_{i}.sql", id(i))), text).unwrap();
@@ -124,6 +129,29 @@ fn assert_same(replayed: &mut dyn Backend, built: &mut dyn Backend, when: &str) 
     assert_eq!(a_catalog, b_catalog, "{when}");
 }
 
+/// The same rows in both, and the same id for a new row (the counters where the history left
+/// them); both get that row and lose it again, which moves their counters alike.
+fn assert_same_rows(replayed: &mut dyn Backend, built: &mut dyn Backend, when: &str) {
+    let run = |db: &mut dyn Backend, sql: &str| db.run(sql).unwrap();
+    run(replayed, "INSERT INTO counted (name) VALUES ('next')");
+    run(built, "INSERT INTO counted (name) VALUES ('next')");
+    let rows = |db: &mut dyn Backend| -> Vec<Vec<Option<String>>> {
+        db.query_text(&[
+            "SELECT id, name FROM counted ORDER BY id",
+            "SELECT id, name FROM t2",
+        ])
+        .unwrap()
+        .concat()
+    };
+    assert_eq!(
+        rows(replayed),
+        rows(built),
+        "{when}: the rows, and the id a new row gets"
+    );
+    run(replayed, "DELETE FROM counted WHERE name = 'next'");
+    run(built, "DELETE FROM counted WHERE name = 'next'");
+}
+
 /// A checkpoint at `of` of an `n`-revision chain: a database at base runs it and the revisions
 /// after it, and has the schema a replay gives; it downgrades across it through the old
 /// revisions and comes back; one past base upgrades through the revisions; `verify` checks the
@@ -165,6 +193,7 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     let m = with_checkpoint.migrator().unwrap();
     assert_eq!(m.current(b.as_mut()).unwrap(), [id(n)]);
     assert_same(a.as_mut(), b.as_mut(), &format!("{dialect} at head"));
+    assert_same_rows(a.as_mut(), b.as_mut(), &format!("{dialect} at head"));
     assert!(m.verify(b.as_mut()).unwrap().is_empty());
     // It is remembered as the revisions it stands for, as a replay remembers them.
     let remembered = |db: &mut dyn Backend| {
@@ -235,27 +264,47 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     }
 }
 
-/// A history whose revisions leave rows is refused, naming the tables: a checkpoint holds the
-/// schema only.
+/// The rows a history leaves are carried, up to 10,000 of them: more is data, not seed rows, and
+/// is refused naming the tables; nothing is written.
 #[test]
-fn a_history_that_leaves_rows_is_not_checkpointed() {
+fn seed_rows_are_carried_and_data_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for file in app::files() {
-        let name = file.path.rsplit('/').next().unwrap();
-        std::fs::write(dir.path().join(name), file.source).unwrap();
-    }
+    write_chain(dir.path(), 3);
+    let text = checkpoint(dir.path(), &id(3), None);
+    assert!(text.contains("INSERT INTO t2 (id, parent, name, c3) VALUES\n    ('1', NULL, 'it''s a \\\\ in 2', NULL)"), "{text}");
+    // SQLite's AUTOINCREMENT is a keyword the checkpoint cannot write: no SQLite section then.
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), 1);
+    let first = dir.path().join("r0001_revision_1.sql");
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(
+        &first,
+        text.replace(
+            "id INTEGER PRIMARY KEY,",
+            "id INTEGER PRIMARY KEY AUTOINCREMENT,",
+        ),
+    )
+    .unwrap();
     let dir_arg = dir.path().display().to_string();
-    let (ok, _, stderr) = app::outcome(&["checkpoint", app::SEED, "--migrations-dir", &dir_arg]);
-    assert!(!ok);
+    let (ok, _, stderr) = app::outcome(&["checkpoint", "r0001", "--migrations-dir", &dir_arg]);
+    assert!(ok, "{stderr}");
     assert!(
-        stderr.contains(&format!(
-            "the revisions up to {} leave rows in t_r02 (1)",
-            app::SEED
-        )),
+        stderr.contains("No sqlite section: the checkpoint cannot make counted with AUTOINCREMENT"),
         "{stderr}"
     );
+
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), 1);
+    std::fs::write(
+        dir.path().join("r0002_data.sql"),
+        "-- data\n--\n-- Revision ID: r0002\n-- Revises: r0001\n\n-- +upgrade\nWITH RECURSIVE c(x) AS (SELECT 2 UNION ALL SELECT x + 1 FROM c WHERE x <= 10001) INSERT INTO t1 (id, name) SELECT x, 'n' FROM c;\n",
+    )
+    .unwrap();
+    let dir_arg = dir.path().display().to_string();
+    let (ok, _, stderr) = app::outcome(&["checkpoint", "r0002", "--migrations-dir", &dir_arg]);
+    assert!(!ok);
     assert!(
-        stderr.contains("a checkpoint holds the schema only"),
+        stderr.contains("the revisions up to r0002 leave 10003 rows on sqlite (counted (1), t1 (10002)): a checkpoint carries at most 10000 seed rows"),
         "{stderr}"
     );
     let written = std::fs::read_dir(dir.path())

@@ -160,11 +160,30 @@ fn check_checkpoint(
     }
     let statements = statements(checkpoint, scratch.db(), Direction::Upgrade)?;
     run(checkpoint, scratch.db(), Direction::Upgrade, &statements)?;
-    let built = introspect(scratch.db())?;
-    let replayed = schema_at(map, of, fresh)?;
+    let (built, built_rows) = contents(scratch.db())?;
+    let (replayed, replayed_rows) = contents(replayed_at(map, of, fresh)?.db())?;
     let differs = schema::diff(&replayed, &built);
+    let count = map.ancestors([of.as_str()]).iter().filter(|a| **a).count();
+    if differs.is_empty() && built_rows != replayed_rows {
+        let missing: Vec<&String> = replayed_rows
+            .iter()
+            .filter(|r| !built_rows.contains(r))
+            .take(5)
+            .collect();
+        let extra: Vec<&String> = built_rows
+            .iter()
+            .filter(|r| !replayed_rows.contains(r))
+            .take(5)
+            .collect();
+        return Err(Fault(format!(
+            "{}:{line}: checkpoint {} does not give the rows its {count} revisions up to {of} leave on {dialect}: {} rows against {}; not in the checkpoint's: {missing:?}; only in the checkpoint's: {extra:?}\n    (write it again with `checkpoint {of}`)",
+            checkpoint.path,
+            checkpoint.id,
+            built_rows.len(),
+            replayed_rows.len(),
+        )));
+    }
     if !differs.is_empty() {
-        let count = map.ancestors([of.as_str()]).iter().filter(|a| **a).count();
         return Err(Fault(format!(
             "{}:{line}: checkpoint {} does not give the schema its {count} revisions up to {of} leave on {dialect}; from that schema to the checkpoint's:\n{}\n    (write it again with `checkpoint {of}`, or delete it: databases then replay the revisions)",
             checkpoint.path,
@@ -175,19 +194,17 @@ fn check_checkpoint(
     Ok(Some(key))
 }
 
-/// The schema revision `of` and its ancestors leave, replayed on a fresh scratch database
-/// (revisions written in Rust, which cannot run here, assumed to change no schema).
-fn schema_at(
-    map: &RevisionMap,
-    of: &str,
-    fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
-) -> Result<Schema, Fault> {
-    introspect(replayed(map, of, fresh)?.db())
+/// The schema of `db` and its rows (and counters), as a snapshot to compare.
+fn contents(db: &mut dyn Backend) -> Result<(Schema, Vec<String>), Fault> {
+    let read = introspect(db)?;
+    let rows = schema::Rows::read(db, &read)
+        .map_err(|e| Fault(format!("cannot read the scratch rows: {e}")))?;
+    Ok((read, rows.snapshot()))
 }
 
 /// A fresh scratch database with revision `of` and its ancestors applied (revisions written in
 /// Rust, which cannot run here, left out).
-pub(crate) fn replayed(
+pub(crate) fn replayed_at(
     map: &RevisionMap,
     of: &str,
     fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
@@ -643,5 +660,44 @@ mod tests {
             "{fault}"
         );
         assert!(fault.contains("ix_y"), "{fault}");
+        // The rows the revisions leave are compared too.
+        let seeded = |checkpoint: &str| {
+            let mut revs: Vec<Revision> = map(&[
+                (
+                    "a1",
+                    "None",
+                    "CREATE TABLE t_a (x INT);\nINSERT INTO t_a (x) VALUES (1), (2);",
+                    "DROP TABLE t_a;",
+                ),
+                ("b2", "a1", "DELETE FROM t_a WHERE x = 2;", ""),
+            ])
+            .iter()
+            .cloned()
+            .collect();
+            let text = format!(
+                "-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n"
+            );
+            revs.push(
+                crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap(),
+            );
+            RevisionMap::new(revs).unwrap()
+        };
+        assert_eq!(
+            sqlite(&seeded(
+                "CREATE TABLE t_a (x INT);\nINSERT INTO t_a (x) VALUES ('1');"
+            ))
+            .unwrap()
+            .checkpoints,
+            1
+        );
+        let fault = sqlite(&seeded(
+            "CREATE TABLE t_a (x INT);\nINSERT INTO t_a (x) VALUES (1), (2);",
+        ))
+        .unwrap_err()
+        .0;
+        assert!(
+            fault.starts_with("migrations/cp_x.sql:4: checkpoint cp does not give the rows its 2 revisions up to b2 leave on sqlite: 2 rows against 1"),
+            "{fault}"
+        );
     }
 }

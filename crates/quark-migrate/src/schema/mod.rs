@@ -14,6 +14,7 @@ mod identifiers;
 mod introspect;
 mod record;
 mod render;
+mod rows;
 mod scratch;
 mod tables;
 mod types;
@@ -36,6 +37,7 @@ pub use types::{Default, Type};
 
 #[cfg(feature = "cli")]
 pub(crate) use render::{Line, render, runs_outside_a_transaction, to_text};
+pub(crate) use rows::Rows;
 pub(crate) use scratch::{Beside, Scratch};
 
 /// What can go wrong with the declared schema.

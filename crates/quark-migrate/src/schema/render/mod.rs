@@ -115,7 +115,7 @@ fn enum_types(schema: &Schema) -> BTreeMap<String, Vec<String>> {
 }
 
 /// `tables` ordered so that a table comes after the tables (among them) that it references.
-fn referenced_first<'t>(tables: &[&'t Table]) -> Vec<&'t Table> {
+pub(crate) fn referenced_first<'t>(tables: &[&'t Table]) -> Vec<&'t Table> {
     fn visit<'t>(
         t: &'t Table,
         all: &[&'t Table],
