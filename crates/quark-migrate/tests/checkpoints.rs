@@ -17,13 +17,16 @@ mod app;
 #[allow(dead_code)]
 #[macro_use]
 mod servers;
+#[path = "support/sqlite_file.rs"]
+#[allow(dead_code)]
+mod sqlite_file;
 #[path = "support/target.rs"]
 mod target;
 
 use std::path::Path;
 
 use quark_migrate::backend::Backend;
-use quark_migrate::revision::{Dialect, RevisionMap};
+use quark_migrate::revision::{Dialect, Direction, RevisionMap};
 use quark_migrate::schema::{self, Schema};
 use quark_migrate::source::{build_map, read_dir};
 use quark_migrate::{Error, Migrations};
@@ -262,6 +265,37 @@ fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
         Err(Error::Drift(d)) => assert_eq!(d[0].revision, cp),
         other => panic!("an edited checkpoint is drift: {other:?}"),
     }
+}
+
+/// An offline script from base starts from the checkpoint too, and piped into the sqlite3 shell
+/// leaves what a replay leaves.
+#[test]
+fn an_offline_script_from_base_starts_from_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    write_chain(dir.path(), 30);
+    let history = Migrations::from_map(map_of(dir.path()));
+    checkpoint(dir.path(), &id(20), None);
+    let map = map_of(dir.path());
+    let cp = map.checkpoints()[0].id.clone();
+    let with_checkpoint = Migrations::from_map(map);
+    let (report, script) = with_checkpoint
+        .migrator()
+        .unwrap()
+        .script(Dialect::Sqlite, &[], &"head".parse().unwrap(), Direction::Upgrade)
+        .unwrap();
+    assert_eq!(report.steps.len(), 11);
+    assert_eq!(report.steps[0].revision, cp);
+    assert!(!script.contains("CREATE TABLE t5 (id INT"), "no revision below the checkpoint runs");
+    let (Some(replayed), Some(offline)) = (Target::new(Dialect::Sqlite), Target::new(Dialect::Sqlite)) else {
+        unreachable!("SQLite is always there");
+    };
+    let mut a = replayed.db();
+    upgrade(&history, a.as_mut(), "head");
+    sqlite_file::sqlite3(&offline.file().unwrap(), &script);
+    let mut b = offline.db();
+    assert_eq!(with_checkpoint.migrator().unwrap().current(b.as_mut()).unwrap(), [id(30)]);
+    assert_same(a.as_mut(), b.as_mut(), "an offline script");
+    assert_same_rows(a.as_mut(), b.as_mut(), "an offline script");
 }
 
 /// The rows a history leaves are carried, up to 10,000 of them: more is data, not seed rows, and
