@@ -374,11 +374,46 @@ def chain_growth(sizes, runs):
         up = [str(binary), "--database-connection", f"sqlite:///{db}", "-q", "upgrade", "head"]
         subprocess.run(up, check=True, capture_output=True)
         noop = timed([up], runs)
-        for leftover in (db, db.with_name(db.name + ".lock")):
-            leftover.unlink(missing_ok=True)
+        fresh = lambda: [p.unlink(missing_ok=True) for p in (db, db.with_name(db.name + ".lock"))]
+        apply_runs = max(3, runs // (n // 100 or 1))
+        replay = timed([up], apply_runs, before=fresh)
+        replayed = sqlite_contents(db)
+        fresh()
+        # A checkpoint of the newest revision's parent (the newest was edited to write a
+        # second row), then the build that checks it, then a fresh database built from it.
+        start = time.perf_counter()
+        subprocess.run(
+            [str(binary), "-q", "checkpoint", peers.rev_id(n - 2), "--migrations-dir", str(app / "migrations")],
+            check=True,
+            capture_output=True,
+        )
+        writing = time.perf_counter() - start
+        checked_build, _, _ = build_app(app, name)
+        from_checkpoint = timed([up], apply_runs, before=fresh)
+        built = sqlite_contents(db)
+        if built != replayed:
+            raise SystemExit(f"{name}: the database built from the checkpoint differs from the replay")
+        fresh()
         floor = sqlite_alone(n)
-        rows.append((n, clean, edit_rehearsal, edit_total, noop, floor))
+        rows.append((n, clean, edit_rehearsal, edit_total, noop, floor, replay, from_checkpoint, writing, checked_build))
     return rows
+
+
+def sqlite_contents(path):
+    """A SQLite file's tables, columns, indexes and rows, and its version rows: what two
+    databases built two ways are compared by."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    out = []
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'alembic_version%' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    for t in tables:
+        out.append((t, db.execute(f'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', (t,)).fetchall()))
+        out.append((t, db.execute("SELECT name, \"unique\" FROM pragma_index_list(?) ORDER BY name", (t,)).fetchall()))
+        out.append((t, db.execute(f'SELECT * FROM "{t}" ORDER BY 1').fetchall()))
+    out.append(db.execute("SELECT version_num FROM alembic_version").fetchall())
+    db.close()
+    return out
 
 
 def sqlite_alone(n):
@@ -401,14 +436,18 @@ def sqlite_alone(n):
 def growth_table(rows):
     print(
         "| chain | rehearsal, clean build | rehearsal after editing the newest | that build, in all "
-        "| no-op start-up (process) | SQLite alone, the upgrades once |"
+        "| no-op start-up (process) | SQLite alone, the upgrades once "
+        "| apply all (process) | apply all from a checkpoint | `checkpoint` | build with the checkpoint |"
     )
-    print("|---|---|---|---|---|---|")
-    for n, clean, edit, total, noop, floor in rows:
-        print(f"| {n:,} revisions | {fmt(clean)} | {fmt(edit)} | {fmt(total)} | {fmt(noop)} | {fmt(floor)} |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, *cells in rows:
+        print(f"| {n:,} revisions | " + " | ".join(fmt(c) for c in cells) + " |")
     for (n1, *small), (n2, *large) in zip(rows, rows[1:]):
         cells = " | ".join(f"{b / a:.1f}x" if a else "-" for a, b in zip(small, large))
         print(f"| growth {n1:,} -> {n2:,} | {cells} |")
+    for n, *cells in rows:
+        replay, from_checkpoint = cells[5], cells[6]
+        print(f"| {n:,} revisions, apply all per revision | {fmt(replay / n)} | from a checkpoint: {replay / from_checkpoint:.1f}x faster |")
 
 
 def estimate(*parts):

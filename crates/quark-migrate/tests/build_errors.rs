@@ -430,6 +430,63 @@ fn details_say_what_was_rehearsed_and_skipped() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("rehearsed"));
 }
 
+/// After an edit of the newest revision, the rehearsal starts from the database the build before
+/// kept, with every other revision applied; an edit below it rehearses from there as before, and
+/// a fault in the newest revision is still found.
+#[test]
+fn an_edit_of_the_newest_revision_starts_from_the_database_kept() {
+    let scratch = Scratch::new("scratch_kept");
+    for i in 1..=30 {
+        let revises = if i == 1 {
+            "None".to_string()
+        } else {
+            format!("r{:02}", i - 1)
+        };
+        scratch.write(
+            &format!("r{i:02}_x.sql"),
+            good(&format!("r{i:02}"), &revises),
+        );
+    }
+    let details = [("QUARK_MIGRATE_CHECK", "details")];
+    let said = |out: std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    assert_has(
+        &said(scratch.cargo_with("build", &details)),
+        "rehearsed 30 revisions on SQLite in memory",
+    );
+    let newest = |upgrade: &str| revision("r30", "r29", upgrade, "DROP TABLE t_r30;");
+    scratch.write("r30_x.sql", newest("CREATE TABLE t_r30 (x INT, y INT);"));
+    let stderr = said(scratch.cargo_with("build", &details));
+    assert_has(&stderr, "rehearsed 1 revisions on SQLite in memory");
+    assert_has(
+        &stderr,
+        "started from the database an earlier build kept with 29 applied",
+    );
+    // What the kept database holds is what the newest revision runs on.
+    scratch.write("r30_x.sql", newest("CREATE TABLE t_r29 (x INT);"));
+    assert_has(
+        &scratch.fails(),
+        "migrations/r30_x.sql:7: upgrade of r30 fails on sqlite: table t_r29 already exists",
+    );
+    // An edit below the newest: the kept database is not what it needs.
+    scratch.write("r30_x.sql", newest("CREATE TABLE t_r30 (x INT);"));
+    scratch.write(
+        "r20_x.sql",
+        revision(
+            "r20",
+            "r19",
+            "CREATE TABLE t_r20 (x INT, z INT);",
+            "DROP TABLE t_r20;",
+        ),
+    );
+    let stderr = said(scratch.cargo_with("build", &details));
+    assert_has(&stderr, "rehearsed 11 revisions on SQLite in memory");
+    assert!(!stderr.contains("kept with"), "{stderr}");
+}
+
 /// A checkpoint is embedded beside the revisions when it gives the schema they leave, and fails
 /// the build naming its file and line when it does not.
 #[test]

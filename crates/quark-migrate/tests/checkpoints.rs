@@ -18,7 +18,6 @@ mod app;
 #[macro_use]
 mod servers;
 #[path = "support/sqlite_file.rs"]
-#[allow(dead_code)]
 mod sqlite_file;
 #[path = "support/target.rs"]
 mod target;
@@ -281,19 +280,36 @@ fn an_offline_script_from_base_starts_from_the_checkpoint() {
     let (report, script) = with_checkpoint
         .migrator()
         .unwrap()
-        .script(Dialect::Sqlite, &[], &"head".parse().unwrap(), Direction::Upgrade)
+        .script(
+            Dialect::Sqlite,
+            &[],
+            &"head".parse().unwrap(),
+            Direction::Upgrade,
+        )
         .unwrap();
     assert_eq!(report.steps.len(), 11);
     assert_eq!(report.steps[0].revision, cp);
-    assert!(!script.contains("CREATE TABLE t5 (id INT"), "no revision below the checkpoint runs");
-    let (Some(replayed), Some(offline)) = (Target::new(Dialect::Sqlite), Target::new(Dialect::Sqlite)) else {
+    assert!(
+        !script.contains("CREATE TABLE t5 (id INT"),
+        "no revision below the checkpoint runs"
+    );
+    let (Some(replayed), Some(offline)) =
+        (Target::new(Dialect::Sqlite), Target::new(Dialect::Sqlite))
+    else {
         unreachable!("SQLite is always there");
     };
     let mut a = replayed.db();
     upgrade(&history, a.as_mut(), "head");
     sqlite_file::sqlite3(&offline.file().unwrap(), &script);
     let mut b = offline.db();
-    assert_eq!(with_checkpoint.migrator().unwrap().current(b.as_mut()).unwrap(), [id(30)]);
+    assert_eq!(
+        with_checkpoint
+            .migrator()
+            .unwrap()
+            .current(b.as_mut())
+            .unwrap(),
+        [id(30)]
+    );
     assert_same(a.as_mut(), b.as_mut(), "an offline script");
     assert_same_rows(a.as_mut(), b.as_mut(), "an offline script");
 }

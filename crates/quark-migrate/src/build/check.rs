@@ -46,9 +46,9 @@ mod imp {
     use std::path::Path;
     use std::time::Instant;
 
-    use super::super::rehearsal::{Rehearsed, rehearse};
+    use super::super::rehearsal::{Earlier, Rehearsed, rehearse, rehearse_from};
     use super::Options;
-    use crate::backend::ConnectOptions;
+    use crate::backend::{Backend, ConnectOptions};
     use crate::revision::{Dialect, RevisionMap};
     use crate::schema::{DeclaredFile, Scratch, read_declared};
     use crate::url::DatabaseUrl;
@@ -69,20 +69,33 @@ mod imp {
         let mut said = Vec::new();
         if cfg!(feature = "sqlite") && options.targets(Dialect::Sqlite) {
             // What passed in an earlier build of this crate is only applied: an edit checks the
-            // revision edited and those above it again.
-            let cache = std::env::var_os("OUT_DIR")
-                .map(|dir| std::path::PathBuf::from(dir).join("quark_migrate_rehearsed.txt"));
+            // revision edited and those above it again. An edit of the newest revision starts
+            // from the database the earlier build kept, with everything below it applied.
+            let out_dir = std::env::var_os("OUT_DIR").map(std::path::PathBuf::from);
+            let cache = out_dir
+                .as_ref()
+                .map(|dir| dir.join("quark_migrate_rehearsed.txt"));
             let passed: HashSet<String> = cache
                 .as_ref()
                 .and_then(|path| std::fs::read_to_string(path).ok())
                 .map(|text| text.lines().map(str::to_string).collect())
                 .unwrap_or_default();
             let started = Instant::now();
-            let done = rehearse(
+            let mut keep = |key: &str, db: &mut dyn Backend| {
+                if let Some(dir) = &out_dir {
+                    kept::keep(dir, key, db);
+                }
+            };
+            let earlier = Earlier {
+                passed: &passed,
+                start: out_dir.as_deref().and_then(kept::start),
+                keep: Some(&mut keep),
+            };
+            let done = rehearse_from(
                 map,
                 Some(&declared),
                 &mut || Scratch::open(None, &ConnectOptions::default()),
-                &passed,
+                earlier,
             )
             .map_err(|f| format!("{f}\nerror: the migrations fail their rehearsal on SQLite (set {}=off to build without it)", super::SETTING))?;
             if let Some(path) = &cache {
@@ -153,6 +166,50 @@ mod imp {
         Ok(())
     }
 
+    /// The SQLite scratch database a build keeps in `OUT_DIR` for the next: what the newest
+    /// revision's parent and its ancestors leave, with that parent's key (which names their
+    /// texts), so that after an edit of the newest revision the rehearsal applies none of the
+    /// others.
+    mod kept {
+        use std::path::Path;
+
+        use crate::backend::Backend;
+        use crate::revision::Dialect;
+        use crate::schema::Scratch;
+
+        const FILE: &str = "quark_migrate_rehearsed.db";
+        const KEY: &str = "quark_migrate_rehearsed.db.key";
+
+        /// A copy of the kept database, with its key; `None` when there is none.
+        #[cfg(feature = "sqlite")]
+        pub(super) fn start(dir: &Path) -> Option<(String, Scratch)> {
+            let key = std::fs::read_to_string(dir.join(KEY)).ok()?;
+            let options = crate::backend::ConnectOptions::default();
+            let scratch = Scratch::sqlite_copy(&dir.join(FILE), dir, &options).ok()?;
+            Some((key.trim().to_string(), scratch))
+        }
+
+        #[cfg(not(feature = "sqlite"))]
+        pub(super) fn start(_: &Path) -> Option<(String, Scratch)> {
+            None
+        }
+
+        /// Keeps `db` under `key`: written to a new file, then renamed over the kept one; the
+        /// key last, so that a build stopped half-way leaves no key naming another database.
+        pub(super) fn keep(dir: &Path, key: &str, db: &mut dyn Backend) {
+            let _ = std::fs::remove_file(dir.join(KEY));
+            let new = dir.join(format!("{FILE}.new"));
+            let _ = std::fs::remove_file(&new);
+            let vacuum = format!(
+                "VACUUM INTO {}",
+                Dialect::Sqlite.string_literal(&new.display().to_string())
+            );
+            if db.run(&vacuum).is_ok() && std::fs::rename(&new, dir.join(FILE)).is_ok() {
+                let _ = std::fs::write(dir.join(KEY), key);
+            }
+        }
+    }
+
     /// What rehearses migrations that nothing rehearsed: SQLite in memory when it is targeted,
     /// else a live server of a targeted dialect.
     fn how_to_rehearse(options: &Options) -> String {
@@ -203,6 +260,12 @@ mod imp {
             text.push_str(", the declared schema matches head");
         }
         text.push(')');
+        if done.kept > 0 {
+            text.push_str(&format!(
+                ", started from the database an earlier build kept with {} applied",
+                done.kept
+            ));
+        }
         if done.reused > 0 {
             text.push_str(&format!(
                 ", applied {} that passed in an earlier build unchanged",

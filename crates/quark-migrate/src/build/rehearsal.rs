@@ -4,7 +4,7 @@
 //! schema at head is compared with the declared schema.
 
 use crate::backend::{Backend, BackendError};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::revision::{
     Classified, Dialect, Direction, Effect, Revision, RevisionMap, Statement, TableChange, classify,
@@ -31,6 +31,9 @@ pub struct Rehearsed {
     pub reused: usize,
     /// Checkpoints found to give the schema of the revisions they stand for.
     pub checkpoints: usize,
+    /// Revisions neither applied nor checked: a database an earlier rehearsal kept held them
+    /// (see [`Earlier::start`]).
+    pub kept: usize,
 }
 
 /// The key of each revision of `map` on `dialect`, by position: a checksum of its upgrade and
@@ -63,6 +66,22 @@ impl std::fmt::Display for Fault {
     }
 }
 
+/// What a rehearsal may take from an earlier one, and keep for a later one.
+pub struct Earlier<'a> {
+    /// The keys of revisions that passed (see [`Rehearsed::verified`]): only applied.
+    pub passed: &'a HashSet<String>,
+    /// A scratch database holding what a revision and its ancestors leave, with that revision's
+    /// key: the rehearsal starts there instead of applying them.
+    pub start: Option<(String, Scratch)>,
+    /// Given, just before the newest revision is rehearsed, the key of its parent and a scratch
+    /// database holding what that parent and its ancestors leave: what a later rehearsal (after
+    /// an edit of the newest revision) can start from.
+    pub keep: Option<&'a mut Keep<'a>>,
+}
+
+/// What keeps a scratch database for a later rehearsal: given a revision's key and the database.
+pub type Keep<'a> = dyn FnMut(&str, &mut dyn Backend) + 'a;
+
 /// Rehearses `map` on databases `fresh` opens (each empty), comparing the schema at head with
 /// `declared` when given; a revision whose key is in `passed` (see [`Rehearsed::verified`]) is
 /// only applied, not checked again.
@@ -70,16 +89,53 @@ pub fn rehearse(
     map: &RevisionMap,
     declared: Option<&[DeclaredFile]>,
     fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
-    passed: &std::collections::HashSet<String>,
+    passed: &HashSet<String>,
 ) -> Result<Rehearsed, Fault> {
+    let earlier = Earlier {
+        passed,
+        start: None,
+        keep: None,
+    };
+    rehearse_from(map, declared, fresh, earlier)
+}
+
+/// [`rehearse`], taking what it can from `earlier`: the revisions a kept scratch database holds
+/// are neither applied nor checked again.
+pub fn rehearse_from(
+    map: &RevisionMap,
+    declared: Option<&[DeclaredFile]>,
+    fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
+    mut earlier: Earlier<'_>,
+) -> Result<Rehearsed, Fault> {
+    let passed = earlier.passed;
     let connect = |e: BackendError| Fault(format!("cannot open a scratch database: {e}"));
     let mut scratch = fresh().map_err(connect)?;
     let keys = keys(map, scratch.db().dialect());
     let mut applied = vec![false; map.len()];
     // The revision rehearsed last, on exactly what it needed (then `applied` is that and it).
     let mut last: Option<usize> = None;
+    let mut started_at = None;
+    if let Some((key, start)) = earlier.start.take()
+        && let Some(p) = keys.iter().position(|k| *k == key)
+    {
+        scratch = start;
+        applied = map.ancestors([map.at(p).id.as_str()]);
+        last = Some(p);
+        started_at = Some(key);
+    }
     let mut done = Rehearsed::default();
+    let newest = map.len().checked_sub(1);
     for (i, rev) in map.iter().enumerate() {
+        if applied[i] {
+            // In the kept scratch database: it passed in the rehearsal that kept it.
+            if rev.code.is_some() {
+                done.skipped.push(rev.id.clone());
+            } else {
+                done.kept += 1;
+            }
+            done.verified.push(keys[i].clone());
+            continue;
+        }
         // The revision runs on the schema of exactly what it needs: on a line of descent, what
         // the revision before it needed and that revision, already applied.
         let follows = matches!((map.needs_of(i), last), ([only], Some(l)) if *only == l);
@@ -91,6 +147,12 @@ pub fn rehearse(
                 replay(map, scratch.db(), &needs)?;
                 applied = needs;
             }
+        }
+        if let (Some(keep), [parent]) = (earlier.keep.as_mut(), map.needs_of(i))
+            && Some(i) == newest
+            && started_at.as_ref() != Some(&keys[*parent])
+        {
+            keep(&keys[*parent], scratch.db());
         }
         if rev.code.is_some() {
             done.skipped.push(rev.id.clone());
@@ -137,7 +199,7 @@ fn check_checkpoint(
     checkpoint: &Revision,
     keys: &[String],
     fresh: &mut dyn FnMut() -> Result<Scratch, BackendError>,
-    passed: &std::collections::HashSet<String>,
+    passed: &HashSet<String>,
 ) -> Result<Option<String>, Fault> {
     let connect = |e: BackendError| Fault(format!("cannot open a scratch database: {e}"));
     let Some((of, line)) = &checkpoint.checkpoint_of else {

@@ -10,6 +10,10 @@ use crate::url::DatabaseUrl;
 pub struct Scratch {
     db: Box<dyn Backend>,
     drop: Option<String>,
+    /// The file of a SQLite scratch database kept on disk, removed when this is dropped (held
+    /// only for that).
+    #[cfg(feature = "sqlite")]
+    _file: Option<tempfile::TempPath>,
 }
 
 impl Scratch {
@@ -26,6 +30,8 @@ impl Scratch {
                 return Ok(Scratch {
                     db: backend::connect(&memory, options)?,
                     drop: None,
+                    #[cfg(feature = "sqlite")]
+                    _file: None,
                 });
             }
         };
@@ -40,9 +46,45 @@ impl Scratch {
         let mut scratch = Scratch {
             db,
             drop: Some(drop),
+            #[cfg(feature = "sqlite")]
+            _file: None,
         };
         scratch.db.run(&enter)?;
         Ok(scratch)
+    }
+
+    /// A SQLite scratch database that starts as a copy of the database file `of`: a new file in
+    /// `dir` (created new, never through a link), removed when this is dropped.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn sqlite_copy(
+        of: &std::path::Path,
+        dir: &std::path::Path,
+        options: &ConnectOptions,
+    ) -> Result<Scratch, BackendError> {
+        let io =
+            |e: std::io::Error| BackendError::message(format!("cannot copy {}: {e}", of.display()));
+        let mut file = tempfile::Builder::new()
+            .prefix("quark_migrate_scratch")
+            .suffix(".db")
+            .tempfile_in(dir)
+            .map_err(io)?;
+        std::io::copy(
+            &mut std::fs::File::open(of).map_err(io)?,
+            file.as_file_mut(),
+        )
+        .map_err(io)?;
+        let path = file.into_temp_path();
+        let url = DatabaseUrl::parse(&format!("sqlite:///{}", path.display()))
+            .map_err(|e| BackendError::driver(e.to_string(), e))?;
+        let mut db = backend::connect(&url, options)?;
+        // A scratch: nothing to keep if the build stops.
+        db.run("PRAGMA journal_mode = MEMORY")?;
+        db.run("PRAGMA synchronous = OFF")?;
+        Ok(Scratch {
+            db,
+            drop: None,
+            _file: Some(path),
+        })
     }
 
     /// The connection to the scratch database.

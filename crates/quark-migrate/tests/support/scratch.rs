@@ -37,7 +37,12 @@ fn forget_rehearsals(name: &str) {
             .to_string_lossy()
             .starts_with(&format!("{name}-"))
         {
-            let _ = std::fs::remove_file(entry.path().join("out/quark_migrate_rehearsed.txt"));
+            for kept in [
+                "quark_migrate_rehearsed.txt",
+                "quark_migrate_rehearsed.db.key",
+            ] {
+                let _ = std::fs::remove_file(entry.path().join("out").join(kept));
+            }
         }
     }
 }
