@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use quark_migrate::build::Summary;
-use quark_migrate::revision::{Dialect, Direction};
 use quark_migrate::source::{SourceFile, build_map};
 use quark_migrate::{EmbeddedFile, Migrations};
 
@@ -83,14 +82,9 @@ fn embedded(n: usize) -> &'static [EmbeddedFile] {
                 path: leak(source.path.clone()),
                 source: leak(source.text.clone()),
                 summary: Some(Summary {
-                    id: leak(rev.id.clone()),
-                    head: map.is_head(&rev.id),
-                    checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
-                    earlier: &[],
-                    signatures: [None; 3],
+                    facts: leak(Summary::facts_of(&map, rev, [None; 3])),
                     trusted_keys: &[],
                     digests,
-                    checkpoint_of: None,
                 }),
                 code: None,
             }

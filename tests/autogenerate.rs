@@ -117,7 +117,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn migrator(map: &RevisionMap) -> Migrator<'_> {
     let code = MIGRATIONS
         .iter()
-        .filter_map(|f| Some((f.summary?.id.to_string(), f.code?)));
+        .filter_map(|f| Some((f.summary?.id().to_string(), f.code?)));
     Migrator::new(map).code(code)
 }
 

@@ -16,7 +16,7 @@ mod servers;
 use std::sync::{Arc, Mutex};
 
 use quark_migrate::build::{Summary, accepted_digests};
-use quark_migrate::revision::{Dialect, Direction};
+use quark_migrate::revision::Dialect;
 use quark_migrate::source::{SourceFile, build_map};
 use quark_migrate::{EmbeddedFile, Error, Migrations};
 use recording::Recording;
@@ -52,14 +52,9 @@ fn chain(n: usize, edited: Option<usize>) -> &'static [EmbeddedFile] {
                 path: leak(source.path.clone()),
                 source: leak(source.text.clone()),
                 summary: Some(Summary {
-                    id: leak(rev.id.clone()),
-                    head: map.is_head(&rev.id),
-                    checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
-                    earlier: &[],
-                    signatures: [None; 3],
+                    facts: leak(Summary::facts_of(&map, rev, [None; 3])),
                     trusted_keys: &[],
                     digests,
-                    checkpoint_of: None,
                 }),
                 code: None,
             }

@@ -20,7 +20,7 @@ const PRINT_SUMMARIES: &str = "static FILES: &[quark_migrate::EmbeddedFile] = qu
 fn main() {\n\
     for f in FILES {\n\
         match &f.summary {\n\
-            Some(s) => println!(\"{}\\t{}\\t{}\\t{:?}\", f.path, s.id, s.head, s.checksums),\n\
+            Some(s) => println!(\"{}\\t{}\\t{}\\t{:?}\", f.path, s.id(), s.head(), [s.checksum(0), s.checksum(1), s.checksum(2)]),\n\
             None => println!(\"{}\\tnone\", f.path),\n\
         }\n\
     }\n\
@@ -81,7 +81,6 @@ fn build_time_summaries_match_the_parsed_revisions() {
 
 mod with_summaries {
     use quark_migrate::build::Summary;
-    use quark_migrate::revision::{Dialect, Direction};
     use quark_migrate::{EmbeddedFile, Error, Migrations};
 
     use super::app;
@@ -103,15 +102,9 @@ mod with_summaries {
                 let rev = map.iter().find(|r| r.path == file.path).unwrap();
                 EmbeddedFile {
                     summary: Some(Summary {
-                        id: leak(rev.id.clone()),
-                        head: map.is_head(&rev.id),
-                        checksums: Dialect::ALL
-                            .map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
-                        earlier: &[],
-                        signatures: [None; 3],
+                        facts: leak(Summary::facts_of(&map, rev, [None; 3])),
                         trusted_keys: &[],
                         digests,
-                        checkpoint_of: None,
                     }),
                     ..*file
                 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::embed::Summary;
 use crate::remembered::Vouching;
 use crate::revision::{Dialect, Direction, RevisionMap};
 use crate::source::{SourceFile, file_names, is_schema_file};
@@ -63,13 +64,6 @@ pub(super) fn generate_from(
                 rev.id
             );
         }
-        let checksums: Vec<String> = Dialect::ALL
-            .iter()
-            .map(|d| match rev.checksum(Direction::Upgrade, *d) {
-                Some(sum) => format!("Some({sum:?})"),
-                None => "None".to_string(),
-            })
-            .collect();
         let functions = match &rev.code {
             None => "None".to_string(),
             Some(c) => format!(
@@ -82,24 +76,13 @@ pub(super) fn generate_from(
                 id = rev.id
             ),
         };
-        let signatures: Vec<String> = Dialect::ALL
-            .iter()
-            .map(|d| match vouching.record(rev, *d).signature {
-                Some(signature) => format!("Some({signature:?})"),
-                None => "None".to_string(),
-            })
-            .collect();
+        let signatures = Dialect::ALL.map(|d| vouching.record(rev, d).signature);
+        let facts = Summary::facts_of(map, rev, signatures.each_ref().map(Option::as_deref));
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ id: {:?}, head: {}, checksums: [{}], earlier: &{:?}, signatures: [{}], trusted_keys: TRUSTED_KEYS, digests: &DIGESTS, checkpoint_of: {:?} }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ facts: {facts:?}, trusted_keys: TRUSTED_KEYS, digests: &DIGESTS }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
-            rev.id,
-            map.is_head(&rev.id),
-            checksums.join(", "),
-            rev.earlier_checksums,
-            signatures.join(", "),
-            rev.checkpoint_of.as_ref().map(|(of, _)| of)
         );
     }
     format!(

@@ -236,7 +236,7 @@ impl Migrations {
     pub fn len(&self) -> usize {
         match (self.map.get(), self.summaries()) {
             (Some(map), _) => map.len(),
-            (None, Some(summaries)) => summaries.filter(|s| s.checkpoint_of.is_none()).count(),
+            (None, Some(summaries)) => summaries.filter(|s| s.checkpoint_of().is_none()).count(),
             (None, None) => self.files.len(),
         }
     }
@@ -249,7 +249,7 @@ impl Migrations {
     /// The ids of the embedded heads, sorted.
     pub fn heads(&self) -> Result<Vec<&str>, Error> {
         let mut heads: Vec<&str> = match self.summaries() {
-            Some(summaries) => summaries.filter(|s| s.head).map(|s| s.id).collect(),
+            Some(summaries) => summaries.filter(|s| s.head()).map(|s| s.id()).collect(),
             None => self.map()?.heads().iter().map(|r| r.id.as_str()).collect(),
         };
         heads.sort_unstable();
@@ -267,7 +267,7 @@ impl Migrations {
         let map = self.map()?;
         let code = self.files.iter().filter_map(|f| {
             let id = match &f.summary {
-                Some(summary) => summary.id,
+                Some(summary) => summary.id(),
                 None => &map.iter().find(|r| r.path == f.path)?.id,
             };
             Some((id.to_string(), f.code?))
@@ -287,13 +287,13 @@ impl Migrations {
         if let Some(rows) = store.at_heads_by_digest(db, &heads, digest) {
             return Some(rows);
         }
-        let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id, s)).collect();
+        let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id(), s)).collect();
         let state = store.read_state(db).ok()?;
         let sound = state.is_at(&heads, self.len())
             && state.checksums.iter().all(|(revision, sum)| {
                 summaries.get(revision.as_str()).is_none_or(|s| {
-                    s.checksums[dialect].is_none_or(|embedded| embedded == sum)
-                        || s.earlier.contains(&sum.as_str())
+                    s.checksum(dialect).is_none_or(|embedded| embedded == sum)
+                        || s.earlier().any(|e| e == sum)
                 })
             });
         if sound && record == Record::Digest {
@@ -524,9 +524,9 @@ fn embedded_vouching(files: &[EmbeddedFile]) -> Vouching {
         vouching = vouching.with_trusted(key);
     }
     for summary in summaries {
-        for (dialect, signature) in Dialect::ALL.iter().zip(summary.signatures) {
-            if let Some(signature) = signature {
-                vouching = vouching.with_signature(summary.id, *dialect, signature);
+        for (i, dialect) in Dialect::ALL.iter().enumerate() {
+            if let Some(signature) = summary.signature(i) {
+                vouching = vouching.with_signature(summary.id(), *dialect, signature);
             }
         }
     }
@@ -536,7 +536,6 @@ fn embedded_vouching(files: &[EmbeddedFile]) -> Vouching {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::revision::Direction;
     use crate::source::{SourceFile, build_map};
 
     fn leak(s: String) -> &'static str {
@@ -566,14 +565,9 @@ mod tests {
                 path: leak(rev.path.clone()),
                 source: leak(file.text.clone()),
                 summary: Some(Summary {
-                    id: leak(rev.id.clone()),
-                    head: map.is_head(&rev.id),
-                    checksums: Dialect::ALL.map(|d| rev.checksum(Direction::Upgrade, d).map(leak)),
-                    earlier: &[],
-                    signatures: [None; 3],
+                    facts: leak(Summary::facts_of(&map, rev, [None; 3])),
                     trusted_keys: &[],
                     digests,
-                    checkpoint_of: None,
                 }),
                 code: None,
             })
