@@ -1,6 +1,7 @@
 //! The code `build.rs` writes into `OUT_DIR`: every revision file embedded with `include_str!`,
 //! its build-time summary, and the modules of the revisions written in Rust.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -49,11 +50,9 @@ pub(super) fn generate_from(
     let mut modules = String::new();
     let mut entries = String::new();
     let trusted: Vec<String> = vouching.trusted().iter().map(|k| k.to_hex()).collect();
+    let by_path: HashMap<&str, &SourceFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
     for rev in map.iter().chain(map.checkpoints()) {
-        let file = files
-            .iter()
-            .find(|f| f.path == rev.path)
-            .expect("every revision has a file");
+        let file = by_path[rev.path.as_str()];
         let full = abs.join(&file.name);
         println!("cargo:rerun-if-changed={}", full.display());
         if rev.code.is_some() {

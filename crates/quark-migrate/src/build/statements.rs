@@ -12,7 +12,7 @@
 //! under its lock, a table rewritten or copied): build warnings with the safe form, or errors
 //! when asked; `-- lock accepted: <why>` accepts one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::revision::{
     Dialect, Direction, Revision, RevisionMap, TableChange, classify, revision_lock_risks,
@@ -40,6 +40,14 @@ impl std::fmt::Display for Finding {
     }
 }
 
+/// Each file's text by its path (a lookup per revision, not a scan of every file).
+fn texts(files: &[SourceFile]) -> HashMap<&str, &str> {
+    files
+        .iter()
+        .map(|f| (f.path.as_str(), f.text.as_str()))
+        .collect()
+}
+
 /// The destructive statements of revisions without `Breaking:`, on the dialects `targets`
 /// accepts; each statement once, whichever dialects run it.
 pub fn undeclared_destructive(
@@ -49,14 +57,12 @@ pub fn undeclared_destructive(
 ) -> Vec<Finding> {
     let mut found = Vec::new();
     let mut seen = HashSet::new();
+    let texts = texts(files);
     for rev in map
         .iter()
         .filter(|r| r.breaking.is_none() && r.code.is_none())
     {
-        let text = files
-            .iter()
-            .find(|f| f.path == rev.path)
-            .map(|f| f.text.as_str());
+        let text = texts.get(rev.path.as_str()).copied();
         for dialect in Dialect::ALL.into_iter().filter(|d| targets(*d)) {
             for (line, sql, reason, two_steps) in destructive(rev, dialect) {
                 if said(NOT_BREAKING, &sql, text, line) || !seen.insert((rev.path.clone(), line)) {
@@ -89,11 +95,9 @@ pub fn lock_risks(
     judged: impl Fn(&Revision) -> bool,
 ) -> Vec<Finding> {
     let mut found = Vec::new();
+    let texts = texts(files);
     for rev in map.iter().filter(|r| r.code.is_none() && judged(r)) {
-        let text = files
-            .iter()
-            .find(|f| f.path == rev.path)
-            .map(|f| f.text.as_str());
+        let text = texts.get(rev.path.as_str()).copied();
         for dialect in Dialect::ALL.into_iter().filter(|d| targets(*d)) {
             let Some(Ok(statements)) = rev.statements(Direction::Upgrade, dialect) else {
                 continue;
