@@ -39,7 +39,13 @@ pub(super) fn already_at_head(
         return Ok(false);
     }
     let (url, _) = ctx.configured()?;
-    let mut db = ctx.migrations.connect_url(&url)?;
+    let mut db = match ctx.migrations.connect_url(&url) {
+        Ok(db) => db,
+        // A cluster none of whose hosts takes the session yet (a failover under way): the
+        // full way waits for one, within the failover timeout.
+        Err(e) if e.is_connection_lost() => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
     let Some(heads) = ctx.migrations.at_head(db.as_mut(), Record::Digest) else {
         return Ok(false);
     };
