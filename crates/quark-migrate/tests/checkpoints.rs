@@ -1,7 +1,7 @@
 //! Checkpoints: `checkpoint REV` writes one file holding the schema REV and its ancestors leave;
 //! a database at base runs it instead of replaying them and ends with the schema a replay gives,
 //! downgrades through the old revisions, and a database past base never runs it. On a chain of
-//! 1,000 revisions on SQLite and 40 on PostgreSQL and MariaDB, through the command line of the
+//! 300 revisions on SQLite and 40 on PostgreSQL and MariaDB, through the command line of the
 //! application in `support/app.rs`.
 
 #![cfg(all(
@@ -160,7 +160,7 @@ fn assert_same_rows(replayed: &mut dyn Backend, built: &mut dyn Backend, when: &
 /// checkpoint's checksum as it checks a revision's.
 fn a_checkpoint_gives_the_schema_of_a_replay(dialect: Dialect) {
     let (n, at) = match dialect {
-        Dialect::Sqlite => (1_000, 990),
+        Dialect::Sqlite => (300, 290),
         _ => (40, 30),
     };
     let (Some(replayed), Some(built), Some(past)) = (
