@@ -677,29 +677,35 @@ mod tests {
         assert!(fault.contains("t_c"), "{fault}");
     }
 
+    /// The revisions `files` (as [`map`] takes them) and a checkpoint `cp` of `b2` whose SQLite
+    /// upgrade is `checkpoint`.
+    fn with_checkpoint(files: &[(&str, &str, &str, &str)], checkpoint: &str) -> RevisionMap {
+        let mut revs: Vec<Revision> = map(files).iter().cloned().collect();
+        let text = format!(
+            "-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n"
+        );
+        revs.push(
+            crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap(),
+        );
+        RevisionMap::new(revs).unwrap()
+    }
+
     #[test]
     fn a_checkpoint_must_give_the_schema_of_the_revisions_it_stands_for() {
         let with = |checkpoint: &str| {
-            let mut revs: Vec<Revision> = map(&[
-                ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
-                (
-                    "b2",
-                    "a1",
-                    "ALTER TABLE t_a ADD COLUMN y TEXT;\nCREATE INDEX ix_y ON t_a (y);",
-                    "DROP INDEX ix_y;\nALTER TABLE t_a DROP COLUMN y;",
-                ),
-                ("c3", "b2", "CREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
-            ])
-            .iter()
-            .cloned()
-            .collect();
-            let text = format!(
-                "-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n"
-            );
-            revs.push(
-                crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap(),
-            );
-            RevisionMap::new(revs).unwrap()
+            with_checkpoint(
+                &[
+                    ("a1", "None", "CREATE TABLE t_a (x INT);", "DROP TABLE t_a;"),
+                    (
+                        "b2",
+                        "a1",
+                        "ALTER TABLE t_a ADD COLUMN y TEXT;\nCREATE INDEX ix_y ON t_a (y);",
+                        "DROP INDEX ix_y;\nALTER TABLE t_a DROP COLUMN y;",
+                    ),
+                    ("c3", "b2", "CREATE TABLE t_c (x INT);", "DROP TABLE t_c;"),
+                ],
+                checkpoint,
+            )
         };
         let good = with("CREATE TABLE t_a (x INT, y TEXT);\nCREATE INDEX ix_y ON t_a (y);");
         let done = sqlite(&good).unwrap();
@@ -724,25 +730,18 @@ mod tests {
         assert!(fault.contains("ix_y"), "{fault}");
         // The rows the revisions leave are compared too.
         let seeded = |checkpoint: &str| {
-            let mut revs: Vec<Revision> = map(&[
-                (
-                    "a1",
-                    "None",
-                    "CREATE TABLE t_a (x INT);\nINSERT INTO t_a (x) VALUES (1), (2);",
-                    "DROP TABLE t_a;",
-                ),
-                ("b2", "a1", "DELETE FROM t_a WHERE x = 2;", ""),
-            ])
-            .iter()
-            .cloned()
-            .collect();
-            let text = format!(
-                "-- as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\n{checkpoint}\n"
-            );
-            revs.push(
-                crate::revision::parse_revision("migrations/cp_x.sql", "cp_x.sql", &text).unwrap(),
-            );
-            RevisionMap::new(revs).unwrap()
+            with_checkpoint(
+                &[
+                    (
+                        "a1",
+                        "None",
+                        "CREATE TABLE t_a (x INT);\nINSERT INTO t_a (x) VALUES (1), (2);",
+                        "DROP TABLE t_a;",
+                    ),
+                    ("b2", "a1", "DELETE FROM t_a WHERE x = 2;", ""),
+                ],
+                checkpoint,
+            )
         };
         assert_eq!(
             sqlite(&seeded(

@@ -373,13 +373,7 @@ impl<'m> Migrator<'m> {
             Standing::Known(heads) => heads,
             Standing::Ahead(ahead) => return self.nothing_ahead(target, &ahead),
         };
-        let steps = plan::upgrade(
-            self.map,
-            &heads,
-            target,
-            db.dialect(),
-            self.settings.from_checkpoints,
-        )?;
+        let steps = self.upgrade_plan(self.map, &heads, target, db.dialect())?;
         if steps.is_empty() && self.interrupted(db)?.is_none() && self.remembers(db, &heads)? {
             self.refuse_drift(db, &heads)?;
             return Ok(Report::nothing_to_upgrade(heads));
@@ -395,20 +389,13 @@ impl<'m> Migrator<'m> {
             };
             self.refuse_drift(db, &heads)?;
             self.remember_applied(db, &heads)?;
-            let steps = plan::upgrade(
-                self.map,
-                &heads,
-                target,
-                db.dialect(),
-                self.settings.from_checkpoints,
-            )?;
+            let steps = self.upgrade_plan(self.map, &heads, target, db.dialect())?;
             let stop_before = match self.held_back(db, &steps)? {
                 Some(held) => self.settle_held(held)?,
                 None => None,
             };
             let mut report = self.settled_then(db, heads, |map, heads, dialect| {
-                let mut steps =
-                    plan::upgrade(map, heads, target, dialect, self.settings.from_checkpoints)?;
+                let mut steps = self.upgrade_plan(map, heads, target, dialect)?;
                 if let Some(stop) = &stop_before
                     && let Some(at) = steps.iter().position(|s| s.revision.id == *stop)
                 {
@@ -420,6 +407,18 @@ impl<'m> Migrator<'m> {
             Ok(report)
         })
         .and_then(|report| self.durable(db, report))
+    }
+
+    /// The upgrade steps from `heads` to `target` on `map`, from a checkpoint unless these
+    /// settings replay history.
+    fn upgrade_plan<'a>(
+        &self,
+        map: &'a RevisionMap,
+        heads: &[String],
+        target: &Target,
+        dialect: crate::revision::Dialect,
+    ) -> Result<Vec<plan::Step<'a>>, plan::PlanError> {
+        plan::upgrade(map, heads, target, dialect, self.settings.from_checkpoints)
     }
 
     /// An upgrade on a database ahead of this binary: to head, nothing to do (or refused, see

@@ -81,13 +81,7 @@ impl Migrator<'_> {
     ) -> Result<Report, Error> {
         let dialect = script.dialect();
         let steps = match direction {
-            Direction::Upgrade => plan::upgrade(
-                self.map,
-                from,
-                target,
-                dialect,
-                self.settings.from_checkpoints,
-            )?,
+            Direction::Upgrade => self.upgrade_plan(self.map, from, target, dialect)?,
             Direction::Downgrade => plan::downgrade(self.map, from, target, dialect)?,
         };
         let rust: Vec<String> = steps
