@@ -126,6 +126,7 @@ mod lexer;
 pub mod remembered;
 pub mod revision;
 pub mod source;
+mod summary;
 
 // The engine that runs migrations; without the `runtime` feature only the build-time API above
 // (and `build::embed_migrations`) is compiled, for build scripts.

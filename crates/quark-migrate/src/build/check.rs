@@ -170,6 +170,7 @@ mod imp {
     /// revision's parent and its ancestors leave, with that parent's key (which names their
     /// texts), so that after an edit of the newest revision the rehearsal applies none of the
     /// others.
+    #[cfg(feature = "sqlite")]
     mod kept {
         use std::path::Path;
 
@@ -181,7 +182,6 @@ mod imp {
         const KEY: &str = "quark_migrate_rehearsed.db.key";
 
         /// A copy of the kept database, with its key; `None` when there is none.
-        #[cfg(feature = "sqlite")]
         pub(super) fn start(dir: &Path) -> Option<(String, Scratch)> {
             let key = std::fs::read_to_string(dir.join(KEY)).ok()?;
             let options = crate::backend::ConnectOptions::default();
@@ -189,25 +189,48 @@ mod imp {
             Some((key.trim().to_string(), scratch))
         }
 
-        #[cfg(not(feature = "sqlite"))]
+        /// Keeps `db` under `key`: written to a new file in a directory of its own (created
+        /// new, so that nothing can stand where `VACUUM INTO` writes), then renamed over the
+        /// kept one; the key last, written the same way, so that a build stopped half-way
+        /// leaves no key naming another database.
+        pub(super) fn keep(dir: &Path, key: &str, db: &mut dyn Backend) {
+            use std::io::Write as _;
+            let _ = std::fs::remove_file(dir.join(KEY));
+            let Ok(new) = tempfile::Builder::new()
+                .prefix("quark_migrate_kept")
+                .tempdir_in(dir)
+            else {
+                return;
+            };
+            let file = new.path().join(FILE);
+            let vacuum = format!(
+                "VACUUM INTO {}",
+                Dialect::Sqlite.string_literal(&file.display().to_string())
+            );
+            if db.run(&vacuum).is_err() || std::fs::rename(&file, dir.join(FILE)).is_err() {
+                return;
+            }
+            if let Ok(mut written) = tempfile::NamedTempFile::new_in(dir)
+                && written.write_all(key.as_bytes()).is_ok()
+            {
+                let _ = written.persist(dir.join(KEY));
+            }
+        }
+    }
+
+    /// Without SQLite, nothing is rehearsed in memory and nothing is kept.
+    #[cfg(not(feature = "sqlite"))]
+    mod kept {
+        use std::path::Path;
+
+        use crate::backend::Backend;
+        use crate::schema::Scratch;
+
         pub(super) fn start(_: &Path) -> Option<(String, Scratch)> {
             None
         }
 
-        /// Keeps `db` under `key`: written to a new file, then renamed over the kept one; the
-        /// key last, so that a build stopped half-way leaves no key naming another database.
-        pub(super) fn keep(dir: &Path, key: &str, db: &mut dyn Backend) {
-            let _ = std::fs::remove_file(dir.join(KEY));
-            let new = dir.join(format!("{FILE}.new"));
-            let _ = std::fs::remove_file(&new);
-            let vacuum = format!(
-                "VACUUM INTO {}",
-                Dialect::Sqlite.string_literal(&new.display().to_string())
-            );
-            if db.run(&vacuum).is_ok() && std::fs::rename(&new, dir.join(FILE)).is_ok() {
-                let _ = std::fs::write(dir.join(KEY), key);
-            }
-        }
+        pub(super) fn keep(_: &Path, _: &str, _: &mut dyn Backend) {}
     }
 
     /// What rehearses migrations that nothing rehearsed: SQLite in memory when it is targeted,

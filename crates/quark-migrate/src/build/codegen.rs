@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::embed::Summary;
 use crate::remembered::Vouching;
 use crate::revision::{Dialect, Direction, RevisionMap};
 use crate::source::{SourceFile, file_names, is_schema_file};
+use crate::summary::Summary;
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
 pub const GENERATED_FILE: &str = "quark_migrate_migrations.rs";

@@ -15,12 +15,11 @@ mod statements;
 
 use std::path::PathBuf;
 
-#[cfg(feature = "runtime")]
-#[doc(hidden)]
-pub use crate::embed::Summary;
 /// The SQL dialects migrations target ([`Options::dialects`]).
 pub use crate::revision::Dialect;
 use crate::source::{build_map, read_dir};
+#[doc(hidden)]
+pub use crate::summary::Summary;
 pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE, accepted_digests};
 
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that

@@ -524,8 +524,8 @@ fn embedded_vouching(files: &[EmbeddedFile]) -> Vouching {
         vouching = vouching.with_trusted(key);
     }
     for summary in summaries {
-        for (i, dialect) in Dialect::ALL.iter().enumerate() {
-            if let Some(signature) = summary.signature(i) {
+        for (dialect, signature) in Dialect::ALL.iter().zip(summary.signatures()) {
+            if let Some(signature) = signature {
                 vouching = vouching.with_signature(summary.id(), *dialect, signature);
             }
         }
