@@ -1,7 +1,8 @@
 """The programs benches/report.py times as whole processes, and the databases they run on.
 
 - our bench app: the engine with a generated chain embedded, its command line mounted;
-- sqlx's migrator (benches/sqlx-peer) with the same SQL as sqlx migrations;
+- sqlx's migrator (benches/sqlx-peer) and refinery's (benches/refinery-peer) with the same SQL
+  as their migrations;
 - Alembic projects: the same generated chain, and quark's own chain with exactly the statements
   our engine runs (exported by the `chain-sql` example);
 - fresh databases on SQLite, PostgreSQL and MariaDB, made before each timed run.
@@ -39,8 +40,8 @@ def statements(i):
     return [s.strip() for s in upgrade_sql(i).split(";\n") if s.strip()]
 
 
-def cargo(args, cwd, quiet=True):
-    env = {**os.environ, "CARGO_TARGET_DIR": str(TARGET)}
+def cargo(args, cwd, quiet=True, env=None):
+    env = {**os.environ, "CARGO_TARGET_DIR": str(TARGET), **(env or {})}
     subprocess.run(["cargo", *args, *(["--quiet"] if quiet else [])], cwd=cwd, check=True, env=env)
 
 
@@ -112,18 +113,36 @@ def ours_app(release=True, n=None, build=True):
     return TARGET / ("release" if release else "debug") / name
 
 
-def sqlx_app():
+def sqlx_app(n=None):
     """benches/sqlx-peer with the generated chain as sqlx migrations, built in release mode."""
-    app = WORK / "sqlx-peer"
+    return peer_app("sqlx", n)
+
+
+def refinery_app(n=None):
+    """benches/refinery-peer with the generated chain as refinery migrations, in release mode."""
+    return peer_app("refinery", n)
+
+
+def peer_app(kind, n=None):
+    """benches/<kind>-peer with the generated chain of `n` revisions (N without) embedded as that
+    tool's migrations, built in release mode; its binary. With `n` it is built without LTO, as
+    our chains of how cost grows are."""
+    name = f"{kind}-peer" if n is None else f"{kind}-peer-{n}"
+    app = WORK / name
     if app.exists():
         shutil.rmtree(app)
-    shutil.copytree(ROOT / "benches" / "sqlx-peer", app, ignore=shutil.ignore_patterns("migrations"))
+    shutil.copytree(ROOT / "benches" / f"{kind}-peer", app, ignore=shutil.ignore_patterns("migrations"))
+    for manifest in ("Cargo.toml", "Cargo.lock"):
+        path = app / manifest
+        path.write_text(path.read_text().replace(f'name = "{kind}-peer"', f'name = "{name}"', 1))
     migrations = app / "migrations"
     migrations.mkdir()
-    for i in range(N):
-        (migrations / f"{i + 1:04}_r{i}.sql").write_text(upgrade_sql(i))
-    cargo(["build", "--release", "--locked"], app)
-    return TARGET / "release" / "sqlx-peer"
+    for i in range(N if n is None else n):
+        file = f"{i + 1:04}_r{i}.sql" if kind == "sqlx" else f"V{i + 1}__r{i}.sql"
+        (migrations / file).write_text(upgrade_sql(i))
+    env = {} if n is None else {"CARGO_PROFILE_RELEASE_LTO": "false", "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "16"}
+    cargo(["build", "--release", "--locked"], app, env=env)
+    return TARGET / "release" / name
 
 
 def chain_export():
@@ -285,16 +304,23 @@ class Backend:
         """The URL `tool` (ours, sqlx, alembic) takes for database `db`."""
         if self.name == "sqlite":
             path = WORK / f"{db}.db"
-            return {"ours": f"sqlite:///{path}", "sqlx": f"sqlite://{path}", "alembic": f"sqlite:///{path}"}[tool]
+            return {
+                "ours": f"sqlite:///{path}",
+                "sqlx": f"sqlite://{path}",
+                "refinery": f"sqlite://{path}",
+                "alembic": f"sqlite:///{path}",
+            }[tool]
         if self.name == "postgres":
             return {
                 "ours": f"postgresql://postgres@127.0.0.1:5432/{db}",
                 "sqlx": f"postgres://postgres@127.0.0.1:5432/{db}",
+                "refinery": f"postgres://postgres@127.0.0.1:5432/{db}",
                 "alembic": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}",
             }[tool]
         return {
             "ours": f"mysql://root@127.0.0.1:3306/{db}",
             "sqlx": f"mysql://root@127.0.0.1:3306/{db}",
+            "refinery": f"mysql://root@127.0.0.1:3306/{db}",
             "alembic": f"mysql+pymysql://root@127.0.0.1:3306/{db}",
         }[tool]
 

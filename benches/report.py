@@ -399,6 +399,89 @@ def chain_growth(sizes, runs):
     return rows
 
 
+SERVER_TOOLS = ("quark", "sqlx", "refinery")
+
+
+def server_growth(sizes, runs):
+    """How the whole-process cost grows with the chain on PostgreSQL and MariaDB, for our app
+    and sqlx's and refinery's migrators embedding the same chain: apply all to a fresh
+    database, the no-op start-up at head (median time, peak memory), and the round trips each
+    makes from connect to exit (counted on the wire by benches/wire.py, the drivers' own
+    included). Each app is built afresh with the plain chain (no checkpoint, nothing edited)."""
+    import wire
+
+    rows = []
+    for n in sizes:
+        binaries = {
+            "quark": peers.ours_app(n=n),
+            "sqlx": peers.sqlx_app(n),
+            "refinery": peers.refinery_app(n),
+        }
+        for b in BACKENDS[1:]:
+            if not b.reachable():
+                print(f"skipping {b.name}: not reachable", file=sys.stderr)
+                continue
+            db = "qdm_growth"
+            port = 5432 if b.name == "postgres" else 3306
+
+            def command(tool, url):
+                if tool == "quark":
+                    return [str(binaries[tool]), "--database-connection", url, "-q", "upgrade", "head"]
+                return [str(binaries[tool]), url]
+
+            fresh = lambda: b.fresh(db)  # noqa: E731
+            apply_runs = max(1, min(runs, 1000 // n))
+            for tool in SERVER_TOOLS:
+                url = b.url(db, "ours" if tool == "quark" else tool)
+                run = command(tool, url)
+                apply = timed([run], apply_runs, fresh)
+                noop = timed([run], runs)
+                _, noop_peak = peak(run)
+                with wire.Counter(port) as counter:
+                    proxied = command(tool, url.replace(f":{port}/", f":{counter.port}/"))
+                    subprocess.run(proxied, check=True, capture_output=True)
+                    counter.wait_idle()
+                    noop_trips = counter.round_trips
+                    apply_trips = None
+                    if n <= 1000:
+                        fresh()
+                        counter.reset()
+                        subprocess.run(proxied, check=True, capture_output=True)
+                        counter.wait_idle()
+                        apply_trips = counter.round_trips
+                tables = b.count_tables(db)
+                if tables < n:
+                    raise SystemExit(f"{tool} on {b.name}: {tables} tables for {n} revisions")
+                rows.append((b.name, n, tool, apply, noop, noop_peak, apply_trips, noop_trips))
+            b.drop(db)
+    return rows
+
+
+def server_table(rows):
+    print(
+        "| database, chain | tool | apply all | per revision | no-op start-up | peak memory "
+        "| round trips: apply all | no-op | vs quark: apply | no-op |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ours = {(r[0], r[1]): r for r in rows if r[2] == "quark"}
+    for backend, n, tool, apply, noop, mem, apply_trips, noop_trips in rows:
+        q = ours.get((backend, n))
+        versus = "-" if tool == "quark" or q is None else f"{apply / q[3]:.2f}x | {noop / q[4]:.2f}x"
+        trips = "-" if apply_trips is None else f"{apply_trips:,}"
+        print(
+            f"| {backend}, {n:,} | {tool} | {fmt(apply)} | {fmt(apply / n)} | {fmt(noop)} "
+            f"| {mem / 2**20:.1f} MB | {trips} | {noop_trips} | {versus if tool != 'quark' else '- | -'} |"
+        )
+    for backend in ("postgres", "mariadb"):
+        mine = sorted((n, r) for (b, n), r in ours.items() if b == backend)
+        for (n1, small), (n2, large) in zip(mine, mine[1:]):
+            print(
+                f"| {backend}, growth {n1:,} -> {n2:,} | quark | {large[3] / small[3]:.1f}x "
+                f"| {large[3] / n2 / (small[3] / n1):.2f}x | {large[4] / small[4]:.2f}x "
+                f"| {large[5] / small[5]:.2f}x | | | | |"
+            )
+
+
 def sqlite_contents(path):
     """A SQLite file's tables, columns, indexes and rows, and its version rows: what two
     databases built two ways are compared by."""
@@ -559,7 +642,7 @@ def main():
     )
     parser.add_argument(
         "--only",
-        choices=["growth", "rows", "grouped"],
+        choices=["growth", "servers", "rows", "grouped"],
         action="append",
         help="only these tables (repeatable): how cost grows with the chain, or with the rows",
     )
@@ -573,6 +656,9 @@ def main():
     if args.only:
         if "growth" in args.only:
             growth_table(chain_growth(sizes, args.runs * 2))
+            print()
+        if "servers" in args.only:
+            server_table(server_growth(sizes, args.runs * 2))
             print()
         if "rows" in args.only:
             rows_table(rows_growth(row_counts))

@@ -1,6 +1,11 @@
 //! What `build.rs` embeds about each revision so that a start-up at head needs no parsing: its
-//! facts, written as one string at build time and read back at run time.
+//! facts, written as one string at build time and read back at run time, and the facts of the
+//! whole chain, written once, which a start-up at head reads instead of every revision's.
 
+use std::fmt::Write as _;
+
+#[cfg(feature = "runtime")]
+use crate::embed::EmbeddedFile;
 use crate::revision::{Dialect, Direction, Revision, RevisionMap};
 
 /// The facts about one embedded revision that a start-up check needs, computed at build time.
@@ -10,12 +15,98 @@ pub struct Summary {
     /// compiler takes in a fraction of the time ten fields of options and arrays cost it at
     /// 10,000 revisions.
     pub facts: &'static str,
+    /// The facts of the whole chain, the same in every summary of one build.
+    pub chain: &'static Chain,
+}
+
+/// What the build embeds once about the whole chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chain {
+    /// How many files the build embedded, checkpoints included.
+    pub files: usize,
+    /// How many revisions it embedded, checkpoints not counted.
+    pub revisions: usize,
+    /// The heads of the graph, sorted.
+    pub heads: &'static [&'static str],
+    /// Whether any summary holds a signature of the release.
+    pub signed: bool,
     /// The public keys (hex) the release trusts to have signed remembered records.
     pub trusted_keys: &'static [&'static str],
     /// The digest of what the build accepts as applied, per dialect in
-    /// [`crate::revision::Dialect::ALL`] order (the same in every summary; see
-    /// [`crate::build::accepted_digests`]).
-    pub digests: &'static [&'static str; 3],
+    /// [`crate::revision::Dialect::ALL`] order (see [`crate::build::accepted_digests`]).
+    pub digests: [&'static str; 3],
+}
+
+impl Chain {
+    /// The facts of `map`'s chain, for a release that signed its records or not and trusts
+    /// `trusted_keys`; leaked, as the build script and the tests that embed by hand need them
+    /// once.
+    pub fn leaked(map: &RevisionMap, signed: bool, trusted_keys: &[String]) -> &'static Chain {
+        let leak = |s: String| &*Box::leak(s.into_boxed_str());
+        let mut heads: Vec<&'static str> = map.heads().iter().map(|r| leak(r.id.clone())).collect();
+        heads.sort_unstable();
+        Box::leak(Box::new(Chain {
+            files: map.len() + map.checkpoints().len(),
+            revisions: map.len(),
+            heads: heads.leak(),
+            signed,
+            trusted_keys: trusted_keys
+                .iter()
+                .map(|k| leak(k.clone()))
+                .collect::<Vec<_>>()
+                .leak(),
+            digests: crate::build::accepted_digests(map).map(leak),
+        }))
+    }
+
+    /// The chain as a Rust expression of type `Chain`, for the generated code.
+    pub(crate) fn rust(&self) -> String {
+        let mut out = String::from("::quark_migrate::build::Chain { ");
+        let _ = write!(
+            out,
+            "files: {}, revisions: {}, heads: &{:?}, signed: {}, trusted_keys: &{:?}, digests: {:?} }}",
+            self.files, self.revisions, self.heads, self.signed, self.trusted_keys, self.digests
+        );
+        out
+    }
+
+    /// The chain of `files` when they are one build's output whole (its first and last file
+    /// name the same chain, of as many files); `None` for files embedded by hand or put
+    /// together from several builds.
+    #[cfg(feature = "runtime")]
+    pub(crate) fn of(files: &[EmbeddedFile]) -> Option<&'static Chain> {
+        let first = files.first()?.summary?.chain;
+        let last = files.last()?.summary?.chain;
+        (first == last && first.files == files.len()).then_some(first)
+    }
+}
+
+/// `files` as `embed_migrations!()` embeds the revisions and checkpoints of `map` (matched by
+/// path): in the graph's order, each with its summary (no signatures), leaked. For tests and
+/// benchmarks that embed a chain by hand.
+#[cfg(feature = "runtime")]
+pub fn embed_by_hand(map: &RevisionMap, files: &[EmbeddedFile]) -> &'static [EmbeddedFile] {
+    let chain = Chain::leaked(map, false, &[]);
+    let by_path: std::collections::HashMap<&str, &EmbeddedFile> =
+        files.iter().map(|f| (f.path, f)).collect();
+    let embedded: Vec<EmbeddedFile> = map
+        .iter()
+        .chain(map.checkpoints())
+        .map(|rev| {
+            let file = by_path
+                .get(rev.path.as_str())
+                .unwrap_or_else(|| panic!("no file embedded for {}", rev.path));
+            let facts = Summary::facts_of(map, rev, [None; 3]);
+            EmbeddedFile {
+                summary: Some(Summary {
+                    facts: Box::leak(facts.into_boxed_str()),
+                    chain,
+                }),
+                ..**file
+            }
+        })
+        .collect();
+    embedded.leak()
 }
 
 /// What stands for "none" in [`Summary::facts`].
@@ -131,10 +222,17 @@ mod tests {
             [None, Some("s2"), None],
             Some("r0"),
         );
+        let chain = &Chain {
+            files: 1,
+            revisions: 1,
+            heads: &[],
+            signed: false,
+            trusted_keys: &[],
+            digests: ["", "", ""],
+        };
         let s = Summary {
             facts: Box::leak(facts.into_boxed_str()),
-            trusted_keys: &[],
-            digests: &["", "", ""],
+            chain,
         };
         assert_eq!((s.id(), s.head()), ("r1", true));
         assert_eq!(

@@ -611,7 +611,7 @@ fn a_signing_key_signs_every_record_and_a_bad_key_fails_the_build() {
     std::fs::write(
         scratch.dir.path().join("src/main.rs"),
         "static FILES: &[quark_migrate::EmbeddedFile] = quark_migrate::embed_migrations!();\n\
-         fn main() { for f in FILES { let s = f.summary.unwrap(); println!(\"{} {:?} {:?}\", s.id(), [s.signature(0), s.signature(1), s.signature(2)], s.trusted_keys); } }\n",
+         fn main() { for f in FILES { let s = f.summary.unwrap(); println!(\"{} {:?} {:?}\", s.id(), [s.signature(0), s.signature(1), s.signature(2)], s.chain.trusted_keys); } }\n",
     )
     .unwrap();
     let out = scratch.cargo_with(

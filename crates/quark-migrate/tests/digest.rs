@@ -15,7 +15,6 @@ mod servers;
 
 use std::sync::{Arc, Mutex};
 
-use quark_migrate::build::{Summary, accepted_digests};
 use quark_migrate::revision::Dialect;
 use quark_migrate::source::{SourceFile, build_map};
 use quark_migrate::{EmbeddedFile, Error, Migrations};
@@ -43,24 +42,16 @@ fn chain(n: usize, edited: Option<usize>) -> &'static [EmbeddedFile] {
         })
         .collect();
     let map = build_map(&sources).unwrap();
-    let digests: &'static [&'static str; 3] = Box::leak(Box::new(accepted_digests(&map).map(leak)));
-    let files: Vec<EmbeddedFile> = map
+    let files: Vec<EmbeddedFile> = sources
         .iter()
-        .map(|rev| {
-            let source = sources.iter().find(|f| f.path == rev.path).unwrap();
-            EmbeddedFile {
-                path: leak(source.path.clone()),
-                source: leak(source.text.clone()),
-                summary: Some(Summary {
-                    facts: leak(Summary::facts_of(&map, rev, [None; 3])),
-                    trusted_keys: &[],
-                    digests,
-                }),
-                code: None,
-            }
+        .map(|source| EmbeddedFile {
+            path: leak(source.path.clone()),
+            source: leak(source.text.clone()),
+            summary: None,
+            code: None,
         })
         .collect();
-    Box::leak(files.into_boxed_slice())
+    quark_migrate::build::embed_by_hand(&map, &files)
 }
 
 enum Place {

@@ -80,37 +80,15 @@ fn build_time_summaries_match_the_parsed_revisions() {
 }
 
 mod with_summaries {
-    use quark_migrate::build::Summary;
     use quark_migrate::{EmbeddedFile, Error, Migrations};
 
     use super::app;
-
-    fn leak(s: String) -> &'static str {
-        Box::leak(s.into_boxed_str())
-    }
 
     /// The application's chain with the summaries build.rs would have written for it.
     fn embedded() -> &'static [EmbeddedFile] {
         let files = app::files();
         let map = app::migrations().map().unwrap().clone();
-        let digests: &'static [&'static str; 3] = Box::leak(Box::new(
-            quark_migrate::build::accepted_digests(&map).map(leak),
-        ));
-        let embedded: Vec<EmbeddedFile> = files
-            .iter()
-            .map(|file| {
-                let rev = map.iter().find(|r| r.path == file.path).unwrap();
-                EmbeddedFile {
-                    summary: Some(Summary {
-                        facts: leak(Summary::facts_of(&map, rev, [None; 3])),
-                        trusted_keys: &[],
-                        digests,
-                    }),
-                    ..*file
-                }
-            })
-            .collect();
-        Box::leak(embedded.into_boxed_slice())
+        quark_migrate::build::embed_by_hand(&map, files)
     }
 
     fn sqlite() -> (tempfile::TempDir, String) {

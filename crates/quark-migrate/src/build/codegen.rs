@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::remembered::Vouching;
 use crate::revision::{Dialect, Direction, RevisionMap};
 use crate::source::{SourceFile, file_names, is_schema_file};
-use crate::summary::Summary;
+use crate::summary::{Chain, Summary};
 
 /// The file, in `OUT_DIR`, that [`crate::embed_migrations!`] includes.
 pub const GENERATED_FILE: &str = "quark_migrate_migrations.rs";
@@ -49,6 +49,7 @@ pub(super) fn generate_from(
 ) -> String {
     let mut modules = String::new();
     let mut entries = String::new();
+    let mut signed = false;
     let trusted: Vec<String> = vouching.trusted().iter().map(|k| k.to_hex()).collect();
     let by_path: HashMap<&str, &SourceFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
     for rev in map.iter().chain(map.checkpoints()) {
@@ -76,22 +77,24 @@ pub(super) fn generate_from(
             ),
         };
         let signatures = Dialect::ALL.map(|d| vouching.record(rev, d).signature);
+        signed |= signatures.iter().any(Option::is_some);
         let facts = Summary::facts_of(map, rev, signatures.each_ref().map(Option::as_deref));
         let _ = writeln!(
             entries,
-            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ facts: {facts:?}, trusted_keys: TRUSTED_KEYS, digests: &DIGESTS }}), code: {functions} }},",
+            "    ::quark_migrate::EmbeddedFile {{ path: {:?}, source: include_str!({:?}), summary: Some(::quark_migrate::build::Summary {{ facts: {facts:?}, chain: &CHAIN }}), code: {functions} }},",
             file.path,
             full.display().to_string(),
         );
     }
+    let chain = Chain::leaked(map, signed, &trusted);
     format!(
-        "{{\n{modules}    const TRUSTED_KEYS: &[&str] = &{trusted:?};\n    const DIGESTS: [&str; 3] = {:?};\n&[\n{entries}]}}",
-        accepted_digests(map)
+        "{{\n{modules}    const CHAIN: ::quark_migrate::build::Chain = {};\n&[\n{entries}]}}",
+        chain.rust()
     )
 }
 
 /// The digest of what the build of `map` accepts as applied, per dialect in [`Dialect::ALL`]
-/// order: what [`crate::build::Summary::digests`] holds.
+/// order: what [`crate::build::Chain::digests`] holds.
 pub fn accepted_digests(map: &RevisionMap) -> [String; 3] {
     Dialect::ALL.map(|d| {
         let all = || map.iter().chain(map.checkpoints());

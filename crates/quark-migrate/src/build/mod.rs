@@ -18,8 +18,11 @@ use std::path::PathBuf;
 /// The SQL dialects migrations target ([`Options::dialects`]).
 pub use crate::revision::Dialect;
 use crate::source::{build_map, read_dir};
+#[cfg(feature = "runtime")]
 #[doc(hidden)]
-pub use crate::summary::Summary;
+pub use crate::summary::embed_by_hand;
+#[doc(hidden)]
+pub use crate::summary::{Chain, Summary};
 pub use codegen::{GENERATED_FILE, GENERATED_SCHEMA_FILE, accepted_digests};
 
 /// Validates the revisions in `dir` (relative to the crate being built) and writes the code that

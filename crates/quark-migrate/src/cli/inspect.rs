@@ -131,8 +131,12 @@ pub(super) fn branches(ctx: &Context<'_>) -> Result<(), Failure> {
 
 /// `show REV`.
 pub(super) fn show(ctx: &Context<'_>, revision: &str) -> Result<(), Failure> {
-    let target: Target = revision.parse()?;
     let map = ctx.map()?;
+    if let Some(checkpoint) = map.checkpoints().iter().find(|c| c.id == revision) {
+        output::show(map, &[checkpoint]);
+        return Ok(());
+    }
+    let target: Target = revision.parse()?;
     let ids = plan::resolve(map, &[], &target)?;
     let revisions: Vec<_> = ids.iter().filter_map(|id| map.get(id)).collect();
     output::show(map, &revisions);

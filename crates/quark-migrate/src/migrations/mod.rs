@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::backend::{self, Backend, ConnectOptions, Database};
-use crate::build::Summary;
+use crate::build::{Chain, Summary};
 use crate::error::{Drift, Error};
 use crate::migrator::{
     HistoryEntry, Migrator, Observer, Report, Settings, Standing, Watch, setting_builders,
@@ -96,7 +96,7 @@ impl Migrations {
     /// summaries build.rs writes, are parsed and validated here.
     pub fn new(files: &'static [EmbeddedFile]) -> Result<Migrations, Error> {
         let migrations = Migrations::with(files, OnceLock::new());
-        if migrations.summaries().is_none() {
+        if Chain::of(files).is_none() {
             migrations.map()?;
         }
         Ok(migrations)
@@ -234,9 +234,9 @@ impl Migrations {
 
     /// How many revisions are embedded.
     pub fn len(&self) -> usize {
-        match (self.map.get(), self.summaries()) {
+        match (self.map.get(), Chain::of(self.files)) {
             (Some(map), _) => map.len(),
-            (None, Some(summaries)) => summaries.filter(|s| s.checkpoint_of().is_none()).count(),
+            (None, Some(chain)) => chain.revisions,
             (None, None) => self.files.len(),
         }
     }
@@ -248,10 +248,10 @@ impl Migrations {
 
     /// The ids of the embedded heads, sorted.
     pub fn heads(&self) -> Result<Vec<&str>, Error> {
-        let mut heads: Vec<&str> = match self.summaries() {
-            Some(summaries) => summaries.filter(|s| s.head()).map(|s| s.id()).collect(),
-            None => self.map()?.heads().iter().map(|r| r.id.as_str()).collect(),
-        };
+        if let Some(chain) = Chain::of(self.files) {
+            return Ok(chain.heads.to_vec());
+        }
+        let mut heads: Vec<&str> = self.map()?.heads().iter().map(|r| r.id.as_str()).collect();
         heads.sort_unstable();
         Ok(heads)
     }
@@ -279,17 +279,17 @@ impl Migrations {
     /// read in one round trip and checked against the build-time summaries; `None` when that is not certain, and
     /// the full check must decide.
     pub(crate) fn at_head(&self, db: &mut dyn Backend, record: Record) -> Option<Vec<String>> {
-        let first = self.summaries()?.next()?;
+        let chain = Chain::of(self.files)?;
         let dialect = db.dialect().index();
-        let digest = first.digests[dialect];
-        let heads = self.heads().ok()?;
+        let digest = chain.digests[dialect];
+        let heads = chain.heads;
         let store = &self.settings.store;
-        if let Some(rows) = store.at_heads_by_digest(db, &heads, digest) {
+        if let Some(rows) = store.at_heads_by_digest(db, heads, digest) {
             return Some(rows);
         }
         let summaries: HashMap<&str, &Summary> = self.summaries()?.map(|s| (s.id(), s)).collect();
         let state = store.read_state(db).ok()?;
-        let sound = state.is_at(&heads, self.len())
+        let sound = state.is_at(heads, self.len())
             && state.checksums.iter().all(|(revision, sum)| {
                 summaries.get(revision.as_str()).is_none_or(|s| {
                     s.checksum(dialect).is_none_or(|embedded| embedded == sum)
@@ -465,7 +465,7 @@ impl Migrations {
         let report = match self.at_head(db, Record::Digest) {
             Some(heads) => Report::nothing_to_upgrade(heads),
             // The build-time summaries said it is not at head: no second look on the way.
-            None if self.summaries().is_some() => {
+            None if Chain::of(self.files).is_some() => {
                 self.migrator()?.upgrade_checked(db, &Target::Heads)?
             }
             None => self.migrator()?.upgrade(db, &Target::Heads)?,
@@ -512,16 +512,24 @@ pub(crate) enum Record {
 }
 
 /// What the build embedded to vouch with: the keys it trusts and its signatures of its own
-/// revisions' records.
+/// revisions' records (read from one build's chain without visiting every revision when it
+/// signed none).
 fn embedded_vouching(files: &[EmbeddedFile]) -> Vouching {
     let summaries = files.iter().filter_map(|f| f.summary.as_ref());
+    let chain = Chain::of(files);
     let mut vouching = Vouching::default();
-    for key in summaries
-        .clone()
-        .flat_map(|s| s.trusted_keys.iter())
-        .filter_map(|k| TrustedKey::from_hex(k))
-    {
+    let keys: Vec<&str> = match chain {
+        Some(chain) => chain.trusted_keys.to_vec(),
+        None => summaries
+            .clone()
+            .flat_map(|s| s.chain.trusted_keys.iter().copied())
+            .collect(),
+    };
+    for key in keys.into_iter().filter_map(TrustedKey::from_hex) {
         vouching = vouching.with_trusted(key);
+    }
+    if chain.is_some_and(|c| !c.signed) {
+        return vouching;
     }
     for summary in summaries {
         for (dialect, signature) in Dialect::ALL.iter().zip(summary.signatures()) {
@@ -555,24 +563,16 @@ mod tests {
             })
             .collect();
         let map = build_map(&files).unwrap();
-        let digests: &'static [&'static str; 3] = Box::leak(Box::new(
-            quark_migrate::build::accepted_digests(&map).map(leak),
-        ));
-        let embedded: Vec<EmbeddedFile> = map
+        let files: Vec<EmbeddedFile> = files
             .iter()
-            .zip(&files)
-            .map(|(rev, file)| EmbeddedFile {
-                path: leak(rev.path.clone()),
+            .map(|file| EmbeddedFile {
+                path: leak(file.path.clone()),
                 source: leak(file.text.clone()),
-                summary: Some(Summary {
-                    facts: leak(Summary::facts_of(&map, rev, [None; 3])),
-                    trusted_keys: &[],
-                    digests,
-                }),
+                summary: None,
                 code: None,
             })
             .collect();
-        Box::leak(embedded.into_boxed_slice())
+        crate::build::embed_by_hand(&map, &files)
     }
 
     fn sqlite() -> (tempfile::TempDir, String) {
@@ -595,5 +595,27 @@ mod tests {
         assert_eq!(report.after, m.heads().unwrap());
         assert!(m.status(db.as_mut()).unwrap().is_up_to_date());
         assert!(m.map.get().is_none(), "the graph was not parsed");
+    }
+
+    #[test]
+    fn files_that_are_not_one_builds_output_whole_are_parsed() {
+        let files = embedded();
+        let whole = Migrations::new(files).unwrap();
+        assert_eq!((whole.len(), whole.heads().unwrap()), (3, vec!["c3"]));
+        assert!(
+            whole.map.get().is_none(),
+            "one build's chain is read, not parsed"
+        );
+        // The first two files of the chain: its summaries still say three files and head c3.
+        let cut = Migrations::new(&files[..2]).unwrap();
+        assert!(cut.map.get().is_some(), "a cut chain is parsed");
+        assert_eq!((cut.len(), cut.heads().unwrap()), (2, vec!["b2"]));
+        let (_dir, url) = sqlite();
+        let report = cut.migrate(&url).unwrap();
+        assert_eq!(report.after, ["b2"]);
+        // The whole chain after the cut one: the full check, then the third revision.
+        let report = whole.migrate(&url).unwrap();
+        assert_eq!(report.steps.len(), 1);
+        assert_eq!(report.after, ["c3"]);
     }
 }

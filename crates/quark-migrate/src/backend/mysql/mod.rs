@@ -101,6 +101,10 @@ fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
     (tls.mode != TlsMode::Disable).then_some(ssl)
 }
 
+/// The largest packet the protocol carries (1 GiB): the client's limit, so that the server's
+/// own is the one that holds.
+const MAX_PACKET: usize = 1 << 30;
+
 impl Mysql<'static> {
     /// Connects to the server and database `url` names.
     pub fn open(url: &DatabaseUrl, options: &ConnectOptions) -> Result<Self, BackendError> {
@@ -124,6 +128,9 @@ impl Mysql<'static> {
             .db_name(Some(database.clone()).filter(|d| !d.is_empty()))
             .tcp_connect_timeout(Some(options.connect_timeout))
             .connect_attrs(Some(connect_attrs(&options.app)))
+            // Without it the driver asks the server for its limit, one more round trip on every
+            // connect; the server refuses a packet over its own limit either way.
+            .max_allowed_packet(Some(MAX_PACKET))
             .prefer_socket(false);
         if let Some(socket) = url.option("unix_socket") {
             builder = builder.socket(Some(socket.to_string()));

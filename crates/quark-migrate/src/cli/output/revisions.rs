@@ -137,13 +137,16 @@ pub fn branches(map: &RevisionMap, points: &[&Revision]) {
     }
 }
 
-/// `show REV`: every detail of the revisions a target names (none: base).
+/// `show REV`: every detail of the revisions a target names (none: base), or of a checkpoint.
 pub fn show(map: &RevisionMap, revs: &[&Revision]) {
     if revs.is_empty() {
         say!("Rev: base (before the first revision)");
     }
     for rev in revs {
-        say!("{}", verbose(map, rev));
+        match &rev.checkpoint_of {
+            Some((of, _)) => say!("{}", checkpoint(map, rev, of)),
+            None => say!("{}", verbose(map, rev)),
+        }
     }
 }
 
@@ -190,7 +193,45 @@ fn flags(map: &RevisionMap, rev: &Revision) -> String {
     if rev.is_merge() {
         out.push_str(" (mergepoint)");
     }
+    for checkpoint in checkpoints_of(map, rev) {
+        out.push_str(&format!(" (checkpoint {})", shown(checkpoint, ID)));
+    }
     out
+}
+
+/// The ids of the checkpoints that hold the schema as of `rev`.
+fn checkpoints_of<'a>(map: &'a RevisionMap, rev: &Revision) -> Vec<&'a str> {
+    map.checkpoints()
+        .iter()
+        .filter(|c| {
+            c.checkpoint_of
+                .as_ref()
+                .is_some_and(|(of, _)| *of == rev.id)
+        })
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+/// Every detail of a checkpoint, as `show` prints it.
+fn checkpoint(map: &RevisionMap, cp: &Revision, of: &str) -> String {
+    let dialects: Vec<&str> = Dialect::ALL
+        .iter()
+        .filter(|d| cp.can_run(Direction::Upgrade, **d))
+        .map(|d| d.name())
+        .collect();
+    let stands_for = map.ancestors([of]).iter().filter(|a| **a).count();
+    format!(
+        "Checkpoint: {} of {} (the schema of {stands_for} revision(s), for a database at base)\nPath: {}\nDialects: {}\n\n    {}\n",
+        shown(&cp.id, ID),
+        shown(of, ID),
+        shown(&cp.path, ID),
+        if dialects.is_empty() {
+            "none".to_string()
+        } else {
+            dialects.join(", ")
+        },
+        shown(&cp.message, ID)
+    )
 }
 
 /// Every detail of a revision, as `show` and `--verbose` print it.
@@ -266,6 +307,7 @@ fn revision_json(map: &RevisionMap, rev: &Revision) -> Value {
         "is_branch_point": map.is_branch_point(&rev.id),
         "is_merge": rev.is_merge(),
         "newer_than_binary": map.is_remembered(&rev.id),
+        "checkpoints": checkpoints_of(map, rev).into_iter().map(cut).collect::<Vec<_>>(),
     })
 }
 
@@ -299,6 +341,35 @@ mod tests {
         assert_eq!(
             entry(&m, m.get("m2").unwrap()),
             "a1, b1 -> m2 (tools) (head) (mergepoint), message of m2"
+        );
+    }
+
+    #[test]
+    fn checkpoints_are_named_beside_their_revision_and_shown_on_their_own() {
+        let file = |name: &str, text: String| crate::source::SourceFile {
+            path: format!("migrations/{name}"),
+            name: name.to_string(),
+            text,
+        };
+        let revision = |id: &str, revises: &str| {
+            format!(
+                "-- {id}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n\n-- +upgrade\nCREATE TABLE t_{id} (x INT);\n\n-- +downgrade\nDROP TABLE t_{id};\n"
+            )
+        };
+        let m = crate::source::build_map(&[
+            file("a1_x.sql", revision("a1", "None")),
+            file("b2_x.sql", revision("b2", "a1")),
+            file("cp_x.sql", "-- the schema as of b2\n--\n-- Revision ID: cp\n-- Checkpoint Of: b2\n\n-- +upgrade sqlite\nCREATE TABLE t_a1 (x INT);\nCREATE TABLE t_b2 (x INT);\n".to_string()),
+        ])
+        .unwrap();
+        let b2 = m.get("b2").unwrap();
+        assert_eq!(entry(&m, b2), "a1 -> b2 (head) (checkpoint cp), b2");
+        assert_eq!(entry(&m, m.get("a1").unwrap()), "<base> -> a1, a1");
+        assert_eq!(revision_json(&m, b2)["checkpoints"], json!(["cp"]));
+        let cp = &m.checkpoints()[0];
+        assert_eq!(
+            checkpoint(&m, cp, "b2"),
+            "Checkpoint: cp of b2 (the schema of 2 revision(s), for a database at base)\nPath: migrations/cp_x.sql\nDialects: sqlite\n\n    the schema as of b2\n"
         );
     }
 
