@@ -86,7 +86,7 @@ def ours_app(release=True, n=None, build=True):
         ""
         if n is None
         else "".join(
-            f"[profile.release.package.{p}]\nopt-level = 3\n\n" for p in ("quark-migrate", "libsqlite3-sys")
+            f"[profile.release.package.{p}]\nopt-level = 3\n\n" for p in ("quark-migrate", "libsqlite3-sys", "sha2")
         )
     )
     (app / "Cargo.toml").write_text(

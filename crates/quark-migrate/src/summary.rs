@@ -126,7 +126,11 @@ impl Summary {
         signatures: [Option<&str>; 3],
         checkpoint_of: Option<&str>,
     ) -> String {
-        let each = |values: [Option<&str>; 3]| values.map(|v| v.unwrap_or(NONE)).join(",");
+        // One value when the three are the same (a revision without dialect markers).
+        let each = |values: [Option<&str>; 3]| match values {
+            [a, b, c] if a == b && b == c => a.unwrap_or(NONE).to_string(),
+            _ => values.map(|v| v.unwrap_or(NONE)).join(","),
+        };
         let earlier = if earlier.is_empty() {
             NONE.to_string()
         } else {
@@ -160,9 +164,20 @@ impl Summary {
         self.facts.split(' ').nth(n).unwrap_or(NONE)
     }
 
-    /// Item `n` of a field that holds one value per dialect; `None` for none.
+    /// Item `n` of a field that holds one value per dialect (or one for all three); `None` for
+    /// none.
     fn per_dialect(&self, field: usize, n: usize) -> Option<&'static str> {
-        self.field(field).split(',').nth(n).filter(|v| *v != NONE)
+        self.each_dialect(field)[n]
+    }
+
+    /// The three values of a field that holds one per dialect, or one for all three.
+    fn each_dialect(&self, field: usize) -> [Option<&'static str>; 3] {
+        let text = self.field(field);
+        let mut each = text.split(',').map(|v| Some(v).filter(|v| *v != NONE));
+        match text.contains(',') {
+            true => [(); 3].map(|()| each.next().flatten()),
+            false => [Some(text).filter(|v| *v != NONE); 3],
+        }
     }
 
     /// The revision id.
@@ -194,11 +209,7 @@ impl Summary {
 
     /// [`Summary::signature`] on every dialect, the facts read once.
     pub fn signatures(&self) -> [Option<&'static str>; 3] {
-        let mut each = self
-            .field(4)
-            .split(',')
-            .map(|v| Some(v).filter(|v| *v != NONE));
-        [(); 3].map(|()| each.next().flatten())
+        self.each_dialect(4)
     }
 
     /// For a checkpoint, the revision whose schema it holds (`Checkpoint Of:`).
@@ -256,5 +267,17 @@ mod tests {
             ("r2", false, None, None)
         );
         assert_eq!(s.earlier().count(), 0);
+        // The same checksum on every dialect is written once and read back for each.
+        let same = Summary::facts("r3", false, [Some(&sum); 3], &[], [None; 3], None);
+        assert_eq!(same, format!("r3 0 {sum} - - -"));
+        let s = Summary {
+            facts: Box::leak(same.into_boxed_str()),
+            ..s
+        };
+        assert_eq!(
+            [s.checksum(0), s.checksum(1), s.checksum(2)],
+            [Some(sum.as_str()); 3]
+        );
+        assert_eq!(s.signatures(), [None; 3]);
     }
 }
