@@ -435,7 +435,7 @@ def server_growth(sizes, runs):
 
             fresh = lambda: b.fresh(db)  # noqa: E731
             apply_runs = max(1, min(runs, 1000 // n))
-            for tool in SERVER_TOOLS:
+            for tool in (t for t in SERVER_TOOLS if t in binaries):
                 url = b.url(db, "ours" if tool == "quark" else tool)
                 if tool == "quark" and b.name == "postgres":
                     # The peers are built without TLS: ours connects without it too.
@@ -460,6 +460,7 @@ def server_growth(sizes, runs):
                 if tables < n:
                     raise SystemExit(f"{tool} on {b.name}: {tables} tables for {n} revisions")
                 rows.append((b.name, n, tool, apply, noop, noop_peak, apply_trips, noop_trips))
+                print(f"measured: {rows[-1]}", file=sys.stderr, flush=True)
             b.drop(db)
     return rows
 

@@ -2,7 +2,8 @@
 //! checked the whole history and found it sound, the next start-ups read the version rows, the
 //! newest history row and the digest row, in one round trip; anything that changed since (the
 //! history grown, another build, other version rows, a step left part-way) takes the full
-//! check again. On SQLite, PostgreSQL and MariaDB.
+//! check again. On SQLite, PostgreSQL and MariaDB; on the servers, its round trips are counted
+//! on the wire.
 
 #![cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 
@@ -12,6 +13,8 @@ mod recording;
 #[allow(dead_code)]
 #[macro_use]
 mod servers;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::sync::{Arc, Mutex};
 
@@ -184,6 +187,40 @@ fn a_database_from_before_the_digest_gets_its_table(dialect: Dialect) {
     assert!(db.table_exists("alembic_version_digest").unwrap());
     let (_, sent) = start(&m, &url);
     assert!(constant(&sent), "{dialect:?}: {sent:?}");
+}
+
+/// On the wire, a start-up at head costs one round trip more than the connection itself (its
+/// handshake, authentication and close, the driver's own exchanges included): the one batch of
+/// the constant check. Counted by a proxy, however long the history.
+fn a_start_at_head_is_one_round_trip_over_the_connection(kind: Kind) {
+    let Some(db) = TestDb::new(kind) else {
+        return;
+    };
+    let port = match kind {
+        Kind::Postgres => 5432,
+        Kind::Mysql => 3306,
+    };
+    let counter = wire::Counter::new(port);
+    let url = counter.url(&db.url, port);
+    let m = Migrations::new(chain(30, None)).unwrap();
+    assert_eq!(m.migrate(&url).unwrap().steps.len(), 30);
+    // The first start at head checks the whole history and records its digest.
+    assert!(m.migrate(&url).unwrap().steps.is_empty());
+    counter.take();
+    drop(m.connect(&url).unwrap());
+    let connection = counter.take();
+    for _ in 0..2 {
+        assert!(m.migrate(&url).unwrap().steps.is_empty());
+        assert_eq!(
+            counter.take(),
+            connection + 1,
+            "{kind:?}: a start-up at head"
+        );
+    }
+}
+
+on_each_server! {
+    a_start_at_head_is_one_round_trip_over_the_connection => postgres_one_round_trip, mysql_one_round_trip;
 }
 
 on_each_backend! {

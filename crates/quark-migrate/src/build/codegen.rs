@@ -71,7 +71,10 @@ pub(super) fn generate_from(
         // One call of a const fn per file: at 10,000 files the compiler takes it in two thirds
         // of the time it takes the same struct literals written out.
         let _ = match &rev.code {
-            None => writeln!(entries, "    sql({path:?}, include_str!({full:?}), {facts:?}),"),
+            None => writeln!(
+                entries,
+                "    sql({path:?}, include_str!({full:?}), {facts:?}),"
+            ),
             Some(c) => writeln!(
                 entries,
                 "    code({path:?}, include_str!({full:?}), {facts:?}, ::quark_migrate::code::Code {{ upgrade: revision_{id}::upgrade, downgrade: {} }}),",

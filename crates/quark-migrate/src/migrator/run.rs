@@ -468,16 +468,26 @@ impl Migrator<'_> {
                 elapsed: run.started.elapsed(),
             });
         }
-        db.begin()?;
         run.entry
             .finish(Outcome::Success, run.statements.len(), run.started, None);
-        let recorded = self
-            .settings
-            .store
-            .replace_heads(db, &run.step.removed(), &run.step.added())
-            .and_then(|()| self.record_revision(db, run.step))
-            .and_then(|()| self.settings.store.update(db, &run.entry));
-        if let Err(e) = recorded.and_then(|()| db.commit()) {
+        // The version rows, the revision's record and the finished history row in one
+        // transaction: one batch on a server, bound parameters in process.
+        let finish = |db: &mut dyn Backend| {
+            db.begin()?;
+            self.settings
+                .store
+                .replace_heads(db, &run.step.removed(), &run.step.added())?;
+            self.record_revision(db, run.step)?;
+            self.settings.store.update(db, &run.entry)?;
+            db.commit()
+        };
+        let recorded = if db.tuning().in_process {
+            finish(db)
+        } else {
+            let mut book = Script::new(db.dialect(), []);
+            finish(&mut book).and_then(|()| db.run_batch(&book.statements()).map_err(|e| e.error))
+        };
+        if let Err(e) = recorded {
             let _ = db.rollback();
             return Err(e.into());
         }

@@ -13,8 +13,8 @@ use client::{Call, MyClient, Set};
 
 use super::tls::{self, Tls, TlsMode};
 use super::{
-    Backend, BackendError, ConnectOptions, Database, Row, ServerFacts, ServerOps, Session,
-    SessionSettings, TextRows, Value,
+    Backend, BackendError, BatchError, ConnectOptions, Database, Row, ServerFacts, ServerOps,
+    Session, SessionSettings, TextRows, Value,
 };
 use crate::revision::Dialect;
 use crate::url::DatabaseUrl;
@@ -427,6 +427,14 @@ impl Backend for Mysql<'_> {
             changed += sets.iter().map(|s| s.affected).sum::<u64>();
         }
         Ok(changed)
+    }
+
+    fn run_batch(&mut self, statements: &[&str]) -> Result<(), BatchError> {
+        // One round trip (the text protocol's multi-statements); the server stops at the first
+        // that fails, and does not say which.
+        self.text(statements.join(";\n"), Some(statements.len()))
+            .map(|_| ())
+            .map_err(|error| BatchError { index: None, error })
     }
 
     fn query_text(&mut self, queries: &[&str]) -> Result<Vec<TextRows>, BackendError> {

@@ -46,15 +46,18 @@ fn columns(db: &mut dyn Backend, schema: &mut Schema) -> Result<(), BackendError
     Ok(())
 }
 
-/// Adds each table's foreign keys, their names kept unless InnoDB generated them.
+/// Adds each table's foreign keys, their names kept unless InnoDB generated them. Each catalog
+/// table is joined on `DATABASE()` itself, not on the other's schema column: MariaDB opens only
+/// the tables of the database a query names as a constant, and every table on the server
+/// otherwise.
 fn foreign_keys(db: &mut dyn Backend, schema: &mut Schema) -> Result<(), BackendError> {
     for r in rows(
         db,
         "SELECT k.table_name, k.constraint_name, GROUP_CONCAT(k.column_name ORDER BY k.ordinal_position), \
          k.referenced_table_name, GROUP_CONCAT(k.referenced_column_name ORDER BY k.ordinal_position), r.delete_rule \
          FROM information_schema.key_column_usage k JOIN information_schema.referential_constraints r \
-         ON r.constraint_schema = k.constraint_schema AND r.table_name = k.table_name AND r.constraint_name = k.constraint_name \
-         WHERE k.table_schema = DATABASE() AND k.referenced_table_name IS NOT NULL \
+         ON r.constraint_schema = DATABASE() AND r.table_name = k.table_name AND r.constraint_name = k.constraint_name \
+         WHERE k.table_schema = DATABASE() AND k.constraint_schema = DATABASE() AND k.referenced_table_name IS NOT NULL \
          GROUP BY k.table_name, k.constraint_name, k.referenced_table_name, r.delete_rule ORDER BY k.table_name, k.constraint_name",
         &[],
     )? {
@@ -161,7 +164,7 @@ fn checks(db: &mut dyn Backend, schema: &mut Schema) -> Result<(), BackendError>
         // MySQL: names are unique in a database; the table comes from table_constraints.
         "SELECT t.table_name, c.constraint_name, c.check_clause, 'Table' \
          FROM information_schema.check_constraints c JOIN information_schema.table_constraints t \
-         ON t.constraint_schema = c.constraint_schema AND t.constraint_name = c.constraint_name \
+         ON t.constraint_schema = DATABASE() AND t.constraint_name = c.constraint_name \
          AND t.constraint_type = 'CHECK' \
          WHERE c.constraint_schema = DATABASE() ORDER BY t.table_name, c.constraint_name"
     };
