@@ -47,6 +47,21 @@ impl Dialect {
         }
     }
 
+    /// `UPDATE table SET assignments WHERE filter`, touching only the newest row the filter
+    /// matches (by `id`): read from the newest row back, so that updating a history row costs
+    /// the same however long the history (MySQL cannot name the updated table in a subquery,
+    /// and takes `ORDER BY ... LIMIT` in an `UPDATE`; the others find the row in a subquery).
+    pub fn update_newest(self, table: &str, assignments: &str, filter: &str) -> String {
+        match self {
+            Dialect::Mysql => {
+                format!("UPDATE {table} SET {assignments} WHERE {filter} ORDER BY id DESC LIMIT 1")
+            }
+            _ => format!(
+                "UPDATE {table} SET {assignments} WHERE id = (SELECT id FROM {table} WHERE {filter} ORDER BY id DESC LIMIT 1)"
+            ),
+        }
+    }
+
     /// `value` as a string literal that reads back as `value` whatever the session's settings:
     /// quotes doubled; where the value holds a backslash or NUL, a form no setting changes
     /// (PostgreSQL `E'...'` with backslashes doubled, whatever `standard_conforming_strings`

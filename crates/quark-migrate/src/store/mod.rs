@@ -454,15 +454,15 @@ impl Store {
     /// Updates the in-progress row of `e.revision` with `e`'s outcome, progress, duration and error.
     pub fn update(&self, db: &mut dyn Backend, e: &HistoryEntry) -> Result<(), BackendError> {
         let p: Vec<String> = (1..=6).map(|n| db.placeholder(n)).collect();
-        let sql = format!(
-            "UPDATE {} SET outcome = {}, statements_done = {}, duration_ms = {}, error = {} WHERE revision = {} AND outcome = {}",
-            db.quote(&self.history_table),
-            p[0],
-            p[1],
-            p[2],
-            p[3],
-            p[4],
-            p[5]
+        // The step's row is the newest in progress for its revision: found from the newest
+        // row back, not by reading the whole history.
+        let sql = db.dialect().update_newest(
+            &db.quote(&self.history_table),
+            &format!(
+                "outcome = {}, statements_done = {}, duration_ms = {}, error = {}",
+                p[0], p[1], p[2], p[3]
+            ),
+            &format!("revision = {} AND outcome = {}", p[4], p[5]),
         );
         let params = [
             e.outcome.name().into(),
