@@ -83,7 +83,7 @@ impl Chain {
 
 /// `files` as `embed_migrations!()` embeds the revisions and checkpoints of `map` (matched by
 /// path): in the graph's order, each with its summary (no signatures), leaked. For tests and
-/// benchmarks that embed a chain by hand.
+/// benchmarks that embed a chain by hand; panics when a revision's file is not in `files`.
 #[cfg(feature = "runtime")]
 pub fn embed_by_hand(map: &RevisionMap, files: &[EmbeddedFile]) -> &'static [EmbeddedFile] {
     let chain = Chain::leaked(map, false, &[]);
@@ -173,11 +173,11 @@ impl Summary {
     /// The three values of a field that holds one per dialect, or one for all three.
     fn each_dialect(&self, field: usize) -> [Option<&'static str>; 3] {
         let text = self.field(field);
-        let mut each = text.split(',').map(|v| Some(v).filter(|v| *v != NONE));
-        match text.contains(',') {
-            true => [(); 3].map(|()| each.next().flatten()),
-            false => [Some(text).filter(|v| *v != NONE); 3],
+        if !text.contains(',') {
+            return [Some(text).filter(|v| *v != NONE); 3];
         }
+        let mut each = text.split(',').map(|v| Some(v).filter(|v| *v != NONE));
+        [(); 3].map(|()| each.next().flatten())
     }
 
     /// The revision id.

@@ -327,13 +327,7 @@ impl Migrator<'_> {
         entry: &HistoryEntry,
         group: Option<&[String]>,
     ) -> Result<(), Error> {
-        let recorded = if db.tuning().in_process {
-            // No round trip to save: bound parameters, each statement compiled once per run.
-            self.record_step(db, step, entry, group, None)
-        } else {
-            let book = self.bookkeeping(db.dialect(), step, entry, group, None)?;
-            db.run_batch(&book.statements()).map_err(|e| e.error)
-        };
+        let recorded = in_one_batch(db, |db| self.record_step(db, step, entry, group, None));
         if let Err(e) = recorded {
             let _ = db.rollback();
             return Err(e.into());
@@ -471,7 +465,7 @@ impl Migrator<'_> {
         run.entry
             .finish(Outcome::Success, run.statements.len(), run.started, None);
         // The version rows, the revision's record and the finished history row in one
-        // transaction: one batch on a server, bound parameters in process.
+        // transaction.
         let finish = |db: &mut dyn Backend| {
             db.begin()?;
             self.settings
@@ -481,13 +475,7 @@ impl Migrator<'_> {
             self.settings.store.update(db, &run.entry)?;
             db.commit()
         };
-        let recorded = if db.tuning().in_process {
-            finish(db)
-        } else {
-            let mut book = Script::new(db.dialect(), []);
-            finish(&mut book).and_then(|()| db.run_batch(&book.statements()).map_err(|e| e.error))
-        };
-        if let Err(e) = recorded {
+        if let Err(e) = in_one_batch(db, finish) {
             let _ = db.rollback();
             return Err(e.into());
         }
@@ -568,4 +556,19 @@ struct StepRun<'r> {
     blocked_by: Vec<String>,
     /// How many times it was tried.
     attempts: u32,
+}
+
+/// Runs the bookkeeping `write` sends: on `db` itself in process (bound parameters, each
+/// statement compiled once per run: no round trip to save), else written out as one batch, one
+/// round trip on a server.
+fn in_one_batch(
+    db: &mut dyn Backend,
+    write: impl FnOnce(&mut dyn Backend) -> Result<(), BackendError>,
+) -> Result<(), BackendError> {
+    if db.tuning().in_process {
+        return write(db);
+    }
+    let mut book = Script::new(db.dialect(), []);
+    write(&mut book)?;
+    db.run_batch(&book.statements()).map_err(|e| e.error)
 }
